@@ -1,0 +1,150 @@
+-- Times are integer milliseconds since the Unix epoch (UTC).
+
+CREATE TABLE task_namespaces (
+    task_namespace_id INTEGER PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    description       TEXT,
+    created_at        INTEGER NOT NULL
+);
+
+CREATE TABLE named_tasks (
+    named_task_id     INTEGER PRIMARY KEY,
+    task_namespace_id INTEGER NOT NULL REFERENCES task_namespaces (task_namespace_id),
+    name              TEXT NOT NULL,
+    version           TEXT NOT NULL,
+    description       TEXT,
+    content_hash      TEXT NOT NULL,
+    template          TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    UNIQUE (task_namespace_id, name, version, content_hash)
+);
+
+CREATE TABLE named_steps (
+    named_step_id    INTEGER PRIMARY KEY,
+    dependent_system TEXT NOT NULL DEFAULT '',
+    name             TEXT NOT NULL,
+    description      TEXT,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (dependent_system, name)
+);
+
+CREATE TABLE tasks (
+    task_id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid             TEXT NOT NULL UNIQUE,
+    named_task_id    INTEGER NOT NULL REFERENCES named_tasks (named_task_id),
+    status           TEXT NOT NULL DEFAULT 'pending',
+    context          TEXT NOT NULL DEFAULT '{}',
+    workdir          TEXT NOT NULL,
+    initiator        TEXT,
+    source_system    TEXT,
+    reason           TEXT,
+    tags             TEXT NOT NULL DEFAULT '[]',
+    idempotency_key  TEXT,
+    trace_id         TEXT,
+    owner_pid        INTEGER,
+    owner_host       TEXT,
+    owner_started_at INTEGER,
+    heartbeat_at     INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    started_at       INTEGER,
+    finished_at      INTEGER
+);
+CREATE INDEX tasks_status ON tasks (status, created_at);
+CREATE INDEX tasks_named_task ON tasks (named_task_id, created_at);
+CREATE INDEX tasks_created ON tasks (created_at);
+
+CREATE TABLE workflow_steps (
+    workflow_step_id INTEGER PRIMARY KEY,
+    task_id          INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+    named_step_id    INTEGER NOT NULL REFERENCES named_steps (named_step_id),
+    name             TEXT NOT NULL,
+    position         INTEGER NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    retry_limit      INTEGER NOT NULL,
+    retryable        INTEGER NOT NULL,
+    skippable        INTEGER NOT NULL DEFAULT 0,
+    flaky            INTEGER NOT NULL DEFAULT 0,
+    results          TEXT,
+    error_class      TEXT,
+    error_message    TEXT,
+    next_retry_at    INTEGER,
+    started_at       INTEGER,
+    finished_at      INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    UNIQUE (task_id, name)
+);
+CREATE INDEX workflow_steps_status ON workflow_steps (status);
+
+CREATE TABLE workflow_step_edges (
+    from_step_id INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
+    to_step_id   INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
+    name         TEXT NOT NULL DEFAULT 'provides',
+    PRIMARY KEY (from_step_id, to_step_id)
+) WITHOUT ROWID;
+CREATE INDEX workflow_step_edges_to ON workflow_step_edges (to_step_id);
+
+CREATE TABLE task_transitions (
+    task_transition_id INTEGER PRIMARY KEY,
+    task_id            INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+    from_state         TEXT,
+    to_state           TEXT NOT NULL,
+    sort_key           INTEGER NOT NULL,
+    most_recent        INTEGER NOT NULL,
+    metadata           TEXT NOT NULL DEFAULT '{}',
+    created_at         INTEGER NOT NULL,
+    UNIQUE (task_id, sort_key)
+);
+CREATE UNIQUE INDEX task_transitions_most_recent ON task_transitions (task_id) WHERE most_recent = 1;
+
+CREATE TABLE workflow_step_transitions (
+    workflow_step_transition_id INTEGER PRIMARY KEY,
+    workflow_step_id            INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
+    from_state                  TEXT,
+    to_state                    TEXT NOT NULL,
+    sort_key                    INTEGER NOT NULL,
+    most_recent                 INTEGER NOT NULL,
+    metadata                    TEXT NOT NULL DEFAULT '{}',
+    created_at                  INTEGER NOT NULL,
+    UNIQUE (workflow_step_id, sort_key)
+);
+CREATE UNIQUE INDEX workflow_step_transitions_most_recent
+    ON workflow_step_transitions (workflow_step_id) WHERE most_recent = 1;
+
+CREATE TABLE step_attempts (
+    step_attempt_id  INTEGER PRIMARY KEY,
+    workflow_step_id INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
+    attempt          INTEGER NOT NULL,
+    started_at       INTEGER NOT NULL,
+    finished_at      INTEGER,
+    outcome          TEXT,
+    exit_code        INTEGER,
+    signal           INTEGER,
+    error_class      TEXT,
+    error_message    TEXT,
+    stdout           BLOB,
+    stderr           BLOB,
+    stdout_dropped   INTEGER NOT NULL DEFAULT 0,
+    stderr_dropped   INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (workflow_step_id, attempt)
+);
+
+CREATE TABLE events (
+    event_id   INTEGER PRIMARY KEY,
+    task_id    INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (task_id, seq)
+);
+
+CREATE TABLE task_annotations (
+    task_annotation_id INTEGER PRIMARY KEY,
+    task_id            INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+    annotation_type    TEXT NOT NULL,
+    annotation         TEXT NOT NULL,
+    created_at         INTEGER NOT NULL
+);

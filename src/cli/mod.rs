@@ -1,0 +1,145 @@
+//! The command line: one module per subcommand, each with its `Args` and `run()`.
+
+pub mod run;
+pub mod status;
+pub mod tasks;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+use crate::render::color::ColorChoice;
+use crate::render::progress::Verbosity;
+use crate::store::{SqliteStore, default_path};
+use crate::templates::TemplateError;
+
+const EXAMPLES: &str = "\
+Examples:
+  tasker run workflows/order_fulfillment.yml     run a template, keeping every state change
+  tasker validate workflows/*.yml                check templates and print their graphs
+  tasker status 42                               see where task 42 stands
+  tasker tasks list --status error               tasks that need an operator
+
+Exit codes: 0 complete, 1 task error, 2 usage or invalid template, 3 cancelled,
+4 not found, 5 refused, 6 store error, 130/143 interrupted.";
+
+/// A single-binary workflow runner: YAML templates, durable SQLite state, retries.
+#[derive(Debug, Parser)]
+#[command(name = "tasker", version, about, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]
+    #[arg(long, global = true, env = "TASKER_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Colour in tables and progress lines (honours NO_COLOR and CLICOLOR_FORCE)
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+    /// Print more: every step start and completion
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print nothing on stderr but errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Run(run::Args),
+    Validate(validate::Args),
+    Status(status::Args),
+    #[command(subcommand)]
+    Tasks(tasks::Command),
+}
+
+impl Global {
+    pub fn color_choice(&self) -> ColorChoice {
+        match self.color {
+            Color::Auto => ColorChoice::Auto,
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+        }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose > 0 {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        }
+    }
+
+    /// The store path, and whether it is the default (whose directories we may create).
+    fn db_path(&self) -> (PathBuf, bool) {
+        match &self.db {
+            Some(p) => (p.clone(), false),
+            None => (default_path(), true),
+        }
+    }
+
+    /// Open the store for writing, creating it if needed.
+    pub fn open_store(&self) -> Result<SqliteStore, Error> {
+        let (path, is_default) = self.db_path();
+        Ok(SqliteStore::open(&path, is_default)?)
+    }
+
+    /// Open the store for reading; `None` when it does not exist yet.
+    pub fn open_existing_store(&self) -> Result<Option<SqliteStore>, Error> {
+        let (path, _) = self.db_path();
+        Ok(SqliteStore::open_existing(&path)?)
+    }
+}
+
+/// Run the parsed command line; the result is the process exit code.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Validate(args) => validate::run(&cli.global, &args),
+        Command::Status(args) => status::run(&cli.global, &args),
+        Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
+    }
+}
+
+/// Write to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+/// Print an error the way every command does: `error: …` lines on stderr.
+pub fn print_error(err: &Error) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    match err {
+        Error::Template(TemplateError::Invalid(problems)) => {
+            for p in problems {
+                let _ = writeln!(stderr, "error: {p}");
+            }
+            let n = problems.len();
+            let s = if n == 1 { "" } else { "s" };
+            let _ = writeln!(stderr, "{n} problem{s} found; nothing was run");
+        }
+        other => {
+            let _ = writeln!(stderr, "error: {other}");
+        }
+    }
+}

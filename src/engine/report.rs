@@ -1,0 +1,166 @@
+//! The status document of a task (DESIGN §9.2), with Tasker's execution fields.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::state::State;
+use crate::clock::rfc3339;
+use crate::store::{StepError, TaskRecord};
+
+/// `status --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    pub task_id: i64,
+    pub uuid: String,
+    pub name: String,
+    pub namespace: String,
+    pub version: String,
+    pub status: State,
+    pub created_at: String,
+    pub updated_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub context: Json,
+    pub steps: Vec<StepReport>,
+    pub execution: Execution,
+}
+
+/// One step of `status --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub name: String,
+    pub status: State,
+    pub attempts: u32,
+    pub retry_limit: u32,
+    pub flaky: bool,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub depends_on: Vec<String>,
+    pub results: Option<Json>,
+    pub error: Option<StepError>,
+    pub next_retry_at: Option<String>,
+}
+
+/// Tasker's task execution context: counts, status, recommended action, health.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Execution {
+    pub total_steps: usize,
+    pub pending_steps: usize,
+    pub in_progress_steps: usize,
+    pub completed_steps: usize,
+    pub failed_steps: usize,
+    pub ready_steps: usize,
+    pub execution_status: &'static str,
+    pub recommended_action: &'static str,
+    pub completion_percentage: f64,
+    pub health_status: &'static str,
+}
+
+fn span(start: Option<i64>, end: Option<i64>, now: i64) -> Option<u64> {
+    start.map(|s| (end.unwrap_or(now) - s).max(0) as u64)
+}
+
+/// Build the report of `task` as of `now` (ms).
+pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
+    let steps = &task.steps;
+    let satisfied = |i: usize| steps[i].status.is_satisfied();
+    let mut exec = Execution {
+        total_steps: steps.len(),
+        pending_steps: 0,
+        in_progress_steps: 0,
+        completed_steps: 0,
+        failed_steps: 0,
+        ready_steps: 0,
+        execution_status: "",
+        recommended_action: "",
+        completion_percentage: 0.0,
+        health_status: "",
+    };
+    let mut blocked = 0;
+    for s in steps {
+        let parents_done = s.parents.iter().all(|&p| satisfied(p));
+        match s.status {
+            State::Pending => {
+                exec.pending_steps += 1;
+                if parents_done {
+                    exec.ready_steps += 1;
+                }
+            }
+            State::InProgress => exec.in_progress_steps += 1,
+            State::Complete | State::ResolvedManually => exec.completed_steps += 1,
+            State::Error => {
+                exec.failed_steps += 1;
+                // The engine clears `next_retry_at` when a step fails for good.
+                match s.state.next_retry_at {
+                    Some(at) if at <= now && parents_done => exec.ready_steps += 1,
+                    Some(_) => {}
+                    None => blocked += 1,
+                }
+            }
+            State::Cancelled => blocked += 1,
+        }
+    }
+    // A finished task recommends nothing more than its state says.
+    let task_final = task.status.is_final();
+    if task_final && task.status != State::Complete {
+        exec.ready_steps = 0;
+    }
+    (exec.execution_status, exec.recommended_action) = if exec.ready_steps > 0 {
+        ("has_ready_steps", "execute_ready_steps")
+    } else if exec.in_progress_steps > 0 {
+        ("processing", "wait_for_completion")
+    } else if blocked > 0 || (task_final && exec.completed_steps < exec.total_steps) {
+        ("blocked_by_failures", "handle_failures")
+    } else if exec.completed_steps == exec.total_steps {
+        ("all_complete", "finalize_task")
+    } else {
+        ("waiting_for_dependencies", "wait_for_dependencies")
+    };
+    exec.health_status = if exec.failed_steps == 0 && blocked == 0 {
+        "healthy"
+    } else if exec.execution_status == "blocked_by_failures" {
+        "blocked"
+    } else {
+        "recovering"
+    };
+    exec.completion_percentage = if steps.is_empty() {
+        100.0
+    } else {
+        (exec.completed_steps as f64 * 10000.0 / steps.len() as f64).round() / 100.0
+    };
+
+    TaskReport {
+        task_id: task.task_id,
+        uuid: task.uuid.clone(),
+        name: task.name.clone(),
+        namespace: task.namespace.clone(),
+        version: task.version.clone(),
+        status: task.status,
+        created_at: rfc3339(task.created_at),
+        updated_at: rfc3339(task.updated_at),
+        started_at: task.started_at.map(rfc3339),
+        finished_at: task.finished_at.map(rfc3339),
+        duration_ms: span(task.started_at, task.finished_at, now),
+        context: task.context.clone(),
+        steps: steps
+            .iter()
+            .map(|s| StepReport {
+                name: s.name.clone(),
+                status: s.status,
+                attempts: s.state.attempts,
+                retry_limit: s.retry_limit,
+                flaky: s.state.flaky,
+                started_at: s.state.started_at.map(rfc3339),
+                finished_at: s.state.finished_at.map(rfc3339),
+                duration_ms: span(s.state.started_at, s.state.finished_at, now),
+                depends_on: s.parents.iter().map(|&p| steps[p].name.clone()).collect(),
+                results: s.state.results.clone(),
+                error: s.state.error.clone(),
+                next_retry_at: s.state.next_retry_at.map(rfc3339),
+            })
+            .collect(),
+        execution: exec,
+    }
+}

@@ -1,0 +1,42 @@
+//! The top-level error, which knows its exit code (DESIGN §9.3).
+
+use crate::store::StoreError;
+use crate::templates::TemplateError;
+
+/// Exit codes users and scripts depend on.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const TASK_ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const CANCELLED: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const REFUSED: u8 = 5;
+    pub const STORE: u8 = 6;
+}
+
+/// Anything that stops a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Template(_) | Error::Usage(_) => exit::USAGE,
+            Error::Store(e) if e.is_refusal() => exit::REFUSED,
+            Error::Store(_) => exit::STORE,
+            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::Refused(_) => exit::REFUSED,
+        }
+    }
+}

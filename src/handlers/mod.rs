@@ -1,0 +1,93 @@
+//! Step handlers: what runs a step's work and reports how it ended.
+
+mod process;
+mod shell;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use tokio::sync::watch;
+
+use crate::templates::{Action, Retry};
+
+pub use process::{Captured, signal_group};
+
+/// Everything a handler needs to run one attempt of one step.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub task_id: i64,
+    pub task_name: String,
+    pub namespace: String,
+    pub step_name: String,
+    pub attempt: u32,
+    pub action: Action,
+    pub retry: Retry,
+    /// Template `env`, then step `env`, then tasker's own `TASKER_*` variables.
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub timeout: Option<Duration>,
+    pub kill_grace: Duration,
+    /// Bytes of stdout and of stderr kept (the tail).
+    pub output_limit: usize,
+    /// Where the step may write its result JSON (`TASKER_OUTPUT`).
+    pub output_path: PathBuf,
+    /// Becomes `true` when the run is being stopped: the attempt must end now.
+    pub abort: watch::Receiver<bool>,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// `exit_code`, `signal`, `timeout`, `spawn`, `output`, `interrupted`.
+    pub class: &'static str,
+    pub message: String,
+    pub permanent: bool,
+    /// A delay the step asked for before its next attempt.
+    pub retry_after: Option<Duration>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub result: Option<Json>,
+    pub failure: Option<Failure>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
+
+/// A boxed future, so handlers can sit behind `dyn`.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Runs one attempt of a step.
+pub trait Handler: Send + Sync {
+    fn execute(&self, request: Request) -> BoxFuture<Outcome>;
+}
+
+/// A step that does nothing and succeeds at once.
+#[derive(Debug)]
+pub struct Noop;
+
+impl Handler for Noop {
+    fn execute(&self, _request: Request) -> BoxFuture<Outcome> {
+        Box::pin(async {
+            Outcome {
+                result: Some(Json::Object(serde_json::Map::new())),
+                ..Outcome::default()
+            }
+        })
+    }
+}
+
+/// The handler for a step's action.
+pub fn for_action(action: &Action) -> Arc<dyn Handler> {
+    match action {
+        Action::Noop => Arc::new(Noop),
+        Action::Shell(_) | Action::Argv(_) => Arc::new(shell::Shell),
+    }
+}

@@ -1,0 +1,173 @@
+//! Process supervision: own process group, stdout and stderr drained concurrently into
+//! bounded buffers, timeout → SIGTERM to the group → grace → SIGKILL, nothing left behind.
+
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The kept tail of one output stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    pub bytes: Vec<u8>,
+    /// Bytes that were written but not kept (from the start of the stream).
+    pub dropped: u64,
+}
+
+impl Captured {
+    /// The last `n` bytes as lossy UTF-8.
+    pub fn tail_text(&self, n: usize) -> String {
+        let start = self.bytes.len().saturating_sub(n);
+        String::from_utf8_lossy(&self.bytes[start..]).into_owned()
+    }
+}
+
+/// How a supervised process ended.
+#[derive(Debug)]
+pub enum Exit {
+    Status(ExitStatus),
+    /// Killed because it ran past its timeout.
+    TimedOut,
+    /// Killed because the run is stopping.
+    Aborted,
+}
+
+/// A finished process: how it ended and what it wrote.
+#[derive(Debug)]
+pub struct Finished {
+    pub exit: Exit,
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
+
+/// Spawn `command` in its own process group and supervise it to the end.
+pub async fn run(
+    mut command: Command,
+    limit: usize,
+    timeout: Option<Duration>,
+    grace: Duration,
+    mut abort: watch::Receiver<bool>,
+) -> std::io::Result<Finished> {
+    command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn()?;
+    let pgid = child.id().map(|id| id as i32);
+    let out = child.stdout.take().map(|s| drain(s, limit));
+    let err = child.stderr.take().map(|s| drain(s, limit));
+
+    let deadline = async {
+        match timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let aborted = async {
+        loop {
+            if *abort.borrow_and_update() {
+                return;
+            }
+            if abort.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let exit = tokio::select! {
+        status = child.wait() => Exit::Status(status?),
+        () = deadline => {
+            terminate(&mut child, pgid, grace).await;
+            Exit::TimedOut
+        }
+        () = aborted => {
+            terminate(&mut child, pgid, grace).await;
+            Exit::Aborted
+        }
+    };
+    // Whatever the step left running in its group goes with it: a step is done when its
+    // main process is, and background children would otherwise outlive the run.
+    if let Some(pgid) = pgid {
+        signal_group(pgid, libc::SIGKILL);
+    }
+    Ok(Finished {
+        exit,
+        stdout: collect(out).await,
+        stderr: collect(err).await,
+    })
+}
+
+/// SIGTERM to the group, SIGKILL after `grace` if the main process has not exited.
+async fn terminate(child: &mut tokio::process::Child, pgid: Option<i32>, grace: Duration) {
+    if let Some(pgid) = pgid {
+        signal_group(pgid, libc::SIGTERM);
+    }
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        if let Some(pgid) = pgid {
+            signal_group(pgid, libc::SIGKILL);
+        }
+        let _ = child.wait().await;
+    }
+}
+
+/// Send `signal` to every process of group `pgid`; a group already gone is fine.
+#[expect(unsafe_code, reason = "killpg has no safe wrapper in std")]
+pub fn signal_group(pgid: i32, signal: i32) {
+    if pgid > 1 {
+        // SAFETY: killpg only sends a signal; it touches no memory of ours.
+        unsafe {
+            libc::killpg(pgid, signal);
+        }
+    }
+}
+
+fn drain<R: AsyncRead + Unpin + Send + 'static>(mut reader: R, limit: usize) -> JoinHandle<Captured> {
+    tokio::spawn(async move {
+        let mut kept = Vec::new();
+        let mut dropped = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    kept.extend_from_slice(&buf[..n]);
+                    // Trim in large steps so a flood costs amortised O(1) per byte.
+                    if kept.len() > limit.saturating_mul(2).max(limit + 64 * 1024) {
+                        let cut = kept.len() - limit;
+                        kept.drain(..cut);
+                        dropped += cut as u64;
+                    }
+                }
+            }
+        }
+        if kept.len() > limit {
+            let cut = kept.len() - limit;
+            kept.drain(..cut);
+            dropped += cut as u64;
+        }
+        Captured {
+            bytes: kept,
+            dropped,
+        }
+    })
+}
+
+/// Wait for a drain task; a pipe held open by a process outside the group (one that called
+/// `setsid`) is given a moment, then abandoned.
+async fn collect(handle: Option<JoinHandle<Captured>>) -> Captured {
+    let Some(handle) = handle else {
+        return Captured::default();
+    };
+    let abort = handle.abort_handle();
+    match tokio::time::timeout(Duration::from_secs(2), handle).await {
+        Ok(Ok(c)) => c,
+        _ => {
+            abort.abort();
+            Captured::default()
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! tasker: a single-binary workflow runner with durable state.
+//!
+//! Data flows one way: `templates` → `graph` → `engine` → `store`, with `handlers` doing
+//! the work and `events` fanning out to `render`. `cli` is the command line on top.
+
+pub mod cli;
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod graph;
+pub mod handlers;
+pub mod render;
+pub mod store;
+pub mod templates;
+
+pub use error::Error;

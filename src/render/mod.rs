@@ -1,0 +1,5 @@
+//! Everything that draws for a terminal: tables, colour, progress lines.
+
+pub mod color;
+pub mod progress;
+pub mod table;

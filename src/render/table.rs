@@ -1,0 +1,119 @@
+//! Human tables for `status`, `tasks list` and `validate`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use super::color::paint;
+use crate::clock::rfc3339;
+use crate::engine::report::TaskReport;
+use crate::graph::Summary;
+use crate::store::TaskSummary;
+use crate::templates::duration::human;
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+fn ms(v: Option<u64>) -> String {
+    v.map(|m| human(Duration::from_millis(m))).unwrap_or_else(|| "-".into())
+}
+
+/// The status of one task: a header and a step table.
+pub fn status(r: &TaskReport, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "task {} {}/{}@{}: {} ({:.0}% complete, {})",
+        r.task_id,
+        r.namespace,
+        r.name,
+        r.version,
+        paint(color, r.status, r.status.as_str()),
+        r.execution.completion_percentage,
+        r.execution.execution_status,
+    );
+    let _ = writeln!(
+        out,
+        "created {}  duration {}  health {}  next: {}",
+        r.created_at,
+        ms(r.duration_ms),
+        r.execution.health_status,
+        r.execution.recommended_action
+    );
+    let mut t = table();
+    t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
+    for s in &r.steps {
+        let error = match (&s.error, &s.next_retry_at) {
+            (Some(e), Some(at)) => format!("{}: {} (retry at {at})", e.class, e.message),
+            (Some(e), None) => format!("{}: {}", e.class, e.message),
+            _ => String::new(),
+        };
+        t.add_row([
+            s.name.clone(),
+            paint(color, s.status, s.status.as_str()),
+            format!("{}/{}", s.attempts, s.retry_limit),
+            ms(s.duration_ms),
+            if s.flaky { "flaky".into() } else { String::new() },
+            error,
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    out
+}
+
+/// `tasks list`.
+pub fn tasks(rows: &[TaskSummary], color: bool, now: i64) -> String {
+    let mut t = table();
+    t.set_header(["id", "namespace", "name", "version", "state", "steps", "created", "duration"]);
+    for r in rows {
+        let duration = r.started_at.map(|s| (r.finished_at.unwrap_or(now) - s).max(0) as u64);
+        t.add_row([
+            r.task_id.to_string(),
+            r.namespace.clone(),
+            r.name.clone(),
+            r.version.clone(),
+            paint(color, r.status, r.status.as_str()),
+            format!("{}/{}", r.steps_complete, r.steps_total),
+            rfc3339(r.created_at),
+            ms(duration),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+/// The graph summary `validate` prints for a valid template.
+pub fn summary(file: &str, name: &str, s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{file}: `{name}` is valid");
+    let _ = writeln!(out, "  steps         {}", s.steps);
+    let _ = writeln!(out, "  edges         {}", s.edges);
+    let _ = writeln!(out, "  roots         {}", list(&s.roots));
+    let _ = writeln!(out, "  leaves        {}", list(&s.leaves));
+    let _ = writeln!(out, "  levels        {}", s.levels);
+    let _ = writeln!(
+        out,
+        "  widest level  {} ({} steps)",
+        s.widest_level, s.widest_level_width
+    );
+    let _ = writeln!(
+        out,
+        "  longest path  {} steps: {}",
+        s.longest_path.len(),
+        s.longest_path.join(" → ")
+    );
+    out
+}
+
+/// At most ten names, then a count of the rest.
+fn list(names: &[String]) -> String {
+    if names.len() <= 10 {
+        names.join(", ")
+    } else {
+        format!("{}, … ({} more)", names[..10].join(", "), names.len() - 10)
+    }
+}

@@ -1,0 +1,275 @@
+//! Durable state: the [`Store`] trait the engine talks to, and its SQLite implementation.
+
+mod sqlite;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::engine::state::{Actor, Entity, State};
+use crate::templates::Template;
+
+pub use sqlite::{SCHEMA_VERSION, SqliteStore, default_path};
+
+pub type TaskId = i64;
+pub type StepId = i64;
+
+/// Everything needed to create a task and its steps in one transaction.
+#[derive(Debug)]
+pub struct NewTask<'a> {
+    pub template: &'a Template,
+    /// The template text as read, kept as the task's snapshot.
+    pub source: &'a str,
+    pub content_hash: &'a str,
+    /// The directory steps run in unless they set `cwd` (the template's directory).
+    pub workdir: &'a str,
+    pub context: &'a Json,
+    pub initiator: Option<&'a str>,
+    pub source_system: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub tags: &'a [String],
+}
+
+/// Ids given to a new task and its steps (in template order).
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub task_id: TaskId,
+    pub uuid: String,
+    pub step_ids: Vec<StepId>,
+}
+
+/// The runner that owns an in-progress task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    pub pid: u32,
+    pub host: String,
+    pub started_at: i64,
+}
+
+/// A step's mutable state, written whole with each of its transitions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct StepState {
+    pub attempts: u32,
+    pub flaky: bool,
+    pub results: Option<Json>,
+    pub error: Option<StepError>,
+    pub next_retry_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// The last error of a step or an attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepError {
+    pub class: String,
+    pub message: String,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptEnd {
+    pub outcome: State,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub error: Option<StepError>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub stdout_dropped: u64,
+    pub stderr_dropped: u64,
+}
+
+/// One durable change. A batch of them is committed in one transaction.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A task moves `from → to`; `owner` is recorded when it starts running.
+    Task {
+        task_id: TaskId,
+        from: State,
+        to: State,
+        actor: Actor,
+        metadata: Json,
+        owner: Option<Owner>,
+    },
+    /// A step moves `from → to` and takes `state`.
+    Step {
+        step_id: StepId,
+        from: State,
+        to: State,
+        actor: Actor,
+        metadata: Json,
+        state: StepState,
+    },
+    AttemptStarted {
+        step_id: StepId,
+        attempt: u32,
+    },
+    AttemptFinished {
+        step_id: StepId,
+        attempt: u32,
+        end: AttemptEnd,
+    },
+}
+
+/// A task as stored, with its steps.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub task_id: TaskId,
+    pub uuid: String,
+    pub name: String,
+    pub namespace: String,
+    pub version: String,
+    pub status: State,
+    pub context: Json,
+    pub template_source: String,
+    pub content_hash: String,
+    pub workdir: String,
+    pub owner: Option<Owner>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub steps: Vec<StepRecord>,
+}
+
+/// A step as stored.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub step_id: StepId,
+    pub name: String,
+    pub position: usize,
+    pub status: State,
+    pub retry_limit: u32,
+    pub retryable: bool,
+    pub state: StepState,
+    /// Positions of the steps this one depends on.
+    pub parents: Vec<usize>,
+}
+
+/// A row of `tasks list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskSummary {
+    pub task_id: TaskId,
+    pub name: String,
+    pub namespace: String,
+    pub version: String,
+    pub status: State,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub steps_total: i64,
+    pub steps_complete: i64,
+}
+
+/// Filters of `tasks list`.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub status: Option<State>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub since: Option<i64>,
+    pub limit: usize,
+}
+
+/// One audit row of a task or a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transition {
+    /// `None` for task transitions.
+    pub step_name: Option<String>,
+    pub from_state: Option<State>,
+    pub to_state: State,
+    pub sort_key: i64,
+    pub most_recent: bool,
+    pub metadata: Json,
+    pub created_at: i64,
+}
+
+/// One attempt as stored.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub attempt: u32,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub outcome: Option<State>,
+    pub exit_code: Option<i32>,
+    pub error: Option<StepError>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Errors of the store; all map to exit code 6 except refused transitions (5).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store `{path}`: {message}")]
+    Open { path: String, message: String },
+    #[error(
+        "the store `{path}` has schema version {found}, newer than this tasker supports ({supported})\n  hint: upgrade tasker, or point `--db` at another file"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the store holds data this tasker cannot read: {0}")]
+    Corrupt(String),
+    #[error("{entity} {id}: transition `{from}` → `{to}` is not allowed")]
+    Illegal {
+        entity: &'static str,
+        id: i64,
+        from: State,
+        to: State,
+    },
+    #[error("{entity} {id} is no longer `{expected}`: another process changed it")]
+    Conflict {
+        entity: &'static str,
+        id: i64,
+        expected: State,
+    },
+}
+
+impl StoreError {
+    /// Whether this error is a refused transition rather than a failing store.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, StoreError::Illegal { .. } | StoreError::Conflict { .. })
+    }
+}
+
+/// The durable state of tasks. The engine and the commands use nothing else to reach it.
+pub trait Store {
+    /// Create a task and its steps, all `pending`.
+    fn create_task(&mut self, new: &NewTask<'_>) -> Result<Created, StoreError>;
+    /// Apply changes atomically: every transition checked against the state tables
+    /// (and against the stored state) and audited in the same transaction.
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+    /// A task and its steps, or `None`.
+    fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError>;
+    /// Tasks, newest first.
+    fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskSummary>, StoreError>;
+    /// The audit trail of a task and its steps, in order.
+    fn transitions(&self, id: TaskId) -> Result<Vec<Transition>, StoreError>;
+    /// The attempts of one step, in order.
+    fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError>;
+}
+
+/// Check a transition against the tables before writing it.
+pub(crate) fn check(
+    entity: Entity,
+    id: i64,
+    from: State,
+    to: State,
+    actor: Actor,
+) -> Result<(), StoreError> {
+    if crate::engine::state::allowed(entity, from, to, actor) {
+        Ok(())
+    } else {
+        Err(StoreError::Illegal {
+            entity: match entity {
+                Entity::Task => "task",
+                Entity::Step => "step",
+            },
+            id,
+            from,
+            to,
+        })
+    }
+}

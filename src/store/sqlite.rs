@@ -1,0 +1,649 @@
+//! The SQLite store: WAL, busy timeout, foreign keys, numbered migrations.
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde_json::Value as Json;
+
+use super::{
+    AttemptRecord, Change, Created, NewTask, Owner, StepError, StepId, StepRecord, StepState,
+    Store, StoreError, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, check,
+};
+use crate::clock::now_ms;
+use crate::engine::state::{Entity, State};
+
+/// Migrations in order; `PRAGMA user_version` counts how many were applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this tasker writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// `$XDG_DATA_HOME/tasker/tasker.db`, else `~/.local/share/tasker/tasker.db`.
+pub fn default_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("tasker").join("tasker.db")
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store at `path`. With `create_dirs`, missing parent
+    /// directories are made (mode 0700); otherwise a missing directory is an error.
+    pub fn open(path: &Path, create_dirs: bool) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |message: String| StoreError::Open {
+            path: shown.clone(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                if create_dirs {
+                    DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(parent)
+                        .map_err(|e| open_err(format!("cannot create its directory: {e}")))?;
+                } else {
+                    return Err(open_err(format!(
+                        "the directory `{}` does not exist",
+                        parent.display()
+                    )));
+                }
+            }
+        }
+        if !path.exists() {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| open_err(e.to_string()))?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure().map_err(|e| open_err(e.to_string()))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Open an existing store; `None` when the file does not exist (nothing has run yet).
+    pub fn open_existing(path: &Path) -> Result<Option<SqliteStore>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        SqliteStore::open(path, false).map(Some)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        let _mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        self.conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
+        )
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.display().to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn task_transition(
+        tx: &Transaction<'_>,
+        task_id: TaskId,
+        from: State,
+        to: State,
+        metadata: &Json,
+        owner: Option<&Owner>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let finished = matches!(
+            to,
+            State::Complete | State::Error | State::Cancelled | State::ResolvedManually
+        );
+        let running = to == State::InProgress;
+        let changed = tx
+            .prepare_cached(
+                "UPDATE tasks SET status = ?2, updated_at = ?3,
+                    started_at = CASE WHEN ?4 THEN COALESCE(started_at, ?3) ELSE started_at END,
+                    finished_at = CASE WHEN ?5 THEN ?3 ELSE NULL END,
+                    owner_pid = ?6, owner_host = ?7, owner_started_at = ?8,
+                    heartbeat_at = CASE WHEN ?4 THEN ?3 ELSE NULL END
+                 WHERE task_id = ?1 AND status = ?9",
+            )?
+            .execute(params![
+                task_id,
+                to.as_str(),
+                now,
+                running,
+                finished,
+                owner.filter(|_| running).map(|o| o.pid),
+                owner.filter(|_| running).map(|o| o.host.as_str()),
+                owner.filter(|_| running).map(|o| o.started_at),
+                from.as_str(),
+            ])?;
+        if changed == 0 {
+            return Err(StoreError::Conflict {
+                entity: "task",
+                id: task_id,
+                expected: from,
+            });
+        }
+        tx.prepare_cached(
+            "UPDATE task_transitions SET most_recent = 0 WHERE task_id = ?1 AND most_recent = 1",
+        )?
+        .execute([task_id])?;
+        tx.prepare_cached(
+            "INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM task_transitions WHERE task_id = ?1), 1, ?4, ?5)",
+        )?
+        .execute(params![task_id, from.as_str(), to.as_str(), metadata.to_string(), now])?;
+        Ok(())
+    }
+
+    fn step_transition(
+        tx: &Transaction<'_>,
+        step_id: StepId,
+        from: State,
+        to: State,
+        metadata: &Json,
+        state: &StepState,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let changed = tx
+            .prepare_cached(
+                "UPDATE workflow_steps SET status = ?2, attempts = ?3, flaky = ?4, results = ?5,
+                    error_class = ?6, error_message = ?7, next_retry_at = ?8, started_at = ?9,
+                    finished_at = ?10, updated_at = ?11
+                 WHERE workflow_step_id = ?1 AND status = ?12",
+            )?
+            .execute(params![
+                step_id,
+                to.as_str(),
+                state.attempts,
+                state.flaky,
+                state.results.as_ref().map(Json::to_string),
+                state.error.as_ref().map(|e| e.class.as_str()),
+                state.error.as_ref().map(|e| e.message.as_str()),
+                state.next_retry_at,
+                state.started_at,
+                state.finished_at,
+                now,
+                from.as_str(),
+            ])?;
+        if changed == 0 {
+            return Err(StoreError::Conflict {
+                entity: "step",
+                id: step_id,
+                expected: from,
+            });
+        }
+        tx.prepare_cached(
+            "UPDATE workflow_step_transitions SET most_recent = 0 WHERE workflow_step_id = ?1 AND most_recent = 1",
+        )?
+        .execute([step_id])?;
+        tx.prepare_cached(
+            "INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = ?1), 1, ?4, ?5)",
+        )?
+        .execute(params![step_id, from.as_str(), to.as_str(), metadata.to_string(), now])?;
+        Ok(())
+    }
+}
+
+fn state_of(text: &str) -> Result<State, StoreError> {
+    text.parse::<State>().map_err(StoreError::Corrupt)
+}
+
+fn json_of(text: Option<String>) -> Result<Option<Json>, StoreError> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+fn error_of(class: Option<String>, message: Option<String>) -> Option<StepError> {
+    class.map(|class| StepError {
+        class,
+        message: message.unwrap_or_default(),
+    })
+}
+
+impl Store for SqliteStore {
+    fn create_task(&mut self, new: &NewTask<'_>) -> Result<Created, StoreError> {
+        let now = now_ms();
+        let t = new.template;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO task_namespaces (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![t.namespace, now],
+        )?;
+        let namespace_id: i64 = tx.query_row(
+            "SELECT task_namespace_id FROM task_namespaces WHERE name = ?1",
+            [&t.namespace],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO named_tasks (task_namespace_id, name, version, description, content_hash, template, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (task_namespace_id, name, version, content_hash) DO NOTHING",
+            params![namespace_id, t.name, t.version, t.description, new.content_hash, new.source, now],
+        )?;
+        let named_task_id: i64 = tx.query_row(
+            "SELECT named_task_id FROM named_tasks
+             WHERE task_namespace_id = ?1 AND name = ?2 AND version = ?3 AND content_hash = ?4",
+            params![namespace_id, t.name, t.version, new.content_hash],
+            |r| r.get(0),
+        )?;
+        let uuid = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "INSERT INTO tasks (uuid, named_task_id, status, context, workdir, initiator, source_system, reason, tags, created_at, updated_at)
+             VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                uuid,
+                named_task_id,
+                new.context.to_string(),
+                new.workdir,
+                new.initiator,
+                new.source_system,
+                new.reason,
+                serde_json::to_string(new.tags).unwrap_or_else(|_| "[]".into()),
+                now
+            ],
+        )?;
+        let task_id = tx.last_insert_rowid();
+        let mut step_ids = Vec::with_capacity(t.steps.len());
+        {
+            let mut named = tx.prepare_cached(
+                "INSERT INTO named_steps (dependent_system, name, description, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (dependent_system, name) DO UPDATE SET description = COALESCE(excluded.description, description)
+                 RETURNING named_step_id",
+            )?;
+            let mut step = tx.prepare_cached(
+                "INSERT INTO workflow_steps (task_id, named_step_id, name, position, retry_limit, retryable, skippable, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            )?;
+            let mut edge = tx.prepare_cached(
+                "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES (?1, ?2)",
+            )?;
+            for (i, s) in t.steps.iter().enumerate() {
+                let named_id: i64 = named.query_row(
+                    params![s.dependent_system.as_deref().unwrap_or(""), s.name, s.description, now],
+                    |r| r.get(0),
+                )?;
+                step.execute(params![
+                    task_id,
+                    named_id,
+                    s.name,
+                    i as i64,
+                    s.retry.limit,
+                    s.retry.retryable,
+                    s.skippable,
+                    now
+                ])?;
+                step_ids.push(tx.last_insert_rowid());
+            }
+            for (i, s) in t.steps.iter().enumerate() {
+                for &p in &s.parents {
+                    edge.execute(params![step_ids[p], step_ids[i]])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(Created {
+            task_id,
+            uuid,
+            step_ids,
+        })
+    }
+
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for change in changes {
+            match change {
+                Change::Task {
+                    task_id,
+                    from,
+                    to,
+                    actor,
+                    metadata,
+                    owner,
+                } => {
+                    check(Entity::Task, *task_id, *from, *to, *actor)?;
+                    Self::task_transition(&tx, *task_id, *from, *to, metadata, owner.as_ref(), now)?;
+                }
+                Change::Step {
+                    step_id,
+                    from,
+                    to,
+                    actor,
+                    metadata,
+                    state,
+                } => {
+                    check(Entity::Step, *step_id, *from, *to, *actor)?;
+                    Self::step_transition(&tx, *step_id, *from, *to, metadata, state, now)?;
+                }
+                Change::AttemptStarted { step_id, attempt } => {
+                    tx.prepare_cached(
+                        "INSERT INTO step_attempts (workflow_step_id, attempt, started_at) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![step_id, attempt, now])?;
+                }
+                Change::AttemptFinished {
+                    step_id,
+                    attempt,
+                    end,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE step_attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5, signal = ?6,
+                            error_class = ?7, error_message = ?8, stdout = ?9, stderr = ?10,
+                            stdout_dropped = ?11, stderr_dropped = ?12
+                         WHERE workflow_step_id = ?1 AND attempt = ?2",
+                    )?
+                    .execute(params![
+                        step_id,
+                        attempt,
+                        now,
+                        end.outcome.as_str(),
+                        end.exit_code,
+                        end.signal,
+                        end.error.as_ref().map(|e| e.class.as_str()),
+                        end.error.as_ref().map(|e| e.message.as_str()),
+                        end.stdout,
+                        end.stderr,
+                        end.stdout_dropped as i64,
+                        end.stderr_dropped as i64,
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT t.task_id, t.uuid, nt.name, ns.name, nt.version, t.status, t.context, nt.template,
+                        nt.content_hash, t.workdir, t.owner_pid, t.owner_host, t.owner_started_at,
+                        t.created_at, t.updated_at, t.started_at, t.finished_at
+                 FROM tasks t
+                 JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
+                 JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
+                 WHERE t.task_id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                    ),
+                    (
+                        r.get::<_, String>(9)?,
+                        r.get::<_, Option<u32>>(10)?,
+                        r.get::<_, Option<String>>(11)?,
+                        r.get::<_, Option<i64>>(12)?,
+                        r.get::<_, i64>(13)?,
+                        r.get::<_, i64>(14)?,
+                        r.get::<_, Option<i64>>(15)?,
+                        r.get::<_, Option<i64>>(16)?,
+                    ),
+                ))
+            })
+            .optional()?;
+        let Some((
+            (task_id, uuid, name, namespace, version, status, context, template_source, content_hash),
+            (workdir, pid, host, owner_started, created_at, updated_at, started_at, finished_at),
+        )) = row
+        else {
+            return Ok(None);
+        };
+
+        let mut steps = Vec::new();
+        let mut ids = std::collections::HashMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT workflow_step_id, name, position, status, attempts, retry_limit, retryable, flaky,
+                        results, error_class, error_message, next_retry_at, started_at, finished_at
+                 FROM workflow_steps WHERE task_id = ?1 ORDER BY position",
+            )?;
+            let mut rows = stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                let step_id: i64 = r.get(0)?;
+                let position: i64 = r.get(2)?;
+                ids.insert(step_id, position as usize);
+                steps.push(StepRecord {
+                    step_id,
+                    name: r.get(1)?,
+                    position: position as usize,
+                    status: state_of(&r.get::<_, String>(3)?)?,
+                    retry_limit: r.get(5)?,
+                    retryable: r.get(6)?,
+                    state: StepState {
+                        attempts: r.get(4)?,
+                        flaky: r.get(7)?,
+                        results: json_of(r.get(8)?)?,
+                        error: error_of(r.get(9)?, r.get(10)?),
+                        next_retry_at: r.get(11)?,
+                        started_at: r.get(12)?,
+                        finished_at: r.get(13)?,
+                    },
+                    parents: Vec::new(),
+                });
+            }
+        }
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT e.from_step_id, e.to_step_id FROM workflow_step_edges e
+                 JOIN workflow_steps s ON s.workflow_step_id = e.to_step_id
+                 WHERE s.task_id = ?1 ORDER BY s.position, e.from_step_id",
+            )?;
+            let mut rows = stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                let (from, to): (i64, i64) = (r.get(0)?, r.get(1)?);
+                if let (Some(&f), Some(&t)) = (ids.get(&from), ids.get(&to)) {
+                    steps[t].parents.push(f);
+                }
+            }
+        }
+        let owner = match (pid, host, owner_started) {
+            (Some(pid), Some(host), Some(started_at)) => Some(Owner {
+                pid,
+                host,
+                started_at,
+            }),
+            _ => None,
+        };
+        Ok(Some(TaskRecord {
+            task_id,
+            uuid,
+            name,
+            namespace,
+            version,
+            status: state_of(&status)?,
+            context: serde_json::from_str(&context).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            template_source,
+            content_hash,
+            workdir,
+            owner,
+            created_at,
+            updated_at,
+            started_at,
+            finished_at,
+            steps,
+        }))
+    }
+
+    fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.task_id, nt.name, ns.name, nt.version, t.status, t.created_at, t.started_at, t.finished_at,
+                    (SELECT COUNT(*) FROM workflow_steps s WHERE s.task_id = t.task_id),
+                    (SELECT COUNT(*) FROM workflow_steps s WHERE s.task_id = t.task_id
+                        AND s.status IN ('complete', 'resolved_manually'))
+             FROM tasks t
+             JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
+             JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
+             WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR ns.name = ?2)
+               AND (?3 IS NULL OR nt.name = ?3) AND (?4 IS NULL OR t.created_at >= ?4)
+             ORDER BY t.task_id DESC LIMIT ?5",
+        )?;
+        let mut rows = stmt.query(params![
+            filter.status.map(State::as_str),
+            filter.namespace,
+            filter.name,
+            filter.since,
+            filter.limit as i64
+        ])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(TaskSummary {
+                task_id: r.get(0)?,
+                name: r.get(1)?,
+                namespace: r.get(2)?,
+                version: r.get(3)?,
+                status: state_of(&r.get::<_, String>(4)?)?,
+                created_at: r.get(5)?,
+                started_at: r.get(6)?,
+                finished_at: r.get(7)?,
+                steps_total: r.get(8)?,
+                steps_complete: r.get(9)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn transitions(&self, id: TaskId) -> Result<Vec<Transition>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT NULL, from_state, to_state, sort_key, most_recent, metadata, created_at, task_transition_id, 0
+               FROM task_transitions WHERE task_id = ?1
+             UNION ALL
+             SELECT s.name, x.from_state, x.to_state, x.sort_key, x.most_recent, x.metadata, x.created_at,
+                    x.workflow_step_transition_id, 1
+               FROM workflow_step_transitions x JOIN workflow_steps s ON s.workflow_step_id = x.workflow_step_id
+              WHERE s.task_id = ?1
+             ORDER BY 7, 9, 8",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Transition {
+                step_name: r.get(0)?,
+                from_state: r.get::<_, Option<String>>(1)?.map(|s| state_of(&s)).transpose()?,
+                to_state: state_of(&r.get::<_, String>(2)?)?,
+                sort_key: r.get(3)?,
+                most_recent: r.get(4)?,
+                metadata: json_of(r.get(5)?)?.unwrap_or(Json::Null),
+                created_at: r.get(6)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT attempt, started_at, finished_at, outcome, exit_code, error_class, error_message, stdout, stderr
+             FROM step_attempts WHERE workflow_step_id = ?1 ORDER BY attempt",
+        )?;
+        let mut rows = stmt.query([step_id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(AttemptRecord {
+                attempt: r.get(0)?,
+                started_at: r.get(1)?,
+                finished_at: r.get(2)?,
+                outcome: r.get::<_, Option<String>>(3)?.map(|s| state_of(&s)).transpose()?,
+                exit_code: r.get(4)?,
+                error: error_of(r.get(5)?, r.get(6)?),
+                stdout: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
+                stderr: r.get::<_, Option<Vec<u8>>>(8)?.unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema the migrations build, as SQLite records it.
+    fn dump(conn: &Connection) -> Vec<(String, String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
+            .expect("query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("collect")
+    }
+
+    #[test]
+    fn schema_sql_matches_the_migrations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let canonical = Connection::open_in_memory().expect("memory");
+        canonical
+            .execute_batch(include_str!("../../schema.sql"))
+            .expect("schema.sql runs");
+        assert_eq!(dump(&store.conn), dump(&canonical));
+    }
+}

@@ -1,0 +1,115 @@
+//! Task templates: YAML → positioned tree → validated [`Template`], every problem collected.
+
+pub mod duration;
+mod load;
+mod model;
+pub mod node;
+mod suggest;
+
+use std::fmt;
+use std::path::Path;
+
+pub use load::from_str;
+pub use model::{Action, Backoff, Retry, Step, Template};
+pub use node::Pos;
+pub use suggest::closest;
+
+/// One problem found in a template, located as precisely as it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub pos: Pos,
+    pub step: Option<String>,
+    pub field: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.pos.line > 0 {
+            write!(f, ":{}:{}", self.pos.line, self.pos.column)?;
+        }
+        f.write_str(": ")?;
+        if let Some(step) = &self.step {
+            write!(f, "step `{step}`: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "`{field}`: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a template could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read `{path}`: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{}", render_problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+impl TemplateError {
+    /// The error as a list of problems (an unreadable file is one problem).
+    pub fn into_problems(self) -> Vec<Problem> {
+        match self {
+            TemplateError::Invalid(ps) => ps,
+            TemplateError::Unreadable { path, source } => vec![Problem {
+                file: path,
+                pos: Pos::default(),
+                step: None,
+                field: None,
+                message: format!("cannot read the file: {source}"),
+                hint: None,
+            }],
+        }
+    }
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&p.to_string());
+    }
+    out
+}
+
+/// A template together with the text it was read from (stored as the task's snapshot).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub template: Template,
+    pub source: String,
+}
+
+/// Read and validate a template file.
+pub fn load_file(path: &Path) -> Result<Loaded, TemplateError> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| TemplateError::Unreadable {
+        path: label.clone(),
+        source,
+    })?;
+    let source = String::from_utf8(bytes).map_err(|_| {
+        TemplateError::Invalid(vec![Problem {
+            file: label.clone(),
+            pos: Pos::default(),
+            step: None,
+            field: None,
+            message: "the file is not valid UTF-8 text".into(),
+            hint: None,
+        }])
+    })?;
+    let template = from_str(&source, &label).map_err(TemplateError::Invalid)?;
+    Ok(Loaded { template, source })
+}

@@ -1,0 +1,97 @@
+//! The validated template: what the rest of tasker accepts.
+
+use std::time::Duration;
+
+/// A task template that passed validation: names unique, dependencies known, no cycles.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub namespace: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub max_parallel: Option<usize>,
+    pub timeout: Option<Duration>,
+    pub env: Vec<(String, String)>,
+    pub steps: Vec<Step>,
+    /// Tasker's inert keys (`task_handler_class`, `module_namespace`, `concurrent`, …).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One step of a template.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub description: Option<String>,
+    pub action: Action,
+    /// Indices into `Template::steps`, deduplicated, in the order written.
+    pub parents: Vec<usize>,
+    pub retry: Retry,
+    pub timeout: Option<Duration>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<String>,
+    pub handler_config: serde_json::Value,
+    pub handler_class: Option<String>,
+    pub skippable: bool,
+    pub dependent_system: Option<String>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A command line for `sh -c`.
+    Shell(String),
+    /// An argument vector, run without a shell.
+    Argv(Vec<String>),
+    /// No work at all: joins, dry runs, benchmarks.
+    Noop,
+}
+
+/// Retry rules of a step (DESIGN §5.2); `limit` counts every attempt, the first included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    pub limit: u32,
+    pub retryable: bool,
+    pub backoff: Backoff,
+    /// When set, only these exit codes are retried.
+    pub retry_on_exit_codes: Option<Vec<i32>>,
+    pub permanent_exit_codes: Vec<i32>,
+}
+
+/// Exponential backoff between attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub multiplier: f64,
+    pub max: Duration,
+    pub jitter: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            limit: 3,
+            retryable: true,
+            backoff: Backoff::default(),
+            retry_on_exit_codes: None,
+            permanent_exit_codes: vec![126, 127],
+        }
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_secs(1),
+            multiplier: 2.0,
+            max: Duration::from_secs(30),
+            jitter: 0.1,
+        }
+    }
+}
+
+impl Template {
+    /// The index of the step with this name.
+    pub fn step_index(&self, name: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.name == name)
+    }
+}

@@ -122,7 +122,9 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
 pub fn emit(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 /// Print an error the way every command does: `error: …` lines on stderr.

@@ -125,8 +125,16 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         .ok_or_else(|| Error::NotFound(format!("task {} vanished", created.task_id)))?;
     let doc = report(&record, now_ms());
     if verbosity != Verbosity::Quiet {
-        let took = doc.duration_ms.map(|m| duration::human(Duration::from_millis(m))).unwrap_or_default();
-        let flaky: Vec<&str> = doc.steps.iter().filter(|s| s.flaky).map(|s| s.name.as_str()).collect();
+        let took = doc
+            .duration_ms
+            .map(|m| duration::human(Duration::from_millis(m)))
+            .unwrap_or_default();
+        let flaky: Vec<&str> = doc
+            .steps
+            .iter()
+            .filter(|s| s.flaky)
+            .map(|s| s.name.as_str())
+            .collect();
         let retries: u32 = doc.steps.iter().map(|s| s.attempts.saturating_sub(1)).sum();
         let mut line = format!(
             "task {} {} in {took}: {}/{} steps complete",
@@ -153,7 +161,10 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         eprintln!("{line}");
     }
     if args.json {
-        super::emit(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
     }
     Ok(match (finish.interrupted, finish.state) {
         (Some(sig), _) => 128 + sig as u8,
@@ -172,6 +183,9 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
 
 /// The directory steps run in: the template's own, made absolute.
 fn template_dir(file: &Path) -> PathBuf {
-    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())
 }

@@ -13,7 +13,9 @@ use crate::templates::duration;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// List tasks, newest first
-    #[command(after_help = "Examples:\n  tasker tasks list\n  tasker tasks list --status error --since 1h\n  tasker tasks list --namespace ecommerce --json")]
+    #[command(
+        after_help = "Examples:\n  tasker tasks list\n  tasker tasks list --status error --since 1h\n  tasker tasks list --namespace ecommerce --json"
+    )]
     List(ListArgs),
 }
 
@@ -77,11 +79,18 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                 })
             })
             .collect();
-        super::emit(&format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default()));
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&docs).unwrap_or_default()
+        ));
     } else if rows.is_empty() {
         eprintln!("no tasks");
     } else {
-        super::emit(&table::tasks(&rows, color::enabled(global.color_choice(), false), now));
+        super::emit(&table::tasks(
+            &rows,
+            color::enabled(global.color_choice(), false),
+            now,
+        ));
     }
     Ok(exit::OK)
 }

@@ -12,7 +12,9 @@ use crate::templates::{self, TemplateError};
 
 /// Check templates without running them; print each graph's summary or every problem
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  tasker validate workflows/order_fulfillment.yml\n  tasker validate --json workflows/*.yml")]
+#[command(
+    after_help = "Examples:\n  tasker validate workflows/order_fulfillment.yml\n  tasker validate --json workflows/*.yml"
+)]
 pub struct Args {
     /// Template files
     #[arg(required = true, value_name = "FILE")]
@@ -43,14 +45,19 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
                 let ps = e.into_problems();
                 if args.json {
                     let list: Vec<String> = ps.iter().map(ToString::to_string).collect();
-                    docs.push(json!({"file": file.display().to_string(), "valid": false, "errors": list}));
+                    docs.push(
+                        json!({"file": file.display().to_string(), "valid": false, "errors": list}),
+                    );
                 }
                 problems.extend(ps);
             }
         }
     }
     if args.json {
-        super::emit(&format!("{}\n", serde_json::to_string_pretty(&docs).unwrap_or_default()));
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&docs).unwrap_or_default()
+        ));
     } else {
         super::emit(&out);
     }

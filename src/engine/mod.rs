@@ -22,7 +22,9 @@ use crate::clock::now_ms;
 use crate::events::{Event, Kind, Subscriber};
 use crate::graph::Dag;
 use crate::handlers::{self, Handler, Outcome, Request};
-use crate::store::{AttemptEnd, Change, Owner, StepError, StepState, Store, StoreError, TaskRecord};
+use crate::store::{
+    AttemptEnd, Change, Owner, StepError, StepState, Store, StoreError, TaskRecord,
+};
 use crate::templates::Template;
 use retry::{Decision, Failure, GiveUp};
 use state::{Actor, State};
@@ -131,7 +133,11 @@ impl<'a> Run<'a> {
         stop: watch::Receiver<Option<i32>>,
     ) -> Result<Run<'a>, StoreError> {
         if task.steps.len() != template.steps.len()
-            || task.steps.iter().zip(&template.steps).any(|(r, s)| r.name != s.name)
+            || task
+                .steps
+                .iter()
+                .zip(&template.steps)
+                .any(|(r, s)| r.name != s.name)
         {
             return Err(StoreError::Corrupt(format!(
                 "task {} does not match its template snapshot",
@@ -151,7 +157,10 @@ impl<'a> Run<'a> {
             })
             .collect();
         for i in 0..steps.len() {
-            steps[i].unfinished_parents = dag.parents(i).filter(|&p| !steps[p].status.is_satisfied()).count();
+            steps[i].unfinished_parents = dag
+                .parents(i)
+                .filter(|&p| !steps[p].status.is_satisfied())
+                .count();
         }
         let mut ready = VecDeque::new();
         let mut backoff = BinaryHeap::new();
@@ -176,11 +185,8 @@ impl<'a> Run<'a> {
             .max(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (abort_tx, _) = watch::channel(false);
-        let scratch = std::env::temp_dir().join(format!(
-            "tasker-{}-{}",
-            task.task_id,
-            std::process::id()
-        ));
+        let scratch =
+            std::env::temp_dir().join(format!("tasker-{}-{}", task.task_id, std::process::id()));
         Ok(Run {
             task,
             template,
@@ -266,15 +272,22 @@ impl<'a> Run<'a> {
                     self.backoff.pop();
                     let attempt = self.steps[i].state.attempts;
                     self.steps[i].state.next_retry_at = None;
-                    self.step_change(i, State::Pending, json!({"actor": "tasker", "reason": "retry", "attempt": attempt + 1}));
+                    self.step_change(
+                        i,
+                        State::Pending,
+                        json!({"actor": "tasker", "reason": "retry", "attempt": attempt + 1}),
+                    );
                     let name = self.template.steps[i].name.clone();
-                    *self.event(Kind::StepRetryRequested) = Event::new(Kind::StepRetryRequested, self.task.task_id)
-                        .step(&name, attempt + 1)
-                        .states(State::Error, State::Pending);
+                    *self.event(Kind::StepRetryRequested) =
+                        Event::new(Kind::StepRetryRequested, self.task.task_id)
+                            .step(&name, attempt + 1)
+                            .states(State::Error, State::Pending);
                     self.ready.push_back(i);
                 }
                 while self.running + to_spawn.len() < self.limit {
-                    let Some(i) = self.ready.pop_front() else { break };
+                    let Some(i) = self.ready.pop_front() else {
+                        break;
+                    };
                     self.start(i, now);
                     to_spawn.push(i);
                 }
@@ -283,7 +296,9 @@ impl<'a> Run<'a> {
             for i in to_spawn.drain(..) {
                 self.spawn(i);
             }
-            if self.running == 0 && (self.stopping.is_some() || (self.ready.is_empty() && self.backoff.is_empty())) {
+            if self.running == 0
+                && (self.stopping.is_some() || (self.ready.is_empty() && self.backoff.is_empty()))
+            {
                 break;
             }
             self.wait(deadline).await;
@@ -299,15 +314,20 @@ impl<'a> Run<'a> {
         s.state.finished_at = None;
         s.state.next_retry_at = None;
         let attempt = s.state.attempts;
-        self.step_change(i, State::InProgress, json!({"actor": "tasker", "attempt": attempt}));
+        self.step_change(
+            i,
+            State::InProgress,
+            json!({"actor": "tasker", "attempt": attempt}),
+        );
         self.batch.push(Change::AttemptStarted {
             step_id: self.task.steps[i].step_id,
             attempt,
         });
         let name = self.template.steps[i].name.clone();
-        *self.event(Kind::StepExecutionRequested) = Event::new(Kind::StepExecutionRequested, self.task.task_id)
-            .step(&name, attempt)
-            .states(State::Pending, State::InProgress);
+        *self.event(Kind::StepExecutionRequested) =
+            Event::new(Kind::StepExecutionRequested, self.task.task_id)
+                .step(&name, attempt)
+                .states(State::Pending, State::InProgress);
     }
 
     fn spawn(&mut self, i: usize) {
@@ -323,8 +343,14 @@ impl<'a> Run<'a> {
             ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
             ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
             ("TASKER_ATTEMPT".to_owned(), attempt.to_string()),
-            ("TASKER_RETRY_LIMIT".to_owned(), step.retry.limit.to_string()),
-            ("TASKER_OUTPUT".to_owned(), output_path.display().to_string()),
+            (
+                "TASKER_RETRY_LIMIT".to_owned(),
+                step.retry.limit.to_string(),
+            ),
+            (
+                "TASKER_OUTPUT".to_owned(),
+                output_path.display().to_string(),
+            ),
         ]);
         let cwd = match &step.cwd {
             Some(c) => PathBuf::from(&task.workdir).join(c),
@@ -361,11 +387,13 @@ impl<'a> Run<'a> {
 
     /// Sleep until an attempt finishes, a retry comes due, the deadline passes or a stop.
     async fn wait(&mut self, deadline: Option<Instant>) {
-        let retry_due = self
-            .backoff
-            .peek()
-            .filter(|_| self.stopping.is_none())
-            .map(|Reverse((at, _))| Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64));
+        let retry_due =
+            self.backoff
+                .peek()
+                .filter(|_| self.stopping.is_none())
+                .map(|Reverse((at, _))| {
+                    Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64)
+                });
         let deadline = deadline.filter(|_| self.stopping.is_none());
         tokio::select! {
             biased;
@@ -414,7 +442,11 @@ impl<'a> Run<'a> {
             && f.class == "interrupted"
             && self.stopping == Some(Stop::Deadline)
         {
-            let after = self.template.timeout.map(crate::templates::duration::human).unwrap_or_default();
+            let after = self
+                .template
+                .timeout
+                .map(crate::templates::duration::human)
+                .unwrap_or_default();
             f.class = "timeout";
             f.message = format!("the task timed out after {after}");
             f.permanent = true;
@@ -427,7 +459,11 @@ impl<'a> Run<'a> {
             step_id: self.task.steps[i].step_id,
             attempt,
             end: AttemptEnd {
-                outcome: if error.is_some() { State::Error } else { State::Complete },
+                outcome: if error.is_some() {
+                    State::Error
+                } else {
+                    State::Complete
+                },
                 exit_code: outcome.exit_code,
                 signal: outcome.signal,
                 error: error.clone(),
@@ -444,9 +480,15 @@ impl<'a> Run<'a> {
             s.state.results = outcome.result;
             s.state.error = None;
             s.state.flaky = attempt > 1;
-            self.step_change(i, State::Complete, json!({"actor": "tasker", "attempt": attempt}));
+            self.step_change(
+                i,
+                State::Complete,
+                json!({"actor": "tasker", "attempt": attempt}),
+            );
             let e = self.event(Kind::StepCompleted);
-            *e = Event::new(Kind::StepCompleted, e.task_id).step(&name, attempt).states(State::InProgress, State::Complete);
+            *e = Event::new(Kind::StepCompleted, e.task_id)
+                .step(&name, attempt)
+                .states(State::InProgress, State::Complete);
             e.duration_ms = Some((now - started).max(0) as u64);
             let children: Vec<usize> = self.dag.children(i).collect();
             for c in children {
@@ -460,15 +502,26 @@ impl<'a> Run<'a> {
         };
 
         let policy = &self.template.steps[i].retry;
-        let kind = if failure.permanent { Failure::Permanent } else { Failure::Retryable };
+        let kind = if failure.permanent {
+            Failure::Permanent
+        } else {
+            Failure::Retryable
+        };
         let decision = if self.stopping.is_some_and(|s| matches!(s, Stop::Signal(_))) {
             // Interrupted attempts are retried on resume, whatever the policy says.
             Decision::RetryAfter(Duration::ZERO)
         } else {
-            retry::decide(policy, attempt, kind, failure.retry_after, rand::random_range(0.0..1.0))
+            retry::decide(
+                policy,
+                attempt,
+                kind,
+                failure.retry_after,
+                rand::random_range(0.0..1.0),
+            )
         };
         s.state.error = error.clone();
-        let mut metadata = json!({"actor": "tasker", "attempt": attempt, "error_class": failure.class});
+        let mut metadata =
+            json!({"actor": "tasker", "attempt": attempt, "error_class": failure.class});
         match decision {
             Decision::RetryAfter(delay) => {
                 let at = now + delay.as_millis() as i64;
@@ -479,7 +532,9 @@ impl<'a> Run<'a> {
                     self.backoff.push(Reverse((at, i)));
                 }
                 let e = self.event(Kind::StepFailed);
-                *e = Event::new(Kind::StepFailed, e.task_id).step(&name, attempt).states(State::InProgress, State::Error);
+                *e = Event::new(Kind::StepFailed, e.task_id)
+                    .step(&name, attempt)
+                    .states(State::InProgress, State::Error);
                 e.error = error;
                 e.duration_ms = Some((now - started).max(0) as u64);
                 let e = self.event(Kind::StepBackoff);
@@ -491,7 +546,9 @@ impl<'a> Run<'a> {
                 metadata["final"] = json!(true);
                 self.step_change(i, State::Error, metadata);
                 let e = self.event(Kind::StepFailed);
-                *e = Event::new(Kind::StepFailed, e.task_id).step(&name, attempt).states(State::InProgress, State::Error);
+                *e = Event::new(Kind::StepFailed, e.task_id)
+                    .step(&name, attempt)
+                    .states(State::InProgress, State::Error);
                 e.error = error;
                 e.duration_ms = Some((now - started).max(0) as u64);
                 if why == GiveUp::Exhausted {
@@ -528,7 +585,11 @@ impl<'a> Run<'a> {
         let (to, kind, reason) = if all_done {
             (State::Complete, Kind::TaskCompleted, "all steps complete")
         } else if any_cancelled {
-            (State::Cancelled, Kind::TaskCancelled, "a step was cancelled")
+            (
+                State::Cancelled,
+                Kind::TaskCancelled,
+                "a step was cancelled",
+            )
         } else if self.stopping == Some(Stop::Deadline) {
             (State::Error, Kind::TaskFailed, "the task timed out")
         } else {

@@ -94,8 +94,14 @@ mod tests {
     #[test]
     fn limit_counts_every_attempt() {
         let p = policy();
-        assert!(matches!(decide(&p, 1, Failure::Retryable, None, 0.5), Decision::RetryAfter(_)));
-        assert!(matches!(decide(&p, 2, Failure::Retryable, None, 0.5), Decision::RetryAfter(_)));
+        assert!(matches!(
+            decide(&p, 1, Failure::Retryable, None, 0.5),
+            Decision::RetryAfter(_)
+        ));
+        assert!(matches!(
+            decide(&p, 2, Failure::Retryable, None, 0.5),
+            Decision::RetryAfter(_)
+        ));
         assert_eq!(
             decide(&p, 3, Failure::Retryable, None, 0.5),
             Decision::GiveUp(GiveUp::Exhausted)
@@ -124,7 +130,13 @@ mod tests {
             Decision::RetryAfter(Duration::from_secs(7))
         );
         assert_eq!(
-            decide(&p, 1, Failure::Retryable, Some(Duration::from_secs(600)), 0.0),
+            decide(
+                &p,
+                1,
+                Failure::Retryable,
+                Some(Duration::from_secs(600)),
+                0.0
+            ),
             Decision::RetryAfter(Duration::from_secs(30))
         );
     }

@@ -132,7 +132,7 @@ mod tests {
                 .filter(|&(a, b)| allowed(entity, a, b, actor))
                 .count()
         };
-        assert_eq!(count(Entity::Task, Actor::Engine), 12);
+        assert_eq!(count(Entity::Task, Actor::Engine), 11);
         assert_eq!(count(Entity::Step, Actor::Engine), 10);
         assert!(!allowed(Entity::Step, Complete, Pending, Actor::Engine));
         assert!(allowed(Entity::Step, Complete, Pending, Actor::Operator));

@@ -25,6 +25,7 @@ pub struct Summary {
     pub roots: Vec<String>,
     pub leaves: Vec<String>,
     pub levels: usize,
+    /// 1-based: the roots are level 1.
     pub widest_level: usize,
     pub widest_level_width: usize,
     pub longest_path: Vec<String>,
@@ -33,7 +34,11 @@ pub struct Summary {
 impl Dag {
     /// Build the graph of a validated (hence acyclic) template.
     pub fn new(template: &Template) -> Dag {
-        let parents: Vec<&[usize]> = template.steps.iter().map(|s| s.parents.as_slice()).collect();
+        let parents: Vec<&[usize]> = template
+            .steps
+            .iter()
+            .map(|s| s.parents.as_slice())
+            .collect();
         Dag::from_parents(&parents)
     }
 
@@ -155,7 +160,7 @@ impl Dag {
             .iter()
             .enumerate()
             .max_by_key(|&(l, w)| (*w, std::cmp::Reverse(l)))
-            .map_or((0, 0), |(l, w)| (l, *w));
+            .map_or((0, 0), |(l, w)| (l + 1, *w));
         Summary {
             steps: n,
             edges: self.edge_count(),
@@ -257,7 +262,7 @@ mod tests {
         assert_eq!(s.roots, vec!["a"]);
         assert_eq!(s.leaves, vec!["d"]);
         assert_eq!(s.levels, 3);
-        assert_eq!((s.widest_level, s.widest_level_width), (1, 2));
+        assert_eq!((s.widest_level, s.widest_level_width), (2, 2));
         assert_eq!(s.longest_path, vec!["a", "b", "d"]);
     }
 

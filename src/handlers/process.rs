@@ -125,7 +125,10 @@ pub fn signal_group(pgid: i32, signal: i32) {
     }
 }
 
-fn drain<R: AsyncRead + Unpin + Send + 'static>(mut reader: R, limit: usize) -> JoinHandle<Captured> {
+fn drain<R: AsyncRead + Unpin + Send + 'static>(
+    mut reader: R,
+    limit: usize,
+) -> JoinHandle<Captured> {
     tokio::spawn(async move {
         let mut kept = Vec::new();
         let mut dropped = 0u64;

@@ -37,7 +37,9 @@ async fn run(req: Request) -> Outcome {
         }
         Action::Noop => return Outcome::default(),
     };
-    command.current_dir(&req.cwd).envs(req.env.iter().map(|(k, v)| (k, v)));
+    command
+        .current_dir(&req.cwd)
+        .envs(req.env.iter().map(|(k, v)| (k, v)));
     let _ = std::fs::remove_file(&req.output_path);
 
     let finished = match process::run(
@@ -52,7 +54,10 @@ async fn run(req: Request) -> Outcome {
         Ok(f) => f,
         Err(e) => {
             let message = if !req.cwd.is_dir() {
-                format!("cannot start: working directory `{}` does not exist", req.cwd.display())
+                format!(
+                    "cannot start: working directory `{}` does not exist",
+                    req.cwd.display()
+                )
             } else {
                 match &req.action {
                     Action::Argv(argv) => format!("cannot start `{}`: {e}", argv[0]),

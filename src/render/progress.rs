@@ -32,7 +32,9 @@ impl Subscriber for Lines {
         let attempt = e.attempt.unwrap_or(0);
         let verbose = self.verbosity == Verbosity::Verbose;
         let line = match e.name {
-            Kind::StepExecutionRequested if verbose => format!("  start  {step} (attempt {attempt})"),
+            Kind::StepExecutionRequested if verbose => {
+                format!("  start  {step} (attempt {attempt})")
+            }
             Kind::StepCompleted if verbose => format!(
                 "  {}  {step} in {}",
                 paint(self.color, State::Complete, "done "),

@@ -20,7 +20,8 @@ fn table() -> Table {
 }
 
 fn ms(v: Option<u64>) -> String {
-    v.map(|m| human(Duration::from_millis(m))).unwrap_or_else(|| "-".into())
+    v.map(|m| human(Duration::from_millis(m)))
+        .unwrap_or_else(|| "-".into())
 }
 
 /// The status of one task: a header and a step table.
@@ -58,7 +59,11 @@ pub fn status(r: &TaskReport, color: bool) -> String {
             paint(color, s.status, s.status.as_str()),
             format!("{}/{}", s.attempts, s.retry_limit),
             ms(s.duration_ms),
-            if s.flaky { "flaky".into() } else { String::new() },
+            if s.flaky {
+                "flaky".into()
+            } else {
+                String::new()
+            },
             error,
         ]);
     }
@@ -69,9 +74,20 @@ pub fn status(r: &TaskReport, color: bool) -> String {
 /// `tasks list`.
 pub fn tasks(rows: &[TaskSummary], color: bool, now: i64) -> String {
     let mut t = table();
-    t.set_header(["id", "namespace", "name", "version", "state", "steps", "created", "duration"]);
+    t.set_header([
+        "id",
+        "namespace",
+        "name",
+        "version",
+        "state",
+        "steps",
+        "created",
+        "duration",
+    ]);
     for r in rows {
-        let duration = r.started_at.map(|s| (r.finished_at.unwrap_or(now) - s).max(0) as u64);
+        let duration = r
+            .started_at
+            .map(|s| (r.finished_at.unwrap_or(now) - s).max(0) as u64);
         t.add_row([
             r.task_id.to_string(),
             r.namespace.clone(),
@@ -97,8 +113,8 @@ pub fn summary(file: &str, name: &str, s: &Summary) -> String {
     let _ = writeln!(out, "  levels        {}", s.levels);
     let _ = writeln!(
         out,
-        "  widest level  {} ({} steps)",
-        s.widest_level, s.widest_level_width
+        "  widest level  {} steps (level {})",
+        s.widest_level_width, s.widest_level
     );
     let _ = writeln!(
         out,

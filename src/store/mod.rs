@@ -230,7 +230,10 @@ pub enum StoreError {
 impl StoreError {
     /// Whether this error is a refused transition rather than a failing store.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, StoreError::Illegal { .. } | StoreError::Conflict { .. })
+        matches!(
+            self,
+            StoreError::Illegal { .. } | StoreError::Conflict { .. }
+        )
     }
 }
 

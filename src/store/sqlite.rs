@@ -50,20 +50,20 @@ impl SqliteStore {
             path: shown.clone(),
             message,
         };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                if create_dirs {
-                    DirBuilder::new()
-                        .recursive(true)
-                        .mode(0o700)
-                        .create(parent)
-                        .map_err(|e| open_err(format!("cannot create its directory: {e}")))?;
-                } else {
-                    return Err(open_err(format!(
-                        "the directory `{}` does not exist",
-                        parent.display()
-                    )));
-                }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            if create_dirs {
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .map_err(|e| open_err(format!("cannot create its directory: {e}")))?;
+            } else {
+                return Err(open_err(format!(
+                    "the directory `{}` does not exist",
+                    parent.display()
+                )));
             }
         }
         if !path.exists() {
@@ -313,7 +313,12 @@ impl Store for SqliteStore {
             )?;
             for (i, s) in t.steps.iter().enumerate() {
                 let named_id: i64 = named.query_row(
-                    params![s.dependent_system.as_deref().unwrap_or(""), s.name, s.description, now],
+                    params![
+                        s.dependent_system.as_deref().unwrap_or(""),
+                        s.name,
+                        s.description,
+                        now
+                    ],
                     |r| r.get(0),
                 )?;
                 step.execute(params![
@@ -361,7 +366,15 @@ impl Store for SqliteStore {
                     owner,
                 } => {
                     check(Entity::Task, *task_id, *from, *to, *actor)?;
-                    Self::task_transition(&tx, *task_id, *from, *to, metadata, owner.as_ref(), now)?;
+                    Self::task_transition(
+                        &tx,
+                        *task_id,
+                        *from,
+                        *to,
+                        metadata,
+                        owner.as_ref(),
+                        now,
+                    )?;
                 }
                 Change::Step {
                     step_id,
@@ -451,7 +464,17 @@ impl Store for SqliteStore {
             })
             .optional()?;
         let Some((
-            (task_id, uuid, name, namespace, version, status, context, template_source, content_hash),
+            (
+                task_id,
+                uuid,
+                name,
+                namespace,
+                version,
+                status,
+                context,
+                template_source,
+                content_hash,
+            ),
             (workdir, pid, host, owner_started, created_at, updated_at, started_at, finished_at),
         )) = row
         else {
@@ -520,7 +543,8 @@ impl Store for SqliteStore {
             namespace,
             version,
             status: state_of(&status)?,
-            context: serde_json::from_str(&context).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            context: serde_json::from_str(&context)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             template_source,
             content_hash,
             workdir,
@@ -587,7 +611,10 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             out.push(Transition {
                 step_name: r.get(0)?,
-                from_state: r.get::<_, Option<String>>(1)?.map(|s| state_of(&s)).transpose()?,
+                from_state: r
+                    .get::<_, Option<String>>(1)?
+                    .map(|s| state_of(&s))
+                    .transpose()?,
                 to_state: state_of(&r.get::<_, String>(2)?)?,
                 sort_key: r.get(3)?,
                 most_recent: r.get(4)?,
@@ -610,7 +637,10 @@ impl Store for SqliteStore {
                 attempt: r.get(0)?,
                 started_at: r.get(1)?,
                 finished_at: r.get(2)?,
-                outcome: r.get::<_, Option<String>>(3)?.map(|s| state_of(&s)).transpose()?,
+                outcome: r
+                    .get::<_, Option<String>>(3)?
+                    .map(|s| state_of(&s))
+                    .transpose()?,
                 exit_code: r.get(4)?,
                 error: error_of(r.get(5)?, r.get(6)?),
                 stdout: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),

@@ -44,7 +44,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 }
 
 fn bad(text: &str) -> String {
-    format!("invalid duration `{text}`: use a number with a unit, such as `250ms`, `30s`, `5m`, `1h`")
+    format!(
+        "invalid duration `{text}`: use a number with a unit, such as `250ms`, `30s`, `5m`, `1h`"
+    )
 }
 
 /// Render a duration compactly for humans: `850ms`, `12.3s`, `4m05s`, `2h03m`.

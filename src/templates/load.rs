@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::Problem;
 use super::duration;
 use super::model::{Action, Backoff, Retry, Step, Template};
 use super::node::{self, Node, Pos, Value};
 use super::suggest::closest;
-use super::Problem;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -60,6 +60,9 @@ const STEP_KEYS: &[&str] = &[
     "dependent_system",
     "custom_events",
 ];
+
+/// The keys that say what a step does; a step has exactly one.
+const HANDLER_KINDS: &[&str] = &["command", "plugin", "http", "handler_class", "noop"];
 
 const DEFAULTS_KEYS: &[&str] = &["retry", "timeout", "env", "cwd"];
 const RETRY_KEYS: &[&str] = &[
@@ -123,11 +126,16 @@ fn at<'a>(step: Option<&'a str>, field: &'a str) -> At<'a> {
 /// The known keys of one mapping, looked up by name.
 struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node)>,
+    /// Known keys suggested for unknown ones (a typo of `command` is not a missing command).
+    suggested: Vec<String>,
 }
 
 impl<'n> Fields<'n> {
     fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -227,6 +235,7 @@ impl Checker<'_> {
         };
         let mut fields = Fields {
             entries: Vec::new(),
+            suggested: Vec::new(),
         };
         for (key, value) in entries {
             let name = key.as_str().unwrap_or("");
@@ -235,7 +244,9 @@ impl Checker<'_> {
                 continue;
             }
             let shown = key.scalar_text().unwrap_or_default();
-            let hint = closest(&shown, known.iter().copied())
+            let close = closest(&shown, known.iter().copied());
+            fields.suggested.extend(close.map(str::to_owned));
+            let hint = close
                 .map(|k| format!("did you mean `{k}`?"))
                 .unwrap_or_else(|| format!("known keys: {}", known.join(", ")));
             self.problem(key.pos, at, format!("unknown key `{shown}`"))
@@ -335,8 +346,12 @@ impl Checker<'_> {
         for (key, value) in entries {
             let name = key.scalar_text().unwrap_or_default();
             if !is_env_name(&name) {
-                self.problem(key.pos, at, format!("`{name}` is not a valid environment variable name"))
-                    .hint = Some("use letters, digits and `_`, not starting with a digit".into());
+                self.problem(
+                    key.pos,
+                    at,
+                    format!("`{name}` is not a valid environment variable name"),
+                )
+                .hint = Some("use letters, digits and `_`, not starting with a digit".into());
                 continue;
             }
             match value.scalar_text() {
@@ -373,8 +388,8 @@ impl Checker<'_> {
     fn template(&mut self, root: &Node) -> Option<Template> {
         let none = at(None, "");
         if matches!(root.value, Value::Null) {
-            self.problem(root.pos, none, "the template is empty")
-                .hint = Some("a template needs at least `name` and `step_templates`".into());
+            self.problem(root.pos, none, "the template is empty").hint =
+                Some("a template needs at least `name` and `step_templates`".into());
             return None;
         }
         let Value::Map(_) = root.value else {
@@ -402,7 +417,9 @@ impl Checker<'_> {
                 let ok = valid_task_name(name);
                 if !ok {
                     self.problem(n.pos, at(None, "name"), format!("invalid name `{name}`"))
-                        .hint = Some("use letters, digits, `_`, `.`, `/` and `-`, at most 64 characters".into());
+                        .hint = Some(
+                        "use letters, digits, `_`, `.`, `/` and `-`, at most 64 characters".into(),
+                    );
                 }
                 ok
             }),
@@ -413,8 +430,12 @@ impl Checker<'_> {
         };
         let namespace = match (f.get("namespace_name"), f.get("namespace")) {
             (Some(a), Some(b)) if a.value != b.value => {
-                self.problem(b.pos, at(None, "namespace"), "conflicts with `namespace_name`")
-                    .hint = Some("give only one of `namespace_name` and `namespace`".into());
+                self.problem(
+                    b.pos,
+                    at(None, "namespace"),
+                    "conflicts with `namespace_name`",
+                )
+                .hint = Some("give only one of `namespace_name` and `namespace`".into());
                 None
             }
             (Some(n), _) => self.string(n, at(None, "namespace_name")),
@@ -424,7 +445,11 @@ impl Checker<'_> {
         if let Some(ns) = &namespace
             && !valid_task_name(ns)
         {
-            self.problem(root.pos, at(None, "namespace_name"), format!("invalid namespace `{ns}`"));
+            self.problem(
+                root.pos,
+                at(None, "namespace_name"),
+                format!("invalid namespace `{ns}`"),
+            );
         }
         let version = match f.get("version") {
             None => Some("0.1.0".to_owned()),
@@ -433,8 +458,14 @@ impl Checker<'_> {
                 match text {
                     Some(t) if is_semver(&t) => Some(t),
                     Some(t) => {
-                        self.problem(v.pos, at(None, "version"), format!("invalid version `{t}`"))
-                            .hint = Some("use semantic versioning, such as `1.0.0` (quote it in YAML)".into());
+                        self.problem(
+                            v.pos,
+                            at(None, "version"),
+                            format!("invalid version `{t}`"),
+                        )
+                        .hint = Some(
+                            "use semantic versioning, such as `1.0.0` (quote it in YAML)".into(),
+                        );
                         None
                     }
                     None => {
@@ -444,13 +475,20 @@ impl Checker<'_> {
                 }
             }
         };
-        let description = f.get("description").and_then(|n| self.string(n, at(None, "description")));
+        let description = f
+            .get("description")
+            .and_then(|n| self.string(n, at(None, "description")));
         let max_parallel = f
             .get("max_parallel")
             .and_then(|n| self.positive(n, at(None, "max_parallel")))
             .map(|n| n as usize);
-        let timeout = f.get("timeout").and_then(|n| self.duration(n, at(None, "timeout")));
-        let env = f.get("env").map(|n| self.env(n, at(None, "env"))).unwrap_or_default();
+        let timeout = f
+            .get("timeout")
+            .and_then(|n| self.duration(n, at(None, "timeout")));
+        let env = f
+            .get("env")
+            .map(|n| self.env(n, at(None, "env")))
+            .unwrap_or_default();
 
         let mut defaults = Defaults::default();
         if let Some(d) = f.get("defaults")
@@ -459,12 +497,22 @@ impl Checker<'_> {
             if let Some(r) = df.get("retry") {
                 defaults.retry = self.retry(r, None, "defaults.retry");
             }
-            defaults.timeout = df.get("timeout").and_then(|n| self.duration(n, at(None, "defaults.timeout")));
-            defaults.env = df.get("env").map(|n| self.env(n, at(None, "defaults.env"))).unwrap_or_default();
-            defaults.cwd = df.get("cwd").and_then(|n| self.string(n, at(None, "defaults.cwd")));
+            defaults.timeout = df
+                .get("timeout")
+                .and_then(|n| self.duration(n, at(None, "defaults.timeout")));
+            defaults.env = df
+                .get("env")
+                .map(|n| self.env(n, at(None, "defaults.env")))
+                .unwrap_or_default();
+            defaults.cwd = df
+                .get("cwd")
+                .and_then(|n| self.string(n, at(None, "defaults.cwd")));
         }
 
-        let handlers = f.get("handlers").map(|h| self.handlers(h)).unwrap_or_default();
+        let handlers = f
+            .get("handlers")
+            .map(|h| self.handlers(h))
+            .unwrap_or_default();
 
         let mut metadata = serde_json::Map::new();
         for key in ["task_handler_class", "module_namespace"] {
@@ -485,7 +533,9 @@ impl Checker<'_> {
         if let Some(s) = &default_system {
             metadata.insert("default_dependent_system".into(), s.clone().into());
         }
-        let named_steps = f.get("named_steps").map(|n| self.names(n, at(None, "named_steps")));
+        let named_steps = f
+            .get("named_steps")
+            .map(|n| self.names(n, at(None, "named_steps")));
 
         let steps_node = match (f.get("step_templates"), f.get("steps")) {
             (Some(_), Some(b)) => {
@@ -494,9 +544,17 @@ impl Checker<'_> {
                 None
             }
             (Some(s), None) | (None, Some(s)) => Some(s),
+            (None, None)
+                if f.suggested
+                    .iter()
+                    .any(|k| k == "step_templates" || k == "steps") =>
+            {
+                None
+            }
             (None, None) => {
                 self.problem(root.pos, none, "missing required key `step_templates`")
-                    .hint = Some("list the steps under `step_templates:` (or its alias `steps:`)".into());
+                    .hint =
+                    Some("list the steps under `step_templates:` (or its alias `steps:`)".into());
                 None
             }
         };
@@ -508,8 +566,14 @@ impl Checker<'_> {
             for step in &steps {
                 if !named.iter().any(|(n, _)| *n == step.name) {
                     let pos = f.get("named_steps").map(|n| n.pos).unwrap_or_default();
-                    self.problem(pos, at(Some(&step.name), ""), "is not listed in `named_steps`")
-                        .hint = Some("Tasker requires every step template to be one of the `named_steps`".into());
+                    self.problem(
+                        pos,
+                        at(Some(&step.name), ""),
+                        "is not listed in `named_steps`",
+                    )
+                    .hint = Some(
+                        "Tasker requires every step template to be one of the `named_steps`".into(),
+                    );
                 }
             }
         }
@@ -540,13 +604,20 @@ impl Checker<'_> {
                 continue;
             };
             let Some(cmd) = hf.get("command") else {
-                self.problem(value.pos, at(None, &field), "missing required key `command`");
+                self.problem(
+                    value.pos,
+                    at(None, &field),
+                    "missing required key `command`",
+                );
                 continue;
             };
             let Some(action) = self.command(cmd, at(None, &format!("{field}.command"))) else {
                 continue;
             };
-            let env = hf.get("env").map(|n| self.env(n, at(None, &field))).unwrap_or_default();
+            let env = hf
+                .get("env")
+                .map(|n| self.env(n, at(None, &field)))
+                .unwrap_or_default();
             let cwd = hf.get("cwd").and_then(|n| self.string(n, at(None, &field)));
             out.insert(class, HandlerDef { action, env, cwd });
         }
@@ -600,10 +671,12 @@ impl Checker<'_> {
             patch.retryable = self.boolean(n, at(step, &join(field, "retryable")));
         }
         if let Some(n) = rf.get("retry_on_exit_codes") {
-            patch.retry_on_exit_codes = self.exit_codes(n, at(step, &join(field, "retry_on_exit_codes")));
+            patch.retry_on_exit_codes =
+                self.exit_codes(n, at(step, &join(field, "retry_on_exit_codes")));
         }
         if let Some(n) = rf.get("permanent_exit_codes") {
-            patch.permanent_exit_codes = self.exit_codes(n, at(step, &join(field, "permanent_exit_codes")));
+            patch.permanent_exit_codes =
+                self.exit_codes(n, at(step, &join(field, "permanent_exit_codes")));
         }
         if let Some(b) = rf.get("backoff") {
             let bfield = join(field, "backoff");
@@ -619,7 +692,11 @@ impl Checker<'_> {
                     patch.multiplier = self.number(n, at(step, &f)).filter(|m| {
                         let ok = *m >= 1.0 && *m <= 100.0;
                         if !ok {
-                            self.problem(n.pos, at(step, &f), format!("must be between 1 and 100, found {m}"));
+                            self.problem(
+                                n.pos,
+                                at(step, &f),
+                                format!("must be between 1 and 100, found {m}"),
+                            );
                         }
                         ok
                     });
@@ -629,7 +706,11 @@ impl Checker<'_> {
                     patch.jitter = self.number(n, at(step, &f)).filter(|j| {
                         let ok = (0.0..=1.0).contains(j);
                         if !ok {
-                            self.problem(n.pos, at(step, &f), format!("must be between 0 and 1, found {j}"));
+                            self.problem(
+                                n.pos,
+                                at(step, &f),
+                                format!("must be between 0 and 1, found {j}"),
+                            );
                         }
                         ok
                     });
@@ -651,7 +732,11 @@ impl Checker<'_> {
             return Vec::new();
         };
         if items.is_empty() {
-            self.problem(node.pos, at(None, "step_templates"), "the template has no steps");
+            self.problem(
+                node.pos,
+                at(None, "step_templates"),
+                "the template has no steps",
+            );
             return Vec::new();
         }
         // First pass: names, so dependencies can be checked whatever their order.
@@ -672,19 +757,34 @@ impl Checker<'_> {
                     None
                 }
                 None => None,
-                Some(n) => self.string(n, at(None, &format!("{label}.name"))).filter(|s| {
-                    let ok = !s.trim().is_empty() && s.chars().count() <= 128 && !s.chars().any(char::is_control);
-                    if !ok {
-                        self.problem(n.pos, at(None, &format!("{label}.name")), format!("invalid step name {s:?}"))
-                            .hint = Some("step names are 1 to 128 characters with no control characters".into());
-                    }
-                    ok
-                }),
+                Some(n) => self
+                    .string(n, at(None, &format!("{label}.name")))
+                    .filter(|s| {
+                        let ok = !s.trim().is_empty()
+                            && s.chars().count() <= 128
+                            && !s.chars().any(char::is_control);
+                        if !ok {
+                            self.problem(
+                                n.pos,
+                                at(None, &format!("{label}.name")),
+                                format!("invalid step name {s:?}"),
+                            )
+                            .hint = Some(
+                                "step names are 1 to 128 characters with no control characters"
+                                    .into(),
+                            );
+                        }
+                        ok
+                    }),
             };
             if let (Some(n), Some(node)) = (&name, item_name_node(item)) {
                 if let Some(first) = seen.get(n) {
                     let line = first.line;
-                    self.problem(node.pos, at(Some(n), "name"), format!("duplicate step name (first defined on line {line})"));
+                    self.problem(
+                        node.pos,
+                        at(Some(n), "name"),
+                        format!("duplicate step name (first defined on line {line})"),
+                    );
                 } else {
                     seen.insert(n.clone(), node.pos);
                 }
@@ -706,7 +806,15 @@ impl Checker<'_> {
             let step_name = names[i].clone();
             let sn = step_name.as_deref();
             let at_step = |field: &'static str| at(sn, field);
-            let Some(f) = self.fields(item, STEP_KEYS, if sn.is_some() { at(sn, "") } else { at(None, &label) }) else {
+            let Some(f) = self.fields(
+                item,
+                STEP_KEYS,
+                if sn.is_some() {
+                    at(sn, "")
+                } else {
+                    at(None, &label)
+                },
+            ) else {
                 parents_of.push(Vec::new());
                 continue;
             };
@@ -739,20 +847,31 @@ impl Checker<'_> {
             parents_of.push(parents.clone());
 
             // What the step does: exactly one handler.
-            let kinds: Vec<&str> = ["command", "plugin", "http", "handler_class", "noop"]
-                .into_iter()
+            let kinds: Vec<&str> = HANDLER_KINDS
+                .iter()
+                .copied()
                 .filter(|k| f.get(k).is_some())
                 .collect();
             let mut handler_env = Vec::new();
             let mut handler_cwd = None;
             let mut handler_class = None;
             let action = match kinds.as_slice() {
-                [] => {
-                    self.problem(item.pos, at(sn, ""), "the step has nothing to run")
-                        .hint = Some("give it a `command` (or `handler_class`, or `noop: true`)".into());
+                [] if f
+                    .suggested
+                    .iter()
+                    .any(|k| HANDLER_KINDS.contains(&k.as_str())) =>
+                {
                     None
                 }
-                ["command"] => f.get("command").and_then(|n| self.command(n, at_step("command"))),
+                [] => {
+                    self.problem(item.pos, at(sn, ""), "the step has nothing to run")
+                        .hint =
+                        Some("give it a `command` (or `handler_class`, or `noop: true`)".into());
+                    None
+                }
+                ["command"] => f
+                    .get("command")
+                    .and_then(|n| self.command(n, at_step("command"))),
                 ["noop"] => match f.get("noop").map(|n| (n, self.boolean(n, at_step("noop")))) {
                     Some((_, Some(true))) => Some(Action::Noop),
                     Some((n, Some(false))) => {
@@ -776,8 +895,12 @@ impl Checker<'_> {
                                 let hint = closest(&class, handlers.keys().map(String::as_str))
                                     .map(|k| format!("did you mean `{k}`?"))
                                     .unwrap_or_else(|| format!("map it to a command under `handlers:`, e.g. `handlers: {{ {class}: {{ command: ./bin/run }} }}`"));
-                                self.problem(n.pos, at_step("handler_class"), format!("unknown handler class `{class}`"))
-                                    .hint = Some(hint);
+                                self.problem(
+                                    n.pos,
+                                    at_step("handler_class"),
+                                    format!("unknown handler class `{class}`"),
+                                )
+                                .hint = Some(hint);
                                 None
                             }
                         },
@@ -790,8 +913,16 @@ impl Checker<'_> {
                     None
                 }
                 many => {
-                    let list = many.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ");
-                    self.problem(item.pos, at(sn, ""), format!("the step has {list}: give exactly one"));
+                    let list = many
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ");
+                    self.problem(
+                        item.pos,
+                        at(sn, ""),
+                        format!("the step has {list}: give exactly one"),
+                    );
                     None
                 }
             };
@@ -809,18 +940,30 @@ impl Checker<'_> {
                 if let (Some(a), Some(b)) = (own.limit, patch.limit)
                     && a != b
                 {
-                    self.problem(r.pos, at_step("retry.limit"), format!("conflicts with `default_retry_limit: {a}`"));
+                    self.problem(
+                        r.pos,
+                        at_step("retry.limit"),
+                        format!("conflicts with `default_retry_limit: {a}`"),
+                    );
                 }
                 if let (Some(a), Some(b)) = (own.retryable, patch.retryable)
                     && a != b
                 {
-                    self.problem(r.pos, at_step("retry.retryable"), format!("conflicts with `default_retryable: {a}`"));
+                    self.problem(
+                        r.pos,
+                        at_step("retry.retryable"),
+                        format!("conflicts with `default_retryable: {a}`"),
+                    );
                 }
                 own = patch.over(&own);
             }
             let retry = own.over(&defaults.retry).resolve();
             if retry.backoff.max < retry.backoff.base {
-                self.problem(item.pos, at_step("retry.backoff.max"), "is shorter than `retry.backoff.base`");
+                self.problem(
+                    item.pos,
+                    at_step("retry.backoff.max"),
+                    "is shorter than `retry.backoff.base`",
+                );
             }
 
             let timeout = match f.get("timeout") {
@@ -839,20 +982,34 @@ impl Checker<'_> {
                 Some(n) => self.string(n, at_step("cwd")),
                 None => handler_cwd.or_else(|| defaults.cwd.clone()),
             };
-            let description = f.get("description").and_then(|n| self.string(n, at_step("description")));
-            let handler_config = f.get("handler_config").map(Node::to_json).unwrap_or(serde_json::Value::Null);
-            if !matches!(handler_config, serde_json::Value::Null | serde_json::Value::Object(_)) {
-                if let Some(n) = f.get("handler_config") {
-                    self.expected(n, at_step("handler_config"), "a mapping");
-                }
+            let description = f
+                .get("description")
+                .and_then(|n| self.string(n, at_step("description")));
+            let handler_config = f
+                .get("handler_config")
+                .map(Node::to_json)
+                .unwrap_or(serde_json::Value::Null);
+            if !matches!(
+                handler_config,
+                serde_json::Value::Null | serde_json::Value::Object(_)
+            ) && let Some(n) = f.get("handler_config")
+            {
+                self.expected(n, at_step("handler_config"), "a mapping");
             }
-            let skippable = f.get("skippable").and_then(|n| self.boolean(n, at_step("skippable"))).unwrap_or(false);
+            let skippable = f
+                .get("skippable")
+                .and_then(|n| self.boolean(n, at_step("skippable")))
+                .unwrap_or(false);
             let dependent_system = f
                 .get("dependent_system")
                 .and_then(|n| self.string(n, at_step("dependent_system")))
                 .or_else(|| default_system.map(str::to_owned));
             if let Some(n) = f.get("custom_events") {
-                self.problem(n.pos, at_step("custom_events"), "is part of the template format but not supported by this version of tasker");
+                self.problem(
+                    n.pos,
+                    at_step("custom_events"),
+                    "is part of the template format but not supported by this version of tasker",
+                );
             }
 
             if let (Some(name), Some(action)) = (step_name, action) {
@@ -873,14 +1030,24 @@ impl Checker<'_> {
             }
         }
 
-        let all_names: Vec<String> = names.iter().map(|n| n.clone().unwrap_or_default()).collect();
+        let all_names: Vec<String> = names
+            .iter()
+            .map(|n| n.clone().unwrap_or_default())
+            .collect();
         for cycle in crate::graph::find_cycles(&parents_of) {
             let mut path: Vec<&str> = cycle.iter().map(|&i| all_names[i].as_str()).collect();
             path.push(path[0]);
-            let pos = item_name_node(&items[cycle[0]]).map(|n| n.pos).unwrap_or_default();
-            let shown = path.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → ");
+            let pos = item_name_node(&items[cycle[0]])
+                .map(|n| n.pos)
+                .unwrap_or_default();
+            let shown = path
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" → ");
             self.problem(pos, at(None, ""), format!("dependency cycle: {shown}"))
-                .hint = Some("each step depends on the next; remove one of these dependencies".into());
+                .hint =
+                Some("each step depends on the next; remove one of these dependencies".into());
         }
         steps
     }
@@ -888,7 +1055,10 @@ impl Checker<'_> {
 
 fn item_name_node(item: &Node) -> Option<&Node> {
     match &item.value {
-        Value::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some("name")).map(|(_, v)| v),
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("name"))
+            .map(|(_, v)| v),
         _ => None,
     }
 }
@@ -910,18 +1080,28 @@ fn is_env_name(s: &str) -> bool {
 fn valid_task_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
 }
 
 /// `MAJOR.MINOR.PATCH` with optional `-prerelease` and `+build`, as semver.org writes it.
 pub(crate) fn is_semver(s: &str) -> bool {
     let (core, _build) = s.split_once('+').unwrap_or((s, ""));
-    let (core, pre) = core.split_once('-').unwrap_or((core, ""));
+    let (core, pre) = match core.split_once('-') {
+        Some((_, "")) => return false,
+        Some(split) => split,
+        None => (core, ""),
+    };
     let parts: Vec<&str> = core.split('.').collect();
-    let numeric = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+    let numeric = |p: &str| {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
+    };
     parts.len() == 3
         && parts.iter().all(|p| numeric(p))
-        && (pre.is_empty() || pre.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')))
+        && (pre.is_empty()
+            || pre
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')))
         && (!s.contains('+') || !_build.is_empty())
 }
 
@@ -938,7 +1118,11 @@ mod tests {
 
     #[test]
     fn a_minimal_template_loads_with_tasker_defaults() {
-        let t = from_str("name: t\nsteps:\n  - name: a\n    command: 'true'\n", "t.yml").expect("valid");
+        let t = from_str(
+            "name: t\nsteps:\n  - name: a\n    command: 'true'\n",
+            "t.yml",
+        )
+        .expect("valid");
         assert_eq!(t.namespace, "default");
         assert_eq!(t.version, "0.1.0");
         assert_eq!(t.steps[0].retry, Retry::default());

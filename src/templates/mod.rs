@@ -49,7 +49,7 @@ impl fmt::Display for Problem {
 /// Why a template could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("cannot read `{path}`: {source}")]
+    #[error("{path}: cannot read the file: {source}")]
     Unreadable {
         path: String,
         source: std::io::Error,

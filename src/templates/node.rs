@@ -61,7 +61,7 @@ impl Node {
         match &self.value {
             Value::Str(s) => Some(s.clone()),
             Value::Int(i) => Some(i.to_string()),
-            Value::Float(f) => Some(f.to_string()),
+            Value::Float(f) => Some(format!("{f:?}")),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }

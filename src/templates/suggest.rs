@@ -32,7 +32,12 @@ mod tests {
 
     #[test]
     fn finds_typos_but_not_strangers() {
-        let keys = ["depends_on_step", "depends_on_steps", "depends_on", "command"];
+        let keys = [
+            "depends_on_step",
+            "depends_on_steps",
+            "depends_on",
+            "command",
+        ];
         assert_eq!(closest("depends_on_stp", keys), Some("depends_on_step"));
         assert_eq!(closest("comand", keys), Some("command"));
         assert_eq!(closest("banana", keys), None);

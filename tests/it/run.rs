@@ -1,0 +1,607 @@
+//! `tasker run`: ordering, parallelism, retries, failures, timeouts, results, audit rows.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use tasker::engine::state::{Actor, Entity, State, allowed};
+
+use crate::support::{Sandbox, alive, stderr, stdout, task_id};
+
+/// Run a template written into the sandbox; return (exit code, task id).
+fn run(sb: &Sandbox, yaml: &str, extra: &[&str]) -> (i32, i64, String) {
+    sb.write("t.yml", yaml);
+    let out = sb.run(&[&["run", "t.yml"][..], extra].concat());
+    let id = task_id(&out);
+    (out.status.code().unwrap_or(-1), id, stderr(&out))
+}
+
+/// Lines `EVENT NAME NANOS` appended by steps to `log`.
+fn read_log(sb: &Sandbox) -> Vec<(String, String, u128)> {
+    std::fs::read_to_string(sb.path().join("log"))
+        .expect("log")
+        .lines()
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let ev = parts.next().unwrap_or_default().to_owned();
+            let name = parts.next().unwrap_or_default().to_owned();
+            let at = parts.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+            (ev, name, at)
+        })
+        .collect()
+}
+
+#[test]
+fn dependents_never_start_before_their_parents_finish() {
+    let sb = Sandbox::new();
+    let step = |name: &str, deps: &str, nap: &str| {
+        format!(
+            "  - name: {name}\n    depends_on: [{deps}]\n    command: echo start {name} $(date +%s%N) >> log; sleep {nap}; echo end {name} $(date +%s%N) >> log\n"
+        )
+    };
+    let yaml = format!(
+        "name: order\nmax_parallel: 4\nsteps:\n{}{}{}{}{}{}",
+        step("a", "", "0.2"),
+        step("b", "a", "0.1"),
+        step("c", "a", "0.3"),
+        step("d", "a", "0"),
+        step("e", "b, c", "0.1"),
+        step("f", "e, d", "0"),
+    );
+    let (code, _, err) = run(&sb, &yaml, &[]);
+    assert_eq!(code, 0, "{err}");
+    let log = read_log(&sb);
+    assert_eq!(log.len(), 12);
+    let at: HashMap<(String, String), u128> = log
+        .into_iter()
+        .map(|(ev, name, t)| ((ev, name), t))
+        .collect();
+    let edges = [
+        ("a", "b"),
+        ("a", "c"),
+        ("a", "d"),
+        ("b", "e"),
+        ("c", "e"),
+        ("e", "f"),
+        ("d", "f"),
+    ];
+    for (parent, child) in edges {
+        let end = at[&("end".to_owned(), parent.to_owned())];
+        let start = at[&("start".to_owned(), child.to_owned())];
+        assert!(end < start, "{child} started before {parent} ended");
+    }
+    // b, c and d ran side by side.
+    let c_start = at[&("start".to_owned(), "c".to_owned())];
+    let b_end = at[&("end".to_owned(), "b".to_owned())];
+    assert!(c_start < b_end, "fan-out steps ran in parallel");
+}
+
+/// The most steps that were between their `in` and `out` lines at once.
+fn max_overlap(sb: &Sandbox) -> usize {
+    let mut now = 0usize;
+    let mut max = 0usize;
+    for (ev, _, _) in read_log(sb) {
+        if ev == "in" {
+            now += 1;
+            max = max.max(now);
+        } else {
+            now -= 1;
+        }
+    }
+    max
+}
+
+fn wide(n: usize, extra: &str) -> String {
+    let mut yaml = format!("name: wide\n{extra}steps:\n");
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "  - name: s{i}\n    command: echo in s{i} >> log; sleep 0.3; echo out s{i} >> log\n"
+        ));
+    }
+    yaml
+}
+
+#[test]
+fn the_parallelism_bound_holds() {
+    let sb = Sandbox::new();
+    let (code, _, err) = run(&sb, &wide(9, ""), &["--concurrency", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(max_overlap(&sb), 3);
+
+    let sb = Sandbox::new();
+    let (code, _, err) = run(&sb, &wide(6, "max_parallel: 2\n"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        max_overlap(&sb),
+        2,
+        "max_parallel applies without --concurrency"
+    );
+
+    let sb = Sandbox::new();
+    let (code, _, err) = run(&sb, &wide(4, "max_parallel: 1\n"), &["-j", "4"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(max_overlap(&sb), 4, "--concurrency overrides max_parallel");
+}
+
+const FLAKY: &str = "\
+name: flaky
+steps:
+  - name: extract
+    command: 'true'
+  - name: transform
+    depends_on: [extract]
+    command: |
+      if [ \"$TASKER_ATTEMPT\" -lt 3 ]; then echo \"not yet $TASKER_ATTEMPT\" >&2; exit 75; fi
+      echo '{\"rows\": 3}' > \"$TASKER_OUTPUT\"
+    retry: { limit: 3, backoff: { base: 50ms, max: 200ms } }
+  - name: load
+    depends_on: [transform]
+    command: 'true'
+";
+
+#[test]
+fn retry_then_success_marks_the_step_flaky() {
+    let sb = Sandbox::new();
+    let (code, id, err) = run(&sb, FLAKY, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("flaky: transform"), "{err}");
+    assert!(
+        err.contains("transform attempt 1: exit_code: exited with code 75: not yet 1"),
+        "{err}"
+    );
+    let doc = sb.status(id);
+    assert_eq!(doc["status"], "complete");
+    let t = Sandbox::step(&doc, "transform");
+    assert_eq!(t["attempts"], 3);
+    assert_eq!(t["flaky"], true);
+    assert_eq!(t["results"], serde_json::json!({"rows": 3}));
+    assert_eq!(t["error"], Value::Null);
+    assert_eq!(Sandbox::step(&doc, "load")["flaky"], false);
+    // Each attempt is kept, with its exit code and output.
+    let conn = sb.sqlite();
+    type Row = (i64, Option<i64>, Option<String>, Vec<u8>);
+    let rows: Vec<Row> = conn
+        .prepare(
+            "SELECT a.attempt, a.exit_code, a.error_class, a.stderr FROM step_attempts a
+             JOIN workflow_steps s USING (workflow_step_id) WHERE s.name = 'transform' ORDER BY a.attempt",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].1, Some(75));
+    assert_eq!(rows[0].2.as_deref(), Some("exit_code"));
+    assert_eq!(rows[1].3, b"not yet 2\n");
+    assert_eq!(rows[2].1, Some(0));
+    assert_eq!(rows[2].2, None);
+}
+
+#[test]
+fn exhausted_retries_fail_the_task_but_independent_branches_finish() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: branches
+steps:
+  - name: doomed
+    command: echo boom >&2; exit 1
+    retry: { limit: 2, backoff: { base: 10ms } }
+  - name: after_doomed
+    depends_on: [doomed]
+    command: touch after_doomed
+  - name: independent
+    command: sleep 0.3; touch independent
+  - name: after_independent
+    depends_on: [independent]
+    command: touch after_independent
+";
+    let (code, id, err) = run(&sb, yaml, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(sb.path().join("independent").exists());
+    assert!(sb.path().join("after_independent").exists());
+    assert!(!sb.path().join("after_doomed").exists());
+    let doc = sb.status(id);
+    assert_eq!(doc["status"], "error");
+    let doomed = Sandbox::step(&doc, "doomed");
+    assert_eq!(doomed["status"], "error");
+    assert_eq!(doomed["attempts"], 2);
+    assert_eq!(doomed["error"]["class"], "exit_code");
+    assert_eq!(doomed["error"]["message"], "exited with code 1: boom");
+    assert_eq!(doomed["next_retry_at"], Value::Null);
+    assert_eq!(Sandbox::step(&doc, "after_doomed")["status"], "pending");
+    assert_eq!(
+        Sandbox::step(&doc, "after_independent")["status"],
+        "complete"
+    );
+    assert_eq!(doc["execution"]["execution_status"], "blocked_by_failures");
+    assert_eq!(doc["execution"]["recommended_action"], "handle_failures");
+    assert_eq!(doc["execution"]["health_status"], "blocked");
+    assert_eq!(doc["execution"]["completed_steps"], 2);
+    assert_eq!(doc["execution"]["failed_steps"], 1);
+    assert_eq!(doc["execution"]["completion_percentage"], 50.0);
+    assert!(err.contains("gave up  doomed after 2 attempts"), "{err}");
+}
+
+#[test]
+fn fail_fast_stops_starting_steps() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: ff
+max_parallel: 1
+steps:
+  - { name: first, command: 'exit 4', retry: { limit: 1 } }
+  - { name: second, command: touch second }
+  - { name: third, command: touch third }
+";
+    let (code, id, err) = run(&sb, yaml, &["--fail-fast"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!sb.path().join("second").exists());
+    let doc = sb.status(id);
+    assert_eq!(Sandbox::step(&doc, "second")["status"], "pending");
+    // Without it, the others run.
+    let sb = Sandbox::new();
+    let (code, _, _) = run(&sb, yaml, &[]);
+    assert_eq!(code, 1);
+    assert!(sb.path().join("second").exists() && sb.path().join("third").exists());
+}
+
+#[test]
+fn permanent_exit_codes_fail_at_once() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: permanent
+defaults:
+  retry: { limit: 5, backoff: { base: 10ms } }
+steps:
+  - { name: missing_binary, command: no-such-command-anywhere }
+  - { name: declared, command: 'exit 2', retry: { permanent_exit_codes: [2] } }
+  - { name: not_listed, command: 'exit 9', retry: { retry_on_exit_codes: [75] } }
+  - { name: listed, command: 'if [ $TASKER_ATTEMPT -lt 2 ]; then exit 75; fi' , retry: { retry_on_exit_codes: [75] } }
+  - { name: not_retryable, command: 'exit 1', default_retryable: false }
+  - { name: argv_missing, command: [/no/such/program, arg] }
+";
+    let (code, id, err) = run(&sb, yaml, &[]);
+    assert_eq!(code, 1, "{err}");
+    let doc = sb.status(id);
+    for name in [
+        "missing_binary",
+        "declared",
+        "not_listed",
+        "not_retryable",
+        "argv_missing",
+    ] {
+        let s = Sandbox::step(&doc, name);
+        assert_eq!(s["status"], "error", "{name}");
+        assert_eq!(s["attempts"], 1, "{name} was not retried");
+    }
+    assert!(
+        Sandbox::step(&doc, "missing_binary")["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("exited with code 127 (command not found)")
+    );
+    assert_eq!(
+        Sandbox::step(&doc, "argv_missing")["error"]["class"],
+        "spawn"
+    );
+    let listed = Sandbox::step(&doc, "listed");
+    assert_eq!(listed["status"], "complete");
+    assert_eq!(listed["attempts"], 2);
+}
+
+#[test]
+fn a_timeout_kills_the_whole_process_group() {
+    let sb = Sandbox::new();
+    // The step starts a background grandchild, records its pid, ignores SIGTERM itself.
+    let yaml = "\
+name: slow
+steps:
+  - name: hang
+    timeout: 300ms
+    retry: { limit: 2, backoff: { base: 10ms } }
+    command: |
+      sleep 300 &
+      echo $! >> pids
+      trap '' TERM
+      while true; do sleep 0.05; done
+";
+    let started = std::time::Instant::now();
+    let (code, id, err) = run(&sb, yaml, &["--kill-grace", "200ms"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let doc = sb.status(id);
+    let hang = Sandbox::step(&doc, "hang");
+    assert_eq!(hang["attempts"], 2, "a timeout is retryable");
+    assert_eq!(hang["error"]["class"], "timeout");
+    assert_eq!(hang["error"]["message"], "timed out after 300ms");
+    let pids = std::fs::read_to_string(sb.path().join("pids")).expect("pids");
+    assert_eq!(pids.lines().count(), 2);
+    for pid in pids.lines() {
+        let pid: i32 = pid.trim().parse().expect("pid");
+        assert!(!alive(pid), "grandchild {pid} was left behind");
+    }
+}
+
+#[test]
+fn background_children_do_not_outlive_their_step() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: leaky
+steps:
+  - name: daemonish
+    command: sleep 300 & echo $! > pid
+";
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(&sb, yaml, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "tasker did not wait for the sleeper"
+    );
+    let pid: i32 = std::fs::read_to_string(sb.path().join("pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_task_timeout_stops_everything() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: deadline
+timeout: 400ms
+steps:
+  - { name: quick, command: 'true' }
+  - { name: slow, command: sleep 30 }
+  - { name: later, command: 'true', depends_on: [slow] }
+";
+    let (code, id, err) = run(&sb, yaml, &["--kill-grace", "100ms"]);
+    assert_eq!(code, 1, "{err}");
+    let doc = sb.status(id);
+    let slow = Sandbox::step(&doc, "slow");
+    assert_eq!(slow["status"], "error");
+    assert_eq!(slow["attempts"], 1);
+    assert_eq!(slow["error"]["class"], "timeout");
+    assert_eq!(slow["error"]["message"], "the task timed out after 400ms");
+    assert_eq!(Sandbox::step(&doc, "quick")["status"], "complete");
+    assert_eq!(Sandbox::step(&doc, "later")["status"], "pending");
+}
+
+#[test]
+fn results_and_environment_reach_status() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: results
+namespace: shop
+env: { GREETING: hello, SHARED: template }
+steps:
+  - name: produce
+    env: { SHARED: step }
+    command: |
+      printf '{\"task\": %s, \"name\": \"%s\", \"ns\": \"%s\", \"step\": \"%s\", \"attempt\": %s, \"limit\": %s, \"greeting\": \"%s\", \"shared\": \"%s\", \"cwd\": \"%s\"}' \\
+        \"$TASKER_TASK_ID\" \"$TASKER_TASK_NAME\" \"$TASKER_NAMESPACE\" \"$TASKER_STEP_NAME\" \\
+        \"$TASKER_ATTEMPT\" \"$TASKER_RETRY_LIMIT\" \"$GREETING\" \"$SHARED\" \"$(pwd)\" > \"$TASKER_OUTPUT\"
+  - name: plain
+    command: echo just text
+  - name: in_subdir
+    cwd: sub
+    command: [sh, -c, 'pwd']
+";
+    std::fs::create_dir(sb.path().join("sub")).expect("mkdir");
+    let (code, id, err) = run(&sb, yaml, &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc = sb.status(id);
+    let produced = &Sandbox::step(&doc, "produce")["results"];
+    let here = std::fs::canonicalize(sb.path()).expect("canonical");
+    assert_eq!(
+        *produced,
+        serde_json::json!({"task": id, "name": "results", "ns": "shop", "step": "produce", "attempt": 1,
+            "limit": 3, "greeting": "hello", "shared": "step", "cwd": here.display().to_string()})
+    );
+    assert_eq!(
+        Sandbox::step(&doc, "plain")["results"],
+        serde_json::json!({"exit_code": 0, "stdout_tail": "just text\n"})
+    );
+    assert_eq!(
+        Sandbox::step(&doc, "in_subdir")["results"]["stdout_tail"],
+        format!("{}\n", here.join("sub").display())
+    );
+}
+
+#[test]
+fn run_json_prints_the_id_then_the_status_document() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb.run(&["run", "t.yml", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let (first, rest) = text.split_once('\n').expect("two parts");
+    assert_eq!(first, "task 1");
+    let doc: Value = serde_json::from_str(rest).expect("status JSON");
+    assert_eq!(doc["task_id"], 1);
+    assert_eq!(doc["status"], "complete");
+    for key in [
+        "uuid",
+        "name",
+        "namespace",
+        "version",
+        "created_at",
+        "updated_at",
+        "duration_ms",
+        "context",
+        "steps",
+        "execution",
+    ] {
+        assert!(doc.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(doc["execution"]["execution_status"], "all_complete");
+    assert_eq!(doc["execution"]["health_status"], "healthy");
+}
+
+#[test]
+fn invalid_output_json_is_a_permanent_step_error() {
+    let sb = Sandbox::new();
+    let yaml = "name: t\nsteps:\n  - { name: a, command: 'echo nope > $TASKER_OUTPUT' }\n";
+    let (code, id, _) = run(&sb, yaml, &[]);
+    assert_eq!(code, 1);
+    let doc = sb.status(id);
+    let a = Sandbox::step(&doc, "a");
+    assert_eq!(a["attempts"], 1);
+    assert_eq!(a["error"]["class"], "output");
+    assert!(
+        a["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("TASKER_OUTPUT is not valid JSON")
+    );
+}
+
+#[test]
+fn output_is_bounded_and_keeps_the_tail() {
+    let sb = Sandbox::new();
+    // 3 MiB of numbered lines: only the last MiB is kept.
+    let yaml = "name: t\nsteps:\n  - { name: loud, command: 'seq 1 400000; echo LAST' }\n";
+    let (code, _, err) = run(&sb, yaml, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (kept, dropped): (Vec<u8>, i64) = sb
+        .sqlite()
+        .query_row(
+            "SELECT stdout, stdout_dropped FROM step_attempts",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("attempt");
+    assert_eq!(kept.len(), 1024 * 1024);
+    assert!(kept.ends_with(b"399999\n400000\nLAST\n"));
+    let total: i64 = (1..=400_000)
+        .map(|n: i64| n.to_string().len() as i64 + 1)
+        .sum::<i64>()
+        + 5;
+    assert_eq!(dropped + kept.len() as i64, total);
+}
+
+#[test]
+fn transition_audit_rows_obey_the_state_tables() {
+    let sb = Sandbox::new();
+    let yaml = "\
+name: audit
+steps:
+  - { name: ok, command: 'true' }
+  - name: flaky
+    command: '[ $TASKER_ATTEMPT -ge 2 ]'
+    retry: { limit: 3, backoff: { base: 10ms } }
+  - { name: dead, command: 'exit 127', depends_on: [ok] }
+  - { name: blocked, command: 'true', depends_on: [dead] }
+  - { name: tired, command: 'exit 1', retry: { limit: 2, backoff: { base: 10ms } } }
+";
+    let (code, id, err) = run(&sb, yaml, &[]);
+    assert_eq!(code, 1, "{err}");
+    let conn = sb.sqlite();
+    let check = |sql: &str, entity: Entity| {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        let rows: Vec<(i64, Option<String>, String, i64, bool, String)> = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let mut by_owner: HashMap<i64, Vec<_>> = HashMap::new();
+        for row in rows {
+            by_owner.entry(row.0).or_default().push(row);
+        }
+        for (owner, rows) in &by_owner {
+            let mut last: Option<State> = Some(State::Pending);
+            for (i, (_, from, to, sort_key, most_recent, status)) in rows.iter().enumerate() {
+                let from: State = from.as_deref().expect("from_state").parse().expect("state");
+                let to: State = to.parse().expect("state");
+                assert_eq!(Some(from), last, "{entity:?} {owner}: rows chain");
+                assert!(
+                    allowed(entity, from, to, Actor::Engine),
+                    "{entity:?} {owner}: {from} → {to}"
+                );
+                assert_eq!(*sort_key, i as i64 + 1);
+                assert_eq!(*most_recent, i + 1 == rows.len());
+                if i + 1 == rows.len() {
+                    assert_eq!(
+                        to.as_str(),
+                        status,
+                        "the status column follows the last row"
+                    );
+                }
+                last = Some(to);
+            }
+        }
+        by_owner
+    };
+    let steps = check(
+        "SELECT x.workflow_step_id, x.from_state, x.to_state, x.sort_key, x.most_recent, s.status
+         FROM workflow_step_transitions x JOIN workflow_steps s USING (workflow_step_id)
+         WHERE s.task_id = ?1 ORDER BY x.workflow_step_id, x.sort_key",
+        Entity::Step,
+    );
+    let tasks = check(
+        "SELECT t.task_id, x.from_state, x.to_state, x.sort_key, x.most_recent, t.status
+         FROM task_transitions x JOIN tasks t USING (task_id) WHERE t.task_id = ?1 ORDER BY x.sort_key",
+        Entity::Task,
+    );
+    assert_eq!(tasks[&id].len(), 2, "pending → in_progress → error");
+    // ok: 2 rows; flaky: 5 (start, error, retry, start, complete); dead: 2; blocked: none;
+    // tired: 5 (start, error, retry, start, error).
+    let mut counts: Vec<usize> = steps.values().map(Vec::len).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, vec![2, 2, 5, 5]);
+}
+
+#[test]
+fn status_shows_a_table_from_another_process() {
+    let sb = Sandbox::new();
+    let (code, id, _) = run(&sb, FLAKY, &[]);
+    assert_eq!(code, 0);
+    let out = sb.run(&["status", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "task {id} default/flaky@0.1.0: complete (100% complete, all_complete)"
+        )),
+        "{text}"
+    );
+    let transform = text.lines().find(|l| l.contains("transform")).expect("row");
+    assert!(
+        transform.contains("complete") && transform.contains("3/3") && transform.contains("flaky"),
+        "{transform}"
+    );
+}
+
+#[test]
+fn the_examples_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, steps) in [("order_fulfillment.yml", 6), ("data_pipeline.yml", 5)] {
+        let sb = Sandbox::new();
+        let out = sb
+            .cmd()
+            .args([
+                "run",
+                root.join("workflows").join(file).to_str().expect("utf8"),
+                "--json",
+            ])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
+        let doc = sb.status(task_id(&out));
+        assert_eq!(doc["execution"]["completed_steps"], steps, "{file}");
+    }
+}

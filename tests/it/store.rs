@@ -1,0 +1,181 @@
+//! The store: where it lives, how it is created, what it refuses.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::{Sandbox, stderr, task_id};
+
+const OK: &str = "name: t\nsteps:\n  - name: a\n    command: 'true'\n";
+
+#[test]
+fn status_of_an_unknown_task_is_not_found() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["status", "7"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(stderr(&out), "error: task 7 not found\n");
+    assert!(!sb.db().exists(), "reading does not create a store");
+    sb.write("t.yml", OK);
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    let out = sb.run(&["status", "99", "--json"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_store_file_is_private_and_in_wal_mode() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    let mode = std::fs::metadata(sb.db()).expect("db").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let conn = sb.sqlite();
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(journal, "wal");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(version, tasker::store::SCHEMA_VERSION);
+}
+
+#[test]
+fn the_default_store_lives_under_xdg_data_home() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    let data = sb.path().join("data");
+    let out = sb
+        .cmd()
+        .env_remove("TASKER_DB")
+        .env("XDG_DATA_HOME", &data)
+        .args(["run", "t.yml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let db = data.join("tasker/tasker.db");
+    assert!(db.exists());
+    let dir_mode = std::fs::metadata(data.join("tasker"))
+        .expect("dir")
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+}
+
+#[test]
+fn the_db_flag_wins_over_the_environment() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    let other = sb.path().join("other.db");
+    let out = sb.run(&["--db", other.to_str().expect("utf8"), "run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(other.exists());
+    assert!(!sb.db().exists());
+}
+
+#[test]
+fn a_store_in_a_missing_directory_is_a_store_error() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    let out = sb.run(&["--db", "no/such/dir/t.db", "run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the directory `no/such/dir` does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "no task was created");
+}
+
+#[test]
+fn a_store_in_an_unwritable_place_is_a_store_error() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    sb.write("plain-file", "");
+    // A path under a regular file, and /proc, refuse everyone, root included.
+    for db in ["plain-file/t.db", "/proc/tasker-test.db"] {
+        let out = sb.run(&["--db", db, "run", "t.yml"]);
+        assert_eq!(out.status.code(), Some(6), "{db}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: cannot open the store"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // A read-only directory refuses anyone but root.
+    let ro = sb.path().join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).expect("chmod");
+    let probe = std::fs::File::create(ro.join("probe")).is_ok();
+    if !probe {
+        let out = sb.run(&["--db", "ro/t.db", "run", "t.yml"]);
+        assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    sb.sqlite()
+        .pragma_update(None, "user_version", 99)
+        .expect("bump");
+    for args in [&["run", "t.yml"][..], &["status", "1"], &["tasks", "list"]] {
+        let out = sb.run(args);
+        assert_eq!(out.status.code(), Some(6), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("has schema version 99, newer than this tasker supports"),
+            "{err}"
+        );
+        assert!(err.contains("hint: upgrade tasker"), "{err}");
+    }
+    let conn = sb.sqlite();
+    let tasks: i64 = conn
+        .query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(tasks, 1, "nothing was written");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(version, 99);
+}
+
+#[test]
+fn tasks_list_filters_and_json() {
+    let sb = Sandbox::new();
+    sb.write(
+        "ok.yml",
+        "name: good\nnamespace: shop\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    sb.write(
+        "bad.yml",
+        "name: bad\nsteps:\n  - { name: a, command: 'exit 3', retry: { limit: 1 } }\n  - { name: b, command: 'true' }\n",
+    );
+    let first = task_id(&sb.run(&["run", "ok.yml"]));
+    let second = task_id(&sb.run(&["run", "bad.yml"]));
+    let out = sb.run(&["tasks", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows[0]["task_id"], second);
+    assert_eq!(rows[0]["status"], "error");
+    assert_eq!(rows[0]["steps_total"], 2);
+    assert_eq!(rows[0]["steps_complete"], 1);
+    assert_eq!(rows[1]["task_id"], first);
+    assert_eq!(rows[1]["namespace"], "shop");
+    let only = |args: &[&str]| -> Vec<i64> {
+        let out = sb.run(&[&["tasks", "list", "--json"][..], args].concat());
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        rows.as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|r| r["task_id"].as_i64())
+            .collect()
+    };
+    assert_eq!(only(&["--status", "error"]), vec![second]);
+    assert_eq!(only(&["--namespace", "shop"]), vec![first]);
+    assert_eq!(only(&["--name", "bad"]), vec![second]);
+    assert_eq!(only(&["--limit", "1"]), vec![second]);
+    assert_eq!(only(&["--since", "1h"]).len(), 2);
+    let table = crate::support::stdout(&sb.run(&["tasks", "list"]));
+    assert!(table.contains("good") && table.contains("error"), "{table}");
+}

@@ -1,0 +1,113 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A scratch directory with its own store.
+pub struct Sandbox {
+    pub dir: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path().join("tasker.db")
+    }
+
+    /// Write a file into the sandbox and return its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    /// `tasker` with this sandbox's store, no colour, no backtraces, run from the sandbox.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("tasker").expect("binary");
+        c.current_dir(self.path())
+            .env("TASKER_DB", self.db())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("CLICOLOR_FORCE");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run tasker")
+    }
+
+    /// `tasker status ID --json`, parsed.
+    pub fn status(&self, id: i64) -> Value {
+        let out = self.run(&["status", &id.to_string(), "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "status failed: {}",
+            stderr(&out)
+        );
+        serde_json::from_slice(&out.stdout).expect("status JSON")
+    }
+
+    /// A step of a status document, by name.
+    pub fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
+        doc["steps"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
+            .unwrap_or_else(|| panic!("no step {name} in {doc:#}"))
+    }
+
+    /// Open the store directly.
+    pub fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db()).expect("open store")
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The task id from the first line of `tasker run` (`task <id>`).
+pub fn task_id(out: &Output) -> i64 {
+    let text = stdout(out);
+    let first = text.lines().next().unwrap_or_default();
+    first
+        .strip_prefix("task ")
+        .and_then(|id| id.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "first line is not `task <id>`: {text:?}\nstderr: {}",
+                stderr(out)
+            )
+        })
+}
+
+/// Whether a process with this pid is alive (and not a zombie).
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}

@@ -605,3 +605,105 @@ fn the_examples_run() {
         assert_eq!(doc["execution"]["completed_steps"], steps, "{file}");
     }
 }
+
+/// Poll `check` every 20 ms until it holds or `secs` pass.
+fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn sigint_stops_the_steps_and_leaves_the_task_resumable() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let sb = Sandbox::new();
+        sb.write(
+            "t.yml",
+            "name: long\nsteps:\n  - name: sleeper\n    command: sleep 300 & echo $! > pid; trap '' TERM; while true; do sleep 0.05; done\n  - { name: after, command: 'true', depends_on: [sleeper] }\n",
+        );
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"))
+            .current_dir(sb.path())
+            .env("TASKER_DB", sb.db())
+            .args(["run", "t.yml", "--kill-grace", "300ms"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let pid_file = sb.path().join("pid");
+        assert!(
+            eventually(20, || pid_file.exists()),
+            "the step never started"
+        );
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("resume it with `tasker resume 1`"),
+            "{}",
+            stderr(&out)
+        );
+        let grandchild: i32 = std::fs::read_to_string(&pid_file)
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("pid");
+        assert!(
+            eventually(5, || !alive(grandchild)),
+            "grandchild {grandchild} survived"
+        );
+        let doc = sb.status(1);
+        assert_eq!(doc["status"], "pending", "the task is resumable");
+        let sleeper = Sandbox::step(&doc, "sleeper");
+        assert_eq!(sleeper["status"], "error");
+        assert_eq!(sleeper["error"]["class"], "interrupted");
+        assert_eq!(Sandbox::step(&doc, "after")["status"], "pending");
+    }
+}
+
+#[test]
+fn two_runners_and_a_reader_share_one_store() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        &wide(40, "max_parallel: 4\n").replace("sleep 0.3", "sleep 0.01"),
+    );
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"))
+            .current_dir(sb.path())
+            .env("TASKER_DB", sb.db())
+            .args(["-q", "run", "t.yml"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    // Create the store first so both runners open an existing file.
+    assert_eq!(sb.run(&["-q", "run", "t.yml"]).status.code(), Some(0));
+    let (a, b) = (spawn(), spawn());
+    for _ in 0..20 {
+        let out = sb.run(&["tasks", "list", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    for child in [a, b] {
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let rows: Value =
+        serde_json::from_slice(&sb.run(&["tasks", "list", "--json"]).stdout).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert!(
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["status"] == "complete" && r["steps_complete"] == 40)
+    );
+}

@@ -80,6 +80,8 @@ struct StepRun {
     status: State,
     state: StepState,
     unfinished_parents: usize,
+    /// When the current attempt started (ms), for event durations.
+    attempt_started_at: i64,
     handler: Arc<dyn Handler>,
 }
 
@@ -153,6 +155,7 @@ impl<'a> Run<'a> {
                 status: rec.status,
                 state: rec.state.clone(),
                 unfinished_parents: 0,
+                attempt_started_at: 0,
                 handler: handlers::for_action(&step.action),
             })
             .collect();
@@ -210,10 +213,26 @@ impl<'a> Run<'a> {
         })
     }
 
-    fn event(&mut self, kind: Kind) -> &mut Event {
-        self.events.push(Event::new(kind, self.task.task_id));
+    /// Queue an event; it is emitted after the batch it belongs to is committed.
+    fn event(&mut self, event: Event) -> &mut Event {
+        self.events.push(event);
         let last = self.events.len() - 1;
         &mut self.events[last]
+    }
+
+    /// Queue an event about attempt `attempt` of step `i`, with its transition.
+    fn step_event(
+        &mut self,
+        kind: Kind,
+        i: usize,
+        attempt: u32,
+        from: State,
+        to: State,
+    ) -> &mut Event {
+        let event = Event::new(kind, self.task.task_id)
+            .step(&self.template.steps[i].name, attempt)
+            .states(from, to);
+        self.event(event)
     }
 
     /// Commit the batch, then tell subscribers: nothing is reported before it is durable.
@@ -258,7 +277,9 @@ impl<'a> Run<'a> {
                     started_at: started,
                 }),
             });
-            self.event(Kind::TaskStartRequested).from_state = Some(State::Pending);
+            let start = Event::new(Kind::TaskStartRequested, self.task.task_id)
+                .states(State::Pending, State::InProgress);
+            self.event(start);
         }
         let deadline = self.template.timeout.map(|t| Instant::now() + t);
         let mut to_spawn = Vec::new();
@@ -277,11 +298,13 @@ impl<'a> Run<'a> {
                         State::Pending,
                         json!({"actor": "tasker", "reason": "retry", "attempt": attempt + 1}),
                     );
-                    let name = self.template.steps[i].name.clone();
-                    *self.event(Kind::StepRetryRequested) =
-                        Event::new(Kind::StepRetryRequested, self.task.task_id)
-                            .step(&name, attempt + 1)
-                            .states(State::Error, State::Pending);
+                    self.step_event(
+                        Kind::StepRetryRequested,
+                        i,
+                        attempt + 1,
+                        State::Error,
+                        State::Pending,
+                    );
                     self.ready.push_back(i);
                 }
                 while self.running + to_spawn.len() < self.limit {
@@ -313,6 +336,7 @@ impl<'a> Run<'a> {
         s.state.started_at.get_or_insert(now);
         s.state.finished_at = None;
         s.state.next_retry_at = None;
+        s.attempt_started_at = now;
         let attempt = s.state.attempts;
         self.step_change(
             i,
@@ -323,11 +347,13 @@ impl<'a> Run<'a> {
             step_id: self.task.steps[i].step_id,
             attempt,
         });
-        let name = self.template.steps[i].name.clone();
-        *self.event(Kind::StepExecutionRequested) =
-            Event::new(Kind::StepExecutionRequested, self.task.task_id)
-                .step(&name, attempt)
-                .states(State::Pending, State::InProgress);
+        self.step_event(
+            Kind::StepExecutionRequested,
+            i,
+            attempt,
+            State::Pending,
+            State::InProgress,
+        );
     }
 
     fn spawn(&mut self, i: usize) {
@@ -437,7 +463,6 @@ impl<'a> Run<'a> {
             mut outcome,
         } = done;
         let now = now_ms();
-        let name = self.template.steps[i].name.clone();
         if let Some(f) = &mut outcome.failure
             && f.class == "interrupted"
             && self.stopping == Some(Stop::Deadline)
@@ -473,8 +498,8 @@ impl<'a> Run<'a> {
                 stderr_dropped: outcome.stderr.dropped,
             },
         });
-        let started = self.steps[i].state.started_at.unwrap_or(now);
         let s = &mut self.steps[i];
+        let took = (now - s.attempt_started_at).max(0) as u64;
         s.state.finished_at = Some(now);
         let Some(failure) = outcome.failure else {
             s.state.results = outcome.result;
@@ -485,11 +510,14 @@ impl<'a> Run<'a> {
                 State::Complete,
                 json!({"actor": "tasker", "attempt": attempt}),
             );
-            let e = self.event(Kind::StepCompleted);
-            *e = Event::new(Kind::StepCompleted, e.task_id)
-                .step(&name, attempt)
-                .states(State::InProgress, State::Complete);
-            e.duration_ms = Some((now - started).max(0) as u64);
+            self.step_event(
+                Kind::StepCompleted,
+                i,
+                attempt,
+                State::InProgress,
+                State::Complete,
+            )
+            .duration_ms = Some(took);
             let children: Vec<usize> = self.dag.children(i).collect();
             for c in children {
                 let child = &mut self.steps[c];
@@ -531,29 +559,36 @@ impl<'a> Run<'a> {
                 if self.stopping.is_none() {
                     self.backoff.push(Reverse((at, i)));
                 }
-                let e = self.event(Kind::StepFailed);
-                *e = Event::new(Kind::StepFailed, e.task_id)
-                    .step(&name, attempt)
-                    .states(State::InProgress, State::Error);
+                let e = self.step_event(
+                    Kind::StepFailed,
+                    i,
+                    attempt,
+                    State::InProgress,
+                    State::Error,
+                );
                 e.error = error;
-                e.duration_ms = Some((now - started).max(0) as u64);
-                let e = self.event(Kind::StepBackoff);
-                *e = Event::new(Kind::StepBackoff, e.task_id).step(&name, attempt);
-                e.delay_ms = Some(delay.as_millis() as u64);
+                e.duration_ms = Some(took);
+                let backoff = Event::new(Kind::StepBackoff, self.task.task_id)
+                    .step(&self.template.steps[i].name, attempt);
+                self.event(backoff).delay_ms = Some(delay.as_millis() as u64);
             }
             Decision::GiveUp(why) => {
                 s.state.next_retry_at = None;
                 metadata["final"] = json!(true);
                 self.step_change(i, State::Error, metadata);
-                let e = self.event(Kind::StepFailed);
-                *e = Event::new(Kind::StepFailed, e.task_id)
-                    .step(&name, attempt)
-                    .states(State::InProgress, State::Error);
+                let e = self.step_event(
+                    Kind::StepFailed,
+                    i,
+                    attempt,
+                    State::InProgress,
+                    State::Error,
+                );
                 e.error = error;
-                e.duration_ms = Some((now - started).max(0) as u64);
+                e.duration_ms = Some(took);
                 if why == GiveUp::Exhausted {
-                    let e = self.event(Kind::StepMaxRetriesReached);
-                    *e = Event::new(Kind::StepMaxRetriesReached, e.task_id).step(&name, attempt);
+                    let exhausted = Event::new(Kind::StepMaxRetriesReached, self.task.task_id)
+                        .step(&self.template.steps[i].name, attempt);
+                    self.event(exhausted);
                 }
                 if self.options.fail_fast {
                     self.halt(Stop::FailFast);
@@ -603,9 +638,8 @@ impl<'a> Run<'a> {
             metadata: meta(reason),
             owner: None,
         });
-        let e = self.event(kind);
-        *e = Event::new(kind, e.task_id).states(State::InProgress, to);
-        e.duration_ms = Some((now_ms() - started).max(0) as u64);
+        let end = Event::new(kind, self.task.task_id).states(State::InProgress, to);
+        self.event(end).duration_ms = Some((now_ms() - started).max(0) as u64);
         self.flush(store)?;
         Ok(Finish {
             state: to,

@@ -27,12 +27,15 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     Refused(String),
+    /// Several problems with what was asked (a context against its schema, flags).
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
 }
 
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Template(_) | Error::Usage(_) => exit::USAGE,
+            Error::Template(_) | Error::Usage(_) | Error::Invalid(_) => exit::USAGE,
             Error::Store(e) if e.is_refusal() => exit::REFUSED,
             Error::Store(_) => exit::STORE,
             Error::NotFound(_) => exit::NOT_FOUND,

@@ -3,6 +3,7 @@
 pub mod run;
 pub mod status;
 pub mod tasks;
+pub mod templates;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -61,11 +62,13 @@ pub enum Color {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    Run(run::Args),
+    Run(Box<run::Args>),
     Validate(validate::Args),
     Status(status::Args),
     #[command(subcommand)]
     Tasks(tasks::Command),
+    #[command(subcommand)]
+    Templates(templates::Command),
 }
 
 impl Global {
@@ -111,10 +114,11 @@ impl Global {
 /// Run the parsed command line; the result is the process exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Run(args) => run::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, *args),
         Command::Validate(args) => validate::run(&cli.global, &args),
         Command::Status(args) => status::run(&cli.global, &args),
         Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
+        Command::Templates(cmd) => templates::run(&cli.global, &cmd),
     }
 }
 
@@ -133,6 +137,14 @@ pub fn print_error(err: &Error) {
     let mut stderr = std::io::stderr().lock();
     match err {
         Error::Template(TemplateError::Invalid(problems)) => {
+            for p in problems {
+                let _ = writeln!(stderr, "error: {p}");
+            }
+            let n = problems.len();
+            let s = if n == 1 { "" } else { "s" };
+            let _ = writeln!(stderr, "{n} problem{s} found; nothing was run");
+        }
+        Error::Invalid(problems) => {
             for p in problems {
                 let _ = writeln!(stderr, "error: {p}");
             }

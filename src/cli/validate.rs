@@ -22,6 +22,9 @@ pub struct Args {
     /// Print the summaries as JSON
     #[arg(long)]
     pub json: bool,
+    /// Check the templates with `environments.ENV` merged in
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
@@ -29,7 +32,7 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
     let mut docs = Vec::new();
     let mut out = String::new();
     for file in &args.files {
-        match templates::load_file(file) {
+        match templates::load_file(file, args.environment.as_deref()) {
             Ok(loaded) => {
                 let t = &loaded.template;
                 let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();

@@ -4,6 +4,7 @@
 //! finish, a retry to come due, the task deadline or a stop → record the outcomes → repeat.
 //! Readiness is incremental: each step counts its unfinished parents.
 
+mod inputs;
 pub mod report;
 pub mod retry;
 pub mod state;
@@ -25,7 +26,10 @@ use crate::handlers::{self, Handler, Outcome, Request};
 use crate::store::{
     AttemptEnd, Change, Owner, StepError, StepState, Store, StoreError, TaskRecord,
 };
+use crate::templates::Action;
 use crate::templates::Template;
+use crate::templates::interpolate;
+use inputs::RunScope;
 use retry::{Decision, Failure, GiveUp};
 use state::{Actor, State};
 
@@ -109,6 +113,10 @@ struct Run<'a> {
     stop_open: bool,
     dag: Dag,
     steps: Vec<StepRun>,
+    /// Step index by name, for `{{ steps.NAME.results }}`.
+    index: std::collections::HashMap<String, usize>,
+    /// Problems worth a word that change nothing (bad `TASKER_EVENTS` lines).
+    warnings: Vec<String>,
     ready: VecDeque<usize>,
     backoff: BinaryHeap<Reverse<(i64, usize)>>,
     limit: usize,
@@ -199,6 +207,13 @@ impl<'a> Run<'a> {
             stop_open: true,
             dag,
             steps,
+            index: template
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect(),
+            warnings: Vec::new(),
             ready,
             backoff,
             limit,
@@ -241,6 +256,9 @@ impl<'a> Run<'a> {
         self.batch.clear();
         for e in self.events.drain(..) {
             self.subscriber.on_event(&e);
+        }
+        for w in self.warnings.drain(..) {
+            self.subscriber.warning(self.task.task_id, &w);
         }
         Ok(())
     }
@@ -357,46 +375,19 @@ impl<'a> Run<'a> {
     }
 
     fn spawn(&mut self, i: usize) {
-        let step = &self.template.steps[i];
         let attempt = self.steps[i].state.attempts;
-        let mut env = self.template.env.clone();
-        env.extend(step.env.iter().cloned());
-        let task = self.task;
-        let output_path = self.scratch.join(format!("{i}-{attempt}.json"));
-        env.extend([
-            ("TASKER_TASK_ID".to_owned(), task.task_id.to_string()),
-            ("TASKER_TASK_NAME".to_owned(), task.name.clone()),
-            ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
-            ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
-            ("TASKER_ATTEMPT".to_owned(), attempt.to_string()),
-            (
-                "TASKER_RETRY_LIMIT".to_owned(),
-                step.retry.limit.to_string(),
-            ),
-            (
-                "TASKER_OUTPUT".to_owned(),
-                output_path.display().to_string(),
-            ),
-        ]);
-        let cwd = match &step.cwd {
-            Some(c) => PathBuf::from(&task.workdir).join(c),
-            None => PathBuf::from(&task.workdir),
-        };
-        let request = Request {
-            task_id: task.task_id,
-            task_name: task.name.clone(),
-            namespace: task.namespace.clone(),
-            step_name: step.name.clone(),
-            attempt,
-            action: step.action.clone(),
-            retry: step.retry.clone(),
-            env,
-            cwd,
-            timeout: step.timeout,
-            kill_grace: self.options.kill_grace,
-            output_limit: self.options.output_limit,
-            output_path,
-            abort: self.abort_tx.subscribe(),
+        let request = match self.prepare(i, attempt) {
+            Ok(request) => request,
+            Err(failure) => {
+                // Nothing ran: report the attempt as failed through the usual path.
+                let _ = self.done_tx.send(Done {
+                    index: i,
+                    attempt,
+                    outcome: Outcome::failed(failure),
+                });
+                self.running += 1;
+                return;
+            }
         };
         let handler = Arc::clone(&self.steps[i].handler);
         let tx = self.done_tx.clone();
@@ -409,6 +400,89 @@ impl<'a> Run<'a> {
             });
         });
         self.running += 1;
+    }
+
+    /// Everything attempt `attempt` of step `i` needs: resolved references, its
+    /// environment, its input document on disk.
+    fn prepare(&self, i: usize, attempt: u32) -> Result<Request, handlers::Failure> {
+        let step = &self.template.steps[i];
+        let task = self.task;
+        let base = self.scratch.join(format!("{i}-{attempt}"));
+        let output_path = base.with_extension("json");
+        let mut request = Request {
+            task_id: task.task_id,
+            task_name: task.name.clone(),
+            namespace: task.namespace.clone(),
+            step_name: step.name.clone(),
+            attempt,
+            action: Action::Noop,
+            input: Arc::default(),
+            retry: step.retry.clone(),
+            env: Vec::new(),
+            cwd: match &step.cwd {
+                Some(c) => PathBuf::from(&task.workdir).join(c),
+                None => PathBuf::from(&task.workdir),
+            },
+            timeout: step.timeout,
+            kill_grace: self.options.kill_grace,
+            output_limit: self.options.output_limit,
+            output_path: output_path.clone(),
+            abort: self.abort_tx.subscribe(),
+        };
+        if step.action == Action::Noop {
+            return Ok(request);
+        }
+
+        let results = |j: usize| self.steps[j].state.results.as_ref();
+        let interpolation = |e: String| handlers::Failure::permanent("interpolation", e);
+        let raw: Vec<(String, String)> =
+            self.template.env.iter().chain(&step.env).cloned().collect();
+        let scope = RunScope {
+            task,
+            index: &self.index,
+            results: &results,
+            env: &raw,
+        };
+        let mut env = raw
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), interpolate::render(v, &scope, false)?)))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(interpolation)?;
+        let scope = RunScope { env: &env, ..scope };
+        request.action = inputs::resolve_action(&step.action, &scope).map_err(interpolation)?;
+
+        let input = inputs::input_document(task, self.template, i, attempt, &|j| {
+            self.steps[j].state.results.clone()
+        });
+        let input = serde_json::to_vec(&input).unwrap_or_default();
+        let input_path = base.with_extension("input.json");
+        std::fs::write(&input_path, &input).map_err(|e| {
+            handlers::Failure::retryable("spawn", format!("cannot write TASKER_INPUT: {e}"))
+        })?;
+        request.input = Arc::new(input);
+        env.extend(inputs::context_vars(&task.context));
+        env.extend([
+            ("TASKER_TASK_ID".to_owned(), task.task_id.to_string()),
+            ("TASKER_TASK_NAME".to_owned(), task.name.clone()),
+            ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
+            ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
+            ("TASKER_ATTEMPT".to_owned(), attempt.to_string()),
+            (
+                "TASKER_RETRY_LIMIT".to_owned(),
+                step.retry.limit.to_string(),
+            ),
+            ("TASKER_INPUT".to_owned(), input_path.display().to_string()),
+            (
+                "TASKER_OUTPUT".to_owned(),
+                output_path.display().to_string(),
+            ),
+            (
+                "TASKER_EVENTS".to_owned(),
+                base.with_extension("events").display().to_string(),
+            ),
+        ]);
+        request.env = env;
+        Ok(request)
     }
 
     /// Sleep until an attempt finishes, a retry comes due, the deadline passes or a stop.
@@ -480,10 +554,28 @@ impl<'a> Run<'a> {
             class: f.class.to_owned(),
             message: f.message.clone(),
         });
+        let events_path = self.scratch.join(format!("{i}-{attempt}.events"));
+        let custom_events = match std::fs::read(&events_path) {
+            Ok(bytes) => {
+                let _ = std::fs::remove_file(&events_path);
+                let (events, warnings) = inputs::custom_events(
+                    &String::from_utf8_lossy(&bytes),
+                    &self.template.custom_events,
+                    now,
+                );
+                let step = &self.template.steps[i].name;
+                self.warnings
+                    .extend(warnings.into_iter().map(|w| format!("step `{step}`: {w}")));
+                events
+            }
+            Err(_) => Vec::new(),
+        };
+        let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.input.json")));
         self.batch.push(Change::AttemptFinished {
             step_id: self.task.steps[i].step_id,
             attempt,
             end: AttemptEnd {
+                custom_events,
                 outcome: if error.is_some() {
                     State::Error
                 } else {

@@ -22,6 +22,13 @@ pub struct TaskReport {
     pub finished_at: Option<String>,
     pub duration_ms: Option<u64>,
     pub context: Json,
+    /// The `--env` the task was created with.
+    pub environment: Option<String>,
+    pub initiator: Option<String>,
+    pub source_system: Option<String>,
+    pub reason: Option<String>,
+    pub tags: Vec<String>,
+    pub idempotency_key: Option<String>,
     pub steps: Vec<StepReport>,
     pub execution: Execution,
 }
@@ -144,6 +151,12 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
         finished_at: task.finished_at.map(rfc3339),
         duration_ms: span(task.started_at, task.finished_at, now),
         context: task.context.clone(),
+        environment: task.environment.clone(),
+        initiator: task.request.initiator.clone(),
+        source_system: task.request.source_system.clone(),
+        reason: task.request.reason.clone(),
+        tags: task.request.tags.clone(),
+        idempotency_key: task.request.idempotency_key.clone(),
         steps: steps
             .iter()
             .map(|s| StepReport {

@@ -101,6 +101,8 @@ impl Event {
 /// Receives every event, in order, after the change it describes is committed.
 pub trait Subscriber {
     fn on_event(&mut self, event: &Event);
+    /// Something worth a word that changes nothing (a malformed `TASKER_EVENTS` line).
+    fn warning(&mut self, _task_id: i64, _message: &str) {}
 }
 
 /// A subscriber that ignores everything.

@@ -1,5 +1,7 @@
 //! Step handlers: what runs a step's work and reports how it ended.
 
+mod http;
+mod plugin;
 mod process;
 mod shell;
 
@@ -24,7 +26,10 @@ pub struct Request {
     pub namespace: String,
     pub step_name: String,
     pub attempt: u32,
+    /// The step's action with every `{{ … }}` already resolved.
     pub action: Action,
+    /// The input document (`TASKER_INPUT`), serialized; plugins read it on stdin.
+    pub input: Arc<Vec<u8>>,
     pub retry: Retry,
     /// Template `env`, then step `env`, then tasker's own `TASKER_*` variables.
     pub env: Vec<(String, String)>,
@@ -42,7 +47,8 @@ pub struct Request {
 /// Why an attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
-    /// `exit_code`, `signal`, `timeout`, `spawn`, `output`, `interrupted`.
+    /// `exit_code`, `signal`, `timeout`, `spawn`, `output`, `plugin`, `http`, `interpolation`,
+    /// `interrupted`.
     pub class: &'static str,
     pub message: String,
     pub permanent: bool,
@@ -88,6 +94,40 @@ impl Handler for Noop {
 pub fn for_action(action: &Action) -> Arc<dyn Handler> {
     match action {
         Action::Noop => Arc::new(Noop),
-        Action::Shell(_) | Action::Argv(_) => Arc::new(shell::Shell),
+        Action::Command(_) => Arc::new(shell::Shell),
+        Action::Plugin(_) => Arc::new(plugin::Plugin),
+        Action::Http(_) => Arc::new(http::HttpStep),
+    }
+}
+
+impl Failure {
+    /// A failure that retrying cannot fix.
+    pub fn permanent(class: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            class,
+            message: message.into(),
+            permanent: true,
+            retry_after: None,
+        }
+    }
+
+    /// A failure that may pass on another attempt.
+    pub fn retryable(class: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            class,
+            message: message.into(),
+            permanent: false,
+            retry_after: None,
+        }
+    }
+}
+
+impl Outcome {
+    /// An attempt that failed before anything ran.
+    pub fn failed(failure: Failure) -> Outcome {
+        Outcome {
+            failure: Some(failure),
+            ..Outcome::default()
+        }
     }
 }

@@ -4,10 +4,14 @@
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use crate::templates::Program;
 
 /// The kept tail of one output stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,9 +47,27 @@ pub struct Finished {
     pub stderr: Captured,
 }
 
-/// Spawn `command` in its own process group and supervise it to the end.
+/// The command for a program: `sh -c LINE`, or an argument vector.
+pub fn command_for(program: &Program) -> Command {
+    match program {
+        Program::Shell(line) => {
+            let mut c = Command::new("sh");
+            c.arg("-c").arg(line);
+            c
+        }
+        Program::Argv(argv) => {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        }
+    }
+}
+
+/// Spawn `command` in its own process group and supervise it to the end; `stdin`, when
+/// given, is written to the process and then closed.
 pub async fn run(
     mut command: Command,
+    stdin: Option<Arc<Vec<u8>>>,
     limit: usize,
     timeout: Option<Duration>,
     grace: Duration,
@@ -53,12 +75,22 @@ pub async fn run(
 ) -> std::io::Result<Finished> {
     command
         .process_group(0)
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let mut child = command.spawn()?;
     let pgid = child.id().map(|id| id as i32);
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // A process that does not read its input must not block the run.
+        tokio::spawn(async move {
+            let _ = pipe.write_all(&bytes).await;
+        });
+    }
     let out = child.stdout.take().map(|s| drain(s, limit));
     let err = child.stderr.take().map(|s| drain(s, limit));
 

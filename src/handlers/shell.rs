@@ -1,14 +1,14 @@
-//! Shell and argv steps: run the command, apply the exit-code rules, read `TASKER_OUTPUT`.
+//! Command steps: run the program, apply the exit-code rules, read `TASKER_OUTPUT`.
 
 use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 
 use serde_json::{Value as Json, json};
-use tokio::process::Command;
 
-use super::process::{self, Exit};
+use super::process::{self, Exit, Finished};
 use super::{BoxFuture, Failure, Handler, Outcome, Request};
-use crate::templates::Action;
 use crate::templates::duration::human;
+use crate::templates::{Action, Program, Retry};
 
 /// Runs `command:` steps, as `sh -c` (string) or argv (list).
 #[derive(Debug)]
@@ -24,92 +24,110 @@ impl Handler for Shell {
 }
 
 async fn run(req: Request) -> Outcome {
-    let mut command = match &req.action {
-        Action::Shell(line) => {
-            let mut c = Command::new("sh");
-            c.arg("-c").arg(line);
-            c
-        }
-        Action::Argv(argv) => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
-        Action::Noop => return Outcome::default(),
+    let Action::Command(program) = &req.action else {
+        return Outcome::failed(Failure::permanent("spawn", "not a command step"));
     };
+    let _ = std::fs::remove_file(&req.output_path);
+    let finished = match spawn(&req, program, None).await {
+        Ok(f) => f,
+        Err(outcome) => return *outcome,
+    };
+    let (mut outcome, status) = match settle(&req, finished) {
+        Ok(pair) => pair,
+        Err(outcome) => return *outcome,
+    };
+    if let Some(failure) = exit_failure(status, &req.retry, &outcome.stderr.bytes) {
+        outcome.failure = Some(failure);
+        return outcome;
+    }
+    match read_output(&req) {
+        Ok(Some(result)) => outcome.result = Some(result),
+        Ok(None) => {
+            outcome.result = Some(json!({
+                "exit_code": 0,
+                "stdout_tail": outcome.stdout.tail_text(STDOUT_TAIL),
+            }));
+        }
+        Err(message) => outcome.failure = Some(Failure::permanent("output", message)),
+    }
+    outcome
+}
+
+/// Start `program` for `req` (with `stdin` for plugins) and supervise it to its end.
+pub(super) async fn spawn(
+    req: &Request,
+    program: &Program,
+    stdin: Option<std::sync::Arc<Vec<u8>>>,
+) -> Result<Finished, Box<Outcome>> {
+    let mut command = process::command_for(program);
     command
         .current_dir(&req.cwd)
         .envs(req.env.iter().map(|(k, v)| (k, v)));
-    let _ = std::fs::remove_file(&req.output_path);
-
-    let finished = match process::run(
+    process::run(
         command,
+        stdin,
         req.output_limit,
         req.timeout,
         req.kill_grace,
         req.abort.clone(),
     )
     .await
-    {
-        Ok(f) => f,
-        Err(e) => {
-            let message = if !req.cwd.is_dir() {
-                format!(
-                    "cannot start: working directory `{}` does not exist",
-                    req.cwd.display()
-                )
-            } else {
-                match &req.action {
-                    Action::Argv(argv) => format!("cannot start `{}`: {e}", argv[0]),
-                    _ => format!("cannot start `sh`: {e}"),
-                }
-            };
-            return Outcome {
-                failure: Some(Failure {
-                    class: "spawn",
-                    message,
-                    permanent: true,
-                    retry_after: None,
-                }),
-                ..Outcome::default()
-            };
-        }
-    };
+    .map_err(|e| {
+        let message = if !req.cwd.is_dir() {
+            format!(
+                "cannot start: working directory `{}` does not exist",
+                req.cwd.display()
+            )
+        } else {
+            match program {
+                Program::Argv(argv) => format!("cannot start `{}`: {e}", argv[0]),
+                Program::Shell(_) => format!("cannot start `sh`: {e}"),
+            }
+        };
+        Box::new(Outcome::failed(Failure::permanent("spawn", message)))
+    })
+}
 
+/// The outcome so far and the exit status, or the finished outcome of a process that was
+/// stopped (timeout, interruption).
+pub(super) fn settle(
+    req: &Request,
+    finished: Finished,
+) -> Result<(Outcome, ExitStatus), Box<Outcome>> {
     let mut outcome = Outcome {
         stdout: finished.stdout,
         stderr: finished.stderr,
         ..Outcome::default()
     };
-    let status = match finished.exit {
-        Exit::Status(status) => status,
+    match finished.exit {
+        Exit::Status(status) => {
+            outcome.exit_code = status.code();
+            outcome.signal = status.signal();
+            Ok((outcome, status))
+        }
         Exit::TimedOut => {
             let after = req.timeout.map(human).unwrap_or_default();
-            outcome.failure = Some(Failure {
-                class: "timeout",
-                message: format!("timed out after {after}"),
-                permanent: false,
-                retry_after: None,
-            });
-            return outcome;
+            outcome.failure = Some(Failure::retryable(
+                "timeout",
+                format!("timed out after {after}"),
+            ));
+            Err(Box::new(outcome))
         }
         Exit::Aborted => {
-            outcome.failure = Some(Failure {
-                class: "interrupted",
-                message: "stopped: the run was interrupted".into(),
-                permanent: false,
-                retry_after: None,
-            });
-            return outcome;
+            outcome.failure = Some(Failure::retryable(
+                "interrupted",
+                "stopped: the run was interrupted",
+            ));
+            Err(Box::new(outcome))
         }
-    };
-    outcome.exit_code = status.code();
-    outcome.signal = status.signal();
+    }
+}
 
+/// The failure an exit status means under `retry`'s exit-code rules; `None` for success.
+pub(super) fn exit_failure(status: ExitStatus, retry: &Retry, stderr: &[u8]) -> Option<Failure> {
     if let Some(code) = status.code().filter(|c| *c != 0) {
-        let permanent = req.retry.permanent_exit_codes.contains(&code)
-            || req
-                .retry
+        let permanent = retry.permanent_exit_codes.contains(&code)
+            || retry
                 .retry_on_exit_codes
                 .as_ref()
                 .is_some_and(|codes| !codes.contains(&code));
@@ -119,46 +137,20 @@ async fn run(req: Request) -> Outcome {
             126 => message.push_str(" (not executable)"),
             _ => {}
         }
-        if let Some(line) = last_line(&outcome.stderr.bytes) {
+        if let Some(line) = last_line(stderr) {
             message.push_str(": ");
             message.push_str(&line);
         }
-        outcome.failure = Some(Failure {
-            class: "exit_code",
-            message,
-            permanent,
-            retry_after: None,
-        });
-        return outcome;
+        let mut f = Failure::retryable("exit_code", message);
+        f.permanent = permanent;
+        return Some(f);
     }
-    if let Some(sig) = status.signal() {
-        outcome.failure = Some(Failure {
-            class: "signal",
-            message: format!("killed by signal {sig} ({})", signal_name(sig)),
-            permanent: false,
-            retry_after: None,
-        });
-        return outcome;
-    }
-
-    match read_output(&req) {
-        Ok(Some(result)) => outcome.result = Some(result),
-        Ok(None) => {
-            outcome.result = Some(json!({
-                "exit_code": 0,
-                "stdout_tail": outcome.stdout.tail_text(STDOUT_TAIL),
-            }));
-        }
-        Err(message) => {
-            outcome.failure = Some(Failure {
-                class: "output",
-                message,
-                permanent: true,
-                retry_after: None,
-            });
-        }
-    }
-    outcome
+    status.signal().map(|sig| {
+        Failure::retryable(
+            "signal",
+            format!("killed by signal {sig} ({})", signal_name(sig)),
+        )
+    })
 }
 
 /// The JSON the step wrote to `TASKER_OUTPUT`, if it wrote anything.
@@ -177,7 +169,8 @@ fn read_output(req: &Request) -> Result<Option<Json>, String> {
         .map_err(|e| format!("TASKER_OUTPUT is not valid JSON: {e}"))
 }
 
-fn last_line(bytes: &[u8]) -> Option<String> {
+/// The last non-blank line of some output, shortened.
+pub(super) fn last_line(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
     let line = text.lines().rev().find(|l| !l.trim().is_empty())?.trim();
     let mut short: String = line.chars().take(200).collect();

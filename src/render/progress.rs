@@ -60,4 +60,10 @@ impl Subscriber for Lines {
         };
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
+
+    fn warning(&mut self, _task_id: i64, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+        }
+    }
 }

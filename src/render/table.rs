@@ -46,6 +46,25 @@ pub fn status(r: &TaskReport, color: bool) -> String {
         r.execution.health_status,
         r.execution.recommended_action
     );
+    let mut asked = Vec::new();
+    if let Some(i) = &r.initiator {
+        asked.push(format!("by {i}"));
+    }
+    if let Some(s) = &r.source_system {
+        asked.push(format!("from {s}"));
+    }
+    if let Some(e) = &r.environment {
+        asked.push(format!("env {e}"));
+    }
+    if let Some(why) = &r.reason {
+        asked.push(format!("reason: {why}"));
+    }
+    if !r.tags.is_empty() {
+        asked.push(format!("tags: {}", r.tags.join(", ")));
+    }
+    if !asked.is_empty() {
+        let _ = writeln!(out, "requested {}", asked.join("; "));
+    }
     let mut t = table();
     t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
     for s in &r.steps {

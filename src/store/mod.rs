@@ -27,14 +27,29 @@ pub struct NewTask<'a> {
     pub source_system: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub tags: &'a [String],
+    /// The `--env` whose overrides the template was loaded with (resume needs it).
+    pub environment: Option<&'a str>,
+    /// With a key, a second task of the same template identity and key is not created.
+    pub idempotency_key: Option<&'a str>,
+    /// Skippable steps (by position) that start `resolved_manually`, reason `bypassed`.
+    pub bypass: &'a [usize],
 }
 
-/// Ids given to a new task and its steps (in template order).
-#[derive(Debug, Clone)]
-pub struct Created {
-    pub task_id: TaskId,
-    pub uuid: String,
-    pub step_ids: Vec<StepId>,
+/// What `create_task` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// A new task.
+    New(TaskId),
+    /// A task with the same identity and idempotency key already exists.
+    Existing(TaskId),
+}
+
+impl Created {
+    pub fn task_id(&self) -> TaskId {
+        match self {
+            Created::New(id) | Created::Existing(id) => *id,
+        }
+    }
 }
 
 /// The runner that owns an in-progress task.
@@ -75,6 +90,8 @@ pub struct AttemptEnd {
     pub stderr: Vec<u8>,
     pub stdout_dropped: u64,
     pub stderr_dropped: u64,
+    /// Declared custom events the attempt published through `TASKER_EVENTS`.
+    pub custom_events: Vec<Json>,
 }
 
 /// One durable change. A batch of them is committed in one transaction.
@@ -122,12 +139,24 @@ pub struct TaskRecord {
     pub template_source: String,
     pub content_hash: String,
     pub workdir: String,
+    pub environment: Option<String>,
+    pub request: Request,
     pub owner: Option<Owner>,
     pub created_at: i64,
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub steps: Vec<StepRecord>,
+}
+
+/// Who asked for a task, and why (`--initiator`, `--source-system`, `--reason`, `--tag`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub initiator: Option<String>,
+    pub source_system: Option<String>,
+    pub reason: Option<String>,
+    pub tags: Vec<String>,
+    pub idempotency_key: Option<String>,
 }
 
 /// A step as stored.

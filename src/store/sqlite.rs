@@ -9,11 +9,11 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde_json::Value as Json;
 
 use super::{
-    AttemptRecord, Change, Created, NewTask, Owner, StepError, StepId, StepRecord, StepState,
-    Store, StoreError, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, check,
+    AttemptRecord, Change, Created, NewTask, Owner, Request, StepError, StepId, StepRecord,
+    StepState, Store, StoreError, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, check,
 };
 use crate::clock::now_ms;
-use crate::engine::state::{Entity, State};
+use crate::engine::state::{Actor, Entity, State};
 
 /// Migrations in order; `PRAGMA user_version` counts how many were applied.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
@@ -280,19 +280,36 @@ impl Store for SqliteStore {
             params![namespace_id, t.name, t.version, new.content_hash],
             |r| r.get(0),
         )?;
+        let identity = format!("{}/{}@{}", t.namespace, t.name, t.version);
+        if let Some(key) = new.idempotency_key {
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT task_id FROM tasks WHERE identity = ?1 AND idempotency_key = ?2",
+                    params![identity, key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                return Ok(Created::Existing(id));
+            }
+        }
         let uuid = uuid::Uuid::new_v4().to_string();
         tx.execute(
-            "INSERT INTO tasks (uuid, named_task_id, status, context, workdir, initiator, source_system, reason, tags, created_at, updated_at)
-             VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            "INSERT INTO tasks (uuid, named_task_id, identity, environment, status, context, workdir, initiator,
+                                source_system, reason, tags, idempotency_key, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
             params![
                 uuid,
                 named_task_id,
+                identity,
+                new.environment,
                 new.context.to_string(),
                 new.workdir,
                 new.initiator,
                 new.source_system,
                 new.reason,
                 serde_json::to_string(new.tags).unwrap_or_else(|_| "[]".into()),
+                new.idempotency_key,
                 now
             ],
         )?;
@@ -339,12 +356,38 @@ impl Store for SqliteStore {
                 }
             }
         }
+        for &i in new.bypass {
+            let Some(&step_id) = step_ids.get(i) else {
+                continue;
+            };
+            check(
+                Entity::Step,
+                step_id,
+                State::Pending,
+                State::ResolvedManually,
+                Actor::Operator,
+            )?;
+            let state = StepState {
+                results: Some(serde_json::json!({})),
+                finished_at: Some(now),
+                ..StepState::default()
+            };
+            let metadata = serde_json::json!({
+                "actor": new.initiator.unwrap_or("tasker"),
+                "reason": "bypassed",
+            });
+            Self::step_transition(
+                &tx,
+                step_id,
+                State::Pending,
+                State::ResolvedManually,
+                &metadata,
+                &state,
+                now,
+            )?;
+        }
         tx.commit()?;
-        Ok(Created {
-            task_id,
-            uuid,
-            step_ids,
-        })
+        Ok(Created::New(task_id))
     }
 
     fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
@@ -401,7 +444,7 @@ impl Store for SqliteStore {
                     tx.prepare_cached(
                         "UPDATE step_attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5, signal = ?6,
                             error_class = ?7, error_message = ?8, stdout = ?9, stderr = ?10,
-                            stdout_dropped = ?11, stderr_dropped = ?12
+                            stdout_dropped = ?11, stderr_dropped = ?12, custom_events = ?13
                          WHERE workflow_step_id = ?1 AND attempt = ?2",
                     )?
                     .execute(params![
@@ -417,6 +460,8 @@ impl Store for SqliteStore {
                         end.stderr,
                         end.stdout_dropped as i64,
                         end.stderr_dropped as i64,
+                        (!end.custom_events.is_empty())
+                            .then(|| Json::Array(end.custom_events.clone()).to_string()),
                     ])?;
                 }
             }
@@ -431,7 +476,8 @@ impl Store for SqliteStore {
             .prepare_cached(
                 "SELECT t.task_id, t.uuid, nt.name, ns.name, nt.version, t.status, t.context, nt.template,
                         nt.content_hash, t.workdir, t.owner_pid, t.owner_host, t.owner_started_at,
-                        t.created_at, t.updated_at, t.started_at, t.finished_at
+                        t.created_at, t.updated_at, t.started_at, t.finished_at, t.environment,
+                        t.initiator, t.source_system, t.reason, t.tags, t.idempotency_key
                  FROM tasks t
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
@@ -460,6 +506,16 @@ impl Store for SqliteStore {
                         r.get::<_, Option<i64>>(15)?,
                         r.get::<_, Option<i64>>(16)?,
                     ),
+                    (
+                        r.get::<_, Option<String>>(17)?,
+                        Request {
+                            initiator: r.get(18)?,
+                            source_system: r.get(19)?,
+                            reason: r.get(20)?,
+                            tags: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
+                            idempotency_key: r.get(22)?,
+                        },
+                    ),
                 ))
             })
             .optional()?;
@@ -476,6 +532,7 @@ impl Store for SqliteStore {
                 content_hash,
             ),
             (workdir, pid, host, owner_started, created_at, updated_at, started_at, finished_at),
+            (environment, request),
         )) = row
         else {
             return Ok(None);
@@ -548,6 +605,8 @@ impl Store for SqliteStore {
             template_source,
             content_hash,
             workdir,
+            environment,
+            request,
             owner,
             created_at,
             updated_at,

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::Problem;
-use super::duration;
-use super::model::{Action, Backoff, Retry, Step, Template};
+use super::check::{At, Checker, at};
+use super::model::{Action, Backoff, CustomEvent, Program, Retry, Template};
 use super::node::{self, Node, Pos, Value};
-use super::suggest::closest;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -36,9 +35,9 @@ const TOP_KEYS: &[&str] = &[
 ];
 
 /// Keys of the design that a later version of tasker runs; refused rather than ignored.
-const NOT_YET: &[&str] = &["schema", "environments", "custom_events", "on"];
+const NOT_YET: &[&str] = &["on"];
 
-const STEP_KEYS: &[&str] = &[
+pub(super) const STEP_KEYS: &[&str] = &[
     "name",
     "description",
     "command",
@@ -62,7 +61,7 @@ const STEP_KEYS: &[&str] = &[
 ];
 
 /// The keys that say what a step does; a step has exactly one.
-const HANDLER_KINDS: &[&str] = &["command", "plugin", "http", "handler_class", "noop"];
+pub(super) const HANDLER_KINDS: &[&str] = &["command", "plugin", "http", "handler_class", "noop"];
 
 const DEFAULTS_KEYS: &[&str] = &["retry", "timeout", "env", "cwd"];
 const RETRY_KEYS: &[&str] = &[
@@ -73,16 +72,34 @@ const RETRY_KEYS: &[&str] = &[
     "permanent_exit_codes",
 ];
 const BACKOFF_KEYS: &[&str] = &["base", "multiplier", "max", "jitter"];
-const HANDLER_KEYS: &[&str] = &["command", "env", "cwd"];
+const HANDLER_KEYS: &[&str] = &["command", "plugin", "env", "cwd"];
+pub(super) const PLUGIN_KEYS: &[&str] = &["command"];
+const EVENT_KEYS: &[&str] = &["name", "description"];
+/// Event name prefixes that belong to tasker's own catalog.
+const RESERVED_PREFIXES: &[&str] = &["task", "step", "workflow", "observability"];
 
 /// Validate template text; `file` names it in messages.
 pub fn from_str(text: &str, file: &str) -> Result<Template, Vec<Problem>> {
+    from_str_in(text, file, None)
+}
+
+/// Validate template text with the overrides of `environment` merged in.
+pub fn from_str_in(
+    text: &str,
+    file: &str,
+    environment: Option<&str>,
+) -> Result<Template, Vec<Problem>> {
     let mut c = Checker {
         file,
         problems: Vec::new(),
     };
     let template = match node::parse(text) {
-        Ok(root) => c.template(&root),
+        Ok(mut root) => {
+            if matches!(root.value, Value::Map(_)) {
+                c.environments(&mut root, environment);
+            }
+            c.template(&root)
+        }
         Err(message) => {
             c.problems.push(Problem {
                 file: file.to_owned(),
@@ -107,53 +124,21 @@ pub fn from_str(text: &str, file: &str) -> Result<Template, Vec<Problem>> {
     }
 }
 
-struct Checker<'f> {
-    file: &'f str,
-    problems: Vec<Problem>,
-}
-
-/// Where a value sits, for messages: the step (if any) and the dotted field path.
-#[derive(Clone, Copy)]
-struct At<'a> {
-    step: Option<&'a str>,
-    field: &'a str,
-}
-
-fn at<'a>(step: Option<&'a str>, field: &'a str) -> At<'a> {
-    At { step, field }
-}
-
-/// The known keys of one mapping, looked up by name.
-struct Fields<'n> {
-    entries: Vec<(&'n str, &'n Node)>,
-    /// Known keys suggested for unknown ones (a typo of `command` is not a missing command).
-    suggested: Vec<String>,
-}
-
-impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
-    }
-}
-
 /// Retry settings as written at one level (defaults, step); unset fields inherit.
 #[derive(Default, Clone)]
-struct RetryPatch {
-    limit: Option<u32>,
-    retryable: Option<bool>,
-    base: Option<Duration>,
-    multiplier: Option<f64>,
-    max: Option<Duration>,
-    jitter: Option<f64>,
-    retry_on_exit_codes: Option<Vec<i32>>,
-    permanent_exit_codes: Option<Vec<i32>>,
+pub(super) struct RetryPatch {
+    pub(super) limit: Option<u32>,
+    pub(super) retryable: Option<bool>,
+    pub(super) base: Option<Duration>,
+    pub(super) multiplier: Option<f64>,
+    pub(super) max: Option<Duration>,
+    pub(super) jitter: Option<f64>,
+    pub(super) retry_on_exit_codes: Option<Vec<i32>>,
+    pub(super) permanent_exit_codes: Option<Vec<i32>>,
 }
 
 impl RetryPatch {
-    fn over(&self, base: &RetryPatch) -> RetryPatch {
+    pub(super) fn over(&self, base: &RetryPatch) -> RetryPatch {
         RetryPatch {
             limit: self.limit.or(base.limit),
             retryable: self.retryable.or(base.retryable),
@@ -172,7 +157,7 @@ impl RetryPatch {
         }
     }
 
-    fn resolve(&self) -> Retry {
+    pub(super) fn resolve(&self) -> Retry {
         let d = Retry::default();
         Retry {
             limit: self.limit.unwrap_or(d.limit),
@@ -194,197 +179,21 @@ impl RetryPatch {
 
 /// Template-wide settings every step starts from.
 #[derive(Default)]
-struct Defaults {
-    retry: RetryPatch,
-    timeout: Option<Duration>,
-    env: Vec<(String, String)>,
-    cwd: Option<String>,
+pub(super) struct Defaults {
+    pub(super) retry: RetryPatch,
+    pub(super) timeout: Option<Duration>,
+    pub(super) env: Vec<(String, String)>,
+    pub(super) cwd: Option<String>,
 }
 
 /// How a `handler_class` runs, from the `handlers:` map.
-struct HandlerDef {
-    action: Action,
-    env: Vec<(String, String)>,
-    cwd: Option<String>,
+pub(super) struct HandlerDef {
+    pub(super) action: Action,
+    pub(super) env: Vec<(String, String)>,
+    pub(super) cwd: Option<String>,
 }
 
 impl Checker<'_> {
-    fn problem(&mut self, pos: Pos, at: At<'_>, message: impl Into<String>) -> &mut Problem {
-        self.problems.push(Problem {
-            file: self.file.to_owned(),
-            pos,
-            step: at.step.map(str::to_owned),
-            field: (!at.field.is_empty()).then(|| at.field.to_owned()),
-            message: message.into(),
-            hint: None,
-        });
-        let last = self.problems.len() - 1;
-        &mut self.problems[last]
-    }
-
-    fn expected(&mut self, node: &Node, at: At<'_>, what: &str) {
-        let found = node.kind();
-        self.problem(node.pos, at, format!("expected {what}, found {found}"));
-    }
-
-    /// The entries of a mapping, reporting unknown keys with a did-you-mean hint.
-    fn fields<'n>(&mut self, node: &'n Node, known: &[&str], at: At<'_>) -> Option<Fields<'n>> {
-        let Value::Map(entries) = &node.value else {
-            self.expected(node, at, "a mapping");
-            return None;
-        };
-        let mut fields = Fields {
-            entries: Vec::new(),
-            suggested: Vec::new(),
-        };
-        for (key, value) in entries {
-            let name = key.as_str().unwrap_or("");
-            if known.contains(&name) {
-                fields.entries.push((name, value));
-                continue;
-            }
-            let shown = key.scalar_text().unwrap_or_default();
-            let close = closest(&shown, known.iter().copied());
-            fields.suggested.extend(close.map(str::to_owned));
-            let hint = close
-                .map(|k| format!("did you mean `{k}`?"))
-                .unwrap_or_else(|| format!("known keys: {}", known.join(", ")));
-            self.problem(key.pos, at, format!("unknown key `{shown}`"))
-                .hint = Some(hint);
-        }
-        Some(fields)
-    }
-
-    fn string(&mut self, node: &Node, at: At<'_>) -> Option<String> {
-        match &node.value {
-            Value::Str(s) => Some(s.clone()),
-            _ => {
-                self.expected(node, at, "a string");
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, node: &Node, at: At<'_>) -> Option<bool> {
-        match node.value {
-            Value::Bool(b) => Some(b),
-            _ => {
-                self.expected(node, at, "`true` or `false`");
-                None
-            }
-        }
-    }
-
-    fn positive(&mut self, node: &Node, at: At<'_>) -> Option<u32> {
-        match node.value {
-            Value::Int(i) if i >= 1 && i <= i64::from(u32::MAX) => u32::try_from(i).ok(),
-            Value::Int(i) => {
-                self.problem(node.pos, at, format!("must be at least 1, found {i}"));
-                None
-            }
-            _ => {
-                self.expected(node, at, "a positive integer");
-                None
-            }
-        }
-    }
-
-    fn number(&mut self, node: &Node, at: At<'_>) -> Option<f64> {
-        match node.value {
-            Value::Int(i) => Some(i as f64),
-            Value::Float(f) if f.is_finite() => Some(f),
-            _ => {
-                self.expected(node, at, "a number");
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self, node: &Node, at: At<'_>) -> Option<Duration> {
-        let text = match &node.value {
-            Value::Str(s) => s.clone(),
-            Value::Int(i) if *i >= 0 => i.to_string(),
-            _ => {
-                self.expected(node, at, "a duration such as `30s`");
-                return None;
-            }
-        };
-        match duration::parse(&text) {
-            Ok(d) => Some(d),
-            Err(message) => {
-                self.problem(node.pos, at, message);
-                None
-            }
-        }
-    }
-
-    fn exit_codes(&mut self, node: &Node, at: At<'_>) -> Option<Vec<i32>> {
-        let Value::Seq(items) = &node.value else {
-            self.expected(node, at, "a list of exit codes");
-            return None;
-        };
-        let mut codes = Vec::new();
-        for item in items {
-            match item.value {
-                Value::Int(i) if (0..=255).contains(&i) => codes.push(i as i32),
-                _ => {
-                    self.problem(item.pos, at, "exit codes are integers from 0 to 255");
-                    return None;
-                }
-            }
-        }
-        Some(codes)
-    }
-
-    /// `KEY: value` pairs; scalar values are taken as text.
-    fn env(&mut self, node: &Node, at: At<'_>) -> Vec<(String, String)> {
-        let Value::Map(entries) = &node.value else {
-            self.expected(node, at, "a mapping of variable names to values");
-            return Vec::new();
-        };
-        let mut vars = Vec::new();
-        for (key, value) in entries {
-            let name = key.scalar_text().unwrap_or_default();
-            if !is_env_name(&name) {
-                self.problem(
-                    key.pos,
-                    at,
-                    format!("`{name}` is not a valid environment variable name"),
-                )
-                .hint = Some("use letters, digits and `_`, not starting with a digit".into());
-                continue;
-            }
-            match value.scalar_text() {
-                Some(v) => vars.push((name, v)),
-                None if matches!(value.value, Value::Null) => vars.push((name, String::new())),
-                None => self.expected(value, at, "a string value"),
-            }
-        }
-        vars
-    }
-
-    /// A step name or a list of them (`depends_on*`).
-    fn names(&mut self, node: &Node, at: At<'_>) -> Vec<(String, Pos)> {
-        match &node.value {
-            Value::Str(s) => vec![(s.clone(), node.pos)],
-            Value::Null => Vec::new(),
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|item| match &item.value {
-                    Value::Str(s) => Some((s.clone(), item.pos)),
-                    _ => {
-                        self.expected(item, at, "a step name");
-                        None
-                    }
-                })
-                .collect(),
-            _ => {
-                self.expected(node, at, "a step name or a list of step names");
-                Vec::new()
-            }
-        }
-    }
-
     fn template(&mut self, root: &Node) -> Option<Template> {
         let none = at(None, "");
         if matches!(root.value, Value::Null) {
@@ -558,7 +367,7 @@ impl Checker<'_> {
                 None
             }
         };
-        let steps = steps_node
+        let (steps, step_events) = steps_node
             .map(|n| self.steps(n, &defaults, &handlers, default_system.as_deref()))
             .unwrap_or_default();
 
@@ -578,6 +387,19 @@ impl Checker<'_> {
             }
         }
 
+        let schema = f.get("schema").and_then(|n| self.schema(n));
+        let mut custom_events = f
+            .get("custom_events")
+            .map(|n| self.custom_events(n, None))
+            .unwrap_or_default();
+        for (name, n) in &step_events {
+            for e in self.custom_events(n, Some(name)) {
+                if !custom_events.iter().any(|c: &CustomEvent| c.name == e.name) {
+                    custom_events.push(e);
+                }
+            }
+        }
+
         Some(Template {
             name: name?,
             namespace: namespace?,
@@ -587,11 +409,13 @@ impl Checker<'_> {
             timeout,
             env,
             steps,
+            schema,
+            custom_events,
             metadata,
         })
     }
 
-    fn handlers(&mut self, node: &Node) -> HashMap<String, HandlerDef> {
+    pub(super) fn handlers(&mut self, node: &Node) -> HashMap<String, HandlerDef> {
         let mut out = HashMap::new();
         let Value::Map(entries) = &node.value else {
             self.expected(node, at(None, "handlers"), "a mapping of handler classes");
@@ -603,15 +427,27 @@ impl Checker<'_> {
             let Some(hf) = self.fields(value, HANDLER_KEYS, at(None, &field)) else {
                 continue;
             };
-            let Some(cmd) = hf.get("command") else {
-                self.problem(
-                    value.pos,
-                    at(None, &field),
-                    "missing required key `command`",
-                );
-                continue;
+            let action = match (hf.get("command"), hf.get("plugin")) {
+                (Some(cmd), None) => self
+                    .command(cmd, at(None, &format!("{field}.command")))
+                    .map(Action::Command),
+                (None, Some(plugin)) => self
+                    .plugin(plugin, at(None, &format!("{field}.plugin")))
+                    .map(Action::Plugin),
+                (Some(_), Some(_)) => {
+                    self.problem(
+                        value.pos,
+                        at(None, &field),
+                        "give `command` or `plugin`, not both",
+                    );
+                    None
+                }
+                (None, None) => {
+                    self.problem(value.pos, at(None, &field), "missing `command` or `plugin`");
+                    None
+                }
             };
-            let Some(action) = self.command(cmd, at(None, &format!("{field}.command"))) else {
+            let Some(action) = action else {
                 continue;
             };
             let env = hf
@@ -624,13 +460,26 @@ impl Checker<'_> {
         out
     }
 
-    fn command(&mut self, node: &Node, at: At<'_>) -> Option<Action> {
+    /// `plugin: { command: … }`.
+    pub(super) fn plugin(&mut self, node: &Node, at_: At<'_>) -> Option<Program> {
+        let pf = self.fields(node, PLUGIN_KEYS, at_)?;
+        match pf.get("command") {
+            Some(cmd) => self.command(cmd, at_),
+            None => {
+                self.problem(node.pos, at_, "missing required key `command`");
+                None
+            }
+        }
+    }
+
+    /// A command line (`sh -c`) or an argument vector.
+    pub(super) fn command(&mut self, node: &Node, at: At<'_>) -> Option<Program> {
         match &node.value {
             Value::Str(s) if s.trim().is_empty() => {
                 self.problem(node.pos, at, "the command is empty");
                 None
             }
-            Value::Str(s) => Some(Action::Shell(s.clone())),
+            Value::Str(s) => Some(Program::Shell(s.clone())),
             Value::Seq(items) if items.is_empty() => {
                 self.problem(node.pos, at, "the argument list is empty");
                 None
@@ -646,7 +495,7 @@ impl Checker<'_> {
                         }
                     }
                 }
-                Some(Action::Argv(argv))
+                Some(Program::Argv(argv))
             }
             _ => {
                 self.expected(node, at, "a command string or a list of arguments");
@@ -655,7 +504,93 @@ impl Checker<'_> {
         }
     }
 
-    fn retry(&mut self, node: &Node, step: Option<&str>, field: &str) -> RetryPatch {
+    /// A JSON Schema for the task context, checked against its meta-schema.
+    fn schema(&mut self, node: &Node) -> Option<serde_json::Value> {
+        if !matches!(node.value, Value::Map(_) | Value::Bool(_)) {
+            self.expected(node, at(None, "schema"), "a JSON Schema (a mapping)");
+            return None;
+        }
+        let schema = node.to_json();
+        match jsonschema::validator_for(&schema) {
+            Ok(_) => Some(schema),
+            Err(e) => {
+                let path = e.instance_path().to_string();
+                let place = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{path}`")
+                };
+                self.problem(
+                    node.pos,
+                    at(None, "schema"),
+                    format!("invalid JSON Schema{place}: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `custom_events`: names (dotted, not a reserved prefix), with optional descriptions.
+    fn custom_events(&mut self, node: &Node, step: Option<&str>) -> Vec<CustomEvent> {
+        let here = at(step, "custom_events");
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, here, "a list of events");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let (name_node, description) = match &item.value {
+                Value::Str(_) => (Some(item), None),
+                Value::Map(_) => match self.fields(item, EVENT_KEYS, here) {
+                    Some(ef) => (
+                        ef.get("name"),
+                        ef.get("description").and_then(|d| self.string(d, here)),
+                    ),
+                    None => continue,
+                },
+                _ => {
+                    self.expected(item, here, "an event name or `{ name, description }`");
+                    continue;
+                }
+            };
+            let Some(name_node) = name_node else {
+                self.problem(item.pos, here, "missing required key `name`");
+                continue;
+            };
+            let Some(name) = self.string(name_node, here) else {
+                continue;
+            };
+            let valid = name.contains('.')
+                && name.split('.').all(|part| {
+                    !part.is_empty()
+                        && part
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                });
+            if !valid {
+                self.problem(name_node.pos, here, format!("invalid event name `{name}`"))
+                    .hint = Some("event names are dotted, like `order.charged`".into());
+                continue;
+            }
+            let prefix = name.split('.').next().unwrap_or_default();
+            if RESERVED_PREFIXES.contains(&prefix) {
+                self.problem(
+                    name_node.pos,
+                    here,
+                    format!("`{name}` uses the reserved prefix `{prefix}.`"),
+                )
+                .hint = Some(
+                    "`task.`, `step.`, `workflow.` and `observability.` are tasker's own events"
+                        .into(),
+                );
+                continue;
+            }
+            out.push(CustomEvent { name, description });
+        }
+        out
+    }
+
+    pub(super) fn retry(&mut self, node: &Node, step: Option<&str>, field: &str) -> RetryPatch {
         let mut patch = RetryPatch::default();
         if let Value::Int(_) = node.value {
             patch.limit = self.positive(node, at(step, &join(field, "limit")));
@@ -719,348 +654,6 @@ impl Checker<'_> {
         }
         patch
     }
-
-    fn steps(
-        &mut self,
-        node: &Node,
-        defaults: &Defaults,
-        handlers: &HashMap<String, HandlerDef>,
-        default_system: Option<&str>,
-    ) -> Vec<Step> {
-        let Value::Seq(items) = &node.value else {
-            self.expected(node, at(None, "step_templates"), "a list of steps");
-            return Vec::new();
-        };
-        if items.is_empty() {
-            self.problem(
-                node.pos,
-                at(None, "step_templates"),
-                "the template has no steps",
-            );
-            return Vec::new();
-        }
-        // First pass: names, so dependencies can be checked whatever their order.
-        let mut seen: HashMap<String, Pos> = HashMap::new();
-        let mut names: Vec<Option<String>> = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let name = match &item.value {
-                Value::Map(entries) => entries
-                    .iter()
-                    .find(|(k, _)| k.as_str() == Some("name"))
-                    .map(|(_, v)| v),
-                _ => None,
-            };
-            let label = format!("step_templates[{i}]");
-            let name = match name {
-                None if matches!(item.value, Value::Map(_)) => {
-                    self.problem(item.pos, at(None, &label), "missing required key `name`");
-                    None
-                }
-                None => None,
-                Some(n) => self
-                    .string(n, at(None, &format!("{label}.name")))
-                    .filter(|s| {
-                        let ok = !s.trim().is_empty()
-                            && s.chars().count() <= 128
-                            && !s.chars().any(char::is_control);
-                        if !ok {
-                            self.problem(
-                                n.pos,
-                                at(None, &format!("{label}.name")),
-                                format!("invalid step name {s:?}"),
-                            )
-                            .hint = Some(
-                                "step names are 1 to 128 characters with no control characters"
-                                    .into(),
-                            );
-                        }
-                        ok
-                    }),
-            };
-            if let (Some(n), Some(node)) = (&name, item_name_node(item)) {
-                if let Some(first) = seen.get(n) {
-                    let line = first.line;
-                    self.problem(
-                        node.pos,
-                        at(Some(n), "name"),
-                        format!("duplicate step name (first defined on line {line})"),
-                    );
-                } else {
-                    seen.insert(n.clone(), node.pos);
-                }
-            }
-            names.push(name);
-        }
-        let index: HashMap<&str, usize> = names
-            .iter()
-            .enumerate()
-            .rev()
-            .filter_map(|(i, n)| n.as_deref().map(|n| (n, i)))
-            .collect();
-        let known: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
-
-        let mut steps = Vec::with_capacity(items.len());
-        let mut parents_of: Vec<Vec<usize>> = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let label = format!("step_templates[{i}]");
-            let step_name = names[i].clone();
-            let sn = step_name.as_deref();
-            let at_step = |field: &'static str| at(sn, field);
-            let Some(f) = self.fields(
-                item,
-                STEP_KEYS,
-                if sn.is_some() {
-                    at(sn, "")
-                } else {
-                    at(None, &label)
-                },
-            ) else {
-                parents_of.push(Vec::new());
-                continue;
-            };
-
-            // Dependencies.
-            let mut parents = Vec::new();
-            for key in ["depends_on_step", "depends_on_steps", "depends_on"] {
-                if let Some(n) = f.get(key) {
-                    for (dep, pos) in self.names(n, at_step(key)) {
-                        match index.get(dep.as_str()) {
-                            Some(&j) if j == i => {
-                                self.problem(pos, at_step(key), "a step cannot depend on itself");
-                            }
-                            Some(&j) => {
-                                if !parents.contains(&j) {
-                                    parents.push(j);
-                                }
-                            }
-                            None => {
-                                let hint = closest(&dep, known.iter().copied())
-                                    .map(|k| format!("did you mean `{k}`?"))
-                                    .unwrap_or_else(|| format!("steps are: {}", known.join(", ")));
-                                self.problem(pos, at_step(key), format!("unknown step `{dep}`"))
-                                    .hint = Some(hint);
-                            }
-                        }
-                    }
-                }
-            }
-            parents_of.push(parents.clone());
-
-            // What the step does: exactly one handler.
-            let kinds: Vec<&str> = HANDLER_KINDS
-                .iter()
-                .copied()
-                .filter(|k| f.get(k).is_some())
-                .collect();
-            let mut handler_env = Vec::new();
-            let mut handler_cwd = None;
-            let mut handler_class = None;
-            let action = match kinds.as_slice() {
-                [] if f
-                    .suggested
-                    .iter()
-                    .any(|k| HANDLER_KINDS.contains(&k.as_str())) =>
-                {
-                    None
-                }
-                [] => {
-                    self.problem(item.pos, at(sn, ""), "the step has nothing to run")
-                        .hint =
-                        Some("give it a `command` (or `handler_class`, or `noop: true`)".into());
-                    None
-                }
-                ["command"] => f
-                    .get("command")
-                    .and_then(|n| self.command(n, at_step("command"))),
-                ["noop"] => match f.get("noop").map(|n| (n, self.boolean(n, at_step("noop")))) {
-                    Some((_, Some(true))) => Some(Action::Noop),
-                    Some((n, Some(false))) => {
-                        self.problem(n.pos, at_step("noop"), "`noop: false` is not a handler")
-                            .hint = Some("give the step a `command` instead".into());
-                        None
-                    }
-                    _ => None,
-                },
-                ["handler_class"] => {
-                    let n = f.get("handler_class");
-                    match n.and_then(|n| self.string(n, at_step("handler_class")).map(|c| (n, c))) {
-                        Some((n, class)) => match handlers.get(&class) {
-                            Some(h) => {
-                                handler_env = h.env.clone();
-                                handler_cwd = h.cwd.clone();
-                                handler_class = Some(class);
-                                Some(h.action.clone())
-                            }
-                            None => {
-                                let hint = closest(&class, handlers.keys().map(String::as_str))
-                                    .map(|k| format!("did you mean `{k}`?"))
-                                    .unwrap_or_else(|| format!("map it to a command under `handlers:`, e.g. `handlers: {{ {class}: {{ command: ./bin/run }} }}`"));
-                                self.problem(
-                                    n.pos,
-                                    at_step("handler_class"),
-                                    format!("unknown handler class `{class}`"),
-                                )
-                                .hint = Some(hint);
-                                None
-                            }
-                        },
-                        None => None,
-                    }
-                }
-                [kind] => {
-                    let pos = f.get(kind).map(|n| n.pos).unwrap_or(item.pos);
-                    self.problem(pos, at(sn, kind), "steps of this kind are part of the template format but not supported by this version of tasker");
-                    None
-                }
-                many => {
-                    let list = many
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(" and ");
-                    self.problem(
-                        item.pos,
-                        at(sn, ""),
-                        format!("the step has {list}: give exactly one"),
-                    );
-                    None
-                }
-            };
-
-            // Retry: built-in < defaults.retry < step default_retry_* < step retry.
-            let mut own = RetryPatch::default();
-            if let Some(n) = f.get("default_retry_limit") {
-                own.limit = self.positive(n, at_step("default_retry_limit"));
-            }
-            if let Some(n) = f.get("default_retryable") {
-                own.retryable = self.boolean(n, at_step("default_retryable"));
-            }
-            if let Some(r) = f.get("retry") {
-                let patch = self.retry(r, sn, "retry");
-                if let (Some(a), Some(b)) = (own.limit, patch.limit)
-                    && a != b
-                {
-                    self.problem(
-                        r.pos,
-                        at_step("retry.limit"),
-                        format!("conflicts with `default_retry_limit: {a}`"),
-                    );
-                }
-                if let (Some(a), Some(b)) = (own.retryable, patch.retryable)
-                    && a != b
-                {
-                    self.problem(
-                        r.pos,
-                        at_step("retry.retryable"),
-                        format!("conflicts with `default_retryable: {a}`"),
-                    );
-                }
-                own = patch.over(&own);
-            }
-            let retry = own.over(&defaults.retry).resolve();
-            if retry.backoff.max < retry.backoff.base {
-                self.problem(
-                    item.pos,
-                    at_step("retry.backoff.max"),
-                    "is shorter than `retry.backoff.base`",
-                );
-            }
-
-            let timeout = match f.get("timeout") {
-                Some(n) => self.duration(n, at_step("timeout")),
-                None => defaults.timeout,
-            };
-            if timeout == Some(Duration::ZERO) {
-                self.problem(item.pos, at_step("timeout"), "must be longer than zero");
-            }
-            let mut env = defaults.env.clone();
-            env.extend(handler_env);
-            if let Some(n) = f.get("env") {
-                env.extend(self.env(n, at_step("env")));
-            }
-            let cwd = match f.get("cwd") {
-                Some(n) => self.string(n, at_step("cwd")),
-                None => handler_cwd.or_else(|| defaults.cwd.clone()),
-            };
-            let description = f
-                .get("description")
-                .and_then(|n| self.string(n, at_step("description")));
-            let handler_config = f
-                .get("handler_config")
-                .map(Node::to_json)
-                .unwrap_or(serde_json::Value::Null);
-            if !matches!(
-                handler_config,
-                serde_json::Value::Null | serde_json::Value::Object(_)
-            ) && let Some(n) = f.get("handler_config")
-            {
-                self.expected(n, at_step("handler_config"), "a mapping");
-            }
-            let skippable = f
-                .get("skippable")
-                .and_then(|n| self.boolean(n, at_step("skippable")))
-                .unwrap_or(false);
-            let dependent_system = f
-                .get("dependent_system")
-                .and_then(|n| self.string(n, at_step("dependent_system")))
-                .or_else(|| default_system.map(str::to_owned));
-            if let Some(n) = f.get("custom_events") {
-                self.problem(
-                    n.pos,
-                    at_step("custom_events"),
-                    "is part of the template format but not supported by this version of tasker",
-                );
-            }
-
-            if let (Some(name), Some(action)) = (step_name, action) {
-                steps.push(Step {
-                    name,
-                    description,
-                    action,
-                    parents,
-                    retry,
-                    timeout,
-                    env,
-                    cwd,
-                    handler_config,
-                    handler_class,
-                    skippable,
-                    dependent_system,
-                });
-            }
-        }
-
-        let all_names: Vec<String> = names
-            .iter()
-            .map(|n| n.clone().unwrap_or_default())
-            .collect();
-        for cycle in crate::graph::find_cycles(&parents_of) {
-            let mut path: Vec<&str> = cycle.iter().map(|&i| all_names[i].as_str()).collect();
-            path.push(path[0]);
-            let pos = item_name_node(&items[cycle[0]])
-                .map(|n| n.pos)
-                .unwrap_or_default();
-            let shown = path
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(" → ");
-            self.problem(pos, at(None, ""), format!("dependency cycle: {shown}"))
-                .hint =
-                Some("each step depends on the next; remove one of these dependencies".into());
-        }
-        steps
-    }
-}
-
-fn item_name_node(item: &Node) -> Option<&Node> {
-    match &item.value {
-        Value::Map(entries) => entries
-            .iter()
-            .find(|(k, _)| k.as_str() == Some("name"))
-            .map(|(_, v)| v),
-        _ => None,
-    }
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -1069,12 +662,6 @@ fn join(prefix: &str, key: &str) -> String {
     } else {
         format!("{prefix}.{key}")
     }
-}
-
-fn is_env_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn valid_task_name(s: &str) -> bool {
@@ -1126,7 +713,10 @@ mod tests {
         assert_eq!(t.namespace, "default");
         assert_eq!(t.version, "0.1.0");
         assert_eq!(t.steps[0].retry, Retry::default());
-        assert_eq!(t.steps[0].action, Action::Shell("true".into()));
+        assert_eq!(
+            t.steps[0].action,
+            Action::Command(Program::Shell("true".into()))
+        );
     }
 
     #[test]

@@ -13,8 +13,19 @@ pub struct Template {
     pub timeout: Option<Duration>,
     pub env: Vec<(String, String)>,
     pub steps: Vec<Step>,
+    /// JSON Schema (draft 2020-12) the task context must satisfy.
+    pub schema: Option<serde_json::Value>,
+    /// Events steps may publish through `TASKER_EVENTS`.
+    pub custom_events: Vec<CustomEvent>,
     /// Tasker's inert keys (`task_handler_class`, `module_namespace`, `concurrent`, …).
     pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An event a template declares that its steps may publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomEvent {
+    pub name: String,
+    pub description: Option<String>,
 }
 
 /// One step of a template.
@@ -36,14 +47,55 @@ pub struct Step {
 }
 
 /// What a step does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// A command line for `sh -c`.
+    /// A process; its result is what it writes to `TASKER_OUTPUT`.
+    Command(Program),
+    /// A process speaking JSON: the input on stdin, `{"result"}` or `{"error"}` on stdout.
+    Plugin(Program),
+    /// An HTTP request.
+    Http(Http),
+    /// No work at all: joins, dry runs, benchmarks.
+    Noop,
+}
+
+/// How to start a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// A command line for `sh -c`; interpolated values are shell-quoted.
     Shell(String),
     /// An argument vector, run without a shell.
     Argv(Vec<String>),
-    /// No work at all: joins, dry runs, benchmarks.
-    Noop,
+}
+
+impl Program {
+    /// The strings of the program, for interpolation checks.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Program::Shell(s) => vec![s.as_str()],
+            Program::Argv(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// An HTTP step's request. Strings may hold `{{ … }}` references.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Http {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: HttpBody,
+    pub timeout: Option<Duration>,
+    /// Statuses that count as success; default any 2xx.
+    pub expect_status: Option<Vec<u16>>,
+}
+
+/// The body of an HTTP step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpBody {
+    None,
+    Json(serde_json::Value),
+    Text(String),
 }
 
 /// Retry rules of a step (DESIGN §5.2); `limit` counts every attempt, the first included.

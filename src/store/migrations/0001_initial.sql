@@ -32,6 +32,8 @@ CREATE TABLE tasks (
     task_id          INTEGER PRIMARY KEY AUTOINCREMENT,
     uuid             TEXT NOT NULL UNIQUE,
     named_task_id    INTEGER NOT NULL REFERENCES named_tasks (named_task_id),
+    identity         TEXT NOT NULL,
+    environment      TEXT,
     status           TEXT NOT NULL DEFAULT 'pending',
     context          TEXT NOT NULL DEFAULT '{}',
     workdir          TEXT NOT NULL,
@@ -53,6 +55,8 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_status ON tasks (status, created_at);
 CREATE INDEX tasks_named_task ON tasks (named_task_id, created_at);
 CREATE INDEX tasks_created ON tasks (created_at);
+CREATE UNIQUE INDEX tasks_idempotency ON tasks (identity, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE workflow_steps (
     workflow_step_id INTEGER PRIMARY KEY,
@@ -128,6 +132,7 @@ CREATE TABLE step_attempts (
     stderr           BLOB,
     stdout_dropped   INTEGER NOT NULL DEFAULT 0,
     stderr_dropped   INTEGER NOT NULL DEFAULT 0,
+    custom_events    TEXT,
     UNIQUE (workflow_step_id, attempt)
 );
 

@@ -1,0 +1,228 @@
+//! What a step is given when it starts: its action with `{{ … }}` resolved, the input
+//! document, `TASKER_CONTEXT_*` variables — and what it hands back through `TASKER_EVENTS`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::store::TaskRecord;
+use crate::templates::interpolate::{self, Ref, Scope};
+use crate::templates::{Action, CustomEvent, Http, HttpBody, Program, Template};
+
+/// Resolves references against a running task: its context, its record, the results of
+/// finished steps and the environment.
+pub(super) struct RunScope<'a> {
+    pub task: &'a TaskRecord,
+    pub index: &'a HashMap<String, usize>,
+    pub results: &'a dyn Fn(usize) -> Option<&'a Json>,
+    /// The template's and the step's `env`, later entries winning; then tasker's own.
+    pub env: &'a [(String, String)],
+}
+
+impl Scope for RunScope<'_> {
+    fn lookup(&self, r: &Ref) -> Option<Json> {
+        match r {
+            Ref::Context(path) => interpolate::walk(&self.task.context, path).cloned(),
+            Ref::Step { name, path } => {
+                let i = *self.index.get(name)?;
+                interpolate::walk((self.results)(i)?, path).cloned()
+            }
+            Ref::Task(field) => Some(match field.as_str() {
+                "id" => json!(self.task.task_id),
+                "uuid" => json!(self.task.uuid),
+                "name" => json!(self.task.name),
+                "namespace" => json!(self.task.namespace),
+                "version" => json!(self.task.version),
+                _ => return None,
+            }),
+            Ref::Env(name) => self
+                .env
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(name).ok())
+                .map(Json::String),
+        }
+    }
+}
+
+fn program(p: &Program, scope: &dyn Scope) -> Result<Program, String> {
+    Ok(match p {
+        Program::Shell(line) => Program::Shell(interpolate::render(line, scope, true)?),
+        Program::Argv(argv) => Program::Argv(
+            argv.iter()
+                .map(|a| interpolate::render(a, scope, false))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// The action with every reference resolved; shell command lines get quoted values.
+pub(super) fn resolve_action(action: &Action, scope: &dyn Scope) -> Result<Action, String> {
+    Ok(match action {
+        Action::Command(p) => Action::Command(program(p, scope)?),
+        Action::Plugin(p) => Action::Plugin(program(p, scope)?),
+        Action::Http(h) => Action::Http(Http {
+            method: h.method.clone(),
+            url: interpolate::render(&h.url, scope, false)?,
+            headers: h
+                .headers
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), interpolate::render(v, scope, false)?)))
+                .collect::<Result<_, String>>()?,
+            body: match &h.body {
+                HttpBody::None => HttpBody::None,
+                HttpBody::Text(t) => HttpBody::Text(interpolate::render(t, scope, false)?),
+                HttpBody::Json(j) => HttpBody::Json(interpolate::render_json(j, scope)?),
+            },
+            timeout: h.timeout,
+            expect_status: h.expect_status.clone(),
+        }),
+        Action::Noop => Action::Noop,
+    })
+}
+
+/// `TASKER_CONTEXT_<KEY>` for each top-level scalar of the context.
+pub(super) fn context_vars(context: &Json) -> Vec<(String, String)> {
+    let Json::Object(map) = context else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(_, v)| matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_)))
+        .map(|(k, v)| {
+            let key: String = k
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (format!("TASKER_CONTEXT_{key}"), interpolate::text_of(v))
+        })
+        .collect()
+}
+
+/// The document a step reads from `TASKER_INPUT` (and a plugin from stdin).
+pub(super) fn input_document(
+    task: &TaskRecord,
+    template: &Template,
+    i: usize,
+    attempt: u32,
+    results: &dyn Fn(usize) -> Option<Json>,
+) -> Json {
+    let step = &template.steps[i];
+    let mut deps = Map::new();
+    for &p in &step.parents {
+        deps.insert(
+            template.steps[p].name.clone(),
+            json!({ "results": results(p).unwrap_or(Json::Null) }),
+        );
+    }
+    json!({
+        "task_id": task.task_id,
+        "task_uuid": task.uuid,
+        "task_name": task.name,
+        "namespace": task.namespace,
+        "version": task.version,
+        "context": task.context,
+        "step_name": step.name,
+        "attempt": attempt,
+        "retry_limit": step.retry.limit,
+        "config": if step.handler_config.is_null() { json!({}) } else { step.handler_config.clone() },
+        "steps": deps,
+    })
+}
+
+/// At most this many custom events are kept per attempt.
+const MAX_EVENTS: usize = 1000;
+
+/// Read the lines a step appended to `TASKER_EVENTS`: the declared events (with a
+/// timestamp) and a warning for every line that was not one.
+pub(super) fn custom_events(
+    text: &str,
+    declared: &[CustomEvent],
+    now: i64,
+) -> (Vec<Json>, Vec<String>) {
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = n + 1;
+        let parsed: Result<Json, _> = serde_json::from_str(line);
+        let Ok(Json::Object(mut obj)) = parsed else {
+            warnings.push(format!(
+                "TASKER_EVENTS line {at} is not a JSON object; ignored"
+            ));
+            continue;
+        };
+        let Some(Json::String(name)) = obj.remove("name") else {
+            warnings.push(format!("TASKER_EVENTS line {at} has no `name`; ignored"));
+            continue;
+        };
+        if !declared.iter().any(|e| e.name == name) {
+            let known: Vec<&str> = declared.iter().map(|e| e.name.as_str()).collect();
+            let hint = if known.is_empty() {
+                "the template declares no `custom_events`".to_owned()
+            } else {
+                format!("declared: {}", known.join(", "))
+            };
+            warnings.push(format!(
+                "TASKER_EVENTS line {at}: event `{name}` is not declared ({hint}); ignored"
+            ));
+            continue;
+        }
+        if events.len() == MAX_EVENTS {
+            warnings.push(format!(
+                "more than {MAX_EVENTS} custom events; the rest were ignored"
+            ));
+            break;
+        }
+        let payload = obj.remove("payload").unwrap_or_else(|| json!({}));
+        events.push(
+            json!({ "name": name, "payload": payload, "timestamp": crate::clock::rfc3339(now) }),
+        );
+    }
+    (events, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_variables_for_scalars_only() {
+        let vars = context_vars(
+            &json!({"order_id": 42, "express": true, "name": "x", "items": [1], "nested": {"a": 1}, "odd-key": "y"}),
+        );
+        assert_eq!(
+            vars,
+            vec![
+                ("TASKER_CONTEXT_ORDER_ID".to_owned(), "42".to_owned()),
+                ("TASKER_CONTEXT_EXPRESS".to_owned(), "true".to_owned()),
+                ("TASKER_CONTEXT_NAME".to_owned(), "x".to_owned()),
+                ("TASKER_CONTEXT_ODD_KEY".to_owned(), "y".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn custom_event_lines() {
+        let declared = vec![CustomEvent {
+            name: "order.charged".into(),
+            description: None,
+        }];
+        let text = "{\"name\": \"order.charged\", \"payload\": {\"amount\": 5}}\nnot json\n{\"name\": \"order.lost\"}\n\n{\"payload\": 1}\n";
+        let (events, warnings) = custom_events(text, &declared, 0);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["payload"]["amount"], 5);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[1].contains("`order.lost` is not declared"));
+    }
+}

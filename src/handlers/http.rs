@@ -1,0 +1,225 @@
+//! HTTP steps, with Tasker's API handler rules: 2xx succeeds; 429 and 503 are retried,
+//! honouring `Retry-After`; 400, 401, 403, 404 and 422 are permanent; anything else, and
+//! transport errors, are retried.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Map, Value as Json, json};
+
+use super::process::Captured;
+use super::{BoxFuture, Failure, Handler, Outcome, Request};
+use crate::templates::duration::human;
+use crate::templates::{Action, HttpBody};
+
+/// Runs `http:` steps.
+#[derive(Debug)]
+pub struct HttpStep;
+
+impl Handler for HttpStep {
+    fn execute(&self, req: Request) -> BoxFuture<Outcome> {
+        Box::pin(run(req))
+    }
+}
+
+/// One client for the whole run: connections are reused between steps.
+fn client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            // reqwest is built without a default TLS provider; ring is ours.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .user_agent(concat!("tasker/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| format!("cannot create the HTTP client: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+async fn run(req: Request) -> Outcome {
+    let Action::Http(http) = &req.action else {
+        return Outcome::failed(Failure::permanent("http", "not an HTTP step"));
+    };
+    let client = match client() {
+        Ok(c) => c,
+        Err(e) => return Outcome::failed(Failure::permanent("http", e)),
+    };
+    let method = match reqwest::Method::from_bytes(http.method.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => {
+            return Outcome::failed(Failure::permanent(
+                "http",
+                format!("invalid method `{}`", http.method),
+            ));
+        }
+    };
+    let url = match reqwest::Url::parse(&http.url) {
+        Ok(u) => u,
+        Err(e) => {
+            return Outcome::failed(Failure::permanent(
+                "http",
+                format!("invalid URL `{}`: {e}", http.url),
+            ));
+        }
+    };
+    let mut request = client.request(method, url.clone());
+    for (k, v) in &http.headers {
+        request = request.header(k, v);
+    }
+    let has_content_type = http
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    match &http.body {
+        HttpBody::None => {}
+        HttpBody::Text(t) => request = request.body(t.clone()),
+        HttpBody::Json(j) => {
+            if !has_content_type {
+                request = request.header("content-type", "application/json");
+            }
+            request = request.body(j.to_string());
+        }
+    }
+    let timeout = http.timeout.or(req.timeout);
+    if let Some(t) = timeout {
+        request = request.timeout(t);
+    }
+
+    let mut abort = req.abort.clone();
+    let aborted = async move {
+        loop {
+            if *abort.borrow_and_update() {
+                return;
+            }
+            if abort.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let exchange = async {
+        let response = request.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?;
+        Ok::<_, reqwest::Error>((status, headers, body))
+    };
+    let (status, headers, body) = tokio::select! {
+        r = exchange => match r {
+            Ok(parts) => parts,
+            Err(e) => return Outcome::failed(transport_failure(&e, &url, timeout)),
+        },
+        () = aborted => {
+            return Outcome::failed(Failure::retryable("interrupted", "stopped: the run was interrupted"));
+        }
+    };
+
+    let mut header_map = Map::new();
+    for (name, value) in &headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match header_map.get_mut(name.as_str()) {
+            Some(Json::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&v);
+            }
+            _ => {
+                header_map.insert(name.as_str().to_owned(), Json::String(v));
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let parsed: Json = serde_json::from_slice(&body).unwrap_or_else(|_| Json::String(text.clone()));
+    let kept = body.len().min(req.output_limit);
+    let mut outcome = Outcome {
+        stdout: Captured {
+            bytes: body[body.len() - kept..].to_vec(),
+            dropped: (body.len() - kept) as u64,
+        },
+        ..Outcome::default()
+    };
+    let code = status.as_u16();
+    let success = match &http.expect_status {
+        Some(codes) => codes.contains(&code),
+        None => status.is_success(),
+    };
+    if success {
+        outcome.result = Some(json!({"status": code, "headers": header_map, "body": parsed}));
+        return outcome;
+    }
+    let reason = status.canonical_reason().unwrap_or("");
+    let snippet: String = text.trim().chars().take(200).collect();
+    let mut message = format!("HTTP {code} {reason}").trim_end().to_owned();
+    if !snippet.is_empty() {
+        message.push_str(": ");
+        message.push_str(&snippet);
+    }
+    let mut failure = match code {
+        400 | 401 | 403 | 404 | 422 => Failure::permanent("http", message),
+        _ => Failure::retryable("http", message),
+    };
+    if matches!(code, 429 | 503) {
+        failure.retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after(v, chrono::Utc::now()));
+    }
+    outcome.failure = Some(failure);
+    outcome
+}
+
+fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: Option<Duration>) -> Failure {
+    if e.is_timeout() {
+        let after = timeout.map(human).unwrap_or_default();
+        return Failure::retryable("timeout", format!("no response from {url} within {after}"));
+    }
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let what = if e.is_connect() {
+        "cannot connect to"
+    } else {
+        "request failed:"
+    };
+    let mut message = format!("{what} {url}");
+    if !cause.is_empty() {
+        message.push_str(&format!(": {cause}"));
+    }
+    Failure::retryable("http", message)
+}
+
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110), relative to `now`.
+fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - now;
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+            .expect("date")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Fri, 27 Nov 2026 10:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Fri, 27 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+}

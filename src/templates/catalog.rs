@@ -1,0 +1,238 @@
+//! Templates by name: the template directories, keyed `namespace/name@version`.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use super::{Template, load_file};
+
+/// One valid template found in a template directory.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub namespace: String,
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub steps: usize,
+    pub path: PathBuf,
+}
+
+/// What the template directories hold.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+    /// Files that failed to load, with the first problem.
+    pub invalid: Vec<(PathBuf, String)>,
+    /// `namespace/name@version` claimed by more than one file.
+    pub duplicates: Vec<(String, Vec<PathBuf>)>,
+}
+
+/// Why a name did not lead to one template.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    NotFound(String),
+    Ambiguous(String),
+}
+
+impl Entry {
+    pub fn key(&self) -> String {
+        format!("{}/{}@{}", self.namespace, self.name, self.version)
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
+            out.push(p);
+        }
+    }
+}
+
+impl Catalog {
+    /// Read every `*.yml` and `*.yaml` under `dirs` (recursively).
+    pub fn scan(dirs: &[PathBuf]) -> Catalog {
+        let mut files = Vec::new();
+        for d in dirs {
+            yaml_files(d, &mut files);
+        }
+        let mut catalog = Catalog::default();
+        for path in files {
+            match load_file(&path, None) {
+                Ok(loaded) => catalog.entries.push(entry(&loaded.template, path)),
+                Err(e) => {
+                    let first = e.into_problems().into_iter().next().map(|p| p.to_string());
+                    catalog.invalid.push((path, first.unwrap_or_default()));
+                }
+            }
+        }
+        catalog.entries.sort_by(|a, b| {
+            (&a.namespace, &a.name)
+                .cmp(&(&b.namespace, &b.name))
+                .then_with(|| compare_versions(&a.version, &b.version))
+        });
+        let mut i = 0;
+        while i < catalog.entries.len() {
+            let key = catalog.entries[i].key();
+            let same: Vec<PathBuf> = catalog.entries[i..]
+                .iter()
+                .take_while(|e| e.key() == key)
+                .map(|e| e.path.clone())
+                .collect();
+            i += same.len();
+            if same.len() > 1 {
+                catalog.duplicates.push((key, same));
+            }
+        }
+        catalog
+    }
+
+    /// `namespace/name[@version]` (or `name[@version]` when one namespace has it): the highest
+    /// version by semver when none is given.
+    pub fn find(&self, spec: &str) -> Result<&Entry, Lookup> {
+        let (path, version) = match spec.rsplit_once('@') {
+            Some((p, v)) => (p, Some(v)),
+            None => (spec, None),
+        };
+        let matches_name = |e: &&Entry| match path.split_once('/') {
+            Some((ns, name)) if e.namespace == ns && e.name == name => true,
+            _ => e.name == path,
+        };
+        let candidates: Vec<&Entry> = self.entries.iter().filter(matches_name).collect();
+        if candidates.is_empty() {
+            let known: Vec<String> = self
+                .entries
+                .iter()
+                .map(|e| format!("{}/{}", e.namespace, e.name))
+                .collect();
+            let mut known = known;
+            known.dedup();
+            let hint = if known.is_empty() {
+                "no templates were found in the template directories".to_owned()
+            } else {
+                format!("templates: {}", known.join(", "))
+            };
+            return Err(Lookup::NotFound(format!(
+                "no template named `{path}`\n  hint: {hint}"
+            )));
+        }
+        let mut namespaces: Vec<&str> = candidates.iter().map(|e| e.namespace.as_str()).collect();
+        namespaces.dedup();
+        if namespaces.len() > 1 {
+            return Err(Lookup::Ambiguous(format!(
+                "`{path}` exists in several namespaces: {}\n  hint: write `NAMESPACE/{path}`",
+                namespaces.join(", ")
+            )));
+        }
+        let chosen = match version {
+            Some(v) => candidates
+                .iter()
+                .rev()
+                .find(|e| e.version == v)
+                .copied()
+                .ok_or_else(|| {
+                    let versions: Vec<&str> =
+                        candidates.iter().map(|e| e.version.as_str()).collect();
+                    Lookup::NotFound(format!(
+                        "no version `{v}` of `{path}`\n  hint: versions: {}",
+                        versions.join(", ")
+                    ))
+                })?,
+            None => candidates
+                .last()
+                .copied()
+                .ok_or_else(|| Lookup::NotFound(path.to_owned()))?,
+        };
+        if let Some((key, files)) = self.duplicates.iter().find(|(k, _)| *k == chosen.key()) {
+            let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            return Err(Lookup::Ambiguous(format!(
+                "`{key}` is defined by several files: {}",
+                shown.join(", ")
+            )));
+        }
+        Ok(chosen)
+    }
+}
+
+fn entry(t: &Template, path: PathBuf) -> Entry {
+    Entry {
+        namespace: t.namespace.clone(),
+        name: t.name.clone(),
+        version: t.version.clone(),
+        description: t.description.clone(),
+        steps: t.steps.len(),
+        path,
+    }
+}
+
+/// Order two semantic versions (build metadata ignored; a pre-release sorts first).
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    fn parts(v: &str) -> (Vec<u64>, Option<&str>) {
+        let core = v.split('+').next().unwrap_or(v);
+        let (nums, pre) = match core.split_once('-') {
+            Some((n, p)) => (n, Some(p)),
+            None => (core, None),
+        };
+        (
+            nums.split('.').map(|n| n.parse().unwrap_or(0)).collect(),
+            pre,
+        )
+    }
+    let (an, ap) = parts(a);
+    let (bn, bp) = parts(b);
+    an.cmp(&bn).then_with(|| match (ap, bp) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => compare_pre(x, y),
+    })
+}
+
+fn compare_pre(a: &str, b: &str) -> Ordering {
+    for (x, y) in a.split('.').zip(b.split('.')) {
+        let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(m), Ok(n)) => m.cmp(&n),
+            (Ok(_), Err(_)) => Ordering::Less,
+            (Err(_), Ok(_)) => Ordering::Greater,
+            (Err(_), Err(_)) => x.cmp(y),
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.split('.').count().cmp(&b.split('.').count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semver_order() {
+        let mut v = vec![
+            "1.10.0",
+            "1.2.0",
+            "1.2.0-rc.1",
+            "1.2.0-alpha",
+            "0.9.9",
+            "1.2.0-rc.10",
+        ];
+        v.sort_by(|a, b| compare_versions(a, b));
+        assert_eq!(
+            v,
+            vec![
+                "0.9.9",
+                "1.2.0-alpha",
+                "1.2.0-rc.1",
+                "1.2.0-rc.10",
+                "1.2.0",
+                "1.10.0"
+            ]
+        );
+    }
+}

@@ -1,7 +1,11 @@
 //! End-to-end tests: the real binary, real templates, real SQLite files, real processes.
 
 mod bad_input;
+mod data;
+mod http;
+mod plugin;
 mod run;
+mod server;
 mod store;
 mod support;
 mod validate;

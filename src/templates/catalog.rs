@@ -92,8 +92,8 @@ impl Catalog {
         catalog
     }
 
-    /// `namespace/name[@version]` (or `name[@version]` when one namespace has it): the highest
-    /// version by semver when none is given.
+    /// `namespace/name[@version]` (or `name[@version]` when one namespace has it): when no
+    /// version is given, the highest release by semver (a pre-release only if there is no release).
     pub fn find(&self, spec: &str) -> Result<&Entry, Lookup> {
         let (path, version) = match spec.rsplit_once('@') {
             Some((p, v)) => (p, Some(v)),
@@ -143,8 +143,12 @@ impl Catalog {
                         versions.join(", ")
                     ))
                 })?,
+            // Like cargo: the highest release; a pre-release only when there is nothing else.
             None => candidates
-                .last()
+                .iter()
+                .rev()
+                .find(|e| !e.version.split('+').next().unwrap_or("").contains('-'))
+                .or(candidates.last())
                 .copied()
                 .ok_or_else(|| Lookup::NotFound(path.to_owned()))?,
         };

@@ -26,17 +26,37 @@ steps:
 fn context_from_json_file_and_set_with_schema_defaults() {
     let sb = Sandbox::new();
     sb.write("t.yml", SCHEMA);
-    sb.write("ctx.json", r#"{"order_id": 1, "customer": {"email": "a@b.test"}}"#);
-    let out = sb.run(&["run", "t.yml", "--context", "@ctx.json", "--set", "order_id=42", "--set", "note=rush order"]);
+    sb.write(
+        "ctx.json",
+        r#"{"order_id": 1, "customer": {"email": "a@b.test"}}"#,
+    );
+    let out = sb.run(&[
+        "run",
+        "t.yml",
+        "--context",
+        "@ctx.json",
+        "--set",
+        "order_id=42",
+        "--set",
+        "note=rush order",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = sb.status(task_id(&out));
     assert_eq!(
         doc["context"],
         json!({"order_id": 42, "customer": {"email": "a@b.test", "tier": "standard"}, "note": "rush order", "express": false})
     );
-    assert_eq!(Sandbox::step(&doc, "show")["results"]["stdout_tail"], "42 false\n");
+    assert_eq!(
+        Sandbox::step(&doc, "show")["results"]["stdout_tail"],
+        "42 false\n"
+    );
 
-    let out = sb.run(&["run", "t.yml", "--context", r#"{"order_id": 7, "express": true}"#]);
+    let out = sb.run(&[
+        "run",
+        "t.yml",
+        "--context",
+        r#"{"order_id": 7, "express": true}"#,
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(sb.status(task_id(&out))["context"]["express"], true);
 }
@@ -45,12 +65,26 @@ fn context_from_json_file_and_set_with_schema_defaults() {
 fn every_schema_violation_is_listed_and_nothing_is_written() {
     let sb = Sandbox::new();
     sb.write("t.yml", SCHEMA);
-    let out = sb.run(&["run", "t.yml", "--context", r#"{"express": "yes", "customer": {"tier": 3}}"#]);
+    let out = sb.run(&[
+        "run",
+        "t.yml",
+        "--context",
+        r#"{"express": "yes", "customer": {"tier": 3}}"#,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("error: context `/`: \"order_id\" is a required property"), "{err}");
-    assert!(err.contains("error: context `/express`: \"yes\" is not of type \"boolean\""), "{err}");
-    assert!(err.contains("error: context `/customer/tier`: 3 is not of type \"string\""), "{err}");
+    assert!(
+        err.contains("error: context `/`: \"order_id\" is a required property"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: context `/express`: \"yes\" is not of type \"boolean\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: context `/customer/tier`: 3 is not of type \"string\""),
+        "{err}"
+    );
     assert!(err.contains("3 problems found; nothing was run"), "{err}");
     assert!(!sb.db().exists());
 }
@@ -58,15 +92,30 @@ fn every_schema_violation_is_listed_and_nothing_is_written() {
 #[test]
 fn bad_contexts_are_usage_errors() {
     let sb = Sandbox::new();
-    sb.write("t.yml", "name: t\nsteps:\n  - { name: a, command: 'true' }\n");
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
     let cases: &[(&[&str], &str)] = &[
-        (&["--context", "{not json"], "the context given with --context is not valid JSON"),
-        (&["--context", "[1, 2]"], "must be a JSON object, not an array"),
-        (&["--context", "@missing.json"], "cannot read the context file `missing.json`"),
+        (
+            &["--context", "{not json"],
+            "the context given with --context is not valid JSON",
+        ),
+        (
+            &["--context", "[1, 2]"],
+            "must be a JSON object, not an array",
+        ),
+        (
+            &["--context", "@missing.json"],
+            "cannot read the context file `missing.json`",
+        ),
         (&["--set", "=5"], "the key is empty"),
         (&["--set", "a..b=5"], "the key is empty"),
         (&["--set", "novalue"], "expected KEY=VALUE"),
-        (&["--set", "a=1", "--set", "a.b=2"], "`a` is a number, not an object"),
+        (
+            &["--set", "a=1", "--set", "a.b=2"],
+            "`a` is a number, not an object",
+        ),
     ];
     for (args, message) in cases {
         let out = sb.run(&[&["run", "t.yml"][..], args].concat());
@@ -82,10 +131,17 @@ fn bad_contexts_are_usage_errors() {
 #[test]
 fn an_invalid_schema_is_a_template_error() {
     let sb = Sandbox::new();
-    sb.write("t.yml", "name: t\nschema: { type: objekt }\nsteps:\n  - { name: a, command: 'true' }\n");
+    sb.write(
+        "t.yml",
+        "name: t\nschema: { type: objekt }\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
     let out = sb.run(&["validate", "t.yml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("t.yml:2:9: `schema`: invalid JSON Schema"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("t.yml:2:9: `schema`: invalid JSON Schema"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -110,7 +166,10 @@ steps:
     let out = sb.run(&["run", "t.yml", "--set", "order_id=5"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let id = task_id(&out);
-    let input: Value = serde_json::from_str(&std::fs::read_to_string(sb.path().join("input.json")).expect("input")).expect("json");
+    let input: Value = serde_json::from_str(
+        &std::fs::read_to_string(sb.path().join("input.json")).expect("input"),
+    )
+    .expect("json");
     assert_eq!(input["task_id"], id);
     assert_eq!(input["task_name"], "input");
     assert_eq!(input["namespace"], "shop");
@@ -119,7 +178,10 @@ steps:
     assert_eq!(input["step_name"], "check");
     assert_eq!(input["attempt"], 1);
     assert_eq!(input["retry_limit"], 3);
-    assert_eq!(input["config"], json!({"currency": "eur", "limits": {"max": 500}}));
+    assert_eq!(
+        input["config"],
+        json!({"currency": "eur", "limits": {"max": 500}})
+    );
     assert_eq!(input["steps"]["price"]["results"]["total"], 99);
     assert!(input["task_uuid"].as_str().is_some_and(|u| u.len() == 36));
 }
@@ -145,10 +207,18 @@ steps:
     command: [sh, -c, 'echo \"$1|$2|$3|$4|$5|$REGION|$FROM_STEP\" > out.txt', x, '{{ context.region }}', '{{ steps.first.results.tags }}', '{{ task.name }}', '{{ env.HOME }}', '{{ steps.first.results.nested.k }}-{{ steps.first.results.tags.1 }}']
 ",
     );
-    let out = sb.cmd().env("HOME", "/home/tester").args(["run", "t.yml", "--set", "region=eu-west"]).output().expect("run");
+    let out = sb
+        .cmd()
+        .env("HOME", "/home/tester")
+        .args(["run", "t.yml", "--set", "region=eu-west"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = std::fs::read_to_string(sb.path().join("out.txt")).expect("out");
-    assert_eq!(text, "eu-west|[\"a\",\"b\"]|interp|/home/tester|v-b|eu-west|id=7\n");
+    assert_eq!(
+        text,
+        "eu-west|[\"a\",\"b\"]|interp|/home/tester|v-b|eu-west|id=7\n"
+    );
 }
 
 #[test]
@@ -172,10 +242,16 @@ steps:
     let out = sb.run(&["run", "t.yml", "--context", &hostile.to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for f in ["pwned", "pwned2", "pwned3", "pwned4"] {
-        assert!(!sb.path().join(f).exists(), "{f} was created: the shell ran context data");
+        assert!(
+            !sb.path().join(f).exists(),
+            "{f} was created: the shell ran context data"
+        );
     }
     let got = std::fs::read_to_string(sb.path().join("got.txt")).expect("got");
-    assert_eq!(got, "$(touch pwned)\n`touch pwned2`\n'; touch pwned3; echo '\n");
+    assert_eq!(
+        got,
+        "$(touch pwned)\n`touch pwned2`\n'; touch pwned3; echo '\n"
+    );
     let multi = std::fs::read_to_string(sb.path().join("multi.txt")).expect("multi");
     assert_eq!(multi, "line one\nline two; touch pwned4");
 }
@@ -199,12 +275,27 @@ steps:
     let out = sb.run(&["validate", "t.yml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("step `b`: `steps.c` is not an ancestor of this step"), "{err}");
-    assert!(err.contains("hint: add `c` to the step's `depends_on`"), "{err}");
-    assert!(err.contains("step `d`: `steps.zz` refers to an unknown step"), "{err}");
-    assert!(!err.contains("`steps.a` is not an ancestor"), "grandparents are ancestors: {err}");
+    assert!(
+        err.contains("step `b`: `steps.c` is not an ancestor of this step"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: add `c` to the step's `depends_on`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("step `d`: `steps.zz` refers to an unknown step"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("`steps.a` is not an ancestor"),
+        "grandparents are ancestors: {err}"
+    );
     assert!(err.contains("step `e`: `command`: unclosed `{{`"), "{err}");
-    assert!(err.contains("step `f`: `command`: `task.owner`: the task fields are"), "{err}");
+    assert!(
+        err.contains("step `f`: `command`: `task.owner`: the task fields are"),
+        "{err}"
+    );
     assert!(err.contains("4 problems found"), "{err}");
 }
 
@@ -221,7 +312,10 @@ fn a_missing_value_fails_the_step_for_good() {
     let a = Sandbox::step(&doc, "a");
     assert_eq!(a["attempts"], 1, "not retried");
     assert_eq!(a["error"]["class"], "interpolation");
-    assert_eq!(a["error"]["message"], "`{{ context.order.id }}` has no value");
+    assert_eq!(
+        a["error"]["message"],
+        "`{{ context.order.id }}` has no value"
+    );
 }
 
 #[test]
@@ -246,7 +340,10 @@ steps:
     let out = sb.run(&["run", "t.yml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("warning: step `pack`: TASKER_EVENTS line 3 is not a JSON object; ignored"), "{err}");
+    assert!(
+        err.contains("warning: step `pack`: TASKER_EVENTS line 3 is not a JSON object; ignored"),
+        "{err}"
+    );
     assert!(err.contains("event `order.lost` is not declared"), "{err}");
     let kept: String = sb
         .sqlite()
@@ -269,7 +366,10 @@ fn reserved_or_malformed_event_names_are_refused() {
     let out = sb.run(&["validate", "t.yml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("`task.exploded` uses the reserved prefix `task.`"), "{err}");
+    assert!(
+        err.contains("`task.exploded` uses the reserved prefix `task.`"),
+        "{err}"
+    );
     assert!(err.contains("invalid event name `nodots`"), "{err}");
     assert!(stdout(&out).is_empty());
 }

@@ -21,7 +21,9 @@ fn run_http(sb: &Sandbox, http: &str, retry: &str, extra: &[&str]) -> (i32, serd
 fn retries_503_after_the_retry_after_seconds_then_succeeds() {
     let server = Server::start(vec![
         Reply::new(503, "busy").header("Retry-After", "1"),
-        Reply::new(200, r#"{"ok": true, "n": 3}"#).header("Content-Type", "application/json").header("X-Trace", "abc"),
+        Reply::new(200, r#"{"ok": true, "n": 3}"#)
+            .header("Content-Type", "application/json")
+            .header("X-Trace", "abc"),
     ]);
     let sb = Sandbox::new();
     let (code, doc) = run_http(
@@ -41,12 +43,17 @@ fn retries_503_after_the_retry_after_seconds_then_succeeds() {
     assert_eq!(seen[0].method, "GET");
     assert_eq!(seen[0].path, "/orders/42");
     let gap = seen[1].at - seen[0].at;
-    assert!(gap >= Duration::from_millis(950), "Retry-After: 1 was honoured ({gap:?})");
+    assert!(
+        gap >= Duration::from_millis(950),
+        "Retry-After: 1 was honoured ({gap:?})"
+    );
 }
 
 #[test]
 fn honours_retry_after_as_an_http_date() {
-    let when = (chrono::Utc::now() + chrono::Duration::seconds(2)).format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let when = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
     let server = Server::start(vec![
         Reply::new(429, "slow down").header("Retry-After", &when),
         Reply::new(200, "plain text"),
@@ -62,7 +69,10 @@ fn honours_retry_after_as_an_http_date() {
     assert_eq!(Sandbox::step(&doc, "call")["results"]["body"], "plain text");
     let seen = server.requests();
     let gap = seen[1].at - seen[0].at;
-    assert!(gap >= Duration::from_millis(900), "waited for the date ({gap:?})");
+    assert!(
+        gap >= Duration::from_millis(900),
+        "waited for the date ({gap:?})"
+    );
 }
 
 #[test]
@@ -70,7 +80,12 @@ fn client_errors_are_permanent() {
     for status in [400, 401, 403, 404, 422] {
         let server = Server::start(vec![Reply::new(status, "{\"error\": \"nope\"}")]);
         let sb = Sandbox::new();
-        let (code, doc) = run_http(&sb, &format!("{{ url: '{}' }}", server.url("/x")), "{ limit: 4, backoff: { base: 10ms } }", &[]);
+        let (code, doc) = run_http(
+            &sb,
+            &format!("{{ url: '{}' }}", server.url("/x")),
+            "{ limit: 4, backoff: { base: 10ms } }",
+            &[],
+        );
         assert_eq!(code, 1);
         let call = Sandbox::step(&doc, "call");
         assert_eq!(call["attempts"], 1, "{status} is not retried");
@@ -86,7 +101,12 @@ fn client_errors_are_permanent() {
 fn server_errors_are_retried_until_the_limit() {
     let server = Server::start(vec![Reply::new(500, "oops")]);
     let sb = Sandbox::new();
-    let (code, doc) = run_http(&sb, &format!("{{ url: '{}' }}", server.url("/")), "{ limit: 3, backoff: { base: 10ms } }", &[]);
+    let (code, doc) = run_http(
+        &sb,
+        &format!("{{ url: '{}' }}", server.url("/")),
+        "{ limit: 3, backoff: { base: 10ms } }",
+        &[],
+    );
     assert_eq!(code, 1);
     assert_eq!(Sandbox::step(&doc, "call")["attempts"], 3);
     assert_eq!(server.requests().len(), 3);
@@ -106,20 +126,33 @@ fn a_slow_response_times_out_and_is_retried() {
     let call = Sandbox::step(&doc, "call");
     assert_eq!(call["attempts"], 2);
     assert_eq!(call["error"]["class"], "timeout");
-    assert!(call["error"]["message"].as_str().unwrap_or_default().contains("within 300ms"));
+    assert!(
+        call["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("within 300ms")
+    );
 }
 
 #[test]
 fn a_closed_port_is_a_retryable_connection_error() {
     let port = closed_port();
     let sb = Sandbox::new();
-    let (code, doc) = run_http(&sb, &format!("{{ url: 'http://127.0.0.1:{port}/' }}"), "{ limit: 2, backoff: { base: 10ms } }", &[]);
+    let (code, doc) = run_http(
+        &sb,
+        &format!("{{ url: 'http://127.0.0.1:{port}/' }}"),
+        "{ limit: 2, backoff: { base: 10ms } }",
+        &[],
+    );
     assert_eq!(code, 1);
     let call = Sandbox::step(&doc, "call");
     assert_eq!(call["attempts"], 2);
     assert_eq!(call["error"]["class"], "http");
     let message = call["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.starts_with(&format!("cannot connect to http://127.0.0.1:{port}/")), "{message}");
+    assert!(
+        message.starts_with(&format!("cannot connect to http://127.0.0.1:{port}/")),
+        "{message}"
+    );
 }
 
 #[test]
@@ -154,7 +187,10 @@ steps:
     assert_eq!(seen[0].header("x-order"), Some("42"));
     assert_eq!(seen[0].header("content-type"), Some("application/json"));
     let body: serde_json::Value = serde_json::from_str(&seen[0].body).expect("json body");
-    assert_eq!(body, json!({"id": 42, "sku": "A-1", "note": "n-42", "fixed": [1, true]}));
+    assert_eq!(
+        body,
+        json!({"id": 42, "sku": "A-1", "note": "n-42", "fixed": [1, true]})
+    );
     let doc = sb.status(task_id(&out));
     assert_eq!(Sandbox::step(&doc, "call")["results"]["status"], 201);
 }
@@ -165,7 +201,10 @@ fn expect_status_decides_success() {
     let sb = Sandbox::new();
     let (code, doc) = run_http(
         &sb,
-        &format!("{{ method: DELETE, url: '{}', expect_status: [204, 404] }}", server.url("/item")),
+        &format!(
+            "{{ method: DELETE, url: '{}', expect_status: [204, 404] }}",
+            server.url("/item")
+        ),
         "{ limit: 1 }",
         &[],
     );

@@ -3,6 +3,7 @@
 mod bad_input;
 mod data;
 mod http;
+mod identity;
 mod plugin;
 mod run;
 mod server;

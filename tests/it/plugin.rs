@@ -29,7 +29,10 @@ fn a_plugin_reads_its_input_on_stdin_and_returns_a_result() {
         "{ limit: 1 }",
     );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(Sandbox::step(&doc, "p")["results"], serde_json::json!({"arg": "arg1", "ok": true}));
+    assert_eq!(
+        Sandbox::step(&doc, "p")["results"],
+        serde_json::json!({"arg": "arg1", "ok": true})
+    );
     let stdin = std::fs::read_to_string(sb.path().join("stdin.json")).expect("stdin");
     let file = std::fs::read_to_string(sb.path().join("file.json")).expect("file");
     assert_eq!(stdin, file, "stdin carries the TASKER_INPUT document");
@@ -79,7 +82,10 @@ fn a_non_retryable_error_fails_at_once() {
 fn malformed_output_is_a_clear_step_error() {
     let cases = [
         ("echo 'hello there'", "the plugin's stdout is not JSON"),
-        ("echo '{\"result\": 1}'; echo '{\"result\": 2}'", "more than one JSON document"),
+        (
+            "echo '{\"result\": 1}'; echo '{\"result\": 2}'",
+            "more than one JSON document",
+        ),
         ("true", "the plugin printed nothing on stdout"),
         ("echo '{\"answer\": 42}'", "neither `result` nor `error`"),
     ];
@@ -90,14 +96,24 @@ fn malformed_output_is_a_clear_step_error() {
         let p = Sandbox::step(&doc, "p");
         assert_eq!(p["attempts"], 1, "{body}: malformed output is not retried");
         assert_eq!(p["error"]["class"], "plugin");
-        assert!(p["error"]["message"].as_str().unwrap_or_default().contains(message), "{body}: {p:#}");
+        assert!(
+            p["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(message),
+            "{body}: {p:#}"
+        );
     }
 }
 
 #[test]
 fn exiting_non_zero_without_json_follows_the_exit_code_rules() {
     let sb = Sandbox::new();
-    let (code, doc, _) = run_plugin(&sb, "echo 'crashed' >&2; exit 3", "{ limit: 2, backoff: { base: 10ms } }");
+    let (code, doc, _) = run_plugin(
+        &sb,
+        "echo 'crashed' >&2; exit 3",
+        "{ limit: 2, backoff: { base: 10ms } }",
+    );
     assert_eq!(code, 1);
     let p = Sandbox::step(&doc, "p");
     assert_eq!(p["attempts"], 2);
@@ -112,13 +128,21 @@ fn the_example_plugin_workflow_runs() {
     let file = root.join("workflows/payment_capture.yml");
     let out = sb
         .cmd()
-        .args(["run", file.to_str().expect("utf8"), "--context", r#"{"order_id": 7, "amount_cents": 1299}"#])
+        .args([
+            "run",
+            file.to_str().expect("utf8"),
+            "--context",
+            r#"{"order_id": 7, "amount_cents": 1299}"#,
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = sb.status(task_id(&out));
     assert_eq!(Sandbox::step(&doc, "authorize")["attempts"], 2);
-    assert_eq!(Sandbox::step(&doc, "capture")["results"]["charge_id"], "ch_7");
+    assert_eq!(
+        Sandbox::step(&doc, "capture")["results"]["charge_id"],
+        "ch_7"
+    );
     assert_eq!(
         Sandbox::step(&doc, "receipt")["results"]["stdout_tail"],
         "receipt for order 7 in usd, charge ch_7\n"
@@ -126,10 +150,18 @@ fn the_example_plugin_workflow_runs() {
     // Over the limit: the plugin declines for good.
     let out = sb
         .cmd()
-        .args(["run", file.to_str().expect("utf8"), "--context", r#"{"order_id": 8, "amount_cents": 500000}"#])
+        .args([
+            "run",
+            file.to_str().expect("utf8"),
+            "--context",
+            r#"{"order_id": 8, "amount_cents": 500000}"#,
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let doc = sb.status(task_id(&out));
-    assert_eq!(Sandbox::step(&doc, "capture")["error"]["message"], "CARD_DECLINED: amount over the card limit");
+    assert_eq!(
+        Sandbox::step(&doc, "capture")["error"]["message"],
+        "CARD_DECLINED: amount over the card limit"
+    );
 }

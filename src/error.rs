@@ -21,6 +21,8 @@ pub enum Error {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -35,7 +37,9 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Template(_) | Error::Usage(_) | Error::Invalid(_) => exit::USAGE,
+            Error::Template(_) | Error::Usage(_) | Error::Invalid(_) | Error::Config(_) => {
+                exit::USAGE
+            }
             Error::Store(e) if e.is_refusal() => exit::REFUSED,
             Error::Store(_) => exit::STORE,
             Error::NotFound(_) => exit::NOT_FOUND,

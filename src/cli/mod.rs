@@ -104,6 +104,11 @@ impl Global {
         Ok(SqliteStore::open(&path, is_default)?)
     }
 
+    /// The config file in effect (`tasker.toml`, else the XDG one), or none.
+    pub fn config(&self) -> Result<crate::config::Config, Error> {
+        Ok(crate::config::Config::load()?)
+    }
+
     /// Open the store for reading; `None` when it does not exist yet.
     pub fn open_existing_store(&self) -> Result<Option<SqliteStore>, Error> {
         let (path, _) = self.db_path();
@@ -143,6 +148,11 @@ pub fn print_error(err: &Error) {
             let n = problems.len();
             let s = if n == 1 { "" } else { "s" };
             let _ = writeln!(stderr, "{n} problem{s} found; nothing was run");
+        }
+        Error::Config(crate::config::ConfigError::Invalid(problems)) => {
+            for p in problems {
+                let _ = writeln!(stderr, "error: {p}");
+            }
         }
         Error::Invalid(problems) => {
             for p in problems {

@@ -14,7 +14,7 @@ use crate::error::{Error, exit};
 use crate::render::{color, progress::Lines, progress::Verbosity};
 use crate::store::{Created, NewTask, Store};
 use crate::templates::catalog::{Catalog, Lookup};
-use crate::templates::{self, context, duration};
+use crate::templates::{self, LoadOptions, context, duration};
 
 /// Run a template: create a task, run its steps with retries, keep every state change
 #[derive(Debug, clap::Args)]
@@ -84,8 +84,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     // Everything that can be refused is checked before the store is touched.
-    let file = resolve_template(&args.template, &args.templates)?;
-    let loaded = templates::load_file(&file, args.environment.as_deref())?;
+    let config = global.config()?;
+    let options = LoadOptions {
+        environment: args.environment.as_deref(),
+        handlers: config.handlers.as_ref(),
+    };
+    let file = resolve_template(&args.template, &args.templates, options)?;
+    let loaded = templates::load_file(&file, options)?;
     let template = &loaded.template;
     let workdir = template_dir(&file);
     let hash = format!("{:x}", Sha256::digest(loaded.source.as_bytes()));
@@ -148,7 +153,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     }
     super::emit(&format!("task {task_id}\n"));
 
-    let options = engine::Options {
+    let run_options = engine::Options {
         concurrency: args.concurrency.map(|n| n as usize),
         fail_fast: args.fail_fast,
         kill_grace: args.kill_grace,
@@ -175,7 +180,15 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
             };
             let _ = stop_tx.send(Some(sig));
         });
-        engine::run(&mut store, &task, template, &options, &mut lines, stop_rx).await
+        engine::run(
+            &mut store,
+            &task,
+            template,
+            &run_options,
+            &mut lines,
+            stop_rx,
+        )
+        .await
     })?;
     runtime.shutdown_timeout(Duration::from_millis(100));
 
@@ -261,7 +274,11 @@ impl TemplateDirs {
 }
 
 /// A file path as it is; otherwise a template name looked up in the template directories.
-fn resolve_template(spec: &str, dirs: &TemplateDirs) -> Result<PathBuf, Error> {
+fn resolve_template(
+    spec: &str,
+    dirs: &TemplateDirs,
+    options: LoadOptions<'_>,
+) -> Result<PathBuf, Error> {
     let path = PathBuf::from(spec);
     let looks_like_file = path.exists()
         || spec.ends_with(".yml")
@@ -271,7 +288,7 @@ fn resolve_template(spec: &str, dirs: &TemplateDirs) -> Result<PathBuf, Error> {
     if looks_like_file {
         return Ok(path);
     }
-    let catalog = Catalog::scan(&dirs.resolve());
+    let catalog = Catalog::scan(&dirs.resolve(), options);
     match catalog.find(spec) {
         Ok(entry) => Ok(entry.path.clone()),
         Err(Lookup::NotFound(message)) => Err(Error::NotFound(message)),

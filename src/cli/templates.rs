@@ -6,6 +6,7 @@ use serde_json::json;
 use super::Global;
 use super::run::TemplateDirs;
 use crate::error::{Error, exit};
+use crate::templates::LoadOptions;
 use crate::templates::catalog::{Catalog, Lookup};
 
 #[derive(Debug, clap::Subcommand)]
@@ -43,12 +44,20 @@ pub struct ShowArgs {
 pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
     match cmd {
         Command::List(args) => list(global, args),
-        Command::Show(args) => show(args),
+        Command::Show(args) => show(global, args),
+    }
+}
+
+fn options(config: &crate::config::Config) -> LoadOptions<'_> {
+    LoadOptions {
+        environment: None,
+        handlers: config.handlers.as_ref(),
     }
 }
 
 fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
-    let catalog = Catalog::scan(&args.templates.resolve());
+    let config = global.config()?;
+    let catalog = Catalog::scan(&args.templates.resolve(), options(&config));
     let quiet = global.quiet;
     for (path, problem) in &catalog.invalid {
         if !quiet {
@@ -106,8 +115,9 @@ fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
     })
 }
 
-fn show(args: &ShowArgs) -> Result<u8, Error> {
-    let catalog = Catalog::scan(&args.templates.resolve());
+fn show(global: &Global, args: &ShowArgs) -> Result<u8, Error> {
+    let config = global.config()?;
+    let catalog = Catalog::scan(&args.templates.resolve(), options(&config));
     let entry = catalog.find(&args.name).map_err(|e| match e {
         Lookup::NotFound(m) => Error::NotFound(m),
         Lookup::Ambiguous(m) => Error::Usage(m),

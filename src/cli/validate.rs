@@ -27,12 +27,17 @@ pub struct Args {
     pub environment: Option<String>,
 }
 
-pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
+pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
+    let config = global.config()?;
+    let options = templates::LoadOptions {
+        environment: args.environment.as_deref(),
+        handlers: config.handlers.as_ref(),
+    };
     let mut problems = Vec::new();
     let mut docs = Vec::new();
     let mut out = String::new();
     for file in &args.files {
-        match templates::load_file(file, args.environment.as_deref()) {
+        match templates::load_file(file, options) {
             Ok(loaded) => {
                 let t = &loaded.template;
                 let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
-use super::{Template, load_file};
+use super::{LoadOptions, Template, load_file};
 
 /// One valid template found in a template directory.
 #[derive(Debug, Clone)]
@@ -56,14 +56,14 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 impl Catalog {
     /// Read every `*.yml` and `*.yaml` under `dirs` (recursively).
-    pub fn scan(dirs: &[PathBuf]) -> Catalog {
+    pub fn scan(dirs: &[PathBuf], options: LoadOptions<'_>) -> Catalog {
         let mut files = Vec::new();
         for d in dirs {
             yaml_files(d, &mut files);
         }
         let mut catalog = Catalog::default();
         for path in files {
-            match load_file(&path, None) {
+            match load_file(&path, options) {
                 Ok(loaded) => catalog.entries.push(entry(&loaded.template, path)),
                 Err(e) => {
                     let first = e.into_problems().into_iter().next().map(|p| p.to_string());

@@ -78,16 +78,45 @@ const EVENT_KEYS: &[&str] = &["name", "description"];
 /// Event name prefixes that belong to tasker's own catalog.
 const RESERVED_PREFIXES: &[&str] = &["task", "step", "workflow", "observability"];
 
-/// Validate template text; `file` names it in messages.
-pub fn from_str(text: &str, file: &str) -> Result<Template, Vec<Problem>> {
-    from_str_in(text, file, None)
+/// What a template is read with besides its own text.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// `--env`: the environment whose overrides are merged into the steps.
+    pub environment: Option<&'a str>,
+    /// `handler_class` mappings from the config file; the template's own win.
+    pub handlers: Option<&'a Handlers>,
 }
 
-/// Validate template text with the overrides of `environment` merged in.
+/// `handler_class` → how to run it, read from a config file.
+#[derive(Debug, Default, Clone)]
+pub struct Handlers(HashMap<String, HandlerDef>);
+
+impl Handlers {
+    /// Read a `handlers` table (`{ Class: { command | plugin, env, cwd } }`); `file` names it.
+    pub fn from_json(value: &serde_json::Value, file: &str) -> Result<Handlers, Vec<Problem>> {
+        let mut c = Checker {
+            file,
+            problems: Vec::new(),
+        };
+        let map = c.handlers(&Node::from_json(value));
+        if c.problems.is_empty() {
+            Ok(Handlers(map))
+        } else {
+            Err(c.problems)
+        }
+    }
+}
+
+/// Validate template text; `file` names it in messages.
+pub fn from_str(text: &str, file: &str) -> Result<Template, Vec<Problem>> {
+    from_str_in(text, file, LoadOptions::default())
+}
+
+/// Validate template text read with `options`.
 pub fn from_str_in(
     text: &str,
     file: &str,
-    environment: Option<&str>,
+    options: LoadOptions<'_>,
 ) -> Result<Template, Vec<Problem>> {
     let mut c = Checker {
         file,
@@ -96,9 +125,9 @@ pub fn from_str_in(
     let template = match node::parse(text) {
         Ok(mut root) => {
             if matches!(root.value, Value::Map(_)) {
-                c.environments(&mut root, environment);
+                c.environments(&mut root, options.environment);
             }
-            c.template(&root)
+            c.template(&root, options.handlers)
         }
         Err(message) => {
             c.problems.push(Problem {
@@ -187,6 +216,7 @@ pub(super) struct Defaults {
 }
 
 /// How a `handler_class` runs, from the `handlers:` map.
+#[derive(Debug, Clone)]
 pub(super) struct HandlerDef {
     pub(super) action: Action,
     pub(super) env: Vec<(String, String)>,
@@ -194,7 +224,7 @@ pub(super) struct HandlerDef {
 }
 
 impl Checker<'_> {
-    fn template(&mut self, root: &Node) -> Option<Template> {
+    fn template(&mut self, root: &Node, configured: Option<&Handlers>) -> Option<Template> {
         let none = at(None, "");
         if matches!(root.value, Value::Null) {
             self.problem(root.pos, none, "the template is empty").hint =
@@ -318,10 +348,10 @@ impl Checker<'_> {
                 .and_then(|n| self.string(n, at(None, "defaults.cwd")));
         }
 
-        let handlers = f
-            .get("handlers")
-            .map(|h| self.handlers(h))
-            .unwrap_or_default();
+        let mut handlers = configured.map(|h| h.0.clone()).unwrap_or_default();
+        if let Some(own) = f.get("handlers") {
+            handlers.extend(self.handlers(own));
+        }
 
         let mut metadata = serde_json::Map::new();
         for key in ["task_handler_class", "module_namespace"] {
@@ -440,6 +470,9 @@ impl Checker<'_> {
                         at(None, &field),
                         "give `command` or `plugin`, not both",
                     );
+                    None
+                }
+                (None, None) if hf.suggested.iter().any(|k| k == "command" || k == "plugin") => {
                     None
                 }
                 (None, None) => {

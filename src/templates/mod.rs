@@ -16,7 +16,7 @@ mod suggest;
 use std::fmt;
 use std::path::Path;
 
-pub use load::{from_str, from_str_in};
+pub use load::{Handlers, LoadOptions, from_str, from_str_in};
 pub use model::{Action, Backoff, CustomEvent, Http, HttpBody, Program, Retry, Step, Template};
 pub use node::Pos;
 pub use suggest::closest;
@@ -100,8 +100,8 @@ pub struct Loaded {
     pub source: String,
 }
 
-/// Read and validate a template file, with `environment`'s overrides merged in.
-pub fn load_file(path: &Path, environment: Option<&str>) -> Result<Loaded, TemplateError> {
+/// Read and validate a template file.
+pub fn load_file(path: &Path, options: LoadOptions<'_>) -> Result<Loaded, TemplateError> {
     let label = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| TemplateError::Unreadable {
         path: label.clone(),
@@ -117,6 +117,6 @@ pub fn load_file(path: &Path, environment: Option<&str>) -> Result<Loaded, Templ
             hint: None,
         }])
     })?;
-    let template = from_str_in(&source, &label, environment).map_err(TemplateError::Invalid)?;
+    let template = from_str_in(&source, &label, options).map_err(TemplateError::Invalid)?;
     Ok(Loaded { template, source })
 }

@@ -466,3 +466,88 @@ fn bypassed_steps_are_resolved_without_running() {
         "{err}"
     );
 }
+
+#[test]
+fn handler_classes_can_come_from_the_config_file() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, handler_class: Shop::Pack }\n  - { name: b, handler_class: Shop::Ship, depends_on: [a] }\n",
+    );
+    sb.write(
+        "tasker.toml",
+        "[handlers.\"Shop::Pack\"]\ncommand = \"echo packed-by-config\"\n\n[handlers.\"Shop::Ship\"]\nplugin = { command = [\"sh\", \"-c\", \"echo '{\\\"result\\\": {\\\"shipped\\\": true}}'\"] }\n",
+    );
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(task_id(&out));
+    assert_eq!(
+        Sandbox::step(&doc, "a")["results"]["stdout_tail"],
+        "packed-by-config\n"
+    );
+    assert_eq!(
+        Sandbox::step(&doc, "b")["results"],
+        json!({"shipped": true})
+    );
+
+    // The template's own map wins over the config file.
+    sb.write(
+        "own.yml",
+        "name: own\nhandlers:\n  Shop::Pack: { command: echo packed-by-template }\nsteps:\n  - { name: a, handler_class: Shop::Pack }\n",
+    );
+    let out = sb.run(&["run", "own.yml"]);
+    let doc = sb.status(task_id(&out));
+    assert_eq!(
+        Sandbox::step(&doc, "a")["results"]["stdout_tail"],
+        "packed-by-template\n"
+    );
+
+    // The XDG config file is used when there is no tasker.toml.
+    std::fs::remove_file(sb.path().join("tasker.toml")).expect("rm");
+    sb.write(".config/tasker/config.toml", "[handlers.\"Shop::Pack\"]\ncommand = \"echo from-xdg\"\n[handlers.\"Shop::Ship\"]\ncommand = \"true\"\n");
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(task_id(&out));
+    assert_eq!(
+        Sandbox::step(&doc, "a")["results"]["stdout_tail"],
+        "from-xdg\n"
+    );
+}
+
+#[test]
+fn a_malformed_config_file_is_named_with_its_key() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    sb.write(
+        "tasker.toml",
+        "handler = 1\n[handlers.X]\ncomand = \"true\"\n",
+    );
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: tasker.toml: unknown key `handler`\n  hint: did you mean `handlers`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: tasker.toml: `handlers.X`: unknown key `comand`"),
+        "{err}"
+    );
+    sb.write("tasker.toml", "[handlers\n");
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the config file `"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("tasker.toml` is not valid TOML"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.db().exists());
+}

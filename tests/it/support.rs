@@ -42,6 +42,8 @@ impl Sandbox {
         let mut c = Command::cargo_bin("tasker").expect("binary");
         c.current_dir(self.path())
             .env("TASKER_DB", self.db())
+            .env("XDG_CONFIG_HOME", self.path().join(".config"))
+            .env_remove("TASKER_TEMPLATES")
             .env("NO_COLOR", "1")
             .env_remove("RUST_BACKTRACE")
             .env_remove("CLICOLOR_FORCE");

@@ -12,6 +12,9 @@ use super::{BoxFuture, Failure, Handler, Outcome, Request};
 use crate::templates::duration::human;
 use crate::templates::{Action, HttpBody};
 
+/// Responses larger than this fail the step rather than exhaust memory.
+const MAX_BODY: usize = 16 << 20;
+
 /// Runs `http:` steps.
 #[derive(Debug)]
 pub struct HttpStep;
@@ -99,13 +102,21 @@ async fn run(req: Request) -> Outcome {
         }
     };
     let exchange = async {
-        let response = request.send().await?;
+        let mut response = request.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await?;
-        Ok::<_, reqwest::Error>((status, headers, body))
+        let mut body = Vec::new();
+        let mut oversized = false;
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_BODY {
+                oversized = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok::<_, reqwest::Error>((status, headers, body, oversized))
     };
-    let (status, headers, body) = tokio::select! {
+    let (status, headers, body, oversized) = tokio::select! {
         r = exchange => match r {
             Ok(parts) => parts,
             Err(e) => return Outcome::failed(transport_failure(&e, &url, timeout)),
@@ -115,6 +126,15 @@ async fn run(req: Request) -> Outcome {
         }
     };
 
+    if oversized {
+        return Outcome::failed(Failure::permanent(
+            "http",
+            format!(
+                "the response from {url} is larger than {} MiB",
+                MAX_BODY >> 20
+            ),
+        ));
+    }
     let mut header_map = Map::new();
     for (name, value) in &headers {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();

@@ -328,6 +328,19 @@ impl Checker<'_> {
             .get("env")
             .map(|n| self.env(n, at(None, "env")))
             .unwrap_or_default();
+        if let Some(n) = f.get("env") {
+            for (_, value) in &env {
+                if !self.references(value, n.pos, at(None, "env")).is_empty() {
+                    self.problem(
+                        n.pos,
+                        at(None, "env"),
+                        "the template's `env` cannot refer to steps' results",
+                    )
+                    .hint =
+                        Some("move the variable into the `env` of the step that needs it".into());
+                }
+            }
+        }
 
         let mut defaults = Defaults::default();
         if let Some(d) = f.get("defaults")

@@ -297,6 +297,18 @@ steps:
         "{err}"
     );
     assert!(err.contains("4 problems found"), "{err}");
+
+    sb.write(
+        "env.yml",
+        "name: t\nenv: { X: '{{ steps.a.results }}' }\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb.run(&["validate", "env.yml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`env`: the template's `env` cannot refer to steps' results"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

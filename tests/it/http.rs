@@ -233,3 +233,24 @@ fn http_templates_are_checked() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+#[test]
+fn an_oversized_response_fails_the_step_without_exhausting_memory() {
+    let server = Server::start(vec![Reply::new(200, &"x".repeat(17 << 20))]);
+    let sb = Sandbox::new();
+    let (code, doc) = run_http(
+        &sb,
+        &format!("{{ url: '{}' }}", server.url("/big")),
+        "{ limit: 3 }",
+        &[],
+    );
+    assert_eq!(code, 1);
+    let call = Sandbox::step(&doc, "call");
+    assert_eq!(call["attempts"], 1);
+    assert!(
+        call["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("larger than 16 MiB")
+    );
+}

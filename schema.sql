@@ -66,6 +66,7 @@ CREATE TABLE workflow_steps (
     position         INTEGER NOT NULL,
     status           TEXT NOT NULL DEFAULT 'pending',
     attempts         INTEGER NOT NULL DEFAULT 0,
+    counted_attempts INTEGER NOT NULL DEFAULT 0,
     retry_limit      INTEGER NOT NULL,
     retryable        INTEGER NOT NULL,
     skippable        INTEGER NOT NULL DEFAULT 0,
@@ -153,3 +154,4 @@ CREATE TABLE task_annotations (
     annotation         TEXT NOT NULL,
     created_at         INTEGER NOT NULL
 );
+CREATE INDEX task_annotations_task ON task_annotations (task_id, annotation_type, task_annotation_id);

@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand, each with its `Args` and `run()`.
 
+pub mod drive;
 pub mod run;
 pub mod status;
 pub mod tasks;

@@ -1,20 +1,18 @@
 //! `tasker run FILE`: create a task from a template and run it to its end.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
 
 use super::Global;
+use super::drive::{DriveArgs, drive, exit_code};
 use crate::clock::now_ms;
-use crate::engine::{self, report::report, state::State};
-use crate::error::{Error, exit};
-use crate::render::{color, progress::Lines, progress::Verbosity};
+use crate::engine::report::report;
+use crate::error::Error;
+use crate::render::progress::Verbosity;
 use crate::store::{Created, NewTask, Store};
 use crate::templates::catalog::{Catalog, Lookup};
-use crate::templates::{self, LoadOptions, context, duration};
+use crate::templates::{self, LoadOptions, context};
 
 /// Run a template: create a task, run its steps with retries, keep every state change
 #[derive(Debug, clap::Args)]
@@ -43,18 +41,8 @@ pub struct Args {
     pub environment: Option<String>,
     #[command(flatten)]
     pub templates: TemplateDirs,
-    /// Steps running at once [default: the template's max_parallel, else the CPU count]
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub concurrency: Option<u32>,
-    /// Stop starting steps once one has failed for good
-    #[arg(long)]
-    pub fail_fast: bool,
-    /// Print the final status document as JSON on stdout
-    #[arg(long)]
-    pub json: bool,
-    /// Time between SIGTERM and SIGKILL when a step is stopped
-    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
-    pub kill_grace: Duration,
+    #[command(flatten)]
+    pub drive: DriveArgs,
     /// A second run with the same template and key returns the first task instead
     #[arg(long, value_name = "KEY", conflicts_with = "dedup")]
     pub idempotency_key: Option<String>,
@@ -76,10 +64,6 @@ pub struct Args {
     /// A tag for the task (repeatable)
     #[arg(long = "tag", value_name = "T")]
     pub tags: Vec<String>,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    duration::parse(s)
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
@@ -142,7 +126,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
                 task.status
             );
         }
-        if args.json {
+        if args.drive.json {
             let doc = report(&task, now_ms());
             super::emit(&format!(
                 "{}\n",
@@ -153,104 +137,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     }
     super::emit(&format!("task {task_id}\n"));
 
-    let run_options = engine::Options {
-        concurrency: args.concurrency.map(|n| n as usize),
-        fail_fast: args.fail_fast,
-        kill_grace: args.kill_grace,
-        ..engine::Options::default()
-    };
-    let verbosity = global.verbosity();
-    let color_on = color::enabled(global.color_choice(), true);
-    let mut lines = Lines {
-        verbosity,
-        color: color_on,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    let finish = runtime.block_on(async {
-        let (stop_tx, stop_rx) = watch::channel(None);
-        let mut sigint = signal(SignalKind::interrupt()).ok();
-        let mut sigterm = signal(SignalKind::terminate()).ok();
-        tokio::spawn(async move {
-            let sig = tokio::select! {
-                Some(()) = recv(&mut sigint) => libc::SIGINT,
-                Some(()) = recv(&mut sigterm) => libc::SIGTERM,
-            };
-            let _ = stop_tx.send(Some(sig));
-        });
-        engine::run(
-            &mut store,
-            &task,
-            template,
-            &run_options,
-            &mut lines,
-            stop_rx,
-        )
-        .await
-    })?;
-    runtime.shutdown_timeout(Duration::from_millis(100));
-
-    let record = store
-        .task(task_id)?
-        .ok_or_else(|| Error::NotFound(format!("task {task_id} not found")))?;
-    let doc = report(&record, now_ms());
-    if verbosity != Verbosity::Quiet {
-        let took = doc
-            .duration_ms
-            .map(|m| duration::human(Duration::from_millis(m)))
-            .unwrap_or_default();
-        let flaky: Vec<&str> = doc
-            .steps
-            .iter()
-            .filter(|s| s.flaky)
-            .map(|s| s.name.as_str())
-            .collect();
-        let retries: u32 = doc.steps.iter().map(|s| s.attempts.saturating_sub(1)).sum();
-        let mut line = format!(
-            "task {} {} in {took}: {}/{} steps complete",
-            record.task_id,
-            color::paint(color_on, record.status, record.status.as_str()),
-            doc.execution.completed_steps,
-            doc.execution.total_steps,
-        );
-        if doc.execution.failed_steps > 0 {
-            line.push_str(&format!(", {} failed", doc.execution.failed_steps));
-        }
-        if retries > 0 {
-            line.push_str(&format!(", {retries} retries"));
-        }
-        if !flaky.is_empty() {
-            line.push_str(&format!(", flaky: {}", flaky.join(", ")));
-        }
-        if let Some(sig) = finish.interrupted {
-            line = format!(
-                "task {} interrupted by signal {sig}; resume it with `tasker resume {}`",
-                record.task_id, record.task_id
-            );
-        }
-        eprintln!("{line}");
-    }
-    if args.json {
-        super::emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
-        ));
-    }
-    Ok(match finish.interrupted {
-        Some(sig) => 128 + sig as u8,
-        None => exit_code(finish.state),
-    })
-}
-
-/// The exit code a task's final state means.
-fn exit_code(state: State) -> u8 {
-    match state {
-        State::Complete | State::ResolvedManually => exit::OK,
-        State::Cancelled => exit::CANCELLED,
-        _ => exit::TASK_ERROR,
-    }
+    drive(global, &mut store, task_id, template, &args.drive)
 }
 
 /// Where the template directories are.
@@ -365,12 +252,6 @@ fn canonical(value: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-async fn recv(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
-    match s {
-        Some(s) => s.recv().await,
-        None => std::future::pending().await,
-    }
-}
 
 /// The directory steps run in: the template's own, made absolute.
 fn template_dir(file: &Path) -> PathBuf {

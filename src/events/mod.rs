@@ -28,6 +28,10 @@ pub enum Kind {
     StepBackoff,
     #[serde(rename = "observability.step.max_retries_reached")]
     StepMaxRetriesReached,
+    #[serde(rename = "step.cancelled")]
+    StepCancelled,
+    #[serde(rename = "observability.task.orphan_recovered")]
+    OrphanRecovered,
 }
 
 impl Kind {
@@ -43,6 +47,8 @@ impl Kind {
             Kind::StepRetryRequested => "step.retry_requested",
             Kind::StepBackoff => "observability.step.backoff",
             Kind::StepMaxRetriesReached => "observability.step.max_retries_reached",
+            Kind::StepCancelled => "step.cancelled",
+            Kind::OrphanRecovered => "observability.task.orphan_recovered",
         }
     }
 }

@@ -90,17 +90,7 @@ async fn run(req: Request) -> Outcome {
         request = request.timeout(t);
     }
 
-    let mut abort = req.abort.clone();
-    let aborted = async move {
-        loop {
-            if *abort.borrow_and_update() {
-                return;
-            }
-            if abort.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-    };
+    let aborted = super::process::reaches(req.abort.clone(), 1);
     let exchange = async {
         let mut response = request.send().await?;
         let status = response.status();

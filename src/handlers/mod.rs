@@ -40,8 +40,12 @@ pub struct Request {
     pub output_limit: usize,
     /// Where the step may write its result JSON (`TASKER_OUTPUT`).
     pub output_path: PathBuf,
-    /// Becomes `true` when the run is being stopped: the attempt must end now.
-    pub abort: watch::Receiver<bool>,
+    /// When set, stdout and stderr are also written as they come to `BASE.stdout` and
+    /// `BASE.stderr`, for `tasker logs --follow`.
+    pub live_output: Option<PathBuf>,
+    /// Rises when the attempt must end: 1 = stop gracefully (SIGTERM, then SIGKILL after
+    /// the grace period), 2 = kill at once.
+    pub abort: watch::Receiver<u8>,
 }
 
 /// Why an attempt failed.

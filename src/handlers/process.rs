@@ -69,9 +69,10 @@ pub async fn run(
     mut command: Command,
     stdin: Option<Arc<Vec<u8>>>,
     limit: usize,
+    live: Option<&std::path::Path>,
     timeout: Option<Duration>,
     grace: Duration,
-    mut abort: watch::Receiver<bool>,
+    abort: watch::Receiver<u8>,
 ) -> std::io::Result<Finished> {
     command
         .process_group(0)
@@ -91,8 +92,9 @@ pub async fn run(
             let _ = pipe.write_all(&bytes).await;
         });
     }
-    let out = child.stdout.take().map(|s| drain(s, limit));
-    let err = child.stderr.take().map(|s| drain(s, limit));
+    let tee = |ext: &str| live.map(|base| base.with_extension(ext));
+    let out = child.stdout.take().map(|s| drain(s, limit, tee("stdout")));
+    let err = child.stderr.take().map(|s| drain(s, limit, tee("stderr")));
 
     let deadline = async {
         match timeout {
@@ -100,24 +102,14 @@ pub async fn run(
             None => std::future::pending().await,
         }
     };
-    let aborted = async {
-        loop {
-            if *abort.borrow_and_update() {
-                return;
-            }
-            if abort.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-    };
     let exit = tokio::select! {
         status = child.wait() => Exit::Status(status?),
         () = deadline => {
-            terminate(&mut child, pgid, grace).await;
+            terminate(&mut child, pgid, grace, abort.clone()).await;
             Exit::TimedOut
         }
-        () = aborted => {
-            terminate(&mut child, pgid, grace).await;
+        () = reaches(abort.clone(), 1) => {
+            terminate(&mut child, pgid, grace, abort.clone()).await;
             Exit::Aborted
         }
     };
@@ -133,12 +125,34 @@ pub async fn run(
     })
 }
 
-/// SIGTERM to the group, SIGKILL after `grace` if the main process has not exited.
-async fn terminate(child: &mut tokio::process::Child, pgid: Option<i32>, grace: Duration) {
+/// Resolves once `abort` holds `level` or more (never, if its sender is gone first).
+pub async fn reaches(mut abort: watch::Receiver<u8>, level: u8) {
+    loop {
+        if *abort.borrow_and_update() >= level {
+            return;
+        }
+        if abort.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// SIGTERM to the group, SIGKILL after `grace` (or at once when `abort` reaches 2) if the
+/// main process has not exited.
+async fn terminate(
+    child: &mut tokio::process::Child,
+    pgid: Option<i32>,
+    grace: Duration,
+    abort: watch::Receiver<u8>,
+) {
     if let Some(pgid) = pgid {
         signal_group(pgid, libc::SIGTERM);
     }
-    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+    let exited = tokio::select! {
+        r = tokio::time::timeout(grace, child.wait()) => r.is_ok(),
+        () = reaches(abort, 2) => false,
+    };
+    if !exited {
         if let Some(pgid) = pgid {
             signal_group(pgid, libc::SIGKILL);
         }
@@ -160,15 +174,26 @@ pub fn signal_group(pgid: i32, signal: i32) {
 fn drain<R: AsyncRead + Unpin + Send + 'static>(
     mut reader: R,
     limit: usize,
+    live: Option<std::path::PathBuf>,
 ) -> JoinHandle<Captured> {
     tokio::spawn(async move {
         let mut kept = Vec::new();
         let mut dropped = 0u64;
         let mut buf = vec![0u8; 64 * 1024];
+        // The live copy is best effort: a full disk must not fail the step.
+        let mut live = match live {
+            Some(path) => tokio::fs::File::create(path).await.ok(),
+            None => None,
+        };
         loop {
             match reader.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    if let Some(file) = &mut live
+                        && file.write_all(&buf[..n]).await.is_err()
+                    {
+                        live = None;
+                    }
                     kept.extend_from_slice(&buf[..n]);
                     // Trim in large steps so a flood costs amortised O(1) per byte.
                     if kept.len() > limit.saturating_mul(2).max(limit + 64 * 1024) {

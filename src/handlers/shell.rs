@@ -67,6 +67,7 @@ pub(super) async fn spawn(
         command,
         stdin,
         req.output_limit,
+        req.live_output.as_deref(),
         req.timeout,
         req.kill_grace,
         req.abort.clone(),

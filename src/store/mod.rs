@@ -52,18 +52,24 @@ impl Created {
     }
 }
 
-/// The runner that owns an in-progress task.
+/// The runner that owns a task while it runs: a process, named so that a reused pid is
+/// not mistaken for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Owner {
     pub pid: u32,
     pub host: String,
+    /// The process's start time (clock ticks since boot, from `/proc/PID/stat`).
     pub started_at: i64,
 }
 
 /// A step's mutable state, written whole with each of its transitions.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct StepState {
+    /// Attempts made (the number of the latest).
     pub attempts: u32,
+    /// Attempts that count against the retry limit: interrupted ones do not, and
+    /// `tasker retry` starts the count again.
+    pub counted: u32,
     pub flaky: bool,
     pub results: Option<Json>,
     pub error: Option<StepError>,
@@ -97,14 +103,13 @@ pub struct AttemptEnd {
 /// One durable change. A batch of them is committed in one transaction.
 #[derive(Debug, Clone)]
 pub enum Change {
-    /// A task moves `from → to`; `owner` is recorded when it starts running.
+    /// A task moves `from → to`; leaving `in_progress` releases its owner.
     Task {
         task_id: TaskId,
         from: State,
         to: State,
         actor: Actor,
         metadata: Json,
-        owner: Option<Owner>,
     },
     /// A step moves `from → to` and takes `state`.
     Step {
@@ -142,6 +147,7 @@ pub struct TaskRecord {
     pub environment: Option<String>,
     pub request: Request,
     pub owner: Option<Owner>,
+    pub heartbeat_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub started_at: Option<i64>,
@@ -215,6 +221,8 @@ pub struct Transition {
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
     pub attempt: u32,
+    pub stdout_dropped: u64,
+    pub stderr_dropped: u64,
     pub started_at: i64,
     pub finished_at: Option<i64>,
     pub outcome: Option<State>,
@@ -254,6 +262,15 @@ pub enum StoreError {
         id: i64,
         expected: State,
     },
+    #[error(
+        "task {task_id} is being run by pid {} on {} (heartbeat {})\n  hint: wait for it, or `tasker cancel {task_id}`",
+        owner.pid, owner.host, heartbeat_at.map(crate::clock::rfc3339).unwrap_or_else(|| "never".into())
+    )]
+    Owned {
+        task_id: TaskId,
+        owner: Owner,
+        heartbeat_at: Option<i64>,
+    },
 }
 
 impl StoreError {
@@ -261,7 +278,7 @@ impl StoreError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            StoreError::Illegal { .. } | StoreError::Conflict { .. }
+            StoreError::Illegal { .. } | StoreError::Conflict { .. } | StoreError::Owned { .. }
         )
     }
 }
@@ -281,6 +298,24 @@ pub trait Store {
     fn transitions(&self, id: TaskId) -> Result<Vec<Transition>, StoreError>;
     /// The attempts of one step, in order.
     fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError>;
+    /// Make `owner` the task's runner, unless a runner that `alive` says is alive owns it.
+    fn claim(
+        &mut self,
+        task_id: TaskId,
+        owner: &Owner,
+        alive: &dyn Fn(&Owner, Option<i64>) -> bool,
+    ) -> Result<(), StoreError>;
+    /// Record that `owner` still runs the task.
+    fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError>;
+    /// Attach a note to a task (`cancel_request`, …); returns its id.
+    fn annotate(&mut self, task_id: TaskId, kind: &str, note: &Json) -> Result<i64, StoreError>;
+    /// A task's notes of one kind with an id above `after`, in order.
+    fn annotations(
+        &self,
+        task_id: TaskId,
+        kind: &str,
+        after: i64,
+    ) -> Result<Vec<(i64, Json)>, StoreError>;
 }
 
 /// Check a transition against the tables before writing it.

@@ -139,7 +139,6 @@ impl SqliteStore {
         from: State,
         to: State,
         metadata: &Json,
-        owner: Option<&Owner>,
         now: i64,
     ) -> Result<(), StoreError> {
         let finished = matches!(
@@ -152,9 +151,11 @@ impl SqliteStore {
                 "UPDATE tasks SET status = ?2, updated_at = ?3,
                     started_at = CASE WHEN ?4 THEN COALESCE(started_at, ?3) ELSE started_at END,
                     finished_at = CASE WHEN ?5 THEN ?3 ELSE NULL END,
-                    owner_pid = ?6, owner_host = ?7, owner_started_at = ?8,
-                    heartbeat_at = CASE WHEN ?4 THEN ?3 ELSE NULL END
-                 WHERE task_id = ?1 AND status = ?9",
+                    owner_pid = CASE WHEN ?4 THEN owner_pid END,
+                    owner_host = CASE WHEN ?4 THEN owner_host END,
+                    owner_started_at = CASE WHEN ?4 THEN owner_started_at END,
+                    heartbeat_at = CASE WHEN ?4 THEN heartbeat_at END
+                 WHERE task_id = ?1 AND status = ?6",
             )?
             .execute(params![
                 task_id,
@@ -162,9 +163,6 @@ impl SqliteStore {
                 now,
                 running,
                 finished,
-                owner.filter(|_| running).map(|o| o.pid),
-                owner.filter(|_| running).map(|o| o.host.as_str()),
-                owner.filter(|_| running).map(|o| o.started_at),
                 from.as_str(),
             ])?;
         if changed == 0 {
@@ -199,7 +197,7 @@ impl SqliteStore {
             .prepare_cached(
                 "UPDATE workflow_steps SET status = ?2, attempts = ?3, flaky = ?4, results = ?5,
                     error_class = ?6, error_message = ?7, next_retry_at = ?8, started_at = ?9,
-                    finished_at = ?10, updated_at = ?11
+                    finished_at = ?10, updated_at = ?11, counted_attempts = ?13
                  WHERE workflow_step_id = ?1 AND status = ?12",
             )?
             .execute(params![
@@ -215,6 +213,7 @@ impl SqliteStore {
                 state.finished_at,
                 now,
                 from.as_str(),
+                state.counted,
             ])?;
         if changed == 0 {
             return Err(StoreError::Conflict {
@@ -406,18 +405,9 @@ impl Store for SqliteStore {
                     to,
                     actor,
                     metadata,
-                    owner,
                 } => {
                     check(Entity::Task, *task_id, *from, *to, *actor)?;
-                    Self::task_transition(
-                        &tx,
-                        *task_id,
-                        *from,
-                        *to,
-                        metadata,
-                        owner.as_ref(),
-                        now,
-                    )?;
+                    Self::task_transition(&tx, *task_id, *from, *to, metadata, now)?;
                 }
                 Change::Step {
                     step_id,
@@ -477,7 +467,7 @@ impl Store for SqliteStore {
                 "SELECT t.task_id, t.uuid, nt.name, ns.name, nt.version, t.status, t.context, nt.template,
                         nt.content_hash, t.workdir, t.owner_pid, t.owner_host, t.owner_started_at,
                         t.created_at, t.updated_at, t.started_at, t.finished_at, t.environment,
-                        t.initiator, t.source_system, t.reason, t.tags, t.idempotency_key
+                        t.initiator, t.source_system, t.reason, t.tags, t.idempotency_key, t.heartbeat_at
                  FROM tasks t
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
@@ -515,6 +505,7 @@ impl Store for SqliteStore {
                             tags: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
                             idempotency_key: r.get(22)?,
                         },
+                        r.get::<_, Option<i64>>(23)?,
                     ),
                 ))
             })
@@ -532,7 +523,7 @@ impl Store for SqliteStore {
                 content_hash,
             ),
             (workdir, pid, host, owner_started, created_at, updated_at, started_at, finished_at),
-            (environment, request),
+            (environment, request, heartbeat_at),
         )) = row
         else {
             return Ok(None);
@@ -543,7 +534,8 @@ impl Store for SqliteStore {
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT workflow_step_id, name, position, status, attempts, retry_limit, retryable, flaky,
-                        results, error_class, error_message, next_retry_at, started_at, finished_at
+                        results, error_class, error_message, next_retry_at, started_at, finished_at,
+                        counted_attempts
                  FROM workflow_steps WHERE task_id = ?1 ORDER BY position",
             )?;
             let mut rows = stmt.query([id])?;
@@ -560,6 +552,7 @@ impl Store for SqliteStore {
                     retryable: r.get(6)?,
                     state: StepState {
                         attempts: r.get(4)?,
+                        counted: r.get(14)?,
                         flaky: r.get(7)?,
                         results: json_of(r.get(8)?)?,
                         error: error_of(r.get(9)?, r.get(10)?),
@@ -608,6 +601,7 @@ impl Store for SqliteStore {
             environment,
             request,
             owner,
+            heartbeat_at,
             created_at,
             updated_at,
             started_at,
@@ -686,7 +680,8 @@ impl Store for SqliteStore {
 
     fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT attempt, started_at, finished_at, outcome, exit_code, error_class, error_message, stdout, stderr
+            "SELECT attempt, started_at, finished_at, outcome, exit_code, error_class, error_message, stdout, stderr,
+                    stdout_dropped, stderr_dropped
              FROM step_attempts WHERE workflow_step_id = ?1 ORDER BY attempt",
         )?;
         let mut rows = stmt.query([step_id])?;
@@ -704,7 +699,85 @@ impl Store for SqliteStore {
                 error: error_of(r.get(5)?, r.get(6)?),
                 stdout: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
                 stderr: r.get::<_, Option<Vec<u8>>>(8)?.unwrap_or_default(),
+                stdout_dropped: r.get::<_, i64>(9)?.max(0) as u64,
+                stderr_dropped: r.get::<_, i64>(10)?.max(0) as u64,
             });
+        }
+        Ok(out)
+    }
+
+    fn claim(
+        &mut self,
+        task_id: TaskId,
+        owner: &Owner,
+        alive: &dyn Fn(&Owner, Option<i64>) -> bool,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<(Option<u32>, Option<String>, Option<i64>, Option<i64>)> = tx
+            .query_row(
+                "SELECT owner_pid, owner_host, owner_started_at, heartbeat_at FROM tasks WHERE task_id = ?1",
+                [task_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        if let Some((Some(pid), Some(host), Some(started_at), heartbeat_at)) = current {
+            let holder = Owner {
+                pid,
+                host,
+                started_at,
+            };
+            if holder != *owner && alive(&holder, heartbeat_at) {
+                return Err(StoreError::Owned {
+                    task_id,
+                    owner: holder,
+                    heartbeat_at,
+                });
+            }
+        }
+        tx.execute(
+            "UPDATE tasks SET owner_pid = ?2, owner_host = ?3, owner_started_at = ?4, heartbeat_at = ?5
+             WHERE task_id = ?1",
+            params![task_id, owner.pid, owner.host, owner.started_at, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE tasks SET heartbeat_at = ?4 WHERE task_id = ?1 AND owner_pid = ?2 AND owner_started_at = ?3",
+            )?
+            .execute(params![task_id, owner.pid, owner.started_at, now_ms()])?;
+        Ok(())
+    }
+
+    fn annotate(&mut self, task_id: TaskId, kind: &str, note: &Json) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![task_id, kind, note.to_string(), now_ms()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn annotations(
+        &self,
+        task_id: TaskId,
+        kind: &str,
+        after: i64,
+    ) -> Result<Vec<(i64, Json)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT task_annotation_id, annotation FROM task_annotations
+             WHERE task_id = ?1 AND annotation_type = ?2 AND task_annotation_id > ?3
+             ORDER BY task_annotation_id",
+        )?;
+        let mut rows = stmt.query(params![task_id, kind, after])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            out.push((id, json_of(r.get(1)?)?.unwrap_or(Json::Null)));
         }
         Ok(out)
     }

@@ -1,0 +1,76 @@
+//! Who runs a task: this process, named by pid, host and start time, and whether a recorded
+//! owner is still alive.
+
+use crate::store::Owner;
+
+/// Beyond this without a heartbeat, a runner on another host is taken for dead.
+pub const STALE_AFTER_MS: i64 = 30_000;
+
+/// This machine's name.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// The start time of process `pid` in clock ticks since boot (field 22 of its `stat`), and
+/// whether it is a zombie.
+fn start_time(pid: u32) -> Option<(i64, bool)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields start after the last `)`.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let zombie = fields.first() == Some(&"Z");
+    let start = fields.get(19)?.parse().ok()?;
+    Some((start, zombie))
+}
+
+/// This process as an owner.
+pub fn this_process() -> Owner {
+    let pid = std::process::id();
+    Owner {
+        pid,
+        host: hostname(),
+        started_at: start_time(pid).map_or(0, |(s, _)| s),
+    }
+}
+
+/// Whether `owner` still runs: on this host, its pid lives and started when it did (a
+/// reused pid does not count); elsewhere, its heartbeat is recent.
+pub fn alive(owner: &Owner, heartbeat_at: Option<i64>) -> bool {
+    if owner.host == hostname() {
+        return matches!(start_time(owner.pid), Some((start, false)) if start == owner.started_at);
+    }
+    heartbeat_at.is_some_and(|at| crate::clock::now_ms() - at < STALE_AFTER_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_reused_pid_is_not() {
+        let me = this_process();
+        assert!(me.started_at > 0);
+        assert!(alive(&me, None));
+        let reused = Owner {
+            started_at: me.started_at + 1,
+            ..me.clone()
+        };
+        assert!(!alive(&reused, None));
+        let gone = Owner {
+            pid: u32::MAX - 1,
+            ..me.clone()
+        };
+        assert!(!alive(&gone, None));
+        let remote = Owner {
+            host: "elsewhere.invalid".into(),
+            ..me
+        };
+        assert!(alive(&remote, Some(crate::clock::now_ms())));
+        assert!(!alive(&remote, Some(crate::clock::now_ms() - STALE_AFTER_MS - 1)));
+        assert!(!alive(&remote, None));
+    }
+}

@@ -1,6 +1,11 @@
 //! The command line: one module per subcommand, each with its `Args` and `run()`.
 
+pub mod cancel;
 pub mod drive;
+pub mod logs;
+pub mod resolve;
+pub mod resume;
+pub mod retry;
 pub mod run;
 pub mod status;
 pub mod tasks;
@@ -11,7 +16,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::engine::owner;
+use crate::engine::state::State;
 use crate::error::Error;
+use crate::store::{Store, TaskRecord};
+use crate::templates::{LoadOptions, Template};
 use crate::render::color::ColorChoice;
 use crate::render::progress::Verbosity;
 use crate::store::{SqliteStore, default_path};
@@ -66,6 +75,11 @@ pub enum Command {
     Run(Box<run::Args>),
     Validate(validate::Args),
     Status(status::Args),
+    Resume(resume::Args),
+    Retry(retry::Args),
+    Cancel(cancel::Args),
+    Resolve(resolve::Args),
+    Logs(logs::Args),
     #[command(subcommand)]
     Tasks(tasks::Command),
     #[command(subcommand)]
@@ -123,9 +137,79 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Run(args) => run::run(&cli.global, *args),
         Command::Validate(args) => validate::run(&cli.global, &args),
         Command::Status(args) => status::run(&cli.global, &args),
+        Command::Resume(args) => resume::run(&cli.global, &args),
+        Command::Retry(args) => retry::run(&cli.global, &args),
+        Command::Cancel(args) => cancel::run(&cli.global, &args),
+        Command::Resolve(args) => resolve::run(&cli.global, &args),
+        Command::Logs(args) => logs::run(&cli.global, &args),
         Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
         Command::Templates(cmd) => templates::run(&cli.global, &cmd),
     }
+}
+
+/// The store of a command about task `id`; a store that does not exist has no such task.
+pub(crate) fn existing_store(global: &Global, id: i64) -> Result<SqliteStore, Error> {
+    global
+        .open_existing_store()?
+        .ok_or_else(|| Error::NotFound(format!("task {id} not found")))
+}
+
+/// Task `id`, or not found.
+pub(crate) fn find_task(store: &SqliteStore, id: i64) -> Result<TaskRecord, Error> {
+    store
+        .task(id)?
+        .ok_or_else(|| Error::NotFound(format!("task {id} not found")))
+}
+
+/// The position of step `name` in `task`, or not found with the list of steps.
+pub(crate) fn step_position(task: &TaskRecord, name: &str) -> Result<usize, Error> {
+    task.steps
+        .iter()
+        .position(|s| s.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = task.steps.iter().map(|s| s.name.as_str()).collect();
+            let hint = crate::templates::closest(name, names.iter().copied())
+                .map(|c| format!("did you mean `{c}`?"))
+                .unwrap_or_else(|| format!("steps: {}", names.join(", ")));
+            Error::NotFound(format!(
+                "task {} has no step `{name}`\n  hint: {hint}",
+                task.task_id
+            ))
+        })
+}
+
+/// Refuse while a live runner owns the task.
+pub(crate) fn refuse_if_running(task: &TaskRecord) -> Result<(), Error> {
+    match &task.owner {
+        Some(o) if task.status == State::InProgress && owner::alive(o, task.heartbeat_at) => {
+            Err(Error::Store(crate::store::StoreError::Owned {
+                task_id: task.task_id,
+                owner: o.clone(),
+                heartbeat_at: task.heartbeat_at,
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The template a task was created from, as stored with it.
+pub(crate) fn snapshot(global: &Global, task: &TaskRecord) -> Result<Template, Error> {
+    let config = global.config()?;
+    let options = LoadOptions {
+        environment: task.environment.as_deref(),
+        handlers: config.handlers.as_ref(),
+    };
+    let label = format!("the template snapshot of task {}", task.task_id);
+    crate::templates::from_str_in(&task.template_source, &label, options)
+        .map_err(|ps| Error::Template(TemplateError::Invalid(ps)))
+}
+
+/// `--actor`, else `$USER`, else `operator`.
+pub(crate) fn actor(given: Option<&str>) -> String {
+    given
+        .map(str::to_owned)
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "operator".into())
 }
 
 /// Write to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.

@@ -21,6 +21,8 @@ use crate::store::{Store, StoreError, TaskId};
 use crate::templates::Template;
 use state::State;
 
+pub use run::scratch_dir;
+
 /// How a run behaves; the command line fills it.
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 use super::state::State;
 use crate::clock::rfc3339;
-use crate::store::{StepError, TaskRecord};
+use crate::store::{Owner, StepError, TaskRecord};
 
 /// `status --json`.
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +16,10 @@ pub struct TaskReport {
     pub namespace: String,
     pub version: String,
     pub status: State,
+    /// `in_progress`, but the runner that owned it is gone: `tasker resume` takes it over.
+    pub orphaned: bool,
+    /// The runner that owns the task while it runs.
+    pub owner: Option<Owner>,
     pub created_at: String,
     pub updated_at: String,
     pub started_at: Option<String>,
@@ -145,6 +149,12 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
         namespace: task.namespace.clone(),
         version: task.version.clone(),
         status: task.status,
+        orphaned: task.status == State::InProgress
+            && !task
+                .owner
+                .as_ref()
+                .is_some_and(|o| super::owner::alive(o, task.heartbeat_at)),
+        owner: task.owner.clone(),
         created_at: rfc3339(task.created_at),
         updated_at: rfc3339(task.updated_at),
         started_at: task.started_at.map(rfc3339),

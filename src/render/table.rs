@@ -27,6 +27,20 @@ fn ms(v: Option<u64>) -> String {
 /// The status of one task: a header and a step table.
 pub fn status(r: &TaskReport, color: bool) -> String {
     let mut out = String::new();
+    let state = if r.orphaned {
+        let who = r
+            .owner
+            .as_ref()
+            .map(|o| format!("runner pid {} on {} is gone", o.pid, o.host))
+            .unwrap_or_else(|| "no runner".into());
+        format!(
+            "{} (orphaned: {who}; `tasker resume {}` takes it over)",
+            paint(color, r.status, r.status.as_str()),
+            r.task_id
+        )
+    } else {
+        paint(color, r.status, r.status.as_str())
+    };
     let _ = writeln!(
         out,
         "task {} {}/{}@{}: {} ({:.0}% complete, {})",
@@ -34,7 +48,7 @@ pub fn status(r: &TaskReport, color: bool) -> String {
         r.namespace,
         r.name,
         r.version,
-        paint(color, r.status, r.status.as_str()),
+        state,
         r.execution.completion_percentage,
         r.execution.execution_status,
     );

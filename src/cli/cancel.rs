@@ -72,7 +72,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                     .all(|&i| !matches!(now.steps[i].status, State::InProgress | State::Pending))
             };
             if done {
-                eprintln!("task {} cancelled by its runner; it is {}", args.id, now.status);
+                eprintln!(
+                    "task {} cancelled by its runner; it is {}",
+                    args.id, now.status
+                );
                 return Ok(exit::OK);
             }
         }
@@ -93,7 +96,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     };
     for i in targets {
         let step = &task.steps[i];
-        if !matches!(step.status, State::Pending | State::Error | State::InProgress) {
+        if !matches!(
+            step.status,
+            State::Pending | State::Error | State::InProgress
+        ) {
             if !whole {
                 return Err(Error::Refused(format!(
                     "step `{}` is {} and cannot be cancelled",
@@ -103,7 +109,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             continue;
         }
         if step.status == State::InProgress {
-            // Its runner died: the attempt it was making ends here.
+            // Its runner died: what it left running is stopped, and the attempt ends here.
+            if let Some((pid, started)) = store
+                .attempts(step.step_id)?
+                .into_iter()
+                .find(|a| a.attempt == step.state.attempts)
+                .and_then(|a| a.process)
+            {
+                crate::handlers::kill_leftovers(pid, started);
+            }
             changes.push(Change::AttemptFinished {
                 step_id: step.step_id,
                 attempt: step.state.attempts,

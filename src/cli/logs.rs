@@ -73,11 +73,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         return Ok(exit::OK);
     }
     // Running: the runner writes a live copy beside its other files.
-    let live = task.owner.as_ref().filter(|o| owner::alive(o, task.heartbeat_at)).map(|o| {
-        crate::engine::scratch_dir(args.id, o.pid)
-            .join(format!("{position}-{}", attempt.attempt))
-            .with_extension(if args.stderr { "stderr" } else { "stdout" })
-    });
+    let live = task
+        .owner
+        .as_ref()
+        .filter(|o| owner::alive(o, task.heartbeat_at))
+        .map(|o| {
+            crate::engine::scratch_dir(args.id, o.pid)
+                .join(format!("{position}-{}", attempt.attempt))
+                .with_extension(if args.stderr { "stderr" } else { "stdout" })
+        });
     let mut printed = 0u64;
     let mut file = live.as_ref().and_then(|p| std::fs::File::open(p).ok());
     loop {

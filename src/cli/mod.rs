@@ -19,12 +19,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::engine::owner;
 use crate::engine::state::State;
 use crate::error::Error;
-use crate::store::{Store, TaskRecord};
-use crate::templates::{LoadOptions, Template};
 use crate::render::color::ColorChoice;
 use crate::render::progress::Verbosity;
 use crate::store::{SqliteStore, default_path};
+use crate::store::{Store, TaskRecord};
 use crate::templates::TemplateError;
+use crate::templates::{LoadOptions, Template};
 
 const EXAMPLES: &str = "\
 Examples:

@@ -76,7 +76,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let step = &task.steps[i];
     if !matches!(step.status, State::Pending | State::Error) {
         let hint = if step.status == State::InProgress {
-            format!("\n  hint: the task's runner stopped while it ran: `tasker resume {}` first", args.id)
+            format!(
+                "\n  hint: the task's runner stopped while it ran: `tasker resume {}` first",
+                args.id
+            )
         } else {
             String::new()
         };

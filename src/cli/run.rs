@@ -252,7 +252,6 @@ fn canonical(value: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-
 /// The directory steps run in: the template's own, made absolute.
 fn template_dir(file: &Path) -> PathBuf {
     let dir = file

@@ -70,7 +70,10 @@ mod tests {
             ..me
         };
         assert!(alive(&remote, Some(crate::clock::now_ms())));
-        assert!(!alive(&remote, Some(crate::clock::now_ms() - STALE_AFTER_MS - 1)));
+        assert!(!alive(
+            &remote,
+            Some(crate::clock::now_ms() - STALE_AFTER_MS - 1)
+        ));
         assert!(!alive(&remote, None));
     }
 }

@@ -81,6 +81,9 @@ pub(super) struct Run<'a> {
     events: Vec<Event>,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
+    /// (step, attempt, pid) of each process as soon as it is started.
+    spawned_tx: mpsc::UnboundedSender<(usize, u32, u32)>,
+    spawned_rx: mpsc::UnboundedReceiver<(usize, u32, u32)>,
     scratch: PathBuf,
     /// The last cancel request seen.
     cancel_seen: i64,
@@ -162,6 +165,7 @@ impl<'a> Run<'a> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (spawned_tx, spawned_rx) = mpsc::unbounded_channel();
         let scratch = scratch_dir(task.task_id, owner.pid);
         let now = Instant::now();
         let index = template
@@ -192,6 +196,8 @@ impl<'a> Run<'a> {
             events: Vec::new(),
             done_tx,
             done_rx,
+            spawned_tx,
+            spawned_rx,
             scratch,
             cancel_seen: 0,
             next_tick: now,
@@ -259,7 +265,7 @@ impl<'a> Run<'a> {
     }
 
     /// Bring the task to `in_progress` and take over what an earlier runner left.
-    fn take_over(&mut self) -> Result<(), StoreError> {
+    fn take_over(&mut self, store: &dyn Store) -> Result<(), StoreError> {
         let now = now_ms();
         match self.task.status {
             State::Pending => {}
@@ -290,6 +296,16 @@ impl<'a> Run<'a> {
                 continue;
             }
             let attempt = self.steps[i].state.attempts;
+            // What the dead runner started may still run: it must not run twice at once.
+            let step_id = self.task.steps[i].step_id;
+            if let Some((pid, started)) = store
+                .attempts(step_id)?
+                .into_iter()
+                .find(|a| a.attempt == attempt)
+                .and_then(|a| a.process)
+            {
+                handlers::kill_leftovers(pid, started);
+            }
             let error = StepError {
                 class: "interrupted".into(),
                 message: "the runner stopped before the attempt ended".into(),
@@ -340,7 +356,7 @@ impl<'a> Run<'a> {
             .annotations(self.task.task_id, "cancel_request", 0)?
             .last()
             .map_or(0, |(id, _)| *id);
-        self.take_over()?;
+        self.take_over(store)?;
         let deadline = self.template.timeout.map(|t| Instant::now() + t);
         let mut to_spawn = Vec::new();
         loop {
@@ -492,6 +508,11 @@ impl<'a> Run<'a> {
             output_limit: self.options.output_limit,
             output_path: output_path.clone(),
             live_output: Some(base.clone()),
+            spawned: Some(handlers::Spawned {
+                tx: self.spawned_tx.clone(),
+                index: i,
+                attempt,
+            }),
             abort,
         };
         if step.action == Action::Noop {
@@ -553,13 +574,13 @@ impl<'a> Run<'a> {
     /// Sleep until an attempt finishes, a retry comes due, the deadline passes, the next
     /// tick, or a signal.
     async fn wait(&mut self, deadline: Option<Instant>) {
-        let retry_due = self
-            .backoff
-            .peek()
-            .filter(|_| self.stopping.is_none())
-            .map(|Reverse((at, _))| {
-                Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64)
-            });
+        let retry_due =
+            self.backoff
+                .peek()
+                .filter(|_| self.stopping.is_none())
+                .map(|Reverse((at, _))| {
+                    Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64)
+                });
         let deadline = deadline.filter(|_| self.stopping.is_none());
         let tick = self.next_tick;
         tokio::select! {
@@ -580,6 +601,24 @@ impl<'a> Run<'a> {
                     Err(_) => self.halt_open = false,
                 }
             }
+            Some((i, attempt, pid)) = self.spawned_rx.recv() => {
+                // Recorded at the next commit, so that a later runner can stop the process
+                // group should this runner die.
+                self.batch.push(Change::AttemptProcess {
+                    step_id: self.task.steps[i].step_id,
+                    attempt,
+                    pid,
+                    started_at: handlers::start_time(pid).unwrap_or(0),
+                });
+                while let Ok((i, attempt, pid)) = self.spawned_rx.try_recv() {
+                    self.batch.push(Change::AttemptProcess {
+                        step_id: self.task.steps[i].step_id,
+                        attempt,
+                        pid,
+                        started_at: handlers::start_time(pid).unwrap_or(0),
+                    });
+                }
+            }
             Some(done) = self.done_rx.recv() => {
                 self.finished(done);
                 while let Ok(more) = self.done_rx.try_recv() {
@@ -596,7 +635,9 @@ impl<'a> Run<'a> {
     fn tick(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
         let now = Instant::now();
         self.next_tick = now + TICK;
-        for (id, request) in store.annotations(self.task.task_id, "cancel_request", self.cancel_seen)? {
+        for (id, request) in
+            store.annotations(self.task.task_id, "cancel_request", self.cancel_seen)?
+        {
             self.cancel_seen = id;
             self.cancel(&request);
         }
@@ -669,20 +710,21 @@ impl<'a> Run<'a> {
             .failure
             .as_ref()
             .is_some_and(|f| f.class == "interrupted");
-        if interrupted && self.stopping == Some(Stop::Deadline) {
-            if let Some(f) = &mut outcome.failure {
-                let after = self
-                    .template
-                    .timeout
-                    .map(crate::templates::duration::human)
-                    .unwrap_or_default();
-                f.class = "timeout";
-                f.message = format!("the task timed out after {after}");
-                f.permanent = true;
-            }
+        if interrupted
+            && self.stopping == Some(Stop::Deadline)
+            && let Some(f) = &mut outcome.failure
+        {
+            let after = self
+                .template
+                .timeout
+                .map(crate::templates::duration::human)
+                .unwrap_or_default();
+            f.class = "timeout";
+            f.message = format!("the task timed out after {after}");
+            f.permanent = true;
         }
-        let cancelled =
-            interrupted && (self.steps[i].cancelling.is_some() || self.stopping == Some(Stop::Cancel));
+        let cancelled = interrupted
+            && (self.steps[i].cancelling.is_some() || self.stopping == Some(Stop::Cancel));
         if cancelled && let Some(f) = &mut outcome.failure {
             f.class = "cancelled";
             f.message = "cancelled by an operator".into();
@@ -750,11 +792,20 @@ impl<'a> Run<'a> {
         s.state.error = error.clone();
 
         if cancelled {
-            let mut metadata = s.cancelling.take().unwrap_or_else(|| meta("the task was cancelled"));
+            let mut metadata = s
+                .cancelling
+                .take()
+                .unwrap_or_else(|| meta("the task was cancelled"));
             metadata["attempt"] = json!(attempt);
             s.state.next_retry_at = None;
             self.step_change(i, State::Cancelled, metadata);
-            self.step_event(Kind::StepCancelled, i, attempt, State::InProgress, State::Cancelled);
+            self.step_event(
+                Kind::StepCancelled,
+                i,
+                attempt,
+                State::InProgress,
+                State::Cancelled,
+            );
             return;
         }
 
@@ -787,8 +838,13 @@ impl<'a> Run<'a> {
                 if self.stopping.is_none() {
                     self.backoff.push(Reverse((at, i)));
                 }
-                let e =
-                    self.step_event(Kind::StepFailed, i, attempt, State::InProgress, State::Error);
+                let e = self.step_event(
+                    Kind::StepFailed,
+                    i,
+                    attempt,
+                    State::InProgress,
+                    State::Error,
+                );
                 e.error = error;
                 e.duration_ms = Some(took);
                 if !interrupted {
@@ -801,8 +857,13 @@ impl<'a> Run<'a> {
                 s.state.next_retry_at = None;
                 metadata["final"] = json!(true);
                 self.step_change(i, State::Error, metadata);
-                let e =
-                    self.step_event(Kind::StepFailed, i, attempt, State::InProgress, State::Error);
+                let e = self.step_event(
+                    Kind::StepFailed,
+                    i,
+                    attempt,
+                    State::InProgress,
+                    State::Error,
+                );
                 e.error = error;
                 e.duration_ms = Some(took);
                 if why == GiveUp::Exhausted {

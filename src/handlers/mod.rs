@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::templates::{Action, Retry};
 
-pub use process::{Captured, signal_group};
+pub use process::{Captured, Spawned, kill_leftovers, signal_group, start_time};
 
 /// Everything a handler needs to run one attempt of one step.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct Request {
     /// When set, stdout and stderr are also written as they come to `BASE.stdout` and
     /// `BASE.stderr`, for `tasker logs --follow`.
     pub live_output: Option<PathBuf>,
+    /// Where to report the process the attempt starts.
+    pub spawned: Option<Spawned>,
     /// Rises when the attempt must end: 1 = stop gracefully (SIGTERM, then SIGKILL after
     /// the grace period), 2 = kill at once.
     pub abort: watch::Receiver<u8>,

@@ -67,6 +67,7 @@ pub fn command_for(program: &Program) -> Command {
 /// given, is written to the process and then closed.
 pub async fn run(
     mut command: Command,
+    spawned: Option<&Spawned>,
     stdin: Option<Arc<Vec<u8>>>,
     limit: usize,
     live: Option<&std::path::Path>,
@@ -86,6 +87,9 @@ pub async fn run(
         .kill_on_drop(true);
     let mut child = command.spawn()?;
     let pgid = child.id().map(|id| id as i32);
+    if let (Some(report), Some(pid)) = (spawned, child.id()) {
+        report.send(pid);
+    }
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // A process that does not read its input must not block the run.
         tokio::spawn(async move {
@@ -123,6 +127,38 @@ pub async fn run(
         stdout: collect(out).await,
         stderr: collect(err).await,
     })
+}
+
+/// Tells the engine which process an attempt started, as soon as it has.
+#[derive(Debug, Clone)]
+pub struct Spawned {
+    pub tx: tokio::sync::mpsc::UnboundedSender<(usize, u32, u32)>,
+    pub index: usize,
+    pub attempt: u32,
+}
+
+impl Spawned {
+    fn send(&self, pid: u32) {
+        let _ = self.tx.send((self.index, self.attempt, pid));
+    }
+}
+
+/// The start time of process `pid` (clock ticks since boot), if it exists.
+pub fn start_time(pid: u32) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Kill what is left of the process group an earlier runner started (`pid` led it and
+/// started at `started_at`). A group id cannot be handed out again while the group has a
+/// member, so the group is ours unless `pid` now names a process that started at another
+/// time.
+pub fn kill_leftovers(pid: u32, started_at: i64) {
+    match start_time(pid) {
+        Some(now) if now != started_at => {}
+        _ => signal_group(pid as i32, libc::SIGKILL),
+    }
 }
 
 /// Resolves once `abort` holds `level` or more (never, if its sender is gone first).

@@ -65,6 +65,7 @@ pub(super) async fn spawn(
         .envs(req.env.iter().map(|(k, v)| (k, v)));
     process::run(
         command,
+        req.spawned.as_ref(),
         stdin,
         req.output_limit,
         req.live_output.as_deref(),

@@ -124,6 +124,14 @@ pub enum Change {
         step_id: StepId,
         attempt: u32,
     },
+    /// The process an attempt started: its pid (= process group) and start time, so that a
+    /// later runner can stop what a dead one left running.
+    AttemptProcess {
+        step_id: StepId,
+        attempt: u32,
+        pid: u32,
+        started_at: i64,
+    },
     AttemptFinished {
         step_id: StepId,
         attempt: u32,
@@ -221,6 +229,8 @@ pub struct Transition {
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
     pub attempt: u32,
+    /// The attempt's process (and process group) and its start time, once it started.
+    pub process: Option<(u32, i64)>,
     pub stdout_dropped: u64,
     pub stderr_dropped: u64,
     pub started_at: i64,

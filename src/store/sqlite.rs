@@ -426,6 +426,18 @@ impl Store for SqliteStore {
                     )?
                     .execute(params![step_id, attempt, now])?;
                 }
+                Change::AttemptProcess {
+                    step_id,
+                    attempt,
+                    pid,
+                    started_at,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE step_attempts SET pid = ?3, pid_started_at = ?4
+                         WHERE workflow_step_id = ?1 AND attempt = ?2",
+                    )?
+                    .execute(params![step_id, attempt, pid, started_at])?;
+                }
                 Change::AttemptFinished {
                     step_id,
                     attempt,
@@ -681,7 +693,7 @@ impl Store for SqliteStore {
     fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT attempt, started_at, finished_at, outcome, exit_code, error_class, error_message, stdout, stderr,
-                    stdout_dropped, stderr_dropped
+                    stdout_dropped, stderr_dropped, pid, pid_started_at
              FROM step_attempts WHERE workflow_step_id = ?1 ORDER BY attempt",
         )?;
         let mut rows = stmt.query([step_id])?;
@@ -701,6 +713,10 @@ impl Store for SqliteStore {
                 stderr: r.get::<_, Option<Vec<u8>>>(8)?.unwrap_or_default(),
                 stdout_dropped: r.get::<_, i64>(9)?.max(0) as u64,
                 stderr_dropped: r.get::<_, i64>(10)?.max(0) as u64,
+                process: match (r.get::<_, Option<u32>>(11)?, r.get::<_, Option<i64>>(12)?) {
+                    (Some(pid), started) => Some((pid, started.unwrap_or(0))),
+                    _ => None,
+                },
             });
         }
         Ok(out)
@@ -715,7 +731,8 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<(Option<u32>, Option<String>, Option<i64>, Option<i64>)> = tx
+        type OwnerRow = (Option<u32>, Option<String>, Option<i64>, Option<i64>);
+        let current: Option<OwnerRow> = tx
             .query_row(
                 "SELECT owner_pid, owner_host, owner_started_at, heartbeat_at FROM tasks WHERE task_id = ?1",
                 [task_id],

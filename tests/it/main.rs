@@ -4,6 +4,7 @@ mod bad_input;
 mod data;
 mod http;
 mod identity;
+mod operate;
 mod plugin;
 mod run;
 mod server;

@@ -113,3 +113,51 @@ pub fn alive(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+impl Sandbox {
+    /// Start `tasker ARGS` in the background (stdout and stderr piped).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"))
+            .current_dir(self.path())
+            .env("TASKER_DB", self.db())
+            .env("NO_COLOR", "1")
+            .env("XDG_CONFIG_HOME", self.path().join(".config"))
+            .env_remove("RUST_BACKTRACE")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn tasker")
+    }
+
+    /// Lines of a file in the sandbox (empty when it does not exist).
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.path().join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Poll `check` every 20 ms until it holds or `secs` pass.
+pub fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+/// Send a signal with kill(1).
+pub fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}

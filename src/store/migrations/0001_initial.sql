@@ -124,6 +124,8 @@ CREATE TABLE step_attempts (
     attempt          INTEGER NOT NULL,
     started_at       INTEGER NOT NULL,
     finished_at      INTEGER,
+    pid              INTEGER,
+    pid_started_at   INTEGER,
     outcome          TEXT,
     exit_code        INTEGER,
     signal           INTEGER,

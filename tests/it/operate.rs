@@ -1,0 +1,665 @@
+//! Operator verbs and crash safety: resume, retry, cancel, resolve, logs, signals, orphans.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{Sandbox, alive, eventually, signal, stderr, stdout, task_id};
+
+/// Each step appends its name to `done` when it finishes; `gate` steps wait for a file.
+const GATED: &str = "\
+name: gated
+max_parallel: 2
+steps:
+  - { name: a, command: echo a >> done }
+  - { name: b, command: echo b >> done, depends_on: [a] }
+  - name: gate
+    depends_on: [b]
+    command: while [ ! -f open ]; do sleep 0.05; done; echo gate >> done
+  - { name: c, command: echo c >> done, depends_on: [gate] }
+";
+
+/// Start `run t.yml`, wait until the gate step runs, then return the child.
+fn run_to_gate(sb: &Sandbox, extra: &[&str]) -> std::process::Child {
+    sb.write("t.yml", GATED);
+    let child = sb.spawn(&[&["run", "t.yml"][..], extra].concat());
+    let db = sb.db();
+    assert!(
+        eventually(20, || {
+            db.exists()
+                && sb
+                    .sqlite()
+                    .query_row(
+                        "SELECT status FROM workflow_steps WHERE name = 'gate'",
+                        [],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .is_ok_and(|s| s == "in_progress")
+        }),
+        "the gate step never started"
+    );
+    child
+}
+
+#[test]
+fn resume_continues_an_interrupted_task_without_rerunning_steps() {
+    let sb = Sandbox::new();
+    let child = run_to_gate(&sb, &["--kill-grace", "200ms"]);
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "pending");
+
+    // The template file changes and then vanishes: the snapshot is what resumes.
+    sb.write(
+        "t.yml",
+        "name: gated\nsteps:\n  - { name: other, command: 'exit 1' }\n",
+    );
+    std::fs::remove_file(sb.path().join("t.yml")).expect("rm");
+    std::fs::write(sb.path().join("open"), "").expect("open gate");
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "task 1\n");
+    assert_eq!(
+        sb.lines("done"),
+        vec!["a", "b", "gate", "c"],
+        "a and b ran once"
+    );
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "complete");
+    let gate = Sandbox::step(&doc, "gate");
+    assert_eq!(gate["attempts"], 2);
+
+    // Nothing is left to resume.
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stderr(&out).contains("task 1 is complete: there is nothing to resume"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.run(&["resume", "99"]).status.code(), Some(4));
+}
+
+#[test]
+fn interrupted_attempts_do_not_count_against_the_limit() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: once\nsteps:\n  - name: slow\n    retry: { limit: 1 }\n    command: if [ ! -f open ]; then touch started; sleep 30; fi\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "200ms"]);
+    assert!(eventually(20, || sb.path().join("started").exists()));
+    signal(child.id(), "-TERM");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(Sandbox::step(&doc, "slow")["error"]["class"], "interrupted");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "limit 1 still allows a real attempt: {}",
+        stderr(&out)
+    );
+    assert_eq!(Sandbox::step(&sb.status(1), "slow")["attempts"], 2);
+}
+
+#[test]
+fn a_second_ctrl_c_kills_at_once() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: stubborn\nsteps:\n  - name: s\n    command: trap '' TERM INT; sleep 300 & echo $! > pid; while true; do sleep 0.05; done\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "60s"]);
+    assert!(eventually(20, || sb.path().join("pid").exists()));
+    let started = Instant::now();
+    signal(child.id(), "-INT");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "did not wait for the 60s grace"
+    );
+    let pid: i32 = std::fs::read_to_string(sb.path().join("pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert!(eventually(5, || !alive(pid)));
+}
+
+#[test]
+fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
+    let sb = Sandbox::new();
+    let mut child = run_to_gate(&sb, &[]);
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "in_progress");
+    assert_eq!(doc["orphaned"], true);
+    let table = stdout(&sb.run(&["status", "1"]));
+    assert!(table.contains("(orphaned: runner pid"), "{table}");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "complete");
+    assert_eq!(doc["orphaned"], false);
+    let classes: Vec<Option<String>> = sb
+        .sqlite()
+        .prepare(
+            "SELECT a.error_class FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+             WHERE s.name = 'gate' ORDER BY a.attempt",
+        )
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(classes, vec![Some("interrupted".to_owned()), None]);
+    assert_eq!(sb.lines("done"), vec!["a", "b", "gate", "c"]);
+}
+
+#[test]
+fn resume_is_refused_while_the_owner_lives_and_racing_resumes_run_once() {
+    let sb = Sandbox::new();
+    let mut child = run_to_gate(&sb, &[]);
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stderr(&out).contains(&format!("task 1 is being run by pid {}", child.id())),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.run(&["retry", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let first = sb.spawn(&["resume", "1"]);
+    let second = sb.spawn(&["resume", "1"]);
+    let a = first.wait_with_output().expect("wait");
+    let b = second.wait_with_output().expect("wait");
+    let mut codes = [a.status.code(), b.status.code()];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(5)], "{} / {}", stderr(&a), stderr(&b));
+    assert_eq!(
+        sb.lines("done"),
+        vec!["a", "b", "gate", "c"],
+        "every step ran once"
+    );
+}
+
+const RETRY: &str = "\
+name: retry
+steps:
+  - { name: extract, command: echo extract >> done }
+  - name: transform
+    depends_on: [extract]
+    retry: { limit: 2, backoff: { base: 10ms } }
+    command: if [ -f fixed ]; then echo transform >> done; else exit 3; fi
+  - { name: load, command: echo load >> done, depends_on: [transform] }
+  - { name: side, command: echo side >> done }
+";
+
+#[test]
+fn retry_gives_failed_steps_fresh_attempts() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", RETRY);
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
+    std::fs::write(sb.path().join("fixed"), "").expect("fix");
+    let out = sb
+        .cmd()
+        .env("USER", "alice")
+        .args(["retry", "1", "--reason", "upstream fixed"])
+        .output()
+        .expect("retry");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "task 1\n");
+    let mut done = sb.lines("done");
+    done.sort();
+    assert_eq!(
+        done,
+        vec!["extract", "load", "side", "transform"],
+        "only the failed branch ran again"
+    );
+    let doc = sb.status(1);
+    assert_eq!(Sandbox::step(&doc, "transform")["attempts"], 3);
+    // The audit trail: the operator's step and task transitions, then the engine's.
+    let rows: Vec<(Option<String>, String, String, String)> = sb
+        .sqlite()
+        .prepare(
+            "SELECT NULL, from_state, to_state, metadata FROM task_transitions WHERE task_id = 1 ORDER BY sort_key",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let path: Vec<(&str, &str)> = rows.iter().map(|r| (r.1.as_str(), r.2.as_str())).collect();
+    assert_eq!(
+        path,
+        vec![
+            ("pending", "in_progress"),
+            ("in_progress", "error"),
+            ("error", "pending"),
+            ("pending", "in_progress"),
+            ("in_progress", "complete")
+        ]
+    );
+    let meta: serde_json::Value = serde_json::from_str(&rows[2].3).expect("json");
+    assert_eq!(meta["actor"], "alice");
+    assert_eq!(meta["reason"], "upstream fixed");
+}
+
+#[test]
+fn retry_named_steps_and_their_dependents() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", RETRY);
+    std::fs::write(sb.path().join("fixed"), "").expect("fix");
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    std::fs::remove_file(sb.path().join("done")).expect("rm");
+    let out = sb.run(&["retry", "1", "--step", "extract", "--downstream"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.lines("done"), vec!["extract", "transform", "load"]);
+    std::fs::remove_file(sb.path().join("done")).expect("rm");
+    assert_eq!(
+        sb.run(&["retry", "1", "--step", "side"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(sb.lines("done"), vec!["side"]);
+
+    let out = sb.run(&["retry", "1", "--step", "trnsform"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("task 1 has no step `trnsform`\n  hint: did you mean `transform`?"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.run(&["retry", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stderr(&out).contains("has no step in error"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn cancel_from_another_terminal_stops_the_runner() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: long\nsteps:\n  - name: sleeper\n    command: sleep 300 & echo $! > pid; wait\n  - { name: after, command: 'true', depends_on: [sleeper] }\n  - { name: other, command: 'sleep 300' }\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "1s"]);
+    assert!(eventually(20, || sb.path().join("pid").exists()));
+    let started = Instant::now();
+    let out = sb.run(&["cancel", "1", "--reason", "no longer needed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("task 1 cancelled by its runner; it is cancelled"),
+        "{}",
+        stderr(&out)
+    );
+    let run = child.wait_with_output().expect("wait");
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid: i32 = std::fs::read_to_string(sb.path().join("pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert!(
+        eventually(5, || !alive(pid)),
+        "the step's process group was killed"
+    );
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "cancelled");
+    for name in ["sleeper", "after", "other"] {
+        assert_eq!(Sandbox::step(&doc, name)["status"], "cancelled", "{name}");
+    }
+    let meta: String = sb
+        .sqlite()
+        .query_row(
+            "SELECT x.metadata FROM workflow_step_transitions x JOIN workflow_steps s USING (workflow_step_id)
+             WHERE s.name = 'after' AND x.to_state = 'cancelled'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("row");
+    assert!(meta.contains("no longer needed"), "{meta}");
+}
+
+#[test]
+fn cancelling_one_step_blocks_its_dependents_only() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: part\nsteps:\n  - { name: slow, command: 'touch started; sleep 300' }\n  - { name: after, command: 'true', depends_on: [slow] }\n  - { name: quick, command: 'while [ ! -f open ]; do sleep 0.05; done' }\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "1s"]);
+    assert!(eventually(20, || sb.path().join("started").exists()));
+    let out = sb.run(&["cancel", "1", "--step", "slow"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let run = child.wait_with_output().expect("wait");
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run));
+    let doc = sb.status(1);
+    assert_eq!(Sandbox::step(&doc, "slow")["status"], "cancelled");
+    assert_eq!(Sandbox::step(&doc, "after")["status"], "pending");
+    assert_eq!(Sandbox::step(&doc, "quick")["status"], "complete");
+    assert_eq!(doc["status"], "cancelled");
+}
+
+#[test]
+fn cancelling_finished_tasks_follows_the_state_tables() {
+    let sb = Sandbox::new();
+    sb.write(
+        "ok.yml",
+        "name: ok\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    sb.write(
+        "bad.yml",
+        "name: bad\nsteps:\n  - { name: a, command: 'exit 1', retry: 1 }\n",
+    );
+    assert_eq!(sb.run(&["run", "ok.yml"]).status.code(), Some(0));
+    assert_eq!(sb.run(&["run", "bad.yml"]).status.code(), Some(1));
+    assert_eq!(sb.run(&["cancel", "1"]).status.code(), Some(0));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "cancelled");
+    assert_eq!(
+        Sandbox::step(&doc, "a")["status"],
+        "complete",
+        "finished work keeps its state"
+    );
+    let out = sb.run(&["cancel", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).contains("it is already cancelled"));
+    let out = sb.run(&["cancel", "2"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stderr(&out).contains("a task in `error` is retried or resolved, not cancelled"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.run(&["cancel", "7"]).status.code(), Some(4));
+}
+
+#[test]
+fn resolving_the_blocking_step_lets_resume_finish_the_task() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: pay\nsteps:\n  - { name: charge, command: 'exit 1', retry: 1 }\n  - { name: receipt, command: 'echo {{ steps.charge.results.charge_id }} > receipt', depends_on: [charge] }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
+    let out = sb.run(&[
+        "resolve",
+        "1",
+        "--step",
+        "charge",
+        "--results",
+        r#"{"charge_id": "ch_manual"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "--reason is required");
+    let out = sb.run(&[
+        "resolve",
+        "1",
+        "--step",
+        "charge",
+        "--results",
+        "{nope",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the results given with --results are not valid JSON"));
+    let out = sb.run(&[
+        "resolve",
+        "1",
+        "--step",
+        "charge",
+        "--results",
+        r#"{"charge_id": "ch_manual"}"#,
+        "--reason",
+        "charged by phone",
+        "--actor",
+        "bob",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(Sandbox::step(&doc, "charge")["status"], "resolved_manually");
+    assert_eq!(
+        Sandbox::step(&doc, "charge")["results"],
+        json!({"charge_id": "ch_manual"})
+    );
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("receipt")).expect("receipt"),
+        "ch_manual\n"
+    );
+    assert_eq!(sb.status(1)["status"], "complete");
+    let out = sb.run(&["resolve", "1", "--step", "receipt", "--reason", "x"]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "a complete step is not resolved"
+    );
+}
+
+#[test]
+fn resolving_a_failed_task_as_a_whole() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'exit 1', retry: 1 }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
+    let out = sb.run(&["resolve", "1", "--reason", "refunded by hand"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "resolved_manually");
+    let out = sb.run(&["resolve", "1", "--reason", "again"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        sb.run(&["resolve", "9", "--reason", "x"]).status.code(),
+        Some(4)
+    );
+}
+
+#[test]
+fn logs_of_any_attempt() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - name: s\n    retry: { limit: 2, backoff: { base: 10ms } }\n    command: echo out $TASKER_ATTEMPT; echo err $TASKER_ATTEMPT >&2; [ $TASKER_ATTEMPT = 2 ]\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    assert_eq!(stdout(&sb.run(&["logs", "1", "s"])), "out 2\n");
+    assert_eq!(
+        stdout(&sb.run(&["logs", "1", "s", "--attempt", "1"])),
+        "out 1\n"
+    );
+    assert_eq!(
+        stdout(&sb.run(&["logs", "1", "s", "--attempt", "1", "--stderr"])),
+        "err 1\n"
+    );
+    let out = sb.run(&["logs", "1", "s", "--attempt", "3"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("step `s` has no attempt 3 (it has 2)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.run(&["logs", "1", "nope"]).status.code(), Some(4));
+    assert_eq!(sb.run(&["logs", "5", "s"]).status.code(), Some(4));
+}
+
+#[test]
+fn logs_follow_a_running_step() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - name: s\n    command: for i in 1 2 3; do echo line $i; sleep 0.2; done; while [ ! -f open ]; do sleep 0.05; done; echo last\n",
+    );
+    let child = sb.spawn(&["run", "t.yml"]);
+    assert!(eventually(20, || sb.db().exists()
+        && sb
+            .sqlite()
+            .query_row("SELECT COUNT(*) FROM step_attempts", [], |r| r
+                .get::<_, i64>(0))
+            .is_ok_and(|n| n == 1)));
+    let follower = sb.spawn(&["logs", "1", "s", "--follow"]);
+    std::thread::sleep(Duration::from_millis(900));
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = follower.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "line 1\nline 2\nline 3\nlast\n");
+    assert_eq!(
+        child.wait_with_output().expect("run").status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn four_runs_share_one_store_with_readers_beside_them() {
+    let sb = Sandbox::new();
+    let mut yaml = String::from("name: shared\nmax_parallel: 4\nsteps:\n");
+    for i in 0..50 {
+        yaml.push_str(&format!("  - {{ name: s{i}, command: 'true' }}\n"));
+    }
+    sb.write("t.yml", &yaml);
+    assert_eq!(sb.run(&["-q", "run", "t.yml"]).status.code(), Some(0));
+    let runners: Vec<_> = (0..4).map(|_| sb.spawn(&["-q", "run", "t.yml"])).collect();
+    let mut reads = 0;
+    while reads < 40 {
+        for args in [&["tasks", "list", "--json"][..], &["status", "1", "--json"]] {
+            let out = sb.run(args);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            reads += 1;
+        }
+    }
+    for r in runners {
+        let out = r.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("locked"));
+    }
+    let rows: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["tasks", "list", "--json"]).stdout).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(5));
+    assert!(
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["status"] == "complete" && r["steps_complete"] == 50)
+    );
+}
+
+/// A 200-step template: chains and fan-outs, some steps sleeping; each step appends its
+/// name to `finished` as its last act.
+fn crash_template() -> String {
+    let mut yaml = String::from("name: crash\nmax_parallel: 2\nsteps:\n");
+    for i in 0..200 {
+        let deps = match i % 10 {
+            0 if i > 0 => format!("[s{}]", i - 1),
+            0 => "[]".into(),
+            k => format!("[s{}]", i - k),
+        };
+        let nap = if i % 3 == 0 { "sleep 0.03; " } else { "" };
+        yaml.push_str(&format!(
+            "  - {{ name: s{i}, depends_on: {deps}, command: '{nap}echo s{i} >> finished', retry: {{ limit: 3, backoff: {{ base: 10ms }} }} }}\n"
+        ));
+    }
+    yaml
+}
+
+#[test]
+fn the_crash_test_kill_nine_and_resume_until_complete() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &crash_template());
+    let mut kills = 0;
+    let mut args: Vec<&str> = vec!["run", "t.yml"];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    loop {
+        let mut child = sb.spawn(&args);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(20 + seed % 80);
+        let deadline = Instant::now() + delay;
+        let mut exited = None;
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().expect("wait") {
+                exited = Some(status);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        match exited {
+            Some(status) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                assert_eq!(status.code(), Some(0), "the last run completes: {err}");
+                break;
+            }
+            None => {
+                signal(child.id(), "-KILL");
+                let _ = child.wait();
+                kills += 1;
+                // The kill may land after the last commit: then there is nothing to resume.
+                if sb.status(1)["status"] == "complete" {
+                    break;
+                }
+            }
+        }
+        args = vec!["resume", "1"];
+        assert!(kills < 500, "no progress");
+    }
+    assert!(
+        kills >= 20,
+        "only {kills} kills: the test did not test much"
+    );
+
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "complete");
+    let finished = sb.lines("finished");
+    let conn = sb.sqlite();
+    for i in 0..200 {
+        let name = format!("s{i}");
+        let times = finished.iter().filter(|l| **l == name).count();
+        assert!(times >= 1, "{name} never finished");
+        let (attempts, completes): (i64, i64) = conn
+            .query_row(
+                "SELECT COUNT(*), SUM(a.outcome = 'complete') FROM step_attempts a
+                 JOIN workflow_steps s USING (workflow_step_id) WHERE s.name = ?1",
+                [&name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("attempts");
+        assert_eq!(completes, 1, "{name}: exactly one attempt completed");
+        // A step's process may finish and the runner die before it records that: the
+        // attempt is then interrupted and runs again; a recorded completion never does.
+        assert!(
+            times as i64 <= attempts,
+            "{name} finished {times} times in {attempts} attempts"
+        );
+        assert!(
+            Sandbox::step(&doc, &name)["results"].is_object(),
+            "{name} has its result"
+        );
+    }
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(check, "ok");
+    eprintln!("crash test: {kills} kills");
+}

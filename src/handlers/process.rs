@@ -11,6 +11,7 @@ use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::Request;
 use crate::templates::Program;
 
 /// The kept tail of one output stream.
@@ -67,13 +68,8 @@ pub fn command_for(program: &Program) -> Command {
 /// given, is written to the process and then closed.
 pub async fn run(
     mut command: Command,
-    spawned: Option<&Spawned>,
     stdin: Option<Arc<Vec<u8>>>,
-    limit: usize,
-    live: Option<&std::path::Path>,
-    timeout: Option<Duration>,
-    grace: Duration,
-    abort: watch::Receiver<u8>,
+    req: &Request,
 ) -> std::io::Result<Finished> {
     command
         .process_group(0)
@@ -87,7 +83,14 @@ pub async fn run(
         .kill_on_drop(true);
     let mut child = command.spawn()?;
     let pgid = child.id().map(|id| id as i32);
-    if let (Some(report), Some(pid)) = (spawned, child.id()) {
+    let (limit, live, timeout, grace) = (
+        req.output_limit,
+        req.live_output.as_deref(),
+        req.timeout,
+        req.kill_grace,
+    );
+    let abort = req.abort.clone();
+    if let (Some(report), Some(pid)) = (&req.spawned, child.id()) {
         report.send(pid);
     }
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {

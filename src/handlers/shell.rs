@@ -63,18 +63,7 @@ pub(super) async fn spawn(
     command
         .current_dir(&req.cwd)
         .envs(req.env.iter().map(|(k, v)| (k, v)));
-    process::run(
-        command,
-        req.spawned.as_ref(),
-        stdin,
-        req.output_limit,
-        req.live_output.as_deref(),
-        req.timeout,
-        req.kill_grace,
-        req.abort.clone(),
-    )
-    .await
-    .map_err(|e| {
+    process::run(command, stdin, req).await.map_err(|e| {
         let message = if !req.cwd.is_dir() {
             format!(
                 "cannot start: working directory `{}` does not exist",

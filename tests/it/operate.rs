@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{Sandbox, alive, eventually, signal, stderr, stdout, task_id};
+use crate::support::{Sandbox, alive, eventually, signal, stderr, stdout};
 
 /// Each step appends its name to `done` when it finishes; `gate` steps wait for a file.
 const GATED: &str = "\

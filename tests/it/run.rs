@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tasker::engine::state::{Actor, Entity, State, allowed};
 
-use crate::support::{Sandbox, alive, stderr, stdout, task_id};
+use crate::support::{Sandbox, alive, eventually, stderr, stdout, task_id};
 
 /// Run a template written into the sandbox; return (exit code, task id).
 fn run(sb: &Sandbox, yaml: &str, extra: &[&str]) -> (i32, i64, String) {
@@ -604,18 +604,6 @@ fn the_examples_run() {
         let doc = sb.status(task_id(&out));
         assert_eq!(doc["execution"]["completed_steps"], steps, "{file}");
     }
-}
-
-/// Poll `check` every 20 ms until it holds or `secs` pass.
-fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while std::time::Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    false
 }
 
 #[test]

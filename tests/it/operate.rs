@@ -663,3 +663,30 @@ fn the_crash_test_kill_nine_and_resume_until_complete() {
     assert_eq!(check, "ok");
     eprintln!("crash test: {kills} kills");
 }
+
+#[test]
+fn every_verb_on_an_unknown_task_is_not_found() {
+    let sb = Sandbox::new();
+    let verbs: &[&[&str]] = &[
+        &["status", "9"],
+        &["resume", "9"],
+        &["retry", "9"],
+        &["cancel", "9"],
+        &["resolve", "9", "--reason", "x"],
+        &["logs", "9", "s"],
+    ];
+    for args in verbs {
+        let out = sb.run(args);
+        assert_eq!(out.status.code(), Some(4), "{args:?} without a store");
+        assert_eq!(stderr(&out), "error: task 9 not found\n", "{args:?}");
+    }
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    for args in verbs {
+        assert_eq!(sb.run(args).status.code(), Some(4), "{args:?} with a store");
+    }
+    assert!(!sb.path().join("tasker.db-journal").exists());
+}

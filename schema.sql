@@ -42,7 +42,7 @@ CREATE TABLE tasks (
     reason           TEXT,
     tags             TEXT NOT NULL DEFAULT '[]',
     idempotency_key  TEXT,
-    trace_id         TEXT,
+    traceparent      TEXT,
     owner_pid        INTEGER,
     owner_host       TEXT,
     owner_started_at INTEGER,

@@ -8,6 +8,7 @@ use super::Global;
 use crate::engine::owner;
 use crate::engine::state::{Actor, State};
 use crate::error::{Error, exit};
+use crate::events::{Event, Kind};
 use crate::store::{AttemptEnd, Change, StepError, Store};
 
 /// Cancel a task, or some of its steps; a running task's runner stops them within a second
@@ -88,6 +89,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
 
     // Nobody runs the task: make the transitions here.
     let mut changes = Vec::new();
+    let mut events = Vec::new();
     let whole = positions.is_empty();
     let targets: Vec<usize> = if whole {
         (0..task.steps.len()).collect()
@@ -133,6 +135,13 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         }
         let mut state = step.state.clone();
         state.next_retry_at = None;
+        events.push(
+            Event::new(Kind::StepCancelled, task.task_id)
+                .step(&step.name, step.state.attempts)
+                .states(step.status, State::Cancelled)
+                .with("actor", actor.as_str())
+                .with("reason", reason.as_str()),
+        );
         changes.push(Change::Step {
             step_id: step.step_id,
             from: step.status,
@@ -157,7 +166,14 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         if matches!(task.status, State::Complete | State::ResolvedManually) {
             // Finished work stays as it was; only the task is marked.
             changes.clear();
+            events.clear();
         }
+        events.push(
+            Event::new(Kind::TaskCancelled, task.task_id)
+                .states(task.status, State::Cancelled)
+                .with("actor", actor.as_str())
+                .with("reason", reason.as_str()),
+        );
         changes.push(Change::Task {
             task_id: task.task_id,
             from: task.status,
@@ -166,6 +182,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             metadata,
         });
     }
+    changes.extend(super::recorded(&store, events)?);
     store.commit(&changes)?;
     if whole {
         eprintln!("task {} cancelled", args.id);

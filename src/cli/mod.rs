@@ -204,6 +204,31 @@ pub(crate) fn snapshot(global: &Global, task: &TaskRecord) -> Result<Template, E
         .map_err(|ps| Error::Template(TemplateError::Invalid(ps)))
 }
 
+/// `events` as changes recorded after the task's last event (for verbs that act while no
+/// runner owns the task).
+pub(crate) fn recorded(
+    store: &SqliteStore,
+    events: Vec<crate::events::Event>,
+) -> Result<Vec<crate::store::Change>, Error> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut next = std::collections::HashMap::new();
+    for mut e in events {
+        let seq = match next.get(&e.task_id) {
+            Some(&s) => s,
+            None => store.last_event_seq(e.task_id)? + 1,
+        };
+        next.insert(e.task_id, seq + 1);
+        e.seq = seq;
+        out.push(crate::store::Change::Event {
+            task_id: e.task_id,
+            seq,
+            name: e.name().to_owned(),
+            doc: e.to_json(),
+        });
+    }
+    Ok(out)
+}
+
 /// `--actor`, else `$USER`, else `operator`.
 pub(crate) fn actor(given: Option<&str>) -> String {
     given

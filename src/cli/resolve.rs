@@ -6,6 +6,7 @@ use super::Global;
 use crate::clock::now_ms;
 use crate::engine::state::{Actor, State};
 use crate::error::{Error, exit};
+use crate::events::{Event, Kind};
 use crate::store::{Change, StepState, Store};
 
 /// Mark a step resolved by hand (its results feed its dependents), or a failed task
@@ -62,13 +63,19 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 args.id, task.status
             )));
         }
-        store.commit(&[Change::Task {
+        let event = Event::new(Kind::TaskResolvedManually, task.task_id)
+            .states(State::Error, State::ResolvedManually)
+            .with("actor", actor.as_str())
+            .with("reason", args.reason.as_str());
+        let mut changes = vec![Change::Task {
             task_id: task.task_id,
             from: State::Error,
             to: State::ResolvedManually,
             actor: Actor::Operator,
             metadata,
-        }])?;
+        }];
+        changes.extend(super::recorded(&store, vec![event])?);
+        store.commit(&changes)?;
         eprintln!("task {} resolved manually", args.id);
         return Ok(exit::OK);
     };
@@ -88,20 +95,30 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             step.status
         )));
     }
-    store.commit(&[Change::Step {
-        step_id: step.step_id,
-        from: step.status,
-        to: State::ResolvedManually,
-        actor: Actor::Operator,
-        metadata,
-        state: StepState {
-            results: Some(results),
-            finished_at: Some(now_ms()),
-            next_retry_at: None,
-            error: None,
-            ..step.state.clone()
+    let event = Event::new(Kind::StepResolvedManually, task.task_id)
+        .with("step_name", name.as_str())
+        .states(step.status, State::ResolvedManually)
+        .with("actor", actor.as_str())
+        .with("reason", args.reason.as_str());
+    let mut changes = super::recorded(&store, vec![event])?;
+    changes.insert(
+        0,
+        Change::Step {
+            step_id: step.step_id,
+            from: step.status,
+            to: State::ResolvedManually,
+            actor: Actor::Operator,
+            metadata,
+            state: StepState {
+                results: Some(results),
+                finished_at: Some(now_ms()),
+                next_retry_at: None,
+                error: None,
+                ..step.state.clone()
+            },
         },
-    }])?;
+    );
+    store.commit(&changes)?;
     eprintln!(
         "step `{name}` of task {} resolved manually; `tasker resume {}` continues the task",
         args.id, args.id

@@ -8,6 +8,7 @@ use super::Global;
 use super::drive::{DriveArgs, drive};
 use crate::engine::state::{Actor, State};
 use crate::error::Error;
+use crate::events::{Event, Kind};
 use crate::graph::Dag;
 use crate::store::{Change, StepState, Store};
 
@@ -82,11 +83,20 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let actor = super::actor(args.actor.as_deref());
     let metadata = json!({"actor": actor, "reason": args.reason.as_deref().unwrap_or("retry"), "operation": "retry"});
     let mut changes = Vec::new();
+    let mut events = Vec::new();
+    let mut reset = Vec::new();
     for &i in &targets {
         let step = &task.steps[i];
         if matches!(step.status, State::Pending | State::InProgress) {
             continue;
         }
+        reset.push(step.name.clone());
+        events.push(
+            Event::new(Kind::StepRetryRequested, task.task_id)
+                .step(&step.name, step.state.attempts + 1)
+                .states(step.status, State::Pending)
+                .with("actor", actor.as_str()),
+        );
         changes.push(Change::Step {
             step_id: step.step_id,
             from: step.status,
@@ -109,6 +119,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             metadata: metadata.clone(),
         });
     }
+    events.insert(
+        0,
+        Event::new(Kind::TaskRetryRequested, task.task_id)
+            .states(task.status, State::Pending)
+            .with("actor", actor.as_str())
+            .with("reason", metadata["reason"].clone())
+            .with("steps", json!(reset)),
+    );
+    changes.extend(super::recorded(&store, events)?);
     store.commit(&changes)?;
     super::emit(&format!("task {}\n", args.id));
     drive(global, &mut store, args.id, &template, &args.drive)

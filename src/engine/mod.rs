@@ -5,6 +5,7 @@
 //! signal → record the outcomes → repeat. Readiness is incremental: each step counts its
 //! unfinished parents.
 
+mod attempt;
 mod inputs;
 pub mod owner;
 pub mod report;
@@ -21,7 +22,7 @@ use crate::store::{Store, StoreError, TaskId};
 use crate::templates::Template;
 use state::State;
 
-pub use run::scratch_dir;
+pub use run::{parse_traceparent, scratch_dir};
 
 /// How a run behaves; the command line fills it.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct Options {
     pub kill_grace: Duration,
     /// Bytes of stdout and of stderr kept per attempt.
     pub output_limit: usize,
+    /// The W3C `traceparent` the task's first run is a child of (`TRACEPARENT`).
+    pub traceparent: Option<String>,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             fail_fast: false,
             kill_grace: Duration::from_secs(10),
             output_limit: 1024 * 1024,
+            traceparent: None,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The run loop.
+//! The run loop: claim, take over, start what is ready, wait, record, finish.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -10,18 +10,16 @@ use serde_json::{Value as Json, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::inputs::{self, RunScope};
-use super::retry::{self, Decision, Failure, GiveUp};
 use super::state::{Actor, State};
 use super::{Finish, Halt, Options, owner};
 use crate::clock::now_ms;
-use crate::events::{Event, Kind, Subscriber};
+use crate::events::{Event, Kind, Subscriber, TraceRef};
 use crate::graph::Dag;
-use crate::handlers::{self, Handler, Outcome, Request};
+use crate::handlers::{self, Handler, Outcome};
 use crate::store::{
     AttemptEnd, Change, Owner, StepError, StepState, Store, StoreError, TaskId, TaskRecord,
 };
-use crate::templates::{Action, Template, interpolate};
+use crate::templates::Template;
 
 /// How often the loop looks for cancel requests.
 const TICK: Duration = Duration::from_millis(250);
@@ -30,7 +28,7 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// Why the loop stopped starting steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
+pub(super) enum Stop {
     FailFast,
     Deadline,
     Cancel,
@@ -38,66 +36,93 @@ enum Stop {
 }
 
 /// A finished attempt, sent back from its handler task.
-struct Done {
-    index: usize,
-    attempt: u32,
-    outcome: Outcome,
+pub(super) struct Done {
+    pub index: usize,
+    pub attempt: u32,
+    pub outcome: Outcome,
 }
 
-struct StepRun {
-    status: State,
-    state: StepState,
-    unfinished_parents: usize,
+pub(super) struct StepRun {
+    pub status: State,
+    pub state: StepState,
+    pub unfinished_parents: usize,
     /// When the current attempt started (ms), for event durations.
-    attempt_started_at: i64,
+    pub attempt_started_at: i64,
+    /// When the step last became ready (ms), for the ready → running wait.
+    pub ready_at: Option<i64>,
     /// Stops the running attempt: 1 gracefully, 2 at once.
-    abort: Option<watch::Sender<u8>>,
+    pub abort: Option<watch::Sender<u8>>,
     /// An operator asked to cancel this step while it ran: the transition's metadata.
-    cancelling: Option<Json>,
-    handler: Arc<dyn Handler>,
+    pub cancelling: Option<Json>,
+    /// This run's span of the step, and of its current attempt.
+    pub span: Option<u64>,
+    pub attempt_span: Option<u64>,
+    pub handler: Arc<dyn Handler>,
 }
 
 pub(super) struct Run<'a> {
-    task: TaskRecord,
-    template: &'a Template,
-    options: &'a Options,
+    pub task: TaskRecord,
+    pub template: &'a Template,
+    pub options: &'a Options,
     subscriber: &'a mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
     halt_open: bool,
     owner: Owner,
-    dag: Dag,
-    steps: Vec<StepRun>,
+    pub dag: Dag,
+    pub steps: Vec<StepRun>,
     /// Step index by name, for `{{ steps.NAME.results }}` and cancel requests.
-    index: HashMap<String, usize>,
+    pub index: HashMap<String, usize>,
     /// Problems worth a word that change nothing (bad `TASKER_EVENTS` lines).
-    warnings: Vec<String>,
-    ready: VecDeque<usize>,
-    backoff: BinaryHeap<Reverse<(i64, usize)>>,
+    pub warnings: Vec<String>,
+    pub ready: VecDeque<usize>,
+    pub backoff: BinaryHeap<Reverse<(i64, usize)>>,
     limit: usize,
-    running: usize,
-    stopping: Option<Stop>,
+    pub running: usize,
+    pub stopping: Option<Stop>,
     kill_now: bool,
-    batch: Vec<Change>,
+    pub batch: Vec<Change>,
     events: Vec<Event>,
-    done_tx: mpsc::UnboundedSender<Done>,
+    next_seq: u64,
+    pub trace: TraceRef,
+    /// Announced that nothing can start until a retry is due (once per such wait).
+    idle_announced: bool,
+    pub done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     /// (step, attempt, pid) of each process as soon as it is started.
-    spawned_tx: mpsc::UnboundedSender<(usize, u32, u32)>,
+    pub spawned_tx: mpsc::UnboundedSender<(usize, u32, u32)>,
     spawned_rx: mpsc::UnboundedReceiver<(usize, u32, u32)>,
-    scratch: PathBuf,
+    pub scratch: PathBuf,
     /// The last cancel request seen.
     cancel_seen: i64,
     next_tick: Instant,
     next_beat: Instant,
 }
 
-fn meta(reason: &str) -> Json {
+pub(super) fn meta(reason: &str) -> Json {
     json!({ "actor": "tasker", "reason": reason })
 }
 
 /// Where a runner keeps its attempts' files (`TASKER_INPUT`, live output, …).
 pub fn scratch_dir(task_id: TaskId, pid: u32) -> PathBuf {
     std::env::temp_dir().join(format!("tasker-{task_id}-{pid}"))
+}
+
+/// A new random span id (never zero).
+pub(super) fn span_id() -> u64 {
+    rand::random_range(1..u64::MAX)
+}
+
+/// `(trace id, span id)` of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`).
+pub fn parse_traceparent(value: &str) -> Option<(u128, u64)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, span, _flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if version.len() != 2 || trace.len() != 32 || span.len() != 16 {
+        return None;
+    }
+    let trace = u128::from_str_radix(trace, 16).ok().filter(|t| *t != 0)?;
+    let span = u64::from_str_radix(span, 16).ok().filter(|s| *s != 0)?;
+    Some((trace, span))
 }
 
 impl<'a> Run<'a> {
@@ -114,7 +139,8 @@ impl<'a> Run<'a> {
         let task = store.task(task_id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
         })?;
-        let mut run = Run::new(task, template, options, subscriber, halt, owner)?;
+        let next_seq = store.last_event_seq(task_id)? + 1;
+        let mut run = Run::new(task, template, options, subscriber, halt, owner, next_seq)?;
         std::fs::create_dir_all(&run.scratch).map_err(|e| StoreError::Open {
             path: run.scratch.display().to_string(),
             message: format!("cannot create the scratch directory: {e}"),
@@ -131,6 +157,7 @@ impl<'a> Run<'a> {
         subscriber: &'a mut dyn Subscriber,
         halt: watch::Receiver<Halt>,
         owner: Owner,
+        next_seq: u64,
     ) -> Result<Run<'a>, StoreError> {
         if task.steps.len() != template.steps.len()
             || task
@@ -154,8 +181,11 @@ impl<'a> Run<'a> {
                 state: rec.state.clone(),
                 unfinished_parents: 0,
                 attempt_started_at: 0,
+                ready_at: None,
                 abort: None,
                 cancelling: None,
+                span: None,
+                attempt_span: None,
                 handler: handlers::for_action(&step.action),
             })
             .collect();
@@ -194,6 +224,9 @@ impl<'a> Run<'a> {
             kill_now: false,
             batch: Vec::new(),
             events: Vec::new(),
+            next_seq,
+            trace: TraceRef::default(),
+            idle_announced: false,
             done_tx,
             done_rx,
             spawned_tx,
@@ -205,30 +238,41 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// Queue an event; it is emitted after the batch it belongs to is committed.
-    fn event(&mut self, event: Event) -> &mut Event {
+    /// Queue an event: it is recorded with the batch it belongs to and given to the
+    /// subscribers once that batch is committed.
+    pub fn event(&mut self, mut event: Event) -> &mut Event {
+        event.seq = self.next_seq;
+        self.next_seq += 1;
+        if event.trace.is_none() {
+            event.trace = Some(self.trace);
+        }
         self.events.push(event);
         let last = self.events.len() - 1;
         &mut self.events[last]
     }
 
-    /// Queue an event about attempt `attempt` of step `i`, with its transition.
-    fn step_event(
-        &mut self,
-        kind: Kind,
-        i: usize,
-        attempt: u32,
-        from: State,
-        to: State,
-    ) -> &mut Event {
-        let event = Event::new(kind, self.task.task_id)
-            .step(&self.template.steps[i].name, attempt)
-            .states(from, to);
+    /// Queue an event about attempt `attempt` of step `i`, placed in its spans.
+    pub fn step_event(&mut self, kind: Kind, i: usize, attempt: u32) -> &mut Event {
+        let mut trace = self.trace;
+        trace.step_span = self.steps[i].span;
+        trace.attempt_span = self.steps[i].attempt_span;
+        let mut event =
+            Event::new(kind, self.task.task_id).step(&self.template.steps[i].name, attempt);
+        event.trace = Some(trace);
         self.event(event)
     }
 
-    /// Commit the batch, then tell subscribers: nothing is reported before it is durable.
+    /// Commit the batch with its events, then tell subscribers: nothing is reported before
+    /// it is durable.
     fn flush(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
+        for e in &self.events {
+            self.batch.push(Change::Event {
+                task_id: e.task_id,
+                seq: e.seq,
+                name: e.name().to_owned(),
+                doc: e.to_json(),
+            });
+        }
         store.commit(&self.batch)?;
         self.batch.clear();
         for e in self.events.drain(..) {
@@ -240,7 +284,7 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn task_change(&mut self, from: State, to: State, metadata: Json) {
+    pub fn task_change(&mut self, from: State, to: State, metadata: Json) {
         self.batch.push(Change::Task {
             task_id: self.task.task_id,
             from,
@@ -251,7 +295,7 @@ impl<'a> Run<'a> {
         self.task.status = to;
     }
 
-    fn step_change(&mut self, i: usize, to: State, metadata: Json) {
+    pub fn step_change(&mut self, i: usize, to: State, metadata: Json) {
         let s = &mut self.steps[i];
         self.batch.push(Change::Step {
             step_id: self.task.steps[i].step_id,
@@ -264,16 +308,49 @@ impl<'a> Run<'a> {
         s.status = to;
     }
 
+    /// Place this run in the task's trace: a new trace (or a child of `TRACEPARENT`) the
+    /// first time, the same trace under the first run's root afterwards.
+    fn place_in_trace(&mut self) {
+        match self.task.traceparent.as_deref().and_then(parse_traceparent) {
+            Some((trace_id, root)) => {
+                self.trace = TraceRef {
+                    trace_id,
+                    task_span: span_id(),
+                    task_parent: Some(root),
+                    ..TraceRef::default()
+                };
+            }
+            None => {
+                let outer = self
+                    .options
+                    .traceparent
+                    .as_deref()
+                    .and_then(parse_traceparent);
+                let trace_id = outer.map_or_else(|| rand::random_range(1..u128::MAX), |(t, _)| t);
+                self.trace = TraceRef {
+                    trace_id,
+                    task_span: span_id(),
+                    task_parent: outer.map(|(_, s)| s),
+                    ..TraceRef::default()
+                };
+                let traceparent = self.trace.traceparent(self.trace.task_span);
+                self.batch.push(Change::Trace {
+                    task_id: self.task.task_id,
+                    traceparent: traceparent.clone(),
+                });
+                self.task.traceparent = Some(traceparent);
+            }
+        }
+    }
+
     /// Bring the task to `in_progress` and take over what an earlier runner left.
     fn take_over(&mut self, store: &dyn Store) -> Result<(), StoreError> {
         let now = now_ms();
+        self.place_in_trace();
+        let orphan = self.task.status == State::InProgress;
         match self.task.status {
-            State::Pending => {}
+            State::Pending | State::InProgress => {}
             State::Error => self.task_change(State::Error, State::Pending, meta("resume")),
-            State::InProgress => {
-                let e = Event::new(Kind::OrphanRecovered, self.task.task_id);
-                self.event(e);
-            }
             other => {
                 return Err(StoreError::Illegal {
                     entity: "task",
@@ -291,6 +368,7 @@ impl<'a> Run<'a> {
         }
         // Attempts in flight when the last runner died were interrupted: they are retried
         // at once and do not count against the limit.
+        let mut interrupted = Vec::new();
         for i in 0..self.steps.len() {
             if self.steps[i].status != State::InProgress {
                 continue;
@@ -311,7 +389,7 @@ impl<'a> Run<'a> {
                 message: "the runner stopped before the attempt ended".into(),
             };
             self.batch.push(Change::AttemptFinished {
-                step_id: self.task.steps[i].step_id,
+                step_id,
                 attempt,
                 end: AttemptEnd {
                     outcome: State::Error,
@@ -328,6 +406,21 @@ impl<'a> Run<'a> {
                 State::Error,
                 json!({"actor": "tasker", "attempt": attempt, "error_class": "interrupted"}),
             );
+            interrupted.push(self.template.steps[i].name.clone());
+        }
+        if orphan {
+            let previous = self.task.owner.clone();
+            let e = Event::new(Kind::OrphanRecovered, self.task.task_id)
+                .with(
+                    "previous_owner_pid",
+                    previous.as_ref().map_or(Json::Null, |o| json!(o.pid)),
+                )
+                .with(
+                    "previous_owner_host",
+                    previous.as_ref().map_or(Json::Null, |o| json!(o.host)),
+                )
+                .with("interrupted_steps", json!(interrupted));
+            self.event(e);
         }
         // Readiness from the state as it now is.
         for i in 0..self.steps.len() {
@@ -341,11 +434,18 @@ impl<'a> Run<'a> {
                 continue;
             }
             match (self.steps[i].status, self.steps[i].state.next_retry_at) {
-                (State::Pending, _) => self.ready.push_back(i),
+                (State::Pending, _) => {
+                    self.steps[i].ready_at = Some(now);
+                    self.ready.push_back(i);
+                }
                 (State::Error, Some(at)) => self.backoff.push(Reverse((at, i))),
                 _ => {}
             }
         }
+        let started = Event::new(Kind::WorkflowTaskStarted, self.task.task_id)
+            .with("step_count", self.steps.len())
+            .with("ready_steps", self.ready.len());
+        self.event(started);
         Ok(())
     }
 
@@ -375,6 +475,20 @@ impl<'a> Run<'a> {
             {
                 break;
             }
+            if self.running == 0 && self.ready.is_empty() && !self.idle_announced {
+                // Only retries remain, and none is due: say so once, then sleep.
+                self.idle_announced = true;
+                let waiting: Vec<String> = self
+                    .backoff
+                    .iter()
+                    .map(|Reverse((_, i))| self.template.steps[*i].name.clone())
+                    .collect();
+                let e = Event::new(Kind::WorkflowNoViableSteps, self.task.task_id)
+                    .with("reason", "waiting_for_retry")
+                    .with("waiting_steps", json!(waiting));
+                self.event(e);
+                self.flush(store)?;
+            }
             self.wait(deadline).await;
         }
         self.finish(store, started)
@@ -395,20 +509,19 @@ impl<'a> Run<'a> {
             }
             let attempt = self.steps[i].state.attempts;
             self.steps[i].state.next_retry_at = None;
+            self.steps[i].ready_at = Some(at);
             self.step_change(
                 i,
                 State::Pending,
                 json!({"actor": "tasker", "reason": "retry", "attempt": attempt + 1}),
             );
-            self.step_event(
-                Kind::StepRetryRequested,
-                i,
-                attempt + 1,
-                State::Error,
-                State::Pending,
-            );
+            let e = self.step_event(Kind::StepRetryRequested, i, attempt + 1);
+            e.fields.insert("from_state".into(), json!("error"));
+            e.fields.insert("to_state".into(), json!("pending"));
+            e.fields.insert("actor".into(), json!("tasker"));
             self.ready.push_back(i);
         }
+        let mut started = Vec::new();
         while self.running + to_spawn.len() < self.limit {
             let Some(i) = self.ready.pop_front() else {
                 break;
@@ -416,8 +529,23 @@ impl<'a> Run<'a> {
             if self.steps[i].status != State::Pending {
                 continue;
             }
-            self.start_step(i, now);
+            started.push(i);
             to_spawn.push(i);
+        }
+        if started.is_empty() {
+            return;
+        }
+        self.idle_announced = false;
+        let names: Vec<&str> = started
+            .iter()
+            .map(|&i| self.template.steps[i].name.as_str())
+            .collect();
+        let e = Event::new(Kind::WorkflowViableStepsDiscovered, self.task.task_id)
+            .with("steps", json!(names))
+            .with("count", started.len());
+        self.event(e);
+        for i in started {
+            self.start_step(i, now);
         }
     }
 
@@ -429,6 +557,9 @@ impl<'a> Run<'a> {
         s.state.finished_at = None;
         s.state.next_retry_at = None;
         s.attempt_started_at = now;
+        s.span.get_or_insert_with(span_id);
+        s.attempt_span = Some(span_id());
+        let queue_wait = s.ready_at.take().map_or(0, |r| (now - r).max(0));
         let attempt = s.state.attempts;
         self.step_change(
             i,
@@ -439,136 +570,10 @@ impl<'a> Run<'a> {
             step_id: self.task.steps[i].step_id,
             attempt,
         });
-        self.step_event(
-            Kind::StepExecutionRequested,
-            i,
-            attempt,
-            State::Pending,
-            State::InProgress,
-        );
-    }
-
-    fn spawn(&mut self, i: usize) {
-        let attempt = self.steps[i].state.attempts;
-        let (abort_tx, abort_rx) = watch::channel(0u8);
-        self.steps[i].abort = Some(abort_tx);
-        self.running += 1;
-        let request = match self.prepare(i, attempt, abort_rx) {
-            Ok(request) => request,
-            Err(failure) => {
-                // Nothing ran: report the attempt as failed through the usual path.
-                let _ = self.done_tx.send(Done {
-                    index: i,
-                    attempt,
-                    outcome: Outcome::failed(failure),
-                });
-                return;
-            }
-        };
-        let handler = Arc::clone(&self.steps[i].handler);
-        let tx = self.done_tx.clone();
-        tokio::spawn(async move {
-            let outcome = handler.execute(request).await;
-            let _ = tx.send(Done {
-                index: i,
-                attempt,
-                outcome,
-            });
-        });
-    }
-
-    /// Everything attempt `attempt` of step `i` needs: resolved references, its
-    /// environment, its input document on disk.
-    fn prepare(
-        &self,
-        i: usize,
-        attempt: u32,
-        abort: watch::Receiver<u8>,
-    ) -> Result<Request, handlers::Failure> {
-        let step = &self.template.steps[i];
-        let task = &self.task;
-        let base = self.scratch.join(format!("{i}-{attempt}"));
-        let output_path = base.with_extension("json");
-        let mut request = Request {
-            task_id: task.task_id,
-            task_name: task.name.clone(),
-            namespace: task.namespace.clone(),
-            step_name: step.name.clone(),
-            attempt,
-            action: Action::Noop,
-            input: Arc::default(),
-            retry: step.retry.clone(),
-            env: Vec::new(),
-            cwd: match &step.cwd {
-                Some(c) => PathBuf::from(&task.workdir).join(c),
-                None => PathBuf::from(&task.workdir),
-            },
-            timeout: step.timeout,
-            kill_grace: self.options.kill_grace,
-            output_limit: self.options.output_limit,
-            output_path: output_path.clone(),
-            live_output: Some(base.clone()),
-            spawned: Some(handlers::Spawned {
-                tx: self.spawned_tx.clone(),
-                index: i,
-                attempt,
-            }),
-            abort,
-        };
-        if step.action == Action::Noop {
-            return Ok(request);
-        }
-
-        let results = |j: usize| self.steps[j].state.results.as_ref();
-        let interpolation = |e: String| handlers::Failure::permanent("interpolation", e);
-        let raw: Vec<(String, String)> =
-            self.template.env.iter().chain(&step.env).cloned().collect();
-        let scope = RunScope {
-            task,
-            index: &self.index,
-            results: &results,
-            env: &raw,
-        };
-        let mut env = raw
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), interpolate::render(v, &scope, false)?)))
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(interpolation)?;
-        let scope = RunScope { env: &env, ..scope };
-        request.action = inputs::resolve_action(&step.action, &scope).map_err(interpolation)?;
-
-        let input = inputs::input_document(task, self.template, i, attempt, &|j| {
-            self.steps[j].state.results.clone()
-        });
-        let input = serde_json::to_vec(&input).unwrap_or_default();
-        let input_path = base.with_extension("input.json");
-        std::fs::write(&input_path, &input).map_err(|e| {
-            handlers::Failure::retryable("spawn", format!("cannot write TASKER_INPUT: {e}"))
-        })?;
-        request.input = Arc::new(input);
-        env.extend(inputs::context_vars(&task.context));
-        env.extend([
-            ("TASKER_TASK_ID".to_owned(), task.task_id.to_string()),
-            ("TASKER_TASK_NAME".to_owned(), task.name.clone()),
-            ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
-            ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
-            ("TASKER_ATTEMPT".to_owned(), attempt.to_string()),
-            (
-                "TASKER_RETRY_LIMIT".to_owned(),
-                step.retry.limit.to_string(),
-            ),
-            ("TASKER_INPUT".to_owned(), input_path.display().to_string()),
-            (
-                "TASKER_OUTPUT".to_owned(),
-                output_path.display().to_string(),
-            ),
-            (
-                "TASKER_EVENTS".to_owned(),
-                base.with_extension("events").display().to_string(),
-            ),
-        ]);
-        request.env = env;
-        Ok(request)
+        let e = self.step_event(Kind::StepExecutionRequested, i, attempt);
+        e.fields.insert("from_state".into(), json!("pending"));
+        e.fields.insert("to_state".into(), json!("in_progress"));
+        e.fields.insert("queue_wait_ms".into(), json!(queue_wait));
     }
 
     /// Sleep until an attempt finishes, a retry comes due, the deadline passes, the next
@@ -604,19 +609,9 @@ impl<'a> Run<'a> {
             Some((i, attempt, pid)) = self.spawned_rx.recv() => {
                 // Recorded at the next commit, so that a later runner can stop the process
                 // group should this runner die.
-                self.batch.push(Change::AttemptProcess {
-                    step_id: self.task.steps[i].step_id,
-                    attempt,
-                    pid,
-                    started_at: handlers::start_time(pid).unwrap_or(0),
-                });
+                self.record_process(i, attempt, pid);
                 while let Ok((i, attempt, pid)) = self.spawned_rx.try_recv() {
-                    self.batch.push(Change::AttemptProcess {
-                        step_id: self.task.steps[i].step_id,
-                        attempt,
-                        pid,
-                        started_at: handlers::start_time(pid).unwrap_or(0),
-                    });
+                    self.record_process(i, attempt, pid);
                 }
             }
             Some(done) = self.done_rx.recv() => {
@@ -629,6 +624,15 @@ impl<'a> Run<'a> {
             () = sleep_until(deadline), if deadline.is_some() => self.stop(Stop::Deadline),
             () = tokio::time::sleep_until(tick) => {}
         }
+    }
+
+    fn record_process(&mut self, i: usize, attempt: u32, pid: u32) {
+        self.batch.push(Change::AttemptProcess {
+            step_id: self.task.steps[i].step_id,
+            attempt,
+            pid,
+            started_at: handlers::start_time(pid).unwrap_or(0),
+        });
     }
 
     /// The periodic work: cancel requests from other processes, the owner's heartbeat.
@@ -671,18 +675,26 @@ impl<'a> Run<'a> {
                         let _ = abort.send(1);
                     }
                 }
-                from @ (State::Pending | State::Error) => {
-                    self.steps[i].state.next_retry_at = None;
-                    self.step_change(i, State::Cancelled, metadata.clone());
-                    let attempt = self.steps[i].state.attempts;
-                    self.step_event(Kind::StepCancelled, i, attempt, from, State::Cancelled);
-                }
+                State::Pending | State::Error => self.cancel_step(i, &metadata),
                 _ => {}
             }
         }
     }
 
-    fn stop(&mut self, why: Stop) {
+    /// Cancel a step that is not running.
+    pub fn cancel_step(&mut self, i: usize, metadata: &Json) {
+        let from = self.steps[i].status;
+        self.steps[i].state.next_retry_at = None;
+        self.step_change(i, State::Cancelled, metadata.clone());
+        let attempt = self.steps[i].state.attempts;
+        let e = self.step_event(Kind::StepCancelled, i, attempt);
+        e.fields.insert("from_state".into(), json!(from));
+        e.fields.insert("to_state".into(), json!("cancelled"));
+        e.fields.insert("actor".into(), metadata["actor"].clone());
+        e.fields.insert("reason".into(), metadata["reason"].clone());
+    }
+
+    pub fn stop(&mut self, why: Stop) {
         if self.stopping.is_none() || matches!(why, Stop::Signal(_)) {
             self.stopping = Some(why);
         }
@@ -694,206 +706,6 @@ impl<'a> Run<'a> {
                 }
             }
         }
-    }
-
-    /// Record how an attempt ended and what it makes ready.
-    fn finished(&mut self, done: Done) {
-        self.running -= 1;
-        let Done {
-            index: i,
-            attempt,
-            mut outcome,
-        } = done;
-        self.steps[i].abort = None;
-        let now = now_ms();
-        let interrupted = outcome
-            .failure
-            .as_ref()
-            .is_some_and(|f| f.class == "interrupted");
-        if interrupted
-            && self.stopping == Some(Stop::Deadline)
-            && let Some(f) = &mut outcome.failure
-        {
-            let after = self
-                .template
-                .timeout
-                .map(crate::templates::duration::human)
-                .unwrap_or_default();
-            f.class = "timeout";
-            f.message = format!("the task timed out after {after}");
-            f.permanent = true;
-        }
-        let cancelled = interrupted
-            && (self.steps[i].cancelling.is_some() || self.stopping == Some(Stop::Cancel));
-        if cancelled && let Some(f) = &mut outcome.failure {
-            f.class = "cancelled";
-            f.message = "cancelled by an operator".into();
-        }
-        let error = outcome.failure.as_ref().map(|f| StepError {
-            class: f.class.to_owned(),
-            message: f.message.clone(),
-        });
-        let custom_events = self.collect_events(i, attempt, now);
-        for ext in ["input.json", "stdout", "stderr"] {
-            let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
-        }
-        self.batch.push(Change::AttemptFinished {
-            step_id: self.task.steps[i].step_id,
-            attempt,
-            end: AttemptEnd {
-                custom_events,
-                outcome: if error.is_some() {
-                    State::Error
-                } else {
-                    State::Complete
-                },
-                exit_code: outcome.exit_code,
-                signal: outcome.signal,
-                error: error.clone(),
-                stdout: std::mem::take(&mut outcome.stdout.bytes),
-                stderr: std::mem::take(&mut outcome.stderr.bytes),
-                stdout_dropped: outcome.stdout.dropped,
-                stderr_dropped: outcome.stderr.dropped,
-            },
-        });
-        let s = &mut self.steps[i];
-        let took = (now - s.attempt_started_at).max(0) as u64;
-        s.state.finished_at = Some(now);
-        if !interrupted {
-            s.state.counted += 1;
-        }
-        let Some(failure) = outcome.failure else {
-            s.state.results = outcome.result;
-            s.state.error = None;
-            s.state.flaky = attempt > 1;
-            self.step_change(
-                i,
-                State::Complete,
-                json!({"actor": "tasker", "attempt": attempt}),
-            );
-            self.step_event(
-                Kind::StepCompleted,
-                i,
-                attempt,
-                State::InProgress,
-                State::Complete,
-            )
-            .duration_ms = Some(took);
-            let children: Vec<usize> = self.dag.children(i).collect();
-            for c in children {
-                let child = &mut self.steps[c];
-                child.unfinished_parents -= 1;
-                if child.unfinished_parents == 0 && child.status == State::Pending {
-                    self.ready.push_back(c);
-                }
-            }
-            return;
-        };
-        s.state.error = error.clone();
-
-        if cancelled {
-            let mut metadata = s
-                .cancelling
-                .take()
-                .unwrap_or_else(|| meta("the task was cancelled"));
-            metadata["attempt"] = json!(attempt);
-            s.state.next_retry_at = None;
-            self.step_change(i, State::Cancelled, metadata);
-            self.step_event(
-                Kind::StepCancelled,
-                i,
-                attempt,
-                State::InProgress,
-                State::Cancelled,
-            );
-            return;
-        }
-
-        let policy = &self.template.steps[i].retry;
-        let kind = if failure.permanent {
-            Failure::Permanent
-        } else {
-            Failure::Retryable
-        };
-        let decision = if interrupted {
-            // Interrupted attempts are retried on resume, whatever the policy says.
-            Decision::RetryAfter(Duration::ZERO)
-        } else {
-            retry::decide(
-                policy,
-                s.state.counted,
-                kind,
-                failure.retry_after,
-                rand::random_range(0.0..1.0),
-            )
-        };
-        let mut metadata =
-            json!({"actor": "tasker", "attempt": attempt, "error_class": failure.class});
-        match decision {
-            Decision::RetryAfter(delay) => {
-                let at = now + delay.as_millis() as i64;
-                s.state.next_retry_at = Some(at);
-                metadata["next_retry_at"] = json!(crate::clock::rfc3339(at));
-                self.step_change(i, State::Error, metadata);
-                if self.stopping.is_none() {
-                    self.backoff.push(Reverse((at, i)));
-                }
-                let e = self.step_event(
-                    Kind::StepFailed,
-                    i,
-                    attempt,
-                    State::InProgress,
-                    State::Error,
-                );
-                e.error = error;
-                e.duration_ms = Some(took);
-                if !interrupted {
-                    let backoff = Event::new(Kind::StepBackoff, self.task.task_id)
-                        .step(&self.template.steps[i].name, attempt);
-                    self.event(backoff).delay_ms = Some(delay.as_millis() as u64);
-                }
-            }
-            Decision::GiveUp(why) => {
-                s.state.next_retry_at = None;
-                metadata["final"] = json!(true);
-                self.step_change(i, State::Error, metadata);
-                let e = self.step_event(
-                    Kind::StepFailed,
-                    i,
-                    attempt,
-                    State::InProgress,
-                    State::Error,
-                );
-                e.error = error;
-                e.duration_ms = Some(took);
-                if why == GiveUp::Exhausted {
-                    let exhausted = Event::new(Kind::StepMaxRetriesReached, self.task.task_id)
-                        .step(&self.template.steps[i].name, attempt);
-                    self.event(exhausted);
-                }
-                if self.options.fail_fast {
-                    self.stop(Stop::FailFast);
-                }
-            }
-        }
-    }
-
-    /// The declared events an attempt appended to `TASKER_EVENTS`; warnings for the rest.
-    fn collect_events(&mut self, i: usize, attempt: u32, now: i64) -> Vec<Json> {
-        let path = self.scratch.join(format!("{i}-{attempt}.events"));
-        let Ok(bytes) = std::fs::read(&path) else {
-            return Vec::new();
-        };
-        let _ = std::fs::remove_file(&path);
-        let (events, warnings) = inputs::custom_events(
-            &String::from_utf8_lossy(&bytes),
-            &self.template.custom_events,
-            now,
-        );
-        let step = &self.template.steps[i].name;
-        self.warnings
-            .extend(warnings.into_iter().map(|w| format!("step `{step}`: {w}")));
-        events
     }
 
     /// Decide the task's final state and commit it.
@@ -911,19 +723,33 @@ impl<'a> Run<'a> {
                 interrupted: Some(sig),
             });
         }
+        let e = Event::new(Kind::WorkflowTaskFinalizationStarted, self.task.task_id);
+        self.event(e);
         if self.stopping == Some(Stop::Cancel) {
             // Steps that were running are recorded by now; cancel what never started.
+            let metadata = meta("the task was cancelled");
             for i in 0..self.steps.len() {
-                if let from @ (State::Pending | State::Error) = self.steps[i].status {
-                    self.steps[i].state.next_retry_at = None;
-                    self.step_change(i, State::Cancelled, meta("the task was cancelled"));
-                    let attempt = self.steps[i].state.attempts;
-                    self.step_event(Kind::StepCancelled, i, attempt, from, State::Cancelled);
+                if matches!(self.steps[i].status, State::Pending | State::Error) {
+                    self.cancel_step(i, &metadata);
                 }
             }
         }
+        let unfinished: Vec<String> = (0..self.steps.len())
+            .filter(|&i| matches!(self.steps[i].status, State::Pending | State::Error))
+            .map(|i| self.template.steps[i].name.clone())
+            .collect();
+        let failed: Vec<String> = (0..self.steps.len())
+            .filter(|&i| self.steps[i].status == State::Error)
+            .map(|i| self.template.steps[i].name.clone())
+            .collect();
         let all_done = self.steps.iter().all(|s| s.status.is_satisfied());
         let any_cancelled = self.steps.iter().any(|s| s.status == State::Cancelled);
+        if !all_done && !unfinished.is_empty() {
+            let e = Event::new(Kind::WorkflowNoViableSteps, self.task.task_id)
+                .with("reason", "blocked")
+                .with("waiting_steps", json!(unfinished));
+            self.event(e);
+        }
         let (to, kind, reason) = if all_done {
             (State::Complete, Kind::TaskCompleted, "all steps complete")
         } else if any_cancelled {
@@ -938,8 +764,20 @@ impl<'a> Run<'a> {
             (State::Error, Kind::TaskFailed, "a step failed")
         };
         self.task_change(State::InProgress, to, meta(reason));
-        let end = Event::new(kind, self.task.task_id).states(State::InProgress, to);
-        self.event(end).duration_ms = Some((now_ms() - started).max(0) as u64);
+        let took = (now_ms() - started).max(0) as u64;
+        let mut end = Event::new(kind, self.task.task_id)
+            .states(State::InProgress, to)
+            .with("duration_ms", took);
+        match kind {
+            Kind::TaskFailed => end = end.with("failed_steps", json!(failed)),
+            Kind::TaskCancelled => end = end.with("actor", "tasker").with("reason", reason),
+            _ => {}
+        }
+        self.event(end);
+        let done = Event::new(Kind::WorkflowTaskFinalizationCompleted, self.task.task_id)
+            .with("to_state", to.as_str())
+            .with("duration_ms", took);
+        self.event(done);
         self.flush(store)?;
         Ok(Finish {
             state: to,
@@ -952,5 +790,26 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_traceparent;
+
+    #[test]
+    fn traceparents() {
+        assert_eq!(
+            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some((
+                0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
+                0x00f0_67aa_0ba9_02b7
+            ))
+        );
+        assert_eq!(
+            parse_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(parse_traceparent("garbage"), None);
     }
 }

@@ -1,106 +1,139 @@
-//! Events the engine emits as work happens; renderers and logs subscribe to them.
+//! Events: the catalog, the event type, and the subscribers that receive them (the progress
+//! display, the summary, telemetry, `--events-out`, hooks).
+//!
+//! The engine emits each event exactly once, after the change it describes is committed, and
+//! persists it in the same transaction with a per-task sequence number.
 
-use serde::Serialize;
+pub mod catalog;
+pub mod hooks;
+
+use serde_json::{Map, Value, json};
 
 use crate::engine::state::State;
-use crate::store::StepError;
+pub use catalog::{CATALOG, Category, Kind};
 
-/// The events the engine emits, by their catalog names (Tasker's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Kind {
-    #[serde(rename = "task.start_requested")]
-    TaskStartRequested,
-    #[serde(rename = "task.completed")]
-    TaskCompleted,
-    #[serde(rename = "task.failed")]
-    TaskFailed,
-    #[serde(rename = "task.cancelled")]
-    TaskCancelled,
-    #[serde(rename = "step.execution_requested")]
-    StepExecutionRequested,
-    #[serde(rename = "step.completed")]
-    StepCompleted,
-    #[serde(rename = "step.failed")]
-    StepFailed,
-    #[serde(rename = "step.retry_requested")]
-    StepRetryRequested,
-    #[serde(rename = "observability.step.backoff")]
-    StepBackoff,
-    #[serde(rename = "observability.step.max_retries_reached")]
-    StepMaxRetriesReached,
-    #[serde(rename = "step.cancelled")]
-    StepCancelled,
-    #[serde(rename = "observability.task.orphan_recovered")]
-    OrphanRecovered,
+/// An event's name: one of the catalog's, or a custom event a template declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Name {
+    Known(Kind),
+    Custom(String),
 }
 
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::TaskStartRequested => "task.start_requested",
-            Kind::TaskCompleted => "task.completed",
-            Kind::TaskFailed => "task.failed",
-            Kind::TaskCancelled => "task.cancelled",
-            Kind::StepExecutionRequested => "step.execution_requested",
-            Kind::StepCompleted => "step.completed",
-            Kind::StepFailed => "step.failed",
-            Kind::StepRetryRequested => "step.retry_requested",
-            Kind::StepBackoff => "observability.step.backoff",
-            Kind::StepMaxRetriesReached => "observability.step.max_retries_reached",
-            Kind::StepCancelled => "step.cancelled",
-            Kind::OrphanRecovered => "observability.task.orphan_recovered",
-        }
+/// Where an event sits in the task's trace: the span it belongs to and its ancestors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TraceRef {
+    pub trace_id: u128,
+    /// The span of this run of the task.
+    pub task_span: u64,
+    /// The parent of the task span (an outer trace's span, or the first run's root).
+    pub task_parent: Option<u64>,
+    pub step_span: Option<u64>,
+    pub attempt_span: Option<u64>,
+}
+
+impl TraceRef {
+    /// The W3C `traceparent` naming `span`.
+    pub fn traceparent(&self, span: u64) -> String {
+        format!("00-{:032x}-{span:016x}-01", self.trace_id)
     }
 }
 
-/// One event, with the fields that apply to it.
-#[derive(Debug, Clone, Serialize)]
+/// One event: its name, task, time, and the fields that apply to it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    pub name: Kind,
+    /// The per-task sequence number (set when the event is recorded).
+    pub seq: u64,
+    pub name: Name,
     pub task_id: i64,
+    /// Milliseconds since the epoch.
     pub timestamp: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub step_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_state: Option<State>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub to_state: Option<State>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_ms: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<StepError>,
+    pub fields: Map<String, Value>,
+    /// Telemetry's view; not part of the JSON form.
+    pub trace: Option<TraceRef>,
 }
 
 impl Event {
-    pub fn new(name: Kind, task_id: i64) -> Event {
+    pub fn new(kind: Kind, task_id: i64) -> Event {
         Event {
-            name,
+            seq: 0,
+            name: Name::Known(kind),
             task_id,
             timestamp: crate::clock::now_ms(),
-            step_name: None,
-            attempt: None,
-            from_state: None,
-            to_state: None,
-            duration_ms: None,
-            delay_ms: None,
-            error: None,
+            fields: Map::new(),
+            trace: None,
         }
     }
 
-    pub fn step(mut self, name: &str, attempt: u32) -> Event {
-        self.step_name = Some(name.to_owned());
-        self.attempt = Some(attempt);
+    /// A declared custom event.
+    pub fn custom(name: &str, task_id: i64) -> Event {
+        Event {
+            name: Name::Custom(name.to_owned()),
+            ..Event::new(Kind::TaskStartRequested, task_id)
+        }
+    }
+
+    /// Set a field.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Event {
+        self.fields.insert(key.to_owned(), value.into());
         self
     }
 
-    pub fn states(mut self, from: State, to: State) -> Event {
-        self.from_state = Some(from);
-        self.to_state = Some(to);
-        self
+    pub fn step(self, name: &str, attempt: u32) -> Event {
+        self.with("step_name", name).with("attempt", attempt)
+    }
+
+    pub fn states(self, from: State, to: State) -> Event {
+        self.with("from_state", from.as_str())
+            .with("to_state", to.as_str())
+    }
+
+    pub fn kind(&self) -> Option<Kind> {
+        match self.name {
+            Name::Known(k) => Some(k),
+            Name::Custom(_) => None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match &self.name {
+            Name::Known(k) => k.name(),
+            Name::Custom(n) => n,
+        }
+    }
+
+    pub fn category(&self) -> Category {
+        match self.name {
+            Name::Known(k) => k.category(),
+            Name::Custom(_) => Category::Custom,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
+    }
+
+    pub fn u64(&self, key: &str) -> Option<u64> {
+        self.fields.get(key).and_then(Value::as_u64)
+    }
+
+    /// The JSON form: `{"seq", "name", "task_id", "timestamp", …fields}`.
+    pub fn to_json(&self) -> Value {
+        let mut doc = Map::with_capacity(self.fields.len() + 4);
+        doc.insert("seq".into(), json!(self.seq));
+        doc.insert("name".into(), json!(self.name()));
+        doc.insert("task_id".into(), json!(self.task_id));
+        doc.insert(
+            "timestamp".into(),
+            json!(crate::clock::rfc3339(self.timestamp)),
+        );
+        for (k, v) in &self.fields {
+            doc.insert(k.clone(), v.clone());
+        }
+        Value::Object(doc)
     }
 }
 
@@ -117,4 +150,43 @@ pub struct Ignore;
 
 impl Subscriber for Ignore {
     fn on_event(&mut self, _event: &Event) {}
+}
+
+/// Several subscribers, each given every event in turn.
+#[derive(Default)]
+pub struct Fanout<'a> {
+    pub subscribers: Vec<&'a mut dyn Subscriber>,
+}
+
+impl Subscriber for Fanout<'_> {
+    fn on_event(&mut self, event: &Event) {
+        for s in &mut self.subscribers {
+            s.on_event(event);
+        }
+    }
+
+    fn warning(&mut self, task_id: i64, message: &str) {
+        for s in &mut self.subscribers {
+            s.warning(task_id, message);
+        }
+    }
+}
+
+impl std::fmt::Debug for Fanout<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fanout({} subscribers)", self.subscribers.len())
+    }
+}
+
+/// Writes each event as one JSON line (`run --events-out FILE`).
+#[derive(Debug)]
+pub struct JsonLines<W: std::io::Write> {
+    pub out: W,
+}
+
+impl<W: std::io::Write> Subscriber for JsonLines<W> {
+    fn on_event(&mut self, event: &Event) {
+        let _ = writeln!(self.out, "{}", event.to_json());
+        let _ = self.out.flush();
+    }
 }

@@ -16,11 +16,42 @@ pub enum Verbosity {
     Verbose,
 }
 
-/// Prints failures and retries (and, when verbose, every start and completion) to stderr.
+/// Prints failures and retries (and, when verbose, every start and completion) to stderr,
+/// each line stamped with the time.
 #[derive(Debug)]
 pub struct Lines {
     pub verbosity: Verbosity,
     pub color: bool,
+}
+
+/// The text of an event's line, if it deserves one at this verbosity.
+pub fn line(e: &Event, verbose: bool, color: bool) -> Option<String> {
+    let step = e.str("step_name").unwrap_or("");
+    let attempt = e.u64("attempt").unwrap_or(0);
+    let ms = |key| human(Duration::from_millis(e.u64(key).unwrap_or(0)));
+    Some(match e.kind() {
+        Some(Kind::StepExecutionRequested) if verbose => {
+            format!("start  {step} (attempt {attempt})")
+        }
+        Some(Kind::StepCompleted) if verbose => format!(
+            "{}  {step} in {}",
+            paint(color, State::Complete, "done "),
+            ms("duration_ms")
+        ),
+        Some(Kind::StepFailed) => format!(
+            "{}  {step} attempt {attempt}: {}: {}",
+            paint(color, State::Error, "fail "),
+            e.str("error_class").unwrap_or("error"),
+            e.str("error_message").unwrap_or("")
+        ),
+        Some(Kind::StepBackoff) => format!("retry  {step} in {}", ms("delay_ms")),
+        Some(Kind::StepMaxRetriesReached) => format!("gave up  {step} after {attempt} attempts"),
+        Some(Kind::StepCancelled) => {
+            format!("{}  {step}", paint(color, State::Cancelled, "cancelled"))
+        }
+        None if verbose => format!("event  {} from {step}", e.name()),
+        _ => return None,
+    })
 }
 
 impl Subscriber for Lines {
@@ -28,37 +59,10 @@ impl Subscriber for Lines {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
-        let step = e.step_name.as_deref().unwrap_or("");
-        let attempt = e.attempt.unwrap_or(0);
-        let verbose = self.verbosity == Verbosity::Verbose;
-        let line = match e.name {
-            Kind::StepExecutionRequested if verbose => {
-                format!("  start  {step} (attempt {attempt})")
-            }
-            Kind::StepCompleted if verbose => format!(
-                "  {}  {step} in {}",
-                paint(self.color, State::Complete, "done "),
-                human(Duration::from_millis(e.duration_ms.unwrap_or(0)))
-            ),
-            Kind::StepFailed => {
-                let (class, message) = e
-                    .error
-                    .as_ref()
-                    .map(|x| (x.class.as_str(), x.message.as_str()))
-                    .unwrap_or(("error", ""));
-                format!(
-                    "  {}  {step} attempt {attempt}: {class}: {message}",
-                    paint(self.color, State::Error, "fail ")
-                )
-            }
-            Kind::StepBackoff => format!(
-                "  retry  {step} in {}",
-                human(Duration::from_millis(e.delay_ms.unwrap_or(0)))
-            ),
-            Kind::StepMaxRetriesReached => format!("  gave up  {step} after {attempt} attempts"),
-            _ => return,
-        };
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        if let Some(text) = line(e, self.verbosity == Verbosity::Verbose, self.color) {
+            let at = chrono::Local::now().format("%H:%M:%S%.3f");
+            let _ = writeln!(std::io::stderr().lock(), "{at}  {text}");
+        }
     }
 
     fn warning(&mut self, _task_id: i64, message: &str) {

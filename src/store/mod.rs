@@ -137,6 +137,18 @@ pub enum Change {
         attempt: u32,
         end: AttemptEnd,
     },
+    /// An event, in the task's log with its sequence number.
+    Event {
+        task_id: TaskId,
+        seq: u64,
+        name: String,
+        doc: Json,
+    },
+    /// The task's trace: the W3C `traceparent` of its first run's root span.
+    Trace {
+        task_id: TaskId,
+        traceparent: String,
+    },
 }
 
 /// A task as stored, with its steps.
@@ -154,6 +166,8 @@ pub struct TaskRecord {
     pub workdir: String,
     pub environment: Option<String>,
     pub request: Request,
+    /// The W3C `traceparent` of the task's root span, once it has run.
+    pub traceparent: Option<String>,
     pub owner: Option<Owner>,
     pub heartbeat_at: Option<i64>,
     pub created_at: i64,
@@ -317,6 +331,10 @@ pub trait Store {
     ) -> Result<(), StoreError>;
     /// Record that `owner` still runs the task.
     fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError>;
+    /// The highest event sequence number of a task (0 when it has none).
+    fn last_event_seq(&self, task_id: TaskId) -> Result<u64, StoreError>;
+    /// A task's events with a sequence number above `after`, in order, at most `limit`.
+    fn events(&self, task_id: TaskId, after: u64, limit: usize) -> Result<Vec<Json>, StoreError>;
     /// Attach a note to a task (`cancel_request`, …); returns its id.
     fn annotate(&mut self, task_id: TaskId, kind: &str, note: &Json) -> Result<i64, StoreError>;
     /// A task's notes of one kind with an id above `after`, in order.

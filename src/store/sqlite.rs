@@ -14,6 +14,7 @@ use super::{
 };
 use crate::clock::now_ms;
 use crate::engine::state::{Actor, Entity, State};
+use crate::events::{Event, Kind};
 
 /// Migrations in order; `PRAGMA user_version` counts how many were applied.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
@@ -355,6 +356,19 @@ impl Store for SqliteStore {
                 }
             }
         }
+        // The task's first events: its creation, and the steps bypassed at creation.
+        let mut events = vec![
+            Event::new(Kind::TaskInitializeRequested, task_id)
+                .with("task_name", t.name.as_str())
+                .with("namespace", t.namespace.as_str())
+                .with("version", t.version.as_str())
+                .with("step_count", t.steps.len())
+                .with("context", new.context.clone()),
+        ];
+        events.extend(t.steps.iter().map(|s| {
+            Event::new(Kind::StepInitializeRequested, task_id).with("step_name", s.name.as_str())
+        }));
+        let actor = new.initiator.unwrap_or("tasker");
         for &i in new.bypass {
             let Some(&step_id) = step_ids.get(i) else {
                 continue;
@@ -371,10 +385,7 @@ impl Store for SqliteStore {
                 finished_at: Some(now),
                 ..StepState::default()
             };
-            let metadata = serde_json::json!({
-                "actor": new.initiator.unwrap_or("tasker"),
-                "reason": "bypassed",
-            });
+            let metadata = serde_json::json!({"actor": actor, "reason": "bypassed"});
             Self::step_transition(
                 &tx,
                 step_id,
@@ -384,6 +395,28 @@ impl Store for SqliteStore {
                 &state,
                 now,
             )?;
+            events.push(
+                Event::new(Kind::StepResolvedManually, task_id)
+                    .with("step_name", t.steps[i].name.as_str())
+                    .states(State::Pending, State::ResolvedManually)
+                    .with("actor", actor)
+                    .with("reason", "bypassed"),
+            );
+        }
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (n, mut e) in events.into_iter().enumerate() {
+                e.seq = n as u64 + 1;
+                insert.execute(params![
+                    task_id,
+                    e.seq as i64,
+                    e.name(),
+                    e.to_json().to_string(),
+                    now
+                ])?;
+            }
         }
         tx.commit()?;
         Ok(Created::New(task_id))
@@ -425,6 +458,24 @@ impl Store for SqliteStore {
                         "INSERT INTO step_attempts (workflow_step_id, attempt, started_at) VALUES (?1, ?2, ?3)",
                     )?
                     .execute(params![step_id, attempt, now])?;
+                }
+                Change::Event {
+                    task_id,
+                    seq,
+                    name,
+                    doc,
+                } => {
+                    tx.prepare_cached(
+                        "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![task_id, *seq as i64, name, doc.to_string(), now])?;
+                }
+                Change::Trace {
+                    task_id,
+                    traceparent,
+                } => {
+                    tx.prepare_cached("UPDATE tasks SET traceparent = ?2 WHERE task_id = ?1")?
+                        .execute(params![task_id, traceparent])?;
                 }
                 Change::AttemptProcess {
                     step_id,
@@ -479,7 +530,8 @@ impl Store for SqliteStore {
                 "SELECT t.task_id, t.uuid, nt.name, ns.name, nt.version, t.status, t.context, nt.template,
                         nt.content_hash, t.workdir, t.owner_pid, t.owner_host, t.owner_started_at,
                         t.created_at, t.updated_at, t.started_at, t.finished_at, t.environment,
-                        t.initiator, t.source_system, t.reason, t.tags, t.idempotency_key, t.heartbeat_at
+                        t.initiator, t.source_system, t.reason, t.tags, t.idempotency_key, t.heartbeat_at,
+                        t.traceparent
                  FROM tasks t
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
@@ -518,6 +570,7 @@ impl Store for SqliteStore {
                             idempotency_key: r.get(22)?,
                         },
                         r.get::<_, Option<i64>>(23)?,
+                        r.get::<_, Option<String>>(24)?,
                     ),
                 ))
             })
@@ -535,7 +588,7 @@ impl Store for SqliteStore {
                 content_hash,
             ),
             (workdir, pid, host, owner_started, created_at, updated_at, started_at, finished_at),
-            (environment, request, heartbeat_at),
+            (environment, request, heartbeat_at, traceparent),
         )) = row
         else {
             return Ok(None);
@@ -612,6 +665,7 @@ impl Store for SqliteStore {
             workdir,
             environment,
             request,
+            traceparent,
             owner,
             heartbeat_at,
             created_at,
@@ -769,6 +823,26 @@ impl Store for SqliteStore {
             )?
             .execute(params![task_id, owner.pid, owner.started_at, now_ms()])?;
         Ok(())
+    }
+
+    fn last_event_seq(&self, task_id: TaskId) -> Result<u64, StoreError> {
+        let seq: i64 = self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE task_id = ?1")?
+            .query_row([task_id], |r| r.get(0))?;
+        Ok(seq.max(0) as u64)
+    }
+
+    fn events(&self, task_id: TaskId, after: u64, limit: usize) -> Result<Vec<Json>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT payload FROM events WHERE task_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let mut rows = stmt.query(params![task_id, after as i64, limit as i64])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(json_of(r.get(0)?)?.unwrap_or(Json::Null));
+        }
+        Ok(out)
     }
 
     fn annotate(&mut self, task_id: TaskId, kind: &str, note: &Json) -> Result<i64, StoreError> {

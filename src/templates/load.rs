@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use super::Problem;
 use super::check::{At, Checker, at};
-use super::model::{Action, Backoff, CustomEvent, Program, Retry, Template};
+use super::model::{Action, Backoff, CustomEvent, Hook, Program, Retry, Template};
 use super::node::{self, Node, Pos, Value};
+use super::suggest::closest;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -35,7 +36,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 
 /// Keys of the design that a later version of tasker runs; refused rather than ignored.
-const NOT_YET: &[&str] = &["on"];
+const NOT_YET: &[&str] = &[];
 
 pub(super) const STEP_KEYS: &[&str] = &[
     "name",
@@ -443,6 +444,11 @@ impl Checker<'_> {
             }
         }
 
+        let hooks = f
+            .get("on")
+            .map(|n| self.hooks(n, &custom_events))
+            .unwrap_or_default();
+
         Some(Template {
             name: name?,
             namespace: namespace?,
@@ -454,6 +460,7 @@ impl Checker<'_> {
             steps,
             schema,
             custom_events,
+            hooks,
             metadata,
         })
     }
@@ -574,6 +581,54 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `on: { PATTERN: [command, …] }`: hooks for events. A pattern is an event's name, a
+    /// prefix ending in `*` (`step.*`), or `*`.
+    pub(super) fn hooks(&mut self, node: &Node, custom: &[CustomEvent]) -> Vec<Hook> {
+        let Value::Map(entries) = &node.value else {
+            self.expected(node, at(None, "on"), "a mapping of event names to commands");
+            return Vec::new();
+        };
+        let known: Vec<&str> = crate::events::CATALOG
+            .iter()
+            .map(|s| s.name)
+            .chain(custom.iter().map(|c| c.name.as_str()))
+            .collect();
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let pattern = key.scalar_text().unwrap_or_default();
+            let field = format!("on.{pattern}");
+            if !pattern.ends_with('*') && !known.contains(&pattern.as_str()) {
+                let hint = closest(&pattern, known.iter().copied())
+                    .map(|k| format!("did you mean `{k}`?"))
+                    .unwrap_or_else(|| {
+                        "`tasker events list` shows the event names; `step.*` matches a prefix"
+                            .into()
+                    });
+                self.problem(
+                    key.pos,
+                    at(None, "on"),
+                    format!("unknown event `{pattern}`"),
+                )
+                .hint = Some(hint);
+                continue;
+            }
+            // A list holds commands (each a string for `sh -c`, or an argv list).
+            let commands: Vec<&Node> = match &value.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => vec![value],
+            };
+            for c in commands {
+                if let Some(program) = self.command(c, at(None, &field)) {
+                    out.push(Hook {
+                        pattern: pattern.clone(),
+                        program,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// `custom_events`: names (dotted, not a reserved prefix), with optional descriptions.

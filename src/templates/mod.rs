@@ -17,7 +17,9 @@ use std::fmt;
 use std::path::Path;
 
 pub use load::{Handlers, LoadOptions, from_str, from_str_in};
-pub use model::{Action, Backoff, CustomEvent, Http, HttpBody, Program, Retry, Step, Template};
+pub use model::{
+    Action, Backoff, CustomEvent, Hook, Http, HttpBody, Program, Retry, Step, Template,
+};
 pub use node::Pos;
 pub use suggest::closest;
 

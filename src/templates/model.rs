@@ -17,8 +17,18 @@ pub struct Template {
     pub schema: Option<serde_json::Value>,
     /// Events steps may publish through `TASKER_EVENTS`.
     pub custom_events: Vec<CustomEvent>,
+    /// `on:` — commands run when events happen.
+    pub hooks: Vec<Hook>,
     /// Tasker's inert keys (`task_handler_class`, `module_namespace`, `concurrent`, …).
     pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A command run with an event's JSON on stdin when an event matches `pattern`
+/// (`task.failed`, `step.*`, `*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub pattern: String,
+    pub program: Program,
 }
 
 /// An event a template declares that its steps may publish.

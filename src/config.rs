@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::templates::{Handlers, Problem, closest};
+use crate::templates::{Handlers, Hook, Problem, closest, duration, hooks_from_json};
 
 /// Keys the config file may hold.
-const KEYS: &[&str] = &["handlers"];
+const KEYS: &[&str] = &["handlers", "on", "hook_timeout"];
 
 /// The configuration in effect.
 #[derive(Debug, Default)]
@@ -15,6 +15,10 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// `handler_class` mappings for every template.
     pub handlers: Option<Handlers>,
+    /// Hooks for every task (`[on]`).
+    pub hooks: Vec<Hook>,
+    /// How long a hook may run (`hook_timeout`, default 10s).
+    pub hook_timeout: Option<std::time::Duration>,
 }
 
 /// Why the config file could not be used.
@@ -90,12 +94,52 @@ impl Config {
                 }
             }
         };
+        let hooks = match table.get("on") {
+            None => Vec::new(),
+            Some(on) => {
+                let json = serde_json::to_value(on).unwrap_or_default();
+                hooks_from_json(&json, &shown).unwrap_or_else(|ps| {
+                    problems.extend(ps);
+                    Vec::new()
+                })
+            }
+        };
+        let hook_timeout = match table.get("hook_timeout") {
+            None => None,
+            Some(toml::Value::String(t)) => match duration::parse(t) {
+                Ok(d) => Some(d),
+                Err(message) => {
+                    problems.push(Problem {
+                        file: shown.clone(),
+                        pos: Default::default(),
+                        step: None,
+                        field: Some("hook_timeout".into()),
+                        message,
+                        hint: None,
+                    });
+                    None
+                }
+            },
+            Some(_) => {
+                problems.push(Problem {
+                    file: shown.clone(),
+                    pos: Default::default(),
+                    step: None,
+                    field: Some("hook_timeout".into()),
+                    message: "expected a duration such as \"10s\"".into(),
+                    hint: None,
+                });
+                None
+            }
+        };
         if !problems.is_empty() {
             return Err(ConfigError::Invalid(problems));
         }
         Ok(Config {
             path: Some(path.to_owned()),
             handlers,
+            hooks,
+            hook_timeout,
         })
     }
 }

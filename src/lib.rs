@@ -12,7 +12,9 @@ pub mod events;
 pub mod graph;
 pub mod handlers;
 pub mod render;
+pub mod secrets;
 pub mod store;
+pub mod telemetry;
 pub mod templates;
 
 pub use error::Error;

@@ -1,7 +1,11 @@
 //! Running a task in the foreground — shared by `run`, `resume` and `retry`: the runtime,
-//! signals, progress lines, the closing summary and the exit code.
+//! signals, the subscribers (progress, summary, hooks, telemetry, `--events-out`), the
+//! closing summary and the exit code.
 
-use std::time::Duration;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
@@ -10,11 +14,23 @@ use super::Global;
 use crate::clock::now_ms;
 use crate::engine::{self, Halt, report::report, state::State};
 use crate::error::{Error, exit};
-use crate::render::{color, progress::Lines, progress::Verbosity};
+use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks};
+use crate::events::{Event, Fanout, JsonLines, Subscriber};
+use crate::render::live::Live;
+use crate::render::{color, progress::Lines, progress::Verbosity, summary};
 use crate::store::{SqliteStore, Store, TaskId};
+use crate::telemetry::{self, Settings, Telemetry, metrics::Metrics, spans::Spans};
 use crate::templates::{Template, duration};
 
-/// How the steps of a task are run.
+/// `--trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Trace {
+    None,
+    Stdout,
+    Otlp,
+}
+
+/// How the steps of a task are run and reported.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DriveArgs {
     /// Steps running at once [default: the template's max_parallel, else the CPU count]
@@ -29,10 +45,52 @@ pub struct DriveArgs {
     /// Time between SIGTERM and SIGKILL when a step is stopped
     #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     pub kill_grace: Duration,
+    /// Export spans and metrics [default: OTEL_TRACES_EXPORTER, else none]
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub trace: Option<Trace>,
+    /// Write the summary as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Write every event of the run to FILE, one JSON object a line
+    #[arg(long, value_name = "FILE")]
+    pub events_out: Option<PathBuf>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     duration::parse(s)
+}
+
+/// What a run writes besides stdout and stderr, opened before anything is stored so that a
+/// bad path is refused up front.
+#[derive(Debug)]
+pub struct Outputs {
+    settings: Settings,
+    events: Option<File>,
+    summary: Option<(PathBuf, File)>,
+}
+
+impl DriveArgs {
+    pub fn open_outputs(&self) -> Result<Outputs, Error> {
+        let settings = Settings::resolve(self.trace.map(|t| match t {
+            Trace::None => telemetry::Target::None,
+            Trace::Stdout => telemetry::Target::Stdout,
+            Trace::Otlp => telemetry::Target::Otlp,
+        }))
+        .map_err(Error::Usage)?;
+        let create = |p: &PathBuf| {
+            File::create(p)
+                .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", p.display())))
+        };
+        Ok(Outputs {
+            settings,
+            events: self.events_out.as_ref().map(create).transpose()?,
+            summary: self
+                .summary_json
+                .as_ref()
+                .map(|p| create(p).map(|f| (p.clone(), f)))
+                .transpose()?,
+        })
+    }
 }
 
 /// The exit code a task's final state means.
@@ -51,26 +109,142 @@ async fn recv(s: &mut Option<Signal>) -> Option<()> {
     }
 }
 
-/// Run task `task_id` to its end in this process and report how it ended.
+/// Run task `task_id` to its end in this process and report how it ended. Events recorded
+/// after `replay_after` (the task's creation, an operator's retry) are given to the
+/// subscribers first.
 pub fn drive(
     global: &Global,
     store: &mut SqliteStore,
     task_id: TaskId,
     template: &Template,
     args: &DriveArgs,
+    outputs: Outputs,
+    replay_after: u64,
 ) -> Result<u8, Error> {
+    let task = super::find_task(store, task_id)?;
+    let config = global.config()?;
     let options = engine::Options {
         concurrency: args.concurrency.map(|n| n as usize),
         fail_fast: args.fail_fast,
         kill_grace: args.kill_grace,
+        traceparent: std::env::var("TRACEPARENT").ok(),
         ..engine::Options::default()
     };
     let verbosity = global.verbosity();
     let color_on = color::enabled(global.color_choice(), true);
+
+    // Subscribers, in the order they hear each event.
+    let live = (verbosity != Verbosity::Quiet && std::io::stderr().is_terminal()).then(|| {
+        let done = task
+            .steps
+            .iter()
+            .filter(|s| s.status.is_satisfied())
+            .count();
+        Live::new(
+            task.steps.len(),
+            done,
+            verbosity == Verbosity::Verbose,
+            color_on,
+        )
+    });
     let mut lines = Lines {
         verbosity,
         color: color_on,
     };
+    let mut live = live;
+    let mut collector = telemetry::summary::Collector::default();
+    let mut events_out = outputs.events.map(|f| JsonLines {
+        out: BufWriter::new(f),
+    });
+    let mut hook_list = template.hooks.clone();
+    hook_list.extend(config.hooks.iter().cloned());
+    let mut hooks = Hooks::new(
+        hook_list,
+        PathBuf::from(&task.workdir),
+        config.hook_timeout.unwrap_or(DEFAULT_TIMEOUT),
+    );
+    let telemetry = Telemetry::start(outputs.settings).unwrap_or_else(|e| {
+        tracing::warn!(task_id, "telemetry is off: {e}");
+        Telemetry::default()
+    });
+    let mut spans = telemetry.tracer().map(|t| Spans::new(t, &task));
+    let mut metrics = telemetry.meter().map(|m| Metrics::new(&m, &task));
+
+    let started = Instant::now();
+    let finish = {
+        let mut fanout = Fanout::default();
+        match &mut live {
+            Some(l) => fanout.subscribers.push(l),
+            None => fanout.subscribers.push(&mut lines),
+        }
+        fanout.subscribers.push(&mut collector);
+        if let Some(e) = &mut events_out {
+            fanout.subscribers.push(e);
+        }
+        fanout.subscribers.push(&mut hooks);
+        if let Some(s) = &mut spans {
+            fanout.subscribers.push(s);
+        }
+        if let Some(m) = &mut metrics {
+            fanout.subscribers.push(m);
+        }
+        for doc in store.events(task_id, replay_after, usize::MAX >> 1)? {
+            if let Some(e) = Event::from_json(&doc) {
+                fanout.on_event(&e);
+            }
+        }
+        run_engine(store, task_id, template, &options, &mut fanout)
+    };
+    let wall_ms = started.elapsed().as_millis() as u64;
+
+    // Whatever happened, flush what the run produced.
+    if let Some(s) = &mut spans {
+        s.finish(now_ms());
+    }
+    drop(spans);
+    drop(metrics);
+    hooks.finish();
+    telemetry.shutdown();
+    if let Some(l) = &live {
+        l.finish();
+    }
+    let finish = finish?;
+
+    let record = super::find_task(store, task_id)?;
+    let summary = collector.summary(&record, template, wall_ms, finish.interrupted.is_some());
+    if verbosity != Verbosity::Quiet {
+        eprint!("{}", summary::text(&summary, color_on));
+        if let Some(sig) = finish.interrupted {
+            eprintln!(
+                "task {task_id} interrupted by signal {sig}; resume it with `tasker resume {task_id}`"
+            );
+        }
+    }
+    if let Some((path, file)) = outputs.summary {
+        serde_json::to_writer_pretty(BufWriter::new(file), &summary)
+            .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    if args.json {
+        let doc = report(&record, now_ms());
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+    }
+    Ok(match finish.interrupted {
+        Some(sig) => 128 + sig as u8,
+        None => exit_code(finish.state),
+    })
+}
+
+/// The engine on a runtime of its own, with SIGINT and SIGTERM turned into stops.
+fn run_engine(
+    store: &mut SqliteStore,
+    task_id: TaskId,
+    template: &Template,
+    options: &engine::Options,
+    subscriber: &mut dyn Subscriber,
+) -> Result<engine::Finish, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -100,59 +274,8 @@ pub fn drive(
                 }
             }
         });
-        engine::run(store, task_id, template, &options, &mut lines, halt_rx).await
-    })?;
+        engine::run(store, task_id, template, options, subscriber, halt_rx).await
+    });
     runtime.shutdown_timeout(Duration::from_millis(100));
-
-    let record = store
-        .task(task_id)?
-        .ok_or_else(|| Error::NotFound(format!("task {task_id} not found")))?;
-    let doc = report(&record, now_ms());
-    if verbosity != Verbosity::Quiet {
-        let line = match finish.interrupted {
-            Some(sig) => format!(
-                "task {task_id} interrupted by signal {sig}; resume it with `tasker resume {task_id}`"
-            ),
-            None => {
-                let took = doc
-                    .duration_ms
-                    .map(|m| duration::human(Duration::from_millis(m)))
-                    .unwrap_or_default();
-                let flaky: Vec<&str> = doc
-                    .steps
-                    .iter()
-                    .filter(|s| s.flaky)
-                    .map(|s| s.name.as_str())
-                    .collect();
-                let retries: u32 = doc.steps.iter().map(|s| s.attempts.saturating_sub(1)).sum();
-                let mut line = format!(
-                    "task {task_id} {} in {took}: {}/{} steps complete",
-                    color::paint(color_on, record.status, record.status.as_str()),
-                    doc.execution.completed_steps,
-                    doc.execution.total_steps,
-                );
-                if doc.execution.failed_steps > 0 {
-                    line.push_str(&format!(", {} failed", doc.execution.failed_steps));
-                }
-                if retries > 0 {
-                    line.push_str(&format!(", {retries} retries"));
-                }
-                if !flaky.is_empty() {
-                    line.push_str(&format!(", flaky: {}", flaky.join(", ")));
-                }
-                line
-            }
-        };
-        eprintln!("{line}");
-    }
-    if args.json {
-        super::emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
-        ));
-    }
-    Ok(match finish.interrupted {
-        Some(sig) => 128 + sig as u8,
-        None => exit_code(finish.state),
-    })
+    Ok(finish?)
 }

@@ -2,6 +2,7 @@
 
 pub mod cancel;
 pub mod drive;
+pub mod events;
 pub mod logs;
 pub mod resolve;
 pub mod resume;
@@ -61,6 +62,42 @@ pub struct Global {
     /// Print nothing on stderr but errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Diagnostic log lines on stderr as text or as JSON objects [env: TASKER_LOG sets the filter]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Diagnostics (`tracing`) to stderr: warnings by default, more with `-v`, errors only with
+/// `-q`; `TASKER_LOG` takes a filter such as `tasker=debug`.
+fn init_logs(global: &Global) {
+    use tracing_subscriber::EnvFilter;
+    let level = if global.quiet {
+        "error"
+    } else {
+        match global.verbose {
+            0 => "warn",
+            1 => "info",
+            _ => "debug",
+        }
+    };
+    let filter = std::env::var("TASKER_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match global.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +117,8 @@ pub enum Command {
     Cancel(cancel::Args),
     Resolve(resolve::Args),
     Logs(logs::Args),
+    #[command(subcommand)]
+    Events(events::Command),
     #[command(subcommand)]
     Tasks(tasks::Command),
     #[command(subcommand)]
@@ -133,6 +172,7 @@ impl Global {
 
 /// Run the parsed command line; the result is the process exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
+    init_logs(&cli.global);
     match cli.command {
         Command::Run(args) => run::run(&cli.global, *args),
         Command::Validate(args) => validate::run(&cli.global, &args),
@@ -142,6 +182,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Cancel(args) => cancel::run(&cli.global, &args),
         Command::Resolve(args) => resolve::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
+        Command::Events(cmd) => events::run(&cli.global, &cmd),
         Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
         Command::Templates(cmd) => templates::run(&cli.global, &cmd),
     }

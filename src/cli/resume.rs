@@ -4,6 +4,7 @@ use super::Global;
 use super::drive::{DriveArgs, drive};
 use crate::engine::state::State;
 use crate::error::Error;
+use crate::store::Store;
 
 /// Continue a task from the store, with the template snapshot it was created from
 #[derive(Debug, clap::Args)]
@@ -23,6 +24,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
+    let outputs = args.drive.open_outputs()?;
     let mut store = super::existing_store(global, args.id)?;
     let task = super::find_task(&store, args.id)?;
     match task.status {
@@ -36,6 +38,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     }
     super::refuse_if_running(&task)?;
     let template = super::snapshot(global, &task)?;
+    let replay_after = store.last_event_seq(args.id)?;
     super::emit(&format!("task {}\n", args.id));
-    drive(global, &mut store, args.id, &template, &args.drive)
+    drive(
+        global,
+        &mut store,
+        args.id,
+        &template,
+        &args.drive,
+        outputs,
+        replay_after,
+    )
 }

@@ -39,6 +39,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
+    let outputs = args.drive.open_outputs()?;
     let mut store = super::existing_store(global, args.id)?;
     let task = super::find_task(&store, args.id)?;
     super::refuse_if_running(&task)?;
@@ -127,8 +128,17 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             .with("reason", metadata["reason"].clone())
             .with("steps", json!(reset)),
     );
+    let replay_after = store.last_event_seq(args.id)?;
     changes.extend(super::recorded(&store, events)?);
     store.commit(&changes)?;
     super::emit(&format!("task {}\n", args.id));
-    drive(global, &mut store, args.id, &template, &args.drive)
+    drive(
+        global,
+        &mut store,
+        args.id,
+        &template,
+        &args.drive,
+        outputs,
+        replay_after,
+    )
 }

@@ -68,6 +68,7 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     // Everything that can be refused is checked before the store is touched.
+    let outputs = args.drive.open_outputs()?;
     let config = global.config()?;
     let options = LoadOptions {
         environment: args.environment.as_deref(),
@@ -137,7 +138,15 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     }
     super::emit(&format!("task {task_id}\n"));
 
-    drive(global, &mut store, task_id, template, &args.drive)
+    drive(
+        global,
+        &mut store,
+        task_id,
+        template,
+        &args.drive,
+        outputs,
+        0,
+    )
 }
 
 /// Where the template directories are.

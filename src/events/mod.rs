@@ -120,6 +120,31 @@ impl Event {
         self.fields.get(key).and_then(Value::as_u64)
     }
 
+    /// An event read back from its JSON form (the event log).
+    pub fn from_json(doc: &Value) -> Option<Event> {
+        let Value::Object(map) = doc else { return None };
+        let name = map.get("name")?.as_str()?;
+        let kind = CATALOG.iter().find(|s| s.name == name).map(|s| s.kind);
+        let timestamp = map
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or(0, |t| t.timestamp_millis());
+        let fields = map
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "seq" | "name" | "task_id" | "timestamp"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Some(Event {
+            seq: map.get("seq")?.as_u64()?,
+            name: kind.map_or_else(|| Name::Custom(name.to_owned()), Name::Known),
+            task_id: map.get("task_id")?.as_i64()?,
+            timestamp,
+            fields,
+            trace: None,
+        })
+    }
+
     /// The JSON form: `{"seq", "name", "task_id", "timestamp", …fields}`.
     pub fn to_json(&self) -> Value {
         let mut doc = Map::with_capacity(self.fields.len() + 4);

@@ -108,6 +108,20 @@ impl Handlers {
     }
 }
 
+/// Read an `on` table from a config file (any event name: it applies to every template).
+pub fn hooks_from_json(value: &serde_json::Value, file: &str) -> Result<Vec<Hook>, Vec<Problem>> {
+    let mut c = Checker {
+        file,
+        problems: Vec::new(),
+    };
+    let hooks = c.hooks(&Node::from_json(value), None);
+    if c.problems.is_empty() {
+        Ok(hooks)
+    } else {
+        Err(c.problems)
+    }
+}
+
 /// Validate template text; `file` names it in messages.
 pub fn from_str(text: &str, file: &str) -> Result<Template, Vec<Problem>> {
     from_str_in(text, file, LoadOptions::default())
@@ -446,7 +460,7 @@ impl Checker<'_> {
 
         let hooks = f
             .get("on")
-            .map(|n| self.hooks(n, &custom_events))
+            .map(|n| self.hooks(n, Some(&custom_events)))
             .unwrap_or_default();
 
         Some(Template {
@@ -585,7 +599,7 @@ impl Checker<'_> {
 
     /// `on: { PATTERN: [command, …] }`: hooks for events. A pattern is an event's name, a
     /// prefix ending in `*` (`step.*`), or `*`.
-    pub(super) fn hooks(&mut self, node: &Node, custom: &[CustomEvent]) -> Vec<Hook> {
+    pub(super) fn hooks(&mut self, node: &Node, custom: Option<&[CustomEvent]>) -> Vec<Hook> {
         let Value::Map(entries) = &node.value else {
             self.expected(node, at(None, "on"), "a mapping of event names to commands");
             return Vec::new();
@@ -593,13 +607,13 @@ impl Checker<'_> {
         let known: Vec<&str> = crate::events::CATALOG
             .iter()
             .map(|s| s.name)
-            .chain(custom.iter().map(|c| c.name.as_str()))
+            .chain(custom.unwrap_or_default().iter().map(|c| c.name.as_str()))
             .collect();
         let mut out = Vec::new();
         for (key, value) in entries {
             let pattern = key.scalar_text().unwrap_or_default();
             let field = format!("on.{pattern}");
-            if !pattern.ends_with('*') && !known.contains(&pattern.as_str()) {
+            if custom.is_some() && !pattern.ends_with('*') && !known.contains(&pattern.as_str()) {
                 let hint = closest(&pattern, known.iter().copied())
                     .map(|k| format!("did you mean `{k}`?"))
                     .unwrap_or_else(|| {

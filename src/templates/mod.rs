@@ -16,7 +16,7 @@ mod suggest;
 use std::fmt;
 use std::path::Path;
 
-pub use load::{Handlers, LoadOptions, from_str, from_str_in};
+pub use load::{Handlers, LoadOptions, from_str, from_str_in, hooks_from_json};
 pub use model::{
     Action, Backoff, CustomEvent, Hook, Http, HttpBody, Program, Retry, Step, Template,
 };

@@ -1,0 +1,96 @@
+//! The live progress display on a terminal: a bar of finished steps with the running ones,
+//! the retries so far and the elapsed time; failures and retries printed above it.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::progress;
+use crate::events::{Event, Kind, Subscriber};
+
+/// A progress bar on stderr.
+#[derive(Debug)]
+pub struct Live {
+    bar: ProgressBar,
+    running: BTreeSet<String>,
+    retries: u64,
+    verbose: bool,
+    color: bool,
+}
+
+impl Live {
+    pub fn new(total: usize, done: usize, verbose: bool, color: bool) -> Live {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_position(done as u64);
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Live {
+            bar,
+            running: BTreeSet::new(),
+            retries: 0,
+            verbose,
+            color,
+        }
+    }
+
+    fn refresh(&self) {
+        let mut msg = String::new();
+        if !self.running.is_empty() {
+            let names: Vec<&str> = self.running.iter().take(4).map(String::as_str).collect();
+            msg.push_str(&format!("running: {}", names.join(", ")));
+            if self.running.len() > 4 {
+                msg.push_str(&format!(" +{}", self.running.len() - 4));
+            }
+        }
+        if self.retries > 0 {
+            msg.push_str(&format!("  retries: {}", self.retries));
+        }
+        self.bar.set_message(msg);
+    }
+
+    /// Remove the bar before the summary is printed.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Subscriber for Live {
+    fn on_event(&mut self, e: &Event) {
+        let step = e.str("step_name").unwrap_or("").to_owned();
+        match e.kind() {
+            Some(Kind::StepExecutionRequested) => {
+                self.running.insert(step);
+            }
+            Some(Kind::StepCompleted) => {
+                self.running.remove(&step);
+                self.bar.inc(1);
+            }
+            Some(Kind::StepFailed) => {
+                self.running.remove(&step);
+                if e.get("retryable") == Some(&serde_json::Value::Bool(false)) {
+                    self.bar.inc(1);
+                }
+            }
+            Some(Kind::StepCancelled | Kind::StepResolvedManually) => {
+                self.running.remove(&step);
+                self.bar.inc(1);
+            }
+            Some(Kind::StepRetryRequested) => self.retries += 1,
+            _ => {}
+        }
+        if let Some(line) = progress::line(e, self.verbose, self.color) {
+            self.bar.println(line);
+        }
+        self.refresh();
+    }
+
+    fn warning(&mut self, _task_id: i64, message: &str) {
+        self.bar.println(format!("warning: {message}"));
+    }
+}

@@ -18,3 +18,9 @@ pub mod telemetry;
 pub mod templates;
 
 pub use error::Error;
+
+/// Make `ring` the TLS crypto provider (reqwest is built without one). Call before any
+/// HTTP client is built; calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

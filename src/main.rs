@@ -6,6 +6,7 @@ use clap::Parser;
 use tasker::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    tasker::install_tls_provider();
     let cli = Cli::parse();
     match cli::run(cli) {
         Ok(code) => ExitCode::from(code),

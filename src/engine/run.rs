@@ -136,6 +136,7 @@ impl<'a> Run<'a> {
     ) -> Result<Finish, StoreError> {
         let owner = owner::this_process();
         store.claim(task_id, &owner, &owner::alive)?;
+        tracing::info!(task_id, pid = owner.pid, host = %owner.host, "claimed the task");
         let task = store.task(task_id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
         })?;
@@ -551,6 +552,7 @@ impl<'a> Run<'a> {
 
     /// Move step `i` to `in_progress` for its next attempt (committed before it is spawned).
     fn start_step(&mut self, i: usize, now: i64) {
+        tracing::debug!(task_id = self.task.task_id, step = %self.template.steps[i].name, "starting");
         let s = &mut self.steps[i];
         s.state.attempts += 1;
         s.state.started_at.get_or_insert(now);
@@ -711,6 +713,11 @@ impl<'a> Run<'a> {
     /// Decide the task's final state and commit it.
     fn finish(&mut self, store: &mut dyn Store, started: i64) -> Result<Finish, StoreError> {
         if let Some(Stop::Signal(sig)) = self.stopping {
+            tracing::info!(
+                task_id = self.task.task_id,
+                signal = sig,
+                "interrupted; the task is resumable"
+            );
             // Leave the task resumable: back to pending, owner released.
             self.task_change(
                 State::InProgress,
@@ -774,6 +781,7 @@ impl<'a> Run<'a> {
             _ => {}
         }
         self.event(end);
+        tracing::info!(task_id = self.task.task_id, state = %to, duration_ms = took, "the task ended");
         let done = Event::new(Kind::WorkflowTaskFinalizationCompleted, self.task.task_id)
             .with("to_state", to.as_str())
             .with("duration_ms", took);

@@ -30,8 +30,7 @@ fn client() -> Result<&'static reqwest::Client, String> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            // reqwest is built without a default TLS provider; ring is ours.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            crate::install_tls_provider();
             reqwest::Client::builder()
                 .user_agent(concat!("tasker/", env!("CARGO_PKG_VERSION")))
                 .build()

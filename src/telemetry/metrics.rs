@@ -77,7 +77,8 @@ impl Subscriber for Metrics {
         let ms = |key| e.u64(key).unwrap_or(0) as f64;
         match e.kind() {
             Some(Kind::StepExecutionRequested) => {
-                self.attempts.add(1, &self.with(std::slice::from_ref(&step)));
+                self.attempts
+                    .add(1, &self.with(std::slice::from_ref(&step)));
                 self.queue_wait
                     .record(ms("queue_wait_ms"), &self.with(&[step]));
             }

@@ -161,6 +161,7 @@ fn timeout() -> Duration {
 impl Telemetry {
     /// Start the providers `settings` ask for.
     pub fn start(settings: Settings) -> Result<Telemetry, String> {
+        crate::install_tls_provider();
         let ids = ids::Preset::default();
         let telemetry = match (settings.target, settings.protocol) {
             (Target::None, _) => Telemetry::default(),

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod data;
+mod events;
 mod http;
 mod identity;
 mod operate;
@@ -10,4 +11,5 @@ mod run;
 mod server;
 mod store;
 mod support;
+mod telemetry;
 mod validate;

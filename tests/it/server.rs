@@ -42,6 +42,7 @@ pub struct Seen {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    pub raw: Vec<u8>,
     pub at: Instant,
 }
 
@@ -119,6 +120,7 @@ fn serve(conn: TcpStream, reply: &Reply, log: &Mutex<Vec<Seen>>) {
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        raw: body,
         at: Instant::now(),
     });
     std::thread::sleep(reply.delay);

@@ -1,0 +1,474 @@
+//! Events: the catalog, emission order and counts, the log, `--events-out`, hooks, the
+//! summary, live progress, diagnostics.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::support::{Sandbox, eventually, stderr, stdout};
+
+/// Steps with retries and backoff, a permanent failure, and a timeout.
+const MIXED: &str = "\
+name: mixed
+custom_events: [order.charged]
+steps:
+  - { name: ok, command: 'true' }
+  - name: flaky
+    depends_on: [ok]
+    retry: { limit: 3, backoff: { base: 10ms } }
+    command: |
+      echo '{\"name\": \"order.charged\"}' >> $TASKER_EVENTS
+      [ $TASKER_ATTEMPT -ge 3 ]
+  - { name: permanent, command: 'exit 127' }
+  - { name: slow, command: 'sleep 5', timeout: 200ms, retry: { limit: 2, backoff: { base: 10ms } } }
+";
+
+fn events(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("events file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+#[test]
+fn each_event_once_in_order() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", MIXED);
+    let out = sb.run(&[
+        "run",
+        "t.yml",
+        "--events-out",
+        "events.jsonl",
+        "--kill-grace",
+        "100ms",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let evs = events(&sb.path().join("events.jsonl"));
+    let names: Vec<&str> = evs
+        .iter()
+        .map(|e| e["name"].as_str().unwrap_or(""))
+        .collect();
+
+    // Sequence numbers count up from 1 without a gap, and the log holds the same stream.
+    for (i, e) in evs.iter().enumerate() {
+        assert_eq!(e["seq"], i as u64 + 1);
+        assert_eq!(e["task_id"], 1);
+        assert!(e["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+    let log: Vec<Value> = stdout(&sb.run(&["events", "log", "1", "--json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(log, evs);
+
+    // Creation, then the run: task.start_requested first, task.failed last.
+    let first_run = names
+        .iter()
+        .position(|n| !n.ends_with("initialize_requested"))
+        .expect("run events");
+    assert_eq!(
+        names[..first_run]
+            .iter()
+            .filter(|n| **n == "task.initialize_requested")
+            .count(),
+        1
+    );
+    assert_eq!(
+        names[..first_run]
+            .iter()
+            .filter(|n| **n == "step.initialize_requested")
+            .count(),
+        4
+    );
+    assert_eq!(names[first_run], "task.start_requested");
+    assert_eq!(evs[first_run]["from_state"], "pending");
+    assert_eq!(evs[first_run]["to_state"], "in_progress");
+    let task_end = names
+        .iter()
+        .position(|n| *n == "task.failed")
+        .expect("task.failed");
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("task.") && !n.ends_with("initialize_requested"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        &names[task_end + 1..],
+        &["workflow.task_finalization_completed"]
+    );
+    assert_eq!(
+        evs[task_end]["failed_steps"],
+        serde_json::json!(["permanent", "slow"])
+    );
+
+    // Per step and attempt: execution_requested before before_handle before its outcome.
+    let mut seen: HashMap<(String, u64), Vec<&str>> = HashMap::new();
+    for e in &evs {
+        if let (Some(step), Some(attempt)) = (e["step_name"].as_str(), e["attempt"].as_u64()) {
+            seen.entry((step.to_owned(), attempt))
+                .or_default()
+                .push(e["name"].as_str().unwrap_or(""));
+        }
+    }
+    for ((step, attempt), list) in &seen {
+        let pos = |n: &str| list.iter().position(|x| *x == n);
+        if let Some(done) = pos("step.completed").or(pos("step.failed")) {
+            assert!(
+                pos("step.execution_requested") < pos("step.before_handle"),
+                "{step} #{attempt}: {list:?}"
+            );
+            assert!(
+                pos("step.before_handle") < Some(done),
+                "{step} #{attempt}: {list:?}"
+            );
+        }
+    }
+    let count = |n: &str| names.iter().filter(|x| **x == n).count();
+    // flaky: 3 attempts, 2 retries; slow: 2 attempts (timeouts), 1 retry.
+    assert_eq!(count("step.execution_requested"), 1 + 3 + 1 + 2);
+    assert_eq!(count("step.retry_requested"), 3);
+    assert_eq!(count("observability.step.backoff"), 3);
+    assert_eq!(count("step.completed"), 2);
+    assert_eq!(count("step.failed"), 2 + 1 + 2);
+    assert_eq!(count("observability.step.timeout"), 2);
+    assert_eq!(
+        count("observability.step.max_retries_reached"),
+        1,
+        "slow ran out; permanent never retried"
+    );
+    assert_eq!(count("order.charged"), 3, "custom events enter the log");
+    assert_eq!(count("workflow.task_started"), 1);
+    // A retry_requested per retry, each after the failure it follows.
+    let failed_flaky: Vec<u64> = evs
+        .iter()
+        .filter(|e| e["name"] == "step.failed" && e["step_name"] == "flaky")
+        .map(|e| e["seq"].as_u64().unwrap_or(0))
+        .collect();
+    let retries_flaky: Vec<u64> = evs
+        .iter()
+        .filter(|e| e["name"] == "step.retry_requested" && e["step_name"] == "flaky")
+        .map(|e| e["seq"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(failed_flaky.len(), 2);
+    assert!(failed_flaky[0] < retries_flaky[0] && failed_flaky[1] < retries_flaky[1]);
+    let permanent = evs
+        .iter()
+        .find(|e| e["name"] == "step.failed" && e["step_name"] == "permanent")
+        .expect("permanent");
+    assert_eq!(permanent["retryable"], false);
+    assert_eq!(permanent["error_class"], "exit_code");
+    assert_eq!(permanent["exit_code"], 127);
+}
+
+#[test]
+fn the_catalog_lists_typed_examples() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["events", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let docs: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(docs.len(), 25, "24 catalog events and the custom kind");
+    for d in &docs {
+        let ex = &d["example"];
+        assert!(ex["seq"].is_u64() && ex["task_id"].is_u64(), "{d}");
+        assert!(
+            ex["timestamp"]
+                .as_str()
+                .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+        );
+        for f in d["fields"].as_array().expect("fields") {
+            let name = f["name"].as_str().expect("name");
+            let value = &ex[name];
+            match f["type"].as_str() {
+                Some("integer") => assert!(value.is_u64(), "{name} in {d}"),
+                Some("boolean") => assert!(value.is_boolean(), "{name}"),
+                Some("strings") => assert!(value.is_array(), "{name}"),
+                Some("object") => assert!(value.is_object(), "{name}"),
+                Some("timestamp") => assert!(
+                    value
+                        .as_str()
+                        .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+                ),
+                _ => assert!(value.is_string(), "{name}"),
+            }
+        }
+    }
+    let steps: Vec<Value> = serde_json::from_slice(
+        &sb.run(&["events", "list", "--category", "step", "--json"])
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(steps.len(), 8);
+    let found: Vec<Value> = serde_json::from_slice(
+        &sb.run(&["events", "list", "--search", "backoff", "--json"])
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["name"], "observability.step.backoff");
+    let table = stdout(&sb.run(&["events", "list"]));
+    assert!(table.contains("step.before_handle") && table.contains("workflow.no_viable_steps"));
+    assert_eq!(
+        sb.run(&["events", "list", "--category", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(sb.run(&["events", "log", "3"]).status.code(), Some(4));
+}
+
+#[test]
+fn events_log_follows_a_running_task() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", "name: t\nsteps:\n  - { name: a, command: 'while [ ! -f open ]; do sleep 0.05; done' }\n  - { name: b, command: 'true', depends_on: [a] }\n");
+    let run = sb.spawn(&["run", "t.yml"]);
+    assert!(eventually(20, || sb.db().exists()
+        && sb
+            .sqlite()
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE name = 'step.before_handle'",
+                [],
+                |r| r.get::<_, i64>(0)
+            )
+            .is_ok_and(|n| n == 1)));
+    let follower = sb.spawn(&["events", "log", "1", "--follow"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = follower.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("step.before_handle  a #1"), "{text}");
+    assert!(
+        text.contains("step.completed  b #1  in_progress → complete"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("workflow.task_finalization_completed"),
+        "{text}"
+    );
+    assert_eq!(run.wait_with_output().expect("run").status.code(), Some(0));
+}
+
+#[test]
+fn hooks_run_with_the_event_on_stdin_and_never_change_the_outcome() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "\
+name: hooked
+on:
+  task.completed: ['cat > completed.json']
+  step.*: ['cat >> steps.jsonl; echo >> steps.jsonl', [sh, -c, 'echo $TASKER_EVENT_NAME >> names']]
+  step.failed: ['exit 9']
+  step.completed: ['sleep 30']
+steps:
+  - { name: a, command: 'true' }
+  - { name: b, command: 'exit 1', retry: 2, depends_on: [a] }
+  - { name: c, command: 'true' }
+",
+    );
+    sb.write("tasker.toml", "hook_timeout = \"300ms\"\n[on]\n\"task.*\" = [\"echo $TASKER_TASK_ID $TASKER_EVENT_NAME >> config_hook\"]\n");
+    let started = std::time::Instant::now();
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the task's own outcome: {}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "hooks are bounded by their timeout"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("hook failed"), "{err}");
+    assert!(
+        err.contains("hook timed out after 300ms and was killed"),
+        "{err}"
+    );
+    let steps: Vec<Value> = std::fs::read_to_string(sb.path().join("steps.jsonl"))
+        .expect("steps")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert!(
+        steps
+            .iter()
+            .all(|e| e["name"].as_str().is_some_and(|n| n.starts_with("step.")))
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|e| e["name"] == "step.failed" && e["step_name"] == "b")
+    );
+    let names = sb.lines("names");
+    assert_eq!(names.len(), steps.len(), "every step event, once per hook");
+    assert!(
+        !sb.path().join("completed.json").exists(),
+        "the task failed: no task.completed"
+    );
+    let config = sb.lines("config_hook");
+    assert!(
+        config.contains(&"1 task.start_requested".to_owned()),
+        "{config:?}"
+    );
+    assert!(config.contains(&"1 task.failed".to_owned()), "{config:?}");
+}
+
+#[test]
+fn hooks_are_checked_with_the_template() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", "name: t\non:\n  task.faild: ['true']\n  order.shipped: ['true']\nsteps:\n  - { name: a, command: 'true' }\n");
+    let out = sb.run(&["validate", "t.yml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown event `task.faild`\n  hint: did you mean `task.failed`?"),
+        "{err}"
+    );
+    assert!(err.contains("unknown event `order.shipped`"), "{err}");
+}
+
+#[test]
+fn the_summary_at_exit() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: sum\nsteps:\n  - { name: a, command: 'sleep 0.2' }\n  - { name: b, command: 'true' }\n  - { name: c, command: 'sleep 0.1', depends_on: [a, b] }\n  - name: d\n    retry: { limit: 2, backoff: { base: 10ms } }\n    command: '[ $TASKER_ATTEMPT = 2 ]'\n",
+    );
+    let out = sb.run(&["run", "t.yml", "-j", "4", "--summary-json", "summary.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("task 1 complete in"), "{err}");
+    assert!(err.contains("steps      4 complete (of 4)"), "{err}");
+    assert!(err.contains("attempts   5 (1 retries); flaky: d"), "{err}");
+    assert!(err.contains("critical   a → c (2 steps,"), "{err}");
+    let s: Value = serde_json::from_str(
+        &std::fs::read_to_string(sb.path().join("summary.json")).expect("summary"),
+    )
+    .expect("json");
+    assert_eq!(s["outcome"], "complete");
+    assert_eq!(s["attempts"], 5);
+    assert_eq!(s["retries"], 1);
+    assert_eq!(s["flaky_steps"], serde_json::json!(["d"]));
+    assert_eq!(s["critical_path"], serde_json::json!(["a", "c"]));
+    assert!(s["critical_path_ms"].as_u64().is_some_and(|ms| ms >= 300));
+    assert_eq!(s["slowest_steps"][0]["name"], "a");
+    assert!(
+        s["parallelism"].as_u64().is_some_and(|p| p >= 3),
+        "a, b and d ran together: {s}"
+    );
+    assert!(
+        s["step_duration_ms"]["max"]
+            .as_u64()
+            .is_some_and(|m| m >= 200)
+    );
+    for k in ["p50", "p95", "p99", "max"] {
+        assert!(s["queue_wait_ms"][k].is_u64());
+    }
+    assert!(s["wall_ms"].as_u64().is_some_and(|w| w >= 300));
+
+    let quiet = sb.run(&["-q", "run", "t.yml"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stderr(&quiet), "", "--quiet prints nothing but errors");
+    let bad = sb.run(&["run", "t.yml", "--summary-json", "no/such/dir/s.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(stdout(&bad), "", "refused before a task was created");
+}
+
+#[test]
+fn plain_lines_off_a_terminal_and_a_live_bar_on_one() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", "name: t\nsteps:\n  - { name: a, command: 'sleep 0.3' }\n  - name: b\n    retry: { limit: 2, backoff: { base: 10ms } }\n    command: '[ $TASKER_ATTEMPT = 2 ]'\n");
+    let out = sb.run(&["run", "t.yml"]);
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("fail   b attempt 1"))
+        .expect("a failure line");
+    assert!(
+        line.chars().nth(2) == Some(':') && line.chars().nth(8) == Some('.'),
+        "timestamped: {line}"
+    );
+    assert!(!err.contains('\r'), "no terminal redraws off a terminal");
+
+    // Under a pseudo-terminal: the bar draws and redraws with carriage returns.
+    let bin = assert_cmd::cargo::cargo_bin("tasker");
+    let cmd = format!("{} run t.yml", bin.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(sb.path())
+        .env("TASKER_DB", sb.db())
+        .env("XDG_CONFIG_HOME", sb.path().join(".config"))
+        .env("TERM", "xterm")
+        .output()
+        .expect("script");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        raw.contains('\r') || raw.contains("\u{1b}["),
+        "a live display: {raw:?}"
+    );
+    let screen = strip_ansi(&raw);
+    assert!(screen.contains("steps"), "{screen}");
+    assert!(
+        screen.contains("b attempt 1: exit_code"),
+        "failures are printed above the bar: {screen}"
+    );
+    assert!(screen.contains("task 2 complete"), "{screen}");
+}
+
+/// Text without ANSI escape sequences.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn json_logs_carry_the_task_id() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb.run(&["-v", "--log-format", "json", "run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let logs: Vec<Value> = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+        .collect();
+    assert!(logs.len() >= 2, "{}", stderr(&out));
+    for l in &logs {
+        assert_eq!(l["fields"]["task_id"], 1, "{l}");
+    }
+    let text = sb.run(&["-v", "run", "t.yml"]);
+    assert!(
+        stderr(&text).contains("claimed the task task_id=2"),
+        "{}",
+        stderr(&text)
+    );
+}

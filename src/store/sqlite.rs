@@ -363,7 +363,7 @@ impl Store for SqliteStore {
                 .with("namespace", t.namespace.as_str())
                 .with("version", t.version.as_str())
                 .with("step_count", t.steps.len())
-                .with("context", new.context.clone()),
+                .with("context", crate::secrets::mask(new.context)),
         ];
         events.extend(t.steps.iter().map(|s| {
             Event::new(Kind::StepInitializeRequested, task_id).with("step_name", s.name.as_str())

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod graph;
 pub mod handlers;
+pub mod insights;
 pub mod render;
 pub mod secrets;
 pub mod store;

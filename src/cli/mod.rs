@@ -1,8 +1,10 @@
 //! The command line: one module per subcommand, each with its `Args` and `run()`.
 
 pub mod cancel;
+pub mod diagram;
 pub mod drive;
 pub mod events;
+pub mod insights;
 pub mod logs;
 pub mod resolve;
 pub mod resume;
@@ -119,6 +121,10 @@ pub enum Command {
     Logs(logs::Args),
     #[command(subcommand)]
     Events(events::Command),
+    Diagram(diagram::Args),
+    Analytics(insights::AnalyticsArgs),
+    Health(insights::HealthArgs),
+    Metrics(insights::MetricsArgs),
     #[command(subcommand)]
     Tasks(tasks::Command),
     #[command(subcommand)]
@@ -183,6 +189,10 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Resolve(args) => resolve::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
         Command::Events(cmd) => events::run(&cli.global, &cmd),
+        Command::Diagram(args) => diagram::run(&cli.global, &args),
+        Command::Analytics(args) => insights::analytics(&cli.global, &args),
+        Command::Health(args) => insights::health(&cli.global, &args),
+        Command::Metrics(args) => insights::metrics(&cli.global, &args),
         Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
         Command::Templates(cmd) => templates::run(&cli.global, &cmd),
     }

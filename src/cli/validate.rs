@@ -22,6 +22,9 @@ pub struct Args {
     /// Print the summaries as JSON
     #[arg(long)]
     pub json: bool,
+    /// Also print the levels and the steps that block the most dependents
+    #[arg(long)]
+    pub graph: bool,
     /// Check the templates with `environments.ENV` merged in
     #[arg(long = "env", value_name = "ENV")]
     pub environment: Option<String>,
@@ -41,12 +44,20 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             Ok(loaded) => {
                 let t = &loaded.template;
                 let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();
-                let summary = Dag::new(t).summary(&names);
+                let dag = Dag::new(t);
                 let shown = file.display().to_string();
                 if args.json {
-                    docs.push(json!({"file": shown, "valid": true, "name": t.name, "namespace": t.namespace, "version": t.version, "graph": summary}));
+                    let graph = if args.graph {
+                        serde_json::to_value(dag.analyze(&names, None, None)).unwrap_or_default()
+                    } else {
+                        serde_json::to_value(dag.summary(&names)).unwrap_or_default()
+                    };
+                    docs.push(json!({"file": shown, "valid": true, "name": t.name, "namespace": t.namespace, "version": t.version, "graph": graph}));
                 } else {
-                    out.push_str(&table::summary(&shown, &t.name, &summary));
+                    out.push_str(&table::summary(&shown, &t.name, &dag.summary(&names)));
+                    if args.graph {
+                        out.push_str(&table::analysis(&dag.analyze(&names, None, None)));
+                    }
                 }
             }
             Err(e) => {

@@ -146,6 +146,38 @@ impl Dag {
         path
     }
 
+    /// The steps of each level, in order (level 1 = the roots).
+    pub fn levels(&self) -> Vec<Vec<usize>> {
+        let count = self.levels.iter().max().map_or(0, |m| m + 1);
+        let mut out = vec![Vec::new(); count];
+        for (i, &l) in self.levels.iter().enumerate() {
+            out[l].push(i);
+        }
+        out
+    }
+
+    /// How many steps depend on each step, directly or not.
+    pub fn descendants(&self) -> Vec<usize> {
+        let n = self.len();
+        // Bitsets would be faster on huge graphs; a walk per step is plenty for templates.
+        let mut out = vec![0usize; n];
+        let mut seen = vec![usize::MAX; n];
+        for start in 0..n {
+            let mut stack: Vec<usize> = self.children(start).collect();
+            let mut count = 0;
+            while let Some(c) = stack.pop() {
+                if seen[c] == start {
+                    continue;
+                }
+                seen[c] = start;
+                count += 1;
+                stack.extend(self.children(c));
+            }
+            out[start] = count;
+        }
+        out
+    }
+
     /// Steps, edges, roots, leaves, levels, widest level and longest path.
     pub fn summary(&self, names: &[&str]) -> Summary {
         let n = self.len();
@@ -174,6 +206,63 @@ impl Dag {
                 .into_iter()
                 .map(|i| names[i].to_owned())
                 .collect(),
+        }
+    }
+}
+
+/// A step and how many steps depend on it, directly or not.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Blocking {
+    pub step: String,
+    pub dependents: usize,
+}
+
+/// `validate --graph` and `status --graph`: the shape of the graph, what blocks the most,
+/// and (for a task) the critical path by measured duration.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Analysis {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub level_steps: Vec<Vec<String>>,
+    /// Steps with the most dependents (for a task: among those not yet done), at most ten.
+    pub blocking: Vec<Blocking>,
+    pub critical_path: Option<Vec<String>>,
+    pub critical_path_ms: Option<u64>,
+}
+
+impl Dag {
+    /// Analyse the graph; `durations` (ms, for a task) give the critical path, `open`
+    /// restricts "blocking" to steps not yet done.
+    pub fn analyze(
+        &self,
+        names: &[&str],
+        durations: Option<&[u64]>,
+        open: Option<&[bool]>,
+    ) -> Analysis {
+        let descendants = self.descendants();
+        let mut blocking: Vec<Blocking> = (0..self.len())
+            .filter(|&i| descendants[i] > 0 && open.is_none_or(|o| o[i]))
+            .map(|i| Blocking {
+                step: names[i].to_owned(),
+                dependents: descendants[i],
+            })
+            .collect();
+        blocking.sort_by(|a, b| b.dependents.cmp(&a.dependents).then(a.step.cmp(&b.step)));
+        blocking.truncate(10);
+        let critical = durations.map(|d| self.longest_path(|i| d[i].max(1)));
+        Analysis {
+            summary: self.summary(names),
+            level_steps: self
+                .levels()
+                .into_iter()
+                .map(|l| l.into_iter().map(|i| names[i].to_owned()).collect())
+                .collect(),
+            blocking,
+            critical_path_ms: critical
+                .as_ref()
+                .zip(durations)
+                .map(|(p, d)| p.iter().map(|&i| d[i]).sum()),
+            critical_path: critical.map(|p| p.into_iter().map(|i| names[i].to_owned()).collect()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Everything that draws for a terminal: tables, colour, progress lines.
 
 pub mod color;
+pub mod diagram;
 pub mod live;
 pub mod progress;
 pub mod summary;

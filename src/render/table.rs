@@ -166,3 +166,28 @@ fn list(names: &[String]) -> String {
         format!("{}, … ({} more)", names[..10].join(", "), names.len() - 10)
     }
 }
+
+/// The levels, blocking steps and critical path of `--graph`.
+pub fn analysis(a: &crate::graph::Analysis) -> String {
+    let mut out = String::new();
+    for (i, level) in a.level_steps.iter().enumerate() {
+        let _ = writeln!(out, "  level {:<4}  {}", i + 1, list(level));
+    }
+    if !a.blocking.is_empty() {
+        let b: Vec<String> = a
+            .blocking
+            .iter()
+            .map(|b| format!("{} ({})", b.step, b.dependents))
+            .collect();
+        let _ = writeln!(out, "  blocking    {}", b.join(", "));
+    }
+    if let (Some(path), Some(ms)) = (&a.critical_path, a.critical_path_ms) {
+        let _ = writeln!(
+            out,
+            "  critical    {} ({})",
+            path.join(" → "),
+            human(Duration::from_millis(ms))
+        );
+    }
+    out
+}

@@ -226,6 +226,58 @@ pub struct TaskFilter {
     pub limit: usize,
 }
 
+/// Which tasks a question is about: created since, in a namespace, of a template name.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub since: Option<i64>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A task, for analytics.
+#[derive(Debug, Clone)]
+pub struct TaskFact {
+    pub task_id: TaskId,
+    pub namespace: String,
+    pub name: String,
+    pub status: State,
+    pub duration_ms: Option<u64>,
+}
+
+/// A step of a task, for analytics.
+#[derive(Debug, Clone)]
+pub struct StepFact {
+    pub task_id: TaskId,
+    pub namespace: String,
+    pub template: String,
+    pub step: String,
+    pub status: State,
+    pub attempts: u32,
+    /// From its first attempt's start to its end, when it has ended.
+    pub duration_ms: Option<u64>,
+    /// Failed and waiting for another attempt.
+    pub retry_pending: bool,
+}
+
+/// Counts over the whole store, for `health`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub tasks_by_state: std::collections::BTreeMap<String, u64>,
+    pub steps_by_state: std::collections::BTreeMap<String, u64>,
+    /// Steps in error with an attempt still to come (waiting out a backoff).
+    pub retryable_errors: u64,
+    /// Steps in error with no attempt left.
+    pub exhausted_errors: u64,
+}
+
+/// A task being run, with its owner.
+#[derive(Debug, Clone)]
+pub struct RunningTask {
+    pub task_id: TaskId,
+    pub owner: Option<Owner>,
+    pub heartbeat_at: Option<i64>,
+}
+
 /// One audit row of a task or a step.
 #[derive(Debug, Clone, Serialize)]
 pub struct Transition {
@@ -331,6 +383,16 @@ pub trait Store {
     ) -> Result<(), StoreError>;
     /// Record that `owner` still runs the task.
     fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError>;
+    /// Tasks in `window`, for analytics.
+    fn task_facts(&self, window: &Window) -> Result<Vec<TaskFact>, StoreError>;
+    /// Steps of the tasks in `window`, for analytics.
+    fn step_facts(&self, window: &Window) -> Result<Vec<StepFact>, StoreError>;
+    /// Tasks and steps by state, and failed steps by whether they will be retried.
+    fn counts(&self) -> Result<Counts, StoreError>;
+    /// Tasks in `in_progress`, with their owners.
+    fn running(&self) -> Result<Vec<RunningTask>, StoreError>;
+    /// Tasks in `error` that finished since `since`.
+    fn failed_since(&self, since: i64) -> Result<u64, StoreError>;
     /// The highest event sequence number of a task (0 when it has none).
     fn last_event_seq(&self, task_id: TaskId) -> Result<u64, StoreError>;
     /// A task's events with a sequence number above `after`, in order, at most `limit`.

@@ -9,8 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde_json::Value as Json;
 
 use super::{
-    AttemptRecord, Change, Created, NewTask, Owner, Request, StepError, StepId, StepRecord,
-    StepState, Store, StoreError, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, check,
+    AttemptRecord, Change, Counts, Created, NewTask, Owner, Request, RunningTask, StepError,
+    StepFact, StepId, StepRecord, StepState, Store, StoreError, TaskFact, TaskFilter, TaskId,
+    TaskRecord, TaskSummary, Transition, Window, check,
 };
 use crate::clock::now_ms;
 use crate::engine::state::{Actor, Entity, State};
@@ -823,6 +824,133 @@ impl Store for SqliteStore {
             )?
             .execute(params![task_id, owner.pid, owner.started_at, now_ms()])?;
         Ok(())
+    }
+
+    fn task_facts(&self, w: &Window) -> Result<Vec<TaskFact>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at
+             FROM tasks t
+             JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
+             JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
+             WHERE (?1 IS NULL OR t.created_at >= ?1) AND (?2 IS NULL OR ns.name = ?2)
+               AND (?3 IS NULL OR nt.name = ?3)",
+        )?;
+        let mut rows = stmt.query(params![w.since, w.namespace, w.name])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (start, end): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
+            out.push(TaskFact {
+                task_id: r.get(0)?,
+                namespace: r.get(1)?,
+                name: r.get(2)?,
+                status: state_of(&r.get::<_, String>(3)?)?,
+                duration_ms: start.zip(end).map(|(a, b)| (b - a).max(0) as u64),
+            });
+        }
+        Ok(out)
+    }
+
+    fn step_facts(&self, w: &Window) -> Result<Vec<StepFact>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.attempts, s.started_at, s.finished_at,
+                    s.next_retry_at IS NOT NULL
+             FROM tasks t
+             JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
+             JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
+             JOIN workflow_steps s ON s.task_id = t.task_id
+             WHERE (?1 IS NULL OR t.created_at >= ?1) AND (?2 IS NULL OR ns.name = ?2)
+               AND (?3 IS NULL OR nt.name = ?3)",
+        )?;
+        let mut rows = stmt.query(params![w.since, w.namespace, w.name])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let status = state_of(&r.get::<_, String>(4)?)?;
+            let (start, end): (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
+            let ended = !matches!(status, State::Pending | State::InProgress);
+            out.push(StepFact {
+                task_id: r.get(0)?,
+                namespace: r.get(1)?,
+                template: r.get(2)?,
+                step: r.get(3)?,
+                status,
+                attempts: r.get(5)?,
+                duration_ms: start
+                    .zip(end)
+                    .filter(|_| ended)
+                    .map(|(a, b)| (b - a).max(0) as u64),
+                retry_pending: r.get(8)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        let mut counts = Counts::default();
+        for (sql, target) in [
+            (
+                "SELECT status, COUNT(*) FROM tasks GROUP BY status",
+                &mut counts.tasks_by_state,
+            ),
+            (
+                "SELECT status, COUNT(*) FROM workflow_steps GROUP BY status",
+                &mut counts.steps_by_state,
+            ),
+        ] {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                target.insert(r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64);
+            }
+        }
+        let (retryable, exhausted): (i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(next_retry_at), COUNT(*) - COUNT(next_retry_at)
+                 FROM workflow_steps WHERE status = 'error'",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        counts.retryable_errors = retryable.max(0) as u64;
+        counts.exhausted_errors = exhausted.max(0) as u64;
+        Ok(counts)
+    }
+
+    fn running(&self) -> Result<Vec<RunningTask>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT task_id, owner_pid, owner_host, owner_started_at, heartbeat_at
+             FROM tasks WHERE status = 'in_progress'",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let owner = match (
+                r.get::<_, Option<u32>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ) {
+                (Some(pid), Some(host), Some(started_at)) => Some(Owner {
+                    pid,
+                    host,
+                    started_at,
+                }),
+                _ => None,
+            };
+            out.push(RunningTask {
+                task_id: r.get(0)?,
+                owner,
+                heartbeat_at: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn failed_since(&self, since: i64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM tasks WHERE status = 'error' AND finished_at >= ?1",
+            )?
+            .query_row([since], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
     }
 
     fn last_event_seq(&self, task_id: TaskId) -> Result<u64, StoreError> {

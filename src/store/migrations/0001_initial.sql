@@ -52,7 +52,7 @@ CREATE TABLE tasks (
     started_at       INTEGER,
     finished_at      INTEGER
 );
-CREATE INDEX tasks_status ON tasks (status, created_at);
+CREATE INDEX tasks_status ON tasks (status);
 CREATE INDEX tasks_named_task ON tasks (named_task_id, created_at);
 CREATE INDEX tasks_created ON tasks (created_at);
 CREATE UNIQUE INDEX tasks_idempotency ON tasks (identity, idempotency_key)

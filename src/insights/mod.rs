@@ -1,0 +1,265 @@
+//! Seeing the work across tasks: analytics, health and metrics, computed from the store.
+
+pub mod metrics;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::engine::owner;
+use crate::engine::state::State;
+use crate::store::{Store, StoreError, Window};
+use crate::telemetry::summary::percentile;
+
+/// Nearest-rank percentiles of durations (ms).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+impl Percentiles {
+    pub fn of(mut values: Vec<u64>) -> Percentiles {
+        values.sort_unstable();
+        Percentiles {
+            count: values.len(),
+            p50: percentile(&values, 50.0),
+            p95: percentile(&values, 95.0),
+            p99: percentile(&values, 99.0),
+            max: values.last().copied().unwrap_or(0),
+        }
+    }
+}
+
+/// One slow thing: a task, or a step of a task.
+#[derive(Debug, Clone, Serialize)]
+pub struct Slow {
+    pub task_id: i64,
+    pub template: String,
+    pub step: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// Durations of one step name or one template.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub namespace: String,
+    pub template: String,
+    pub step: Option<String>,
+    pub durations: Percentiles,
+}
+
+/// `tasker analytics`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analytics {
+    pub tasks: usize,
+    pub tasks_by_state: BTreeMap<String, usize>,
+    /// Complete (or resolved) among finished tasks.
+    pub completion_rate: f64,
+    /// In error among finished tasks.
+    pub error_rate: f64,
+    /// Steps that needed more than one attempt.
+    pub retried_steps: usize,
+    /// Of those, the ones that ended complete.
+    pub retry_success_rate: f64,
+    pub slowest_tasks: Vec<Slow>,
+    pub slowest_steps: Vec<Slow>,
+    pub templates: Vec<Group>,
+    pub steps: Vec<Group>,
+}
+
+fn rate(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 10_000.0 / whole as f64).round() / 10_000.0
+    }
+}
+
+/// Analytics of the tasks in `window`.
+pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreError> {
+    let tasks = store.task_facts(window)?;
+    let steps = store.step_facts(window)?;
+    let mut by_state: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &tasks {
+        *by_state.entry(t.status.as_str().to_owned()).or_default() += 1;
+    }
+    let finished = tasks
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.status,
+                State::Complete | State::Error | State::Cancelled | State::ResolvedManually
+            )
+        })
+        .count();
+    let completed = tasks.iter().filter(|t| t.status.is_satisfied()).count();
+    let failed = tasks.iter().filter(|t| t.status == State::Error).count();
+    let retried: Vec<_> = steps.iter().filter(|s| s.attempts > 1).collect();
+    let retried_ok = retried
+        .iter()
+        .filter(|s| s.status == State::Complete)
+        .count();
+
+    let mut template_durations: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+    let mut slowest_tasks: Vec<Slow> = Vec::new();
+    for t in &tasks {
+        if let Some(d) = t.duration_ms {
+            template_durations
+                .entry((t.namespace.clone(), t.name.clone()))
+                .or_default()
+                .push(d);
+            slowest_tasks.push(Slow {
+                task_id: t.task_id,
+                template: format!("{}/{}", t.namespace, t.name),
+                step: None,
+                duration_ms: d,
+            });
+        }
+    }
+    let mut step_durations: BTreeMap<(String, String, String), Vec<u64>> = BTreeMap::new();
+    let mut slowest_steps: Vec<Slow> = Vec::new();
+    for s in &steps {
+        if let Some(d) = s.duration_ms {
+            step_durations
+                .entry((s.namespace.clone(), s.template.clone(), s.step.clone()))
+                .or_default()
+                .push(d);
+            slowest_steps.push(Slow {
+                task_id: s.task_id,
+                template: format!("{}/{}", s.namespace, s.template),
+                step: Some(s.step.clone()),
+                duration_ms: d,
+            });
+        }
+    }
+    let top = |mut v: Vec<Slow>| {
+        v.sort_by(|a, b| {
+            b.duration_ms
+                .cmp(&a.duration_ms)
+                .then(a.task_id.cmp(&b.task_id))
+        });
+        v.truncate(10);
+        v
+    };
+    Ok(Analytics {
+        tasks: tasks.len(),
+        tasks_by_state: by_state,
+        completion_rate: rate(completed, finished),
+        error_rate: rate(failed, finished),
+        retried_steps: retried.len(),
+        retry_success_rate: rate(retried_ok, retried.len()),
+        slowest_tasks: top(slowest_tasks),
+        slowest_steps: top(slowest_steps),
+        templates: template_durations
+            .into_iter()
+            .map(|((namespace, template), d)| Group {
+                namespace,
+                template,
+                step: None,
+                durations: Percentiles::of(d),
+            })
+            .collect(),
+        steps: step_durations
+            .into_iter()
+            .map(|((namespace, template, step), d)| Group {
+                namespace,
+                template,
+                step: Some(step),
+                durations: Percentiles::of(d),
+            })
+            .collect(),
+    })
+}
+
+/// When the store counts as unhealthy.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Thresholds {
+    /// Orphaned tasks allowed (runner gone, not resumed).
+    pub max_orphaned: u64,
+    /// Tasks that may have failed within `window_ms`.
+    pub max_failed: u64,
+    /// Steps that may wait out a backoff at once.
+    pub max_backoff: Option<u64>,
+    pub window_ms: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            max_orphaned: 0,
+            max_failed: 0,
+            max_backoff: None,
+            window_ms: 3_600_000,
+        }
+    }
+}
+
+/// `tasker health`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    pub healthy: bool,
+    pub reasons: Vec<String>,
+    #[serde(flatten)]
+    pub counts: crate::store::Counts,
+    pub steps_in_backoff: u64,
+    pub running_tasks: usize,
+    pub orphaned_tasks: Vec<i64>,
+    pub failed_recently: u64,
+    pub thresholds: Thresholds,
+}
+
+/// The store's health against `limits`.
+pub fn health(store: &dyn Store, limits: Thresholds, now: i64) -> Result<Health, StoreError> {
+    let counts = store.counts()?;
+    let running = store.running()?;
+    let orphaned: Vec<i64> = running
+        .iter()
+        .filter(|r| {
+            !r.owner
+                .as_ref()
+                .is_some_and(|o| owner::alive(o, r.heartbeat_at))
+        })
+        .map(|r| r.task_id)
+        .collect();
+    let failed = store.failed_since(now - limits.window_ms)?;
+    let backoff = counts.retryable_errors;
+    let mut reasons = Vec::new();
+    if orphaned.len() as u64 > limits.max_orphaned {
+        let ids: Vec<String> = orphaned.iter().map(ToString::to_string).collect();
+        reasons.push(format!(
+            "{} orphaned task(s) whose runner is gone: {} (`tasker resume ID`)",
+            orphaned.len(),
+            ids.join(", ")
+        ));
+    }
+    if failed > limits.max_failed {
+        reasons.push(format!(
+            "{failed} task(s) failed in the last {} (allowed: {})",
+            crate::templates::duration::human(std::time::Duration::from_millis(
+                limits.window_ms.max(0) as u64
+            )),
+            limits.max_failed
+        ));
+    }
+    if let Some(max) = limits.max_backoff
+        && backoff > max
+    {
+        reasons.push(format!(
+            "{backoff} step(s) waiting out a backoff (allowed: {max})"
+        ));
+    }
+    Ok(Health {
+        healthy: reasons.is_empty(),
+        reasons,
+        steps_in_backoff: backoff,
+        running_tasks: running.len(),
+        orphaned_tasks: orphaned,
+        failed_recently: failed,
+        counts,
+        thresholds: limits,
+    })
+}

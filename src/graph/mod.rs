@@ -231,8 +231,9 @@ pub struct Analysis {
 }
 
 impl Dag {
-    /// Analyse the graph; `durations` (ms, for a task) give the critical path, `open`
-    /// restricts "blocking" to steps not yet done.
+    /// Analyse the graph; `durations` (ms, for a task: 0 for steps that never ran, at least
+    /// 1 for those that did) give the critical path, `open` restricts "blocking" to steps
+    /// not yet done.
     pub fn analyze(
         &self,
         names: &[&str],
@@ -249,7 +250,7 @@ impl Dag {
             .collect();
         blocking.sort_by(|a, b| b.dependents.cmp(&a.dependents).then(a.step.cmp(&b.step)));
         blocking.truncate(10);
-        let critical = durations.map(|d| self.longest_path(|i| d[i].max(1)));
+        let critical = durations.map(|d| self.longest_path(|i| d[i]));
         Analysis {
             summary: self.summary(names),
             level_steps: self

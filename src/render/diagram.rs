@@ -120,12 +120,12 @@ impl Diagram {
                 })
             })
             .collect();
-        let weights: Vec<u64> = nodes.iter().map(|n| n.duration_ms.unwrap_or(0)).collect();
-        mark_path(
-            &mut nodes,
-            &mut edges,
-            &dag.longest_path(|i| weights[i].max(1)),
-        );
+        // Steps that never ran weigh nothing: the critical path is made of measured work.
+        let weights: Vec<u64> = nodes
+            .iter()
+            .map(|n| n.duration_ms.map_or(0, |d| d.max(1)))
+            .collect();
+        mark_path(&mut nodes, &mut edges, &dag.longest_path(|i| weights[i]));
         Diagram {
             title: format!(
                 "task {} {}/{}@{}",
@@ -159,12 +159,13 @@ impl Diagram {
             let (fill, stroke) = colours(state);
             let _ = writeln!(
                 out,
-                "    classDef {} fill:{fill},stroke:{stroke},color:#111;",
+                "    classDef {} fill:{fill},stroke:{stroke},color:#111111",
                 state.as_str()
             );
         }
-        out.push_str("    classDef template fill:#f5f5f5,stroke:#616161,color:#111;\n");
-        out.push_str("    classDef critical stroke-width:4px;\n");
+        // No `;` after a colour: Mermaid would read `#b71c1c;` as an entity code.
+        out.push_str("    classDef template fill:#f5f5f5,stroke:#616161,color:#111111\n");
+        out.push_str("    classDef critical stroke-width:4px\n");
         for (i, n) in self.nodes.iter().enumerate() {
             let class = n.state.map_or("template", State::as_str);
             let _ = writeln!(
@@ -190,12 +191,12 @@ impl Diagram {
             .map(|(i, _)| format!("s{i}"))
             .collect();
         if !critical.is_empty() {
-            let _ = writeln!(out, "    class {} critical;", critical.join(","));
+            let _ = writeln!(out, "    class {} critical", critical.join(","));
         }
         if !critical_links.is_empty() {
             let _ = writeln!(
                 out,
-                "    linkStyle {} stroke-width:4px,stroke:#b71c1c;",
+                "    linkStyle {} stroke-width:4px,stroke:#b71c1c",
                 critical_links.join(",")
             );
         }

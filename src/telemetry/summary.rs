@@ -133,7 +133,9 @@ impl Collector {
             .collect();
         slowest.sort_by(|a, b| b.duration_ms.cmp(&a.duration_ms).then(a.name.cmp(&b.name)));
         slowest.truncate(5);
-        let path = Dag::new(template).longest_path(|i| step_ms[i].max(1));
+        // Steps that never ran weigh nothing: the critical path is made of measured work.
+        let ran: Vec<bool> = task.steps.iter().map(|s| s.state.attempts > 0).collect();
+        let path = Dag::new(template).longest_path(|i| if ran[i] { step_ms[i].max(1) } else { 0 });
         Summary {
             task_id: task.task_id,
             outcome: task.status,

@@ -8,6 +8,7 @@ mod identity;
 mod operate;
 mod plugin;
 mod run;
+mod seeing;
 mod server;
 mod store;
 mod support;

@@ -161,3 +161,87 @@ pub fn signal(pid: u32, sig: &str) {
         .success();
     assert!(ok, "kill {sig} {pid}");
 }
+
+/// An external checker the tests use (Graphviz `dot`, the Mermaid parser). When it is
+/// missing, the test is skipped with a note — unless `TASKER_REQUIRE_TOOLS` is set, as
+/// `.ci/run` does after installing them, and then its absence fails the test.
+pub fn tool(what: &str) -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = match what {
+        "mermaid" => {
+            let dir = root.join("tests/tools/mermaid");
+            dir.join("node_modules/mermaid")
+                .is_dir()
+                .then(|| dir.join("check.mjs"))
+        }
+        other => std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(other))
+                .find(|p| p.is_file())
+        }),
+    };
+    if found.is_none() {
+        let hint = match what {
+            "mermaid" => "npm install --prefix tests/tools/mermaid",
+            "dot" => "apt-get install graphviz",
+            _ => "install it",
+        };
+        assert!(
+            std::env::var_os("TASKER_REQUIRE_TOOLS").is_none(),
+            "`{what}` is required but missing ({hint})"
+        );
+        eprintln!("skipped: `{what}` is not installed ({hint}; .ci/run does)");
+    }
+    found
+}
+
+/// Run the real Mermaid parser on `text`: `Ok(diagram type)` or the parse error.
+pub fn mermaid_parse(check: &std::path::Path, text: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("node")
+        .arg(check)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(
+        |_| serde_json::json!({"ok": false, "error": String::from_utf8_lossy(&out.stderr)}),
+    );
+    if doc["ok"] == true {
+        Ok(doc["type"].as_str().unwrap_or_default().to_owned())
+    } else {
+        Err(doc["error"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
+/// Run Graphviz `dot -Tsvg` on `text`: the SVG, or the error.
+pub fn dot_svg(dot: &std::path::Path, text: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(dot)
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dot");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}

@@ -160,22 +160,22 @@ impl Dag {
     pub fn descendants(&self) -> Vec<usize> {
         let n = self.len();
         // Bitsets would be faster on huge graphs; a walk per step is plenty for templates.
-        let mut out = vec![0usize; n];
         let mut seen = vec![usize::MAX; n];
-        for start in 0..n {
-            let mut stack: Vec<usize> = self.children(start).collect();
-            let mut count = 0;
-            while let Some(c) = stack.pop() {
-                if seen[c] == start {
-                    continue;
+        (0..n)
+            .map(|start| {
+                let mut stack: Vec<usize> = self.children(start).collect();
+                let mut count = 0;
+                while let Some(c) = stack.pop() {
+                    if seen[c] == start {
+                        continue;
+                    }
+                    seen[c] = start;
+                    count += 1;
+                    stack.extend(self.children(c));
                 }
-                seen[c] = start;
-                count += 1;
-                stack.extend(self.children(c));
-            }
-            out[start] = count;
-        }
-        out
+                count
+            })
+            .collect()
     }
 
     /// Steps, edges, roots, leaves, levels, widest level and longest path.

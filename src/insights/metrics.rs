@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -40,11 +41,11 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 fn histogram(
     name: &'static str,
     help: &'static str,
-    groups: BTreeMap<Vec<(String, String)>, Vec<u64>>,
+    groups: BTreeMap<Vec<(&'static str, Arc<str>)>, Vec<u64>>,
 ) -> Family {
     let mut samples = Vec::new();
     for (key, values) in groups {
-        let base: Vec<(&str, &str)> = key.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let base: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, &**v)).collect();
         for &le in BUCKETS {
             let mut l = labels(&base);
             l.insert("le".into(), le.to_string());
@@ -80,56 +81,57 @@ fn histogram(
     }
 }
 
+type Key = (Arc<str>, Arc<str>, Arc<str>);
+
 /// Every metric family for the tasks in `window`.
 pub fn collect(store: &dyn Store, window: &Window) -> Result<Vec<Family>, StoreError> {
     let tasks = store.task_facts(window)?;
     let steps = store.step_facts(window)?;
-    let mut task_counts: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-    let mut task_durations: BTreeMap<Vec<(String, String)>, Vec<u64>> = BTreeMap::new();
+    let mut task_counts: BTreeMap<(Arc<str>, Arc<str>, &'static str), u64> = BTreeMap::new();
+    let mut task_durations: BTreeMap<Vec<(&'static str, Arc<str>)>, Vec<u64>> = BTreeMap::new();
     for t in &tasks {
         *task_counts
             .entry((
-                t.namespace.clone(),
-                t.name.clone(),
-                t.status.as_str().to_owned(),
+                Arc::clone(&t.namespace),
+                Arc::clone(&t.name),
+                t.status.as_str(),
             ))
             .or_default() += 1;
         if let Some(d) = t.duration_ms {
             task_durations
                 .entry(vec![
-                    ("namespace".into(), t.namespace.clone()),
-                    ("template".into(), t.name.clone()),
+                    ("namespace", Arc::clone(&t.namespace)),
+                    ("template", Arc::clone(&t.name)),
                 ])
                 .or_default()
                 .push(d);
         }
     }
-    let mut step_counts: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
-    let mut attempts: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
-    let mut step_durations: BTreeMap<Vec<(String, String)>, Vec<u64>> = BTreeMap::new();
+    let mut step_counts: BTreeMap<(Key, &'static str), u64> = BTreeMap::new();
+    let mut attempts: BTreeMap<Key, (u64, u64)> = BTreeMap::new();
+    let mut step_durations: BTreeMap<Vec<(&'static str, Arc<str>)>, Vec<u64>> = BTreeMap::new();
     for s in &steps {
-        let key = (s.namespace.clone(), s.template.clone(), s.step.clone());
+        let key: Key = (
+            Arc::clone(&s.namespace),
+            Arc::clone(&s.template),
+            Arc::clone(&s.step),
+        );
         *step_counts
-            .entry((
-                key.0.clone(),
-                key.1.clone(),
-                key.2.clone(),
-                s.status.as_str().to_owned(),
-            ))
+            .entry((key.clone(), s.status.as_str()))
             .or_default() += 1;
-        let a = attempts.entry(key.clone()).or_default();
-        a.0 += u64::from(s.attempts);
-        a.1 += u64::from(s.attempts.saturating_sub(1));
         if let Some(d) = s.duration_ms {
             step_durations
                 .entry(vec![
-                    ("namespace".into(), key.0),
-                    ("step".into(), key.2),
-                    ("template".into(), key.1),
+                    ("namespace", Arc::clone(&key.0)),
+                    ("step", Arc::clone(&key.2)),
+                    ("template", Arc::clone(&key.1)),
                 ])
                 .or_default()
                 .push(d);
         }
+        let a = attempts.entry(key).or_default();
+        a.0 += u64::from(s.attempts);
+        a.1 += u64::from(s.attempts.saturating_sub(1));
     }
     let counter = |name, help, samples| Family {
         name,
@@ -145,7 +147,7 @@ pub fn collect(store: &dyn Store, window: &Window) -> Result<Vec<Family>, StoreE
                 .into_iter()
                 .map(|((ns, t, state), n)| Sample {
                     metric: "tasker_tasks_total".into(),
-                    labels: labels(&[("namespace", &ns), ("template", &t), ("outcome", &state)]),
+                    labels: labels(&[("namespace", &ns), ("template", &t), ("outcome", state)]),
                     value: n as f64,
                 })
                 .collect(),
@@ -155,7 +157,7 @@ pub fn collect(store: &dyn Store, window: &Window) -> Result<Vec<Family>, StoreE
             "Steps by state.",
             step_counts
                 .into_iter()
-                .map(|((ns, t, step, state), n)| Sample {
+                .map(|(((ns, t, step), state), n)| Sample {
                     metric: "tasker_steps_total".into(),
                     labels: labels(&[
                         ("namespace", &ns),

@@ -3,6 +3,7 @@
 pub mod metrics;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -79,6 +80,40 @@ fn rate(part: usize, whole: usize) -> f64 {
     }
 }
 
+/// The ten longest of `items` (duration first), longest first, ties by task id; without
+/// sorting them all.
+fn top<T: HasTask>(items: impl Iterator<Item = (u64, T)>) -> Vec<(u64, T)> {
+    let mut best: Vec<(u64, T)> = Vec::with_capacity(11);
+    for item in items {
+        if best.len() == 10 && best.last().is_some_and(|l| l.0 >= item.0) {
+            continue;
+        }
+        let at = best.partition_point(|b| {
+            (b.0, std::cmp::Reverse(b.1.task())) > (item.0, std::cmp::Reverse(item.1.task()))
+        });
+        best.insert(at, item);
+        best.truncate(10);
+    }
+    best
+}
+
+/// Things with a task id, for ordering ties.
+trait HasTask {
+    fn task(&self) -> i64;
+}
+
+impl HasTask for &crate::store::TaskFact {
+    fn task(&self) -> i64 {
+        self.task_id
+    }
+}
+
+impl HasTask for &crate::store::StepFact {
+    fn task(&self) -> i64 {
+        self.task_id
+    }
+}
+
 /// Analytics of the tasks in `window`.
 pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreError> {
     let tasks = store.task_facts(window)?;
@@ -104,47 +139,42 @@ pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreE
         .filter(|s| s.status == State::Complete)
         .count();
 
-    let mut template_durations: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
-    let mut slowest_tasks: Vec<Slow> = Vec::new();
+    let mut template_durations: BTreeMap<(Arc<str>, Arc<str>), Vec<u64>> = BTreeMap::new();
     for t in &tasks {
         if let Some(d) = t.duration_ms {
             template_durations
                 .entry((t.namespace.clone(), t.name.clone()))
                 .or_default()
                 .push(d);
-            slowest_tasks.push(Slow {
-                task_id: t.task_id,
-                template: format!("{}/{}", t.namespace, t.name),
-                step: None,
-                duration_ms: d,
-            });
         }
     }
-    let mut step_durations: BTreeMap<(String, String, String), Vec<u64>> = BTreeMap::new();
-    let mut slowest_steps: Vec<Slow> = Vec::new();
+    let mut step_durations: BTreeMap<(Arc<str>, Arc<str>, Arc<str>), Vec<u64>> = BTreeMap::new();
     for s in &steps {
         if let Some(d) = s.duration_ms {
             step_durations
                 .entry((s.namespace.clone(), s.template.clone(), s.step.clone()))
                 .or_default()
                 .push(d);
-            slowest_steps.push(Slow {
-                task_id: s.task_id,
-                template: format!("{}/{}", s.namespace, s.template),
-                step: Some(s.step.clone()),
-                duration_ms: d,
-            });
         }
     }
-    let top = |mut v: Vec<Slow>| {
-        v.sort_by(|a, b| {
-            b.duration_ms
-                .cmp(&a.duration_ms)
-                .then(a.task_id.cmp(&b.task_id))
-        });
-        v.truncate(10);
-        v
-    };
+    let slowest_tasks = top(tasks.iter().filter_map(|t| t.duration_ms.map(|d| (d, t))))
+        .into_iter()
+        .map(|(d, t)| Slow {
+            task_id: t.task_id,
+            template: format!("{}/{}", t.namespace, t.name),
+            step: None,
+            duration_ms: d,
+        })
+        .collect();
+    let slowest_steps = top(steps.iter().filter_map(|s| s.duration_ms.map(|d| (d, s))))
+        .into_iter()
+        .map(|(d, s)| Slow {
+            task_id: s.task_id,
+            template: format!("{}/{}", s.namespace, s.template),
+            step: Some(s.step.to_string()),
+            duration_ms: d,
+        })
+        .collect();
     Ok(Analytics {
         tasks: tasks.len(),
         tasks_by_state: by_state,
@@ -152,13 +182,13 @@ pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreE
         error_rate: rate(failed, finished),
         retried_steps: retried.len(),
         retry_success_rate: rate(retried_ok, retried.len()),
-        slowest_tasks: top(slowest_tasks),
-        slowest_steps: top(slowest_steps),
+        slowest_tasks,
+        slowest_steps,
         templates: template_durations
             .into_iter()
             .map(|((namespace, template), d)| Group {
-                namespace,
-                template,
+                namespace: namespace.to_string(),
+                template: template.to_string(),
                 step: None,
                 durations: Percentiles::of(d),
             })
@@ -166,9 +196,9 @@ pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreE
         steps: step_durations
             .into_iter()
             .map(|((namespace, template, step), d)| Group {
-                namespace,
-                template,
-                step: Some(step),
+                namespace: namespace.to_string(),
+                template: template.to_string(),
+                step: Some(step.to_string()),
                 durations: Percentiles::of(d),
             })
             .collect(),

@@ -238,8 +238,8 @@ pub struct Window {
 #[derive(Debug, Clone)]
 pub struct TaskFact {
     pub task_id: TaskId,
-    pub namespace: String,
-    pub name: String,
+    pub namespace: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
     pub status: State,
     pub duration_ms: Option<u64>,
 }
@@ -248,9 +248,9 @@ pub struct TaskFact {
 #[derive(Debug, Clone)]
 pub struct StepFact {
     pub task_id: TaskId,
-    pub namespace: String,
-    pub template: String,
-    pub step: String,
+    pub namespace: std::sync::Arc<str>,
+    pub template: std::sync::Arc<str>,
+    pub step: std::sync::Arc<str>,
     pub status: State,
     pub attempts: u32,
     /// From its first attempt's start to its end, when it has ended.

@@ -237,6 +237,30 @@ impl SqliteStore {
     }
 }
 
+/// Shares the text of names that repeat across many rows (namespaces, templates, steps).
+#[derive(Default)]
+struct Interner(std::collections::HashMap<String, std::sync::Arc<str>>);
+
+impl Interner {
+    fn get(
+        &mut self,
+        row: &rusqlite::Row<'_>,
+        i: usize,
+    ) -> Result<std::sync::Arc<str>, StoreError> {
+        let text = row
+            .get_ref(i)?
+            .as_str()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some(shared) = self.0.get(text) {
+            return Ok(std::sync::Arc::clone(shared));
+        }
+        let shared: std::sync::Arc<str> = text.into();
+        self.0
+            .insert(text.to_owned(), std::sync::Arc::clone(&shared));
+        Ok(shared)
+    }
+}
+
 fn state_of(text: &str) -> Result<State, StoreError> {
     text.parse::<State>().map_err(StoreError::Corrupt)
 }
@@ -836,13 +860,14 @@ impl Store for SqliteStore {
                AND (?3 IS NULL OR nt.name = ?3)",
         )?;
         let mut rows = stmt.query(params![w.since, w.namespace, w.name])?;
+        let mut names = Interner::default();
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let (start, end): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
             out.push(TaskFact {
                 task_id: r.get(0)?,
-                namespace: r.get(1)?,
-                name: r.get(2)?,
+                namespace: names.get(r, 1)?,
+                name: names.get(r, 2)?,
                 status: state_of(&r.get::<_, String>(3)?)?,
                 duration_ms: start.zip(end).map(|(a, b)| (b - a).max(0) as u64),
             });
@@ -862,16 +887,21 @@ impl Store for SqliteStore {
                AND (?3 IS NULL OR nt.name = ?3)",
         )?;
         let mut rows = stmt.query(params![w.since, w.namespace, w.name])?;
+        let mut names = Interner::default();
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let status = state_of(&r.get::<_, String>(4)?)?;
+            let status = state_of(
+                r.get_ref(4)?
+                    .as_str()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )?;
             let (start, end): (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
             let ended = !matches!(status, State::Pending | State::InProgress);
             out.push(StepFact {
                 task_id: r.get(0)?,
-                namespace: r.get(1)?,
-                template: r.get(2)?,
-                step: r.get(3)?,
+                namespace: names.get(r, 1)?,
+                template: names.get(r, 2)?,
+                step: names.get(r, 3)?,
                 status,
                 attempts: r.get(5)?,
                 duration_ms: start

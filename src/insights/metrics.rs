@@ -163,7 +163,7 @@ pub fn collect(store: &dyn Store, window: &Window) -> Result<Vec<Family>, StoreE
                         ("namespace", &ns),
                         ("template", &t),
                         ("step", &step),
-                        ("outcome", &state),
+                        ("outcome", state),
                     ]),
                     value: n as f64,
                 })

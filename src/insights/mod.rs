@@ -148,7 +148,8 @@ pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreE
                 .push(d);
         }
     }
-    let mut step_durations: BTreeMap<(Arc<str>, Arc<str>, Arc<str>), Vec<u64>> = BTreeMap::new();
+    type StepKey = (Arc<str>, Arc<str>, Arc<str>);
+    let mut step_durations: BTreeMap<StepKey, Vec<u64>> = BTreeMap::new();
     for s in &steps {
         if let Some(d) = s.duration_ms {
             step_durations

@@ -1,24 +1,58 @@
 //! The config file: `tasker.toml` in the working directory, else
 //! `$XDG_CONFIG_HOME/tasker/config.toml` (`~/.config/tasker/config.toml`).
+//!
+//! Its keys mirror the command line's: a flag wins over its `TASKER_*` variable, which wins
+//! over the file, which wins over the built-in default.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::templates::{Handlers, Hook, Problem, closest, duration, hooks_from_json};
 
 /// Keys the config file may hold.
-const KEYS: &[&str] = &["handlers", "on", "hook_timeout"];
+pub const KEYS: &[&str] = &[
+    "db",
+    "concurrency",
+    "trace",
+    "templates",
+    "kill_grace",
+    "color",
+    "log_format",
+    "durability",
+    "handlers",
+    "on",
+    "hook_timeout",
+];
 
-/// The configuration in effect.
-#[derive(Debug, Default)]
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous = NORMAL`: safe against any process crash.
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: safe against power loss.
+    Full,
+}
+
+/// The configuration file's contents (absent keys are `None`).
+#[derive(Debug, Default, Clone)]
 pub struct Config {
     /// The file it came from, if any.
     pub path: Option<PathBuf>,
+    pub db: Option<PathBuf>,
+    pub concurrency: Option<u32>,
+    pub trace: Option<String>,
+    pub templates: Option<Vec<PathBuf>>,
+    pub kill_grace: Option<Duration>,
+    pub color: Option<String>,
+    pub log_format: Option<String>,
+    pub durability: Option<Durability>,
     /// `handler_class` mappings for every template.
     pub handlers: Option<Handlers>,
     /// Hooks for every task (`[on]`).
     pub hooks: Vec<Hook>,
-    /// How long a hook may run (`hook_timeout`, default 10s).
-    pub hook_timeout: Option<std::time::Duration>,
+    /// How long a hook may run (default 10s).
+    pub hook_timeout: Option<Duration>,
 }
 
 /// Why the config file could not be used.
@@ -46,6 +80,59 @@ pub fn candidates() -> Vec<PathBuf> {
     out
 }
 
+/// Reads typed values out of the TOML table, collecting a problem per bad key.
+struct Reader<'a> {
+    file: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, key: &str, message: impl Into<String>, hint: Option<String>) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            pos: Default::default(),
+            step: None,
+            field: Some(key.to_owned()),
+            message: message.into(),
+            hint,
+        });
+    }
+
+    fn string(&mut self, table: &toml::Table, key: &str) -> Option<String> {
+        match table.get(key)? {
+            toml::Value::String(s) => Some(s.clone()),
+            _ => {
+                self.problem(key, "expected a string", None);
+                None
+            }
+        }
+    }
+
+    fn choice(&mut self, table: &toml::Table, key: &str, allowed: &[&str]) -> Option<String> {
+        let value = self.string(table, key)?;
+        if allowed.contains(&value.as_str()) {
+            Some(value)
+        } else {
+            let hint = closest(&value, allowed.iter().copied())
+                .map(|c| format!("did you mean `{c}`?"))
+                .unwrap_or_else(|| format!("one of: {}", allowed.join(", ")));
+            self.problem(key, format!("`{value}` is not allowed"), Some(hint));
+            None
+        }
+    }
+
+    fn duration(&mut self, table: &toml::Table, key: &str) -> Option<Duration> {
+        let text = self.string(table, key)?;
+        match duration::parse(&text) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.problem(key, message, None);
+                None
+            }
+        }
+    }
+}
+
 impl Config {
     /// Read the first config file that exists; none at all is an empty configuration.
     pub fn load() -> Result<Config, ConfigError> {
@@ -66,80 +153,83 @@ impl Config {
             path: shown.clone(),
             message: e.to_string().trim_end().to_owned(),
         })?;
-        let mut problems = Vec::new();
+        let mut r = Reader {
+            file: &shown,
+            problems: Vec::new(),
+        };
         for key in table.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-            problems.push(Problem {
+            let hint = closest(key, KEYS.iter().copied())
+                .map(|k| format!("did you mean `{k}`?"))
+                .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", ")));
+            r.problems.push(Problem {
                 file: shown.clone(),
                 pos: Default::default(),
                 step: None,
                 field: None,
                 message: format!("unknown key `{key}`"),
-                hint: Some(
-                    closest(key, KEYS.iter().copied())
-                        .map(|k| format!("did you mean `{k}`?"))
-                        .unwrap_or_else(|| format!("known keys: {}", KEYS.join(", "))),
-                ),
+                hint: Some(hint),
             });
         }
-        let handlers = match table.get("handlers") {
-            None => None,
-            Some(h) => {
-                let json = serde_json::to_value(h).unwrap_or_default();
-                match Handlers::from_json(&json, &shown) {
-                    Ok(h) => Some(h),
-                    Err(ps) => {
-                        problems.extend(ps);
-                        None
-                    }
-                }
-            }
-        };
-        let hooks = match table.get("on") {
-            None => Vec::new(),
-            Some(on) => {
-                let json = serde_json::to_value(on).unwrap_or_default();
-                hooks_from_json(&json, &shown).unwrap_or_else(|ps| {
-                    problems.extend(ps);
-                    Vec::new()
-                })
-            }
-        };
-        let hook_timeout = match table.get("hook_timeout") {
-            None => None,
-            Some(toml::Value::String(t)) => match duration::parse(t) {
-                Ok(d) => Some(d),
-                Err(message) => {
-                    problems.push(Problem {
-                        file: shown.clone(),
-                        pos: Default::default(),
-                        step: None,
-                        field: Some("hook_timeout".into()),
-                        message,
-                        hint: None,
-                    });
-                    None
-                }
-            },
-            Some(_) => {
-                problems.push(Problem {
-                    file: shown.clone(),
-                    pos: Default::default(),
-                    step: None,
-                    field: Some("hook_timeout".into()),
-                    message: "expected a duration such as \"10s\"".into(),
-                    hint: None,
-                });
-                None
-            }
-        };
-        if !problems.is_empty() {
-            return Err(ConfigError::Invalid(problems));
-        }
-        Ok(Config {
+        let mut config = Config {
             path: Some(path.to_owned()),
-            handlers,
-            hooks,
-            hook_timeout,
-        })
+            db: r.string(&table, "db").map(PathBuf::from),
+            trace: r.choice(&table, "trace", &["none", "stdout", "otlp"]),
+            kill_grace: r.duration(&table, "kill_grace"),
+            color: r.choice(&table, "color", &["auto", "always", "never"]),
+            log_format: r.choice(&table, "log_format", &["text", "json"]),
+            durability: r
+                .choice(&table, "durability", &["normal", "full"])
+                .map(|d| {
+                    if d == "full" {
+                        Durability::Full
+                    } else {
+                        Durability::Normal
+                    }
+                }),
+            hook_timeout: r.duration(&table, "hook_timeout"),
+            ..Config::default()
+        };
+        match table.get("concurrency") {
+            None => {}
+            Some(toml::Value::Integer(n)) if (1..=100_000).contains(n) => {
+                config.concurrency = Some(*n as u32);
+            }
+            Some(_) => r.problem("concurrency", "expected an integer from 1 to 100000", None),
+        }
+        match table.get("templates") {
+            None => {}
+            Some(toml::Value::String(s)) => config.templates = Some(vec![PathBuf::from(s)]),
+            Some(toml::Value::Array(items)) => {
+                let dirs: Option<Vec<PathBuf>> = items
+                    .iter()
+                    .map(|i| i.as_str().map(PathBuf::from))
+                    .collect();
+                match dirs {
+                    Some(d) => config.templates = Some(d),
+                    None => r.problem("templates", "expected a list of directories", None),
+                }
+            }
+            Some(_) => r.problem("templates", "expected a directory or a list of them", None),
+        }
+        let mut problems = r.problems;
+        if let Some(h) = table.get("handlers") {
+            let json = serde_json::to_value(h).unwrap_or_default();
+            match Handlers::from_json(&json, &shown) {
+                Ok(h) => config.handlers = Some(h),
+                Err(ps) => problems.extend(ps),
+            }
+        }
+        if let Some(on) = table.get("on") {
+            let json = serde_json::to_value(on).unwrap_or_default();
+            match hooks_from_json(&json, &shown) {
+                Ok(h) => config.hooks = h,
+                Err(ps) => problems.extend(ps),
+            }
+        }
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
     }
 }

@@ -34,7 +34,7 @@ pub enum Trace {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DriveArgs {
     /// Steps running at once [default: the template's max_parallel, else the CPU count]
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, short = 'j', env = "TASKER_CONCURRENCY", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: Option<u32>,
     /// Stop starting steps once one has failed for good
     #[arg(long)]
@@ -42,11 +42,11 @@ pub struct DriveArgs {
     /// Print the final status document as JSON on stdout
     #[arg(long)]
     pub json: bool,
-    /// Time between SIGTERM and SIGKILL when a step is stopped
-    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
-    pub kill_grace: Duration,
+    /// Time between SIGTERM and SIGKILL when a step is stopped [default: 10s]
+    #[arg(long, env = "TASKER_KILL_GRACE", value_name = "DUR", value_parser = parse_duration)]
+    pub kill_grace: Option<Duration>,
     /// Export spans and metrics [default: OTEL_TRACES_EXPORTER, else none]
-    #[arg(long, value_enum, value_name = "WHERE")]
+    #[arg(long, env = "TASKER_TRACE", value_enum, value_name = "WHERE")]
     pub trace: Option<Trace>,
     /// Write the summary as JSON to FILE
     #[arg(long, value_name = "FILE")]
@@ -54,6 +54,9 @@ pub struct DriveArgs {
     /// Write every event of the run to FILE, one JSON object a line
     #[arg(long, value_name = "FILE")]
     pub events_out: Option<PathBuf>,
+    /// Stream each step's output as it comes, each line prefixed `[step]`
+    #[arg(long)]
+    pub follow_output: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -70,13 +73,21 @@ pub struct Outputs {
 }
 
 impl DriveArgs {
-    pub fn open_outputs(&self) -> Result<Outputs, Error> {
-        let settings = Settings::resolve(self.trace.map(|t| match t {
+    pub fn open_outputs(&self, global: &Global) -> Result<Outputs, Error> {
+        let flag = self.trace.map(|t| match t {
             Trace::None => telemetry::Target::None,
             Trace::Stdout => telemetry::Target::Stdout,
             Trace::Otlp => telemetry::Target::Otlp,
-        }))
-        .map_err(Error::Usage)?;
+        });
+        // --trace / TASKER_TRACE, then OTEL_TRACES_EXPORTER, then the config file.
+        let from_file = global.config.trace.as_deref().map(|t| match t {
+            "stdout" => telemetry::Target::Stdout,
+            "otlp" => telemetry::Target::Otlp,
+            _ => telemetry::Target::None,
+        });
+        let otel_set = std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|v| !v.trim().is_empty());
+        let settings = Settings::resolve(flag.or(if otel_set { None } else { from_file }))
+            .map_err(Error::Usage)?;
         let create = |p: &PathBuf| {
             File::create(p)
                 .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", p.display())))
@@ -124,29 +135,47 @@ pub fn drive(
     let task = super::find_task(store, task_id)?;
     let config = global.config()?;
     let options = engine::Options {
-        concurrency: args.concurrency.map(|n| n as usize),
+        concurrency: args.concurrency.or(config.concurrency).map(|n| n as usize),
         fail_fast: args.fail_fast,
-        kill_grace: args.kill_grace,
+        kill_grace: args
+            .kill_grace
+            .or(config.kill_grace)
+            .unwrap_or(Duration::from_secs(10)),
         traceparent: std::env::var("TRACEPARENT").ok(),
+        echo: args.follow_output.then(|| -> engine::Echo {
+            std::sync::Arc::new(|step: &str, stderr: bool, line: &[u8]| {
+                use std::io::Write;
+                let text = format!("[{step}] {}\n", String::from_utf8_lossy(line));
+                // Step stdout to stdout, step stderr to stderr, a line at a time.
+                let _ = if stderr {
+                    std::io::stderr().lock().write_all(text.as_bytes())
+                } else {
+                    std::io::stdout().lock().write_all(text.as_bytes())
+                };
+            })
+        }),
         ..engine::Options::default()
     };
     let verbosity = global.verbosity();
     let color_on = color::enabled(global.color_choice(), true);
 
     // Subscribers, in the order they hear each event.
-    let live = (verbosity != Verbosity::Quiet && std::io::stderr().is_terminal()).then(|| {
-        let done = task
-            .steps
-            .iter()
-            .filter(|s| s.status.is_satisfied())
-            .count();
-        Live::new(
-            task.steps.len(),
-            done,
-            verbosity == Verbosity::Verbose,
-            color_on,
-        )
-    });
+    // Streamed step output and a redrawn bar do not mix: plain lines then.
+    let live =
+        (verbosity != Verbosity::Quiet && !args.follow_output && std::io::stderr().is_terminal())
+            .then(|| {
+                let done = task
+                    .steps
+                    .iter()
+                    .filter(|s| s.status.is_satisfied())
+                    .count();
+                Live::new(
+                    task.steps.len(),
+                    done,
+                    verbosity == Verbosity::Verbose,
+                    color_on,
+                )
+            });
     let mut lines = Lines {
         verbosity,
         color: color_on,

@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, each with its `Args` and `run()`.
 
 pub mod cancel;
+pub mod config;
 pub mod diagram;
 pub mod drive;
 pub mod events;
@@ -55,18 +56,36 @@ pub struct Global {
     /// The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]
     #[arg(long, global = true, env = "TASKER_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Colour in tables and progress lines (honours NO_COLOR and CLICOLOR_FORCE)
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
-    pub color: Color,
+    /// Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "TASKER_COLOR",
+        value_name = "WHEN"
+    )]
+    pub color: Option<Color>,
     /// Print more: every step start and completion
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Print nothing on stderr but errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Diagnostic log lines on stderr as text or as JSON objects [env: TASKER_LOG sets the filter]
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
-    pub log_format: LogFormat,
+    /// Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "TASKER_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<LogFormat>,
+    /// The config file's contents (loaded once, before the command runs).
+    #[arg(skip)]
+    pub config: crate::config::Config,
+    /// Global options given on the command line (not by a variable), for `config show`.
+    #[arg(skip)]
+    pub from_flags: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,7 +115,7 @@ fn init_logs(global: &Global) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    let _ = match global.log_format {
+    let _ = match global.log_format() {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
@@ -129,15 +148,31 @@ pub enum Command {
     Tasks(tasks::Command),
     #[command(subcommand)]
     Templates(templates::Command),
+    #[command(subcommand)]
+    Config(config::Command),
 }
 
 impl Global {
     pub fn color_choice(&self) -> ColorChoice {
-        match self.color {
+        let from_file = self.config.color.as_deref().map(|c| match c {
+            "always" => Color::Always,
+            "never" => Color::Never,
+            _ => Color::Auto,
+        });
+        match self.color.or(from_file).unwrap_or(Color::Auto) {
             Color::Auto => ColorChoice::Auto,
             Color::Always => ColorChoice::Always,
             Color::Never => ColorChoice::Never,
         }
+    }
+
+    /// `--log-format`, else the config file's, else text.
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+            .unwrap_or(match self.config.log_format.as_deref() {
+                Some("json") => LogFormat::Json,
+                _ => LogFormat::Text,
+            })
     }
 
     pub fn verbosity(&self) -> Verbosity {
@@ -151,33 +186,49 @@ impl Global {
     }
 
     /// The store path, and whether it is the default (whose directories we may create).
-    fn db_path(&self) -> (PathBuf, bool) {
-        match &self.db {
+    pub fn db_path(&self) -> (PathBuf, bool) {
+        match self.db.as_ref().or(self.config.db.as_ref()) {
             Some(p) => (p.clone(), false),
             None => (default_path(), true),
+        }
+    }
+
+    /// `TASKER_DURABILITY`, else the config file's, else normal.
+    pub fn durability(&self) -> crate::config::Durability {
+        match std::env::var("TASKER_DURABILITY").ok().as_deref() {
+            Some("full") => crate::config::Durability::Full,
+            Some("normal") => crate::config::Durability::Normal,
+            _ => self.config.durability.unwrap_or_default(),
         }
     }
 
     /// Open the store for writing, creating it if needed.
     pub fn open_store(&self) -> Result<SqliteStore, Error> {
         let (path, is_default) = self.db_path();
-        Ok(SqliteStore::open(&path, is_default)?)
+        let store = SqliteStore::open(&path, is_default)?;
+        store.set_durability(self.durability())?;
+        Ok(store)
     }
 
-    /// The config file in effect (`tasker.toml`, else the XDG one), or none.
-    pub fn config(&self) -> Result<crate::config::Config, Error> {
-        Ok(crate::config::Config::load()?)
+    /// The config file in effect (`tasker.toml`, else the XDG one).
+    pub fn config(&self) -> Result<&crate::config::Config, Error> {
+        Ok(&self.config)
     }
 
     /// Open the store for reading; `None` when it does not exist yet.
     pub fn open_existing_store(&self) -> Result<Option<SqliteStore>, Error> {
         let (path, _) = self.db_path();
-        Ok(SqliteStore::open_existing(&path)?)
+        let store = SqliteStore::open_existing(&path)?;
+        if let Some(s) = &store {
+            s.set_durability(self.durability())?;
+        }
+        Ok(store)
     }
 }
 
 /// Run the parsed command line; the result is the process exit code.
-pub fn run(cli: Cli) -> Result<u8, Error> {
+pub fn run(mut cli: Cli) -> Result<u8, Error> {
+    cli.global.config = crate::config::Config::load()?;
     init_logs(&cli.global);
     match cli.command {
         Command::Run(args) => run::run(&cli.global, *args),
@@ -195,6 +246,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Metrics(args) => insights::metrics(&cli.global, &args),
         Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
         Command::Templates(cmd) => templates::run(&cli.global, &cmd),
+        Command::Config(cmd) => config::run(&cli.global, &cmd),
     }
 }
 

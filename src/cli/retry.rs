@@ -39,7 +39,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
-    let outputs = args.drive.open_outputs()?;
+    let outputs = args.drive.open_outputs(global)?;
     let mut store = super::existing_store(global, args.id)?;
     let task = super::find_task(&store, args.id)?;
     super::refuse_if_running(&task)?;

@@ -64,17 +64,22 @@ pub struct Args {
     /// A tag for the task (repeatable)
     #[arg(long = "tag", value_name = "T")]
     pub tags: Vec<String>,
+    /// Check everything and print the plan by level; run nothing, write nothing
+    #[arg(long, conflicts_with = "detach")]
+    pub dry_run: bool,
+    /// Run in the background: print `task <id>` and return at once
+    #[arg(long)]
+    pub detach: bool,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     // Everything that can be refused is checked before the store is touched.
-    let outputs = args.drive.open_outputs()?;
     let config = global.config()?;
     let options = LoadOptions {
         environment: args.environment.as_deref(),
         handlers: config.handlers.as_ref(),
     };
-    let file = resolve_template(&args.template, &args.templates, options)?;
+    let file = resolve_template(&args.template, &args.templates.resolve(config), options)?;
     let loaded = templates::load_file(&file, options)?;
     let template = &loaded.template;
     let workdir = template_dir(&file);
@@ -94,6 +99,10 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     });
     let idempotency_key = args.idempotency_key.clone().or(dedup_key);
 
+    if args.dry_run {
+        return dry_run(template, &context, args.drive.json);
+    }
+    let outputs = args.drive.open_outputs(global)?;
     let mut store = global.open_store()?;
     let created = store.create_task(&NewTask {
         template,
@@ -137,7 +146,9 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         return Ok(exit_code(task.status));
     }
     super::emit(&format!("task {task_id}\n"));
-
+    if args.detach {
+        return detach(global, task_id, &args.drive);
+    }
     drive(
         global,
         &mut store,
@@ -149,6 +160,95 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     )
 }
 
+/// Print what a run would do, level by level; exit 2 when a step would fail on a missing
+/// value.
+fn dry_run(
+    template: &templates::Template,
+    context: &serde_json::Value,
+    json: bool,
+) -> Result<u8, Error> {
+    let plan = crate::engine::plan::plan(template, context);
+    if json {
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        ));
+    } else {
+        let steps: usize = plan.levels.iter().map(Vec::len).sum();
+        let mut out = format!(
+            "plan of {} ({steps} steps, {} levels); nothing was run or written\n",
+            plan.template,
+            plan.levels.len()
+        );
+        for (i, level) in plan.levels.iter().enumerate() {
+            out.push_str(&format!("level {}\n", i + 1));
+            for s in level {
+                let action = match &s.problem {
+                    Some(p) => format!("would fail: {p}"),
+                    None => format!("{} {}", s.kind, s.action),
+                };
+                out.push_str(&format!("  {}: {action}\n", s.name));
+            }
+        }
+        super::emit(&out);
+    }
+    let problems: Vec<String> = plan
+        .problems()
+        .map(|(step, p)| format!("step `{step}`: {p}"))
+        .collect();
+    if problems.is_empty() {
+        Ok(crate::error::exit::OK)
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
+/// Hand the run to a `tasker resume` in a session of its own and return.
+fn detach(global: &Global, task_id: i64, drive: &DriveArgs) -> Result<u8, Error> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Usage(format!("cannot find the tasker binary to detach: {e}")))?;
+    let mut cmd = std::process::Command::new(exe);
+    let (db, _) = global.db_path();
+    cmd.arg("--db")
+        .arg(db)
+        .arg("-q")
+        .arg("resume")
+        .arg(task_id.to_string());
+    if let Some(n) = drive.concurrency {
+        cmd.arg("--concurrency").arg(n.to_string());
+    }
+    if drive.fail_fast {
+        cmd.arg("--fail-fast");
+    }
+    if let Some(g) = drive.kill_grace {
+        cmd.arg("--kill-grace").arg(format!("{}ms", g.as_millis()));
+    }
+    if let Some(t) = drive.trace {
+        cmd.arg("--trace").arg(format!("{t:?}").to_lowercase());
+    }
+    for (flag, path) in [
+        ("--summary-json", &drive.summary_json),
+        ("--events-out", &drive.events_out),
+    ] {
+        if let Some(p) = path {
+            cmd.arg(flag)
+                .arg(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+        }
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    crate::handlers::detach_session(&mut cmd);
+    cmd.spawn()
+        .map_err(|e| Error::Usage(format!("cannot start the background runner: {e}")))?;
+    if global.verbosity() != Verbosity::Quiet {
+        eprintln!(
+            "task {task_id} runs in the background: `tasker status {task_id}`, `tasker events log {task_id} --follow`"
+        );
+    }
+    Ok(crate::error::exit::OK)
+}
+
 /// Where the template directories are.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TemplateDirs {
@@ -158,13 +258,17 @@ pub struct TemplateDirs {
 }
 
 impl TemplateDirs {
-    pub fn resolve(&self) -> Vec<PathBuf> {
+    /// `--templates`, else `TASKER_TEMPLATES`, else the config file's, else `./workflows`.
+    pub fn resolve(&self, config: &crate::config::Config) -> Vec<PathBuf> {
         if !self.dirs.is_empty() {
             return self.dirs.clone();
         }
         match std::env::var("TASKER_TEMPLATES") {
             Ok(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
-            _ => vec![PathBuf::from("workflows")],
+            _ => config
+                .templates
+                .clone()
+                .unwrap_or_else(|| vec![PathBuf::from("workflows")]),
         }
     }
 }
@@ -172,7 +276,7 @@ impl TemplateDirs {
 /// A file path as it is; otherwise a template name looked up in the template directories.
 fn resolve_template(
     spec: &str,
-    dirs: &TemplateDirs,
+    dirs: &[PathBuf],
     options: LoadOptions<'_>,
 ) -> Result<PathBuf, Error> {
     let path = PathBuf::from(spec);
@@ -184,7 +288,7 @@ fn resolve_template(
     if looks_like_file {
         return Ok(path);
     }
-    let catalog = Catalog::scan(&dirs.resolve(), options);
+    let catalog = Catalog::scan(dirs, options);
     match catalog.find(spec) {
         Ok(entry) => Ok(entry.path.clone()),
         Err(Lookup::NotFound(message)) => Err(Error::NotFound(message)),

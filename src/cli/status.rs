@@ -1,5 +1,7 @@
 //! `tasker status ID`: where a task stands.
 
+use std::io::IsTerminal;
+
 use super::Global;
 use crate::clock::now_ms;
 use crate::engine::report::report;
@@ -22,14 +24,53 @@ pub struct Args {
     /// Also show the graph: levels, what blocks the most, the critical path by duration
     #[arg(long)]
     pub graph: bool,
+    /// Keep showing the status as it changes, until the task ends
+    #[arg(long, short = 'w')]
+    pub watch: bool,
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let not_found = || Error::NotFound(format!("task {} not found", args.id));
     let store = global.open_existing_store()?.ok_or_else(not_found)?;
-    let task = store.task(args.id)?.ok_or_else(not_found)?;
+    if !args.watch {
+        let task = store.task(args.id)?.ok_or_else(not_found)?;
+        show(global, args, &task, false);
+        return Ok(exit::OK);
+    }
+    // Redraw on a terminal, print each change elsewhere; stop once the task has ended.
+    let terminal = std::io::stdout().is_terminal();
+    let mut last = None;
+    loop {
+        let task = store.task(args.id)?.ok_or_else(not_found)?;
+        let stamp = (
+            task.updated_at,
+            task.steps.iter().map(|s| s.state.attempts).sum::<u32>(),
+        );
+        if last != Some(stamp) {
+            last = Some(stamp);
+            show(global, args, &task, terminal);
+        }
+        let running = task.status == crate::engine::state::State::InProgress
+            && task
+                .owner
+                .as_ref()
+                .is_some_and(|o| crate::engine::owner::alive(o, task.heartbeat_at));
+        let waiting =
+            task.status == crate::engine::state::State::Pending && task.started_at.is_none();
+        if !running && !waiting {
+            return Ok(exit::OK);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// Print the status of `task` once (clearing the screen first when redrawing).
+fn show(global: &Global, args: &Args, task: &crate::store::TaskRecord, redraw: bool) {
+    if redraw && !args.json {
+        super::emit("\x1b[2J\x1b[H");
+    }
     let now = now_ms();
-    let doc = report(&task, now);
+    let doc = report(task, now);
     let analysis = args.graph.then(|| {
         let parents: Vec<&[usize]> = task.steps.iter().map(|s| s.parents.as_slice()).collect();
         let names: Vec<&str> = task.steps.iter().map(|s| s.name.as_str()).collect();
@@ -54,10 +95,12 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         if let Some(a) = &analysis {
             value["graph"] = serde_json::to_value(a).unwrap_or_default();
         }
-        super::emit(&format!(
-            "{}\n",
+        let text = if args.watch {
+            serde_json::to_string(&value).unwrap_or_default()
+        } else {
             serde_json::to_string_pretty(&value).unwrap_or_default()
-        ));
+        };
+        super::emit(&format!("{text}\n"));
     } else {
         let on = color::enabled(global.color_choice(), false);
         let mut text = table::status(&doc, on);
@@ -66,5 +109,4 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         }
         super::emit(&text);
     }
-    Ok(exit::OK)
 }

@@ -57,7 +57,7 @@ fn options(config: &crate::config::Config) -> LoadOptions<'_> {
 
 fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
     let config = global.config()?;
-    let catalog = Catalog::scan(&args.templates.resolve(), options(&config));
+    let catalog = Catalog::scan(&args.templates.resolve(config), options(config));
     let quiet = global.quiet;
     for (path, problem) in &catalog.invalid {
         if !quiet {
@@ -117,7 +117,7 @@ fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
 
 fn show(global: &Global, args: &ShowArgs) -> Result<u8, Error> {
     let config = global.config()?;
-    let catalog = Catalog::scan(&args.templates.resolve(), options(&config));
+    let catalog = Catalog::scan(&args.templates.resolve(config), options(config));
     let entry = catalog.find(&args.name).map_err(|e| match e {
         Lookup::NotFound(m) => Error::NotFound(m),
         Lookup::Ambiguous(m) => Error::Usage(m),

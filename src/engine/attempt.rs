@@ -88,6 +88,7 @@ impl Run<'_> {
             output_limit: self.options.output_limit,
             output_path: output_path.clone(),
             live_output: Some(base.clone()),
+            echo: self.options.echo.clone(),
             spawned: Some(handlers::Spawned {
                 tx: self.spawned_tx.clone(),
                 index: i,

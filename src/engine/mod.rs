@@ -8,6 +8,7 @@
 mod attempt;
 mod inputs;
 pub mod owner;
+pub mod plan;
 pub mod report;
 pub mod retry;
 mod run;
@@ -25,7 +26,7 @@ use state::State;
 pub use run::{parse_traceparent, scratch_dir};
 
 /// How a run behaves; the command line fills it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Steps running at once; `None` uses the template's `max_parallel`, else the CPU count.
     pub concurrency: Option<usize>,
@@ -37,7 +38,12 @@ pub struct Options {
     pub output_limit: usize,
     /// The W3C `traceparent` the task's first run is a child of (`TRACEPARENT`).
     pub traceparent: Option<String>,
+    /// Given each line a step writes, as it writes it (`--follow-output`).
+    pub echo: Option<Echo>,
 }
+
+/// Receives a step's output line by line: the step's name, whether it is stderr, the line.
+pub type Echo = std::sync::Arc<dyn Fn(&str, bool, &[u8]) + Send + Sync>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -47,7 +53,20 @@ impl Default for Options {
             kill_grace: Duration::from_secs(10),
             output_limit: 1024 * 1024,
             traceparent: None,
+            echo: None,
         }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("concurrency", &self.concurrency)
+            .field("fail_fast", &self.fail_fast)
+            .field("kill_grace", &self.kill_grace)
+            .field("output_limit", &self.output_limit)
+            .field("echo", &self.echo.is_some())
+            .finish()
     }
 }
 

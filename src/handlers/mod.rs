@@ -16,10 +16,10 @@ use tokio::sync::watch;
 
 use crate::templates::{Action, Retry};
 
-pub use process::{Captured, Spawned, kill_leftovers, signal_group, start_time};
+pub use process::{Captured, Spawned, detach_session, kill_leftovers, signal_group, start_time};
 
 /// Everything a handler needs to run one attempt of one step.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub task_id: i64,
     pub task_name: String,
@@ -45,9 +45,22 @@ pub struct Request {
     pub live_output: Option<PathBuf>,
     /// Where to report the process the attempt starts.
     pub spawned: Option<Spawned>,
+    /// Given each line of output as it comes (`--follow-output`).
+    pub echo: Option<crate::engine::Echo>,
     /// Rises when the attempt must end: 1 = stop gracefully (SIGTERM, then SIGKILL after
     /// the grace period), 2 = kill at once.
     pub abort: watch::Receiver<u8>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("task_id", &self.task_id)
+            .field("step_name", &self.step_name)
+            .field("attempt", &self.attempt)
+            .field("action", &self.action)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why an attempt failed.

@@ -100,8 +100,22 @@ pub async fn run(
         });
     }
     let tee = |ext: &str| live.map(|base| base.with_extension(ext));
-    let out = child.stdout.take().map(|s| drain(s, limit, tee("stdout")));
-    let err = child.stderr.take().map(|s| drain(s, limit, tee("stderr")));
+    let echo = |stderr: bool| {
+        req.echo.clone().map(|e| Lines {
+            echo: e,
+            step: req.step_name.clone(),
+            stderr,
+            partial: Vec::new(),
+        })
+    };
+    let out = child
+        .stdout
+        .take()
+        .map(|s| drain(s, limit, tee("stdout"), echo(false)));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| drain(s, limit, tee("stderr"), echo(true)));
 
     let deadline = async {
         match timeout {
@@ -199,6 +213,23 @@ async fn terminate(
     }
 }
 
+/// Make `command` start in a session of its own, so it outlives the terminal it was
+/// started from (`run --detach`).
+#[expect(
+    unsafe_code,
+    reason = "setsid runs between fork and exec, which needs pre_exec"
+)]
+pub fn detach_session(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+}
+
 /// Send `signal` to every process of group `pgid`; a group already gone is fine.
 #[expect(unsafe_code, reason = "killpg has no safe wrapper in std")]
 pub fn signal_group(pgid: i32, signal: i32) {
@@ -210,10 +241,41 @@ pub fn signal_group(pgid: i32, signal: i32) {
     }
 }
 
+/// Hands output to an [`Echo`](crate::engine::Echo) a whole line at a time.
+struct Lines {
+    echo: crate::engine::Echo,
+    step: String,
+    stderr: bool,
+    partial: Vec<u8>,
+}
+
+impl Lines {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.partial.extend_from_slice(bytes);
+        while let Some(at) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=at).collect();
+            (self.echo)(&self.step, self.stderr, &line[..line.len() - 1]);
+        }
+        // A line without end that grows past 64 KiB is handed over as it is.
+        if self.partial.len() > 64 * 1024 {
+            let line = std::mem::take(&mut self.partial);
+            (self.echo)(&self.step, self.stderr, &line);
+        }
+    }
+
+    fn finish(&mut self) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            (self.echo)(&self.step, self.stderr, &line);
+        }
+    }
+}
+
 fn drain<R: AsyncRead + Unpin + Send + 'static>(
     mut reader: R,
     limit: usize,
     live: Option<std::path::PathBuf>,
+    mut echo: Option<Lines>,
 ) -> JoinHandle<Captured> {
     tokio::spawn(async move {
         let mut kept = Vec::new();
@@ -233,6 +295,9 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
                     {
                         live = None;
                     }
+                    if let Some(lines) = &mut echo {
+                        lines.feed(&buf[..n]);
+                    }
                     kept.extend_from_slice(&buf[..n]);
                     // Trim in large steps so a flood costs amortised O(1) per byte.
                     if kept.len() > limit.saturating_mul(2).max(limit + 64 * 1024) {
@@ -242,6 +307,9 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
                     }
                 }
             }
+        }
+        if let Some(lines) = &mut echo {
+            lines.finish();
         }
         if kept.len() > limit {
             let cut = kept.len() - limit;

@@ -98,6 +98,16 @@ impl SqliteStore {
         &self.path
     }
 
+    /// `synchronous = FULL` (safe against power loss) or `NORMAL` (against any crash).
+    pub fn set_durability(&self, durability: crate::config::Durability) -> Result<(), StoreError> {
+        let level = match durability {
+            crate::config::Durability::Full => "FULL",
+            crate::config::Durability::Normal => "NORMAL",
+        };
+        self.conn.pragma_update(None, "synchronous", level)?;
+        Ok(())
+    }
+
     fn configure(&mut self) -> rusqlite::Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         let _mode: String = self

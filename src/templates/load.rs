@@ -93,6 +93,15 @@ pub struct LoadOptions<'a> {
 pub struct Handlers(HashMap<String, HandlerDef>);
 
 impl Handlers {
+    /// How many handler classes are mapped.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Read a `handlers` table (`{ Class: { command | plugin, env, cwd } }`); `file` names it.
     pub fn from_json(value: &serde_json::Value, file: &str) -> Result<Handlers, Vec<Problem>> {
         let mut c = Checker {

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary, real templates, real SQLite files, real processes.
 
 mod bad_input;
+mod cli;
 mod data;
 mod events;
 mod http;

@@ -144,8 +144,23 @@ fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
     assert_eq!(doc["orphaned"], true);
     let table = stdout(&sb.run(&["status", "1"]));
     assert!(table.contains("(orphaned: runner pid"), "{table}");
+    // The dead runner's step still runs; resume stops it before running the step again.
+    let old: i32 = sb
+        .sqlite()
+        .query_row(
+            "SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the orphaned attempt's pid");
+    assert!(alive(old));
+    let resume = sb.spawn(&["resume", "1"]);
+    assert!(
+        eventually(20, || !alive(old)),
+        "the leftover step was killed"
+    );
     std::fs::write(sb.path().join("open"), "").expect("open");
-    let out = sb.run(&["resume", "1"]);
+    let out = resume.wait_with_output().expect("resume");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = sb.status(1);
     assert_eq!(doc["status"], "complete");
@@ -181,9 +196,18 @@ fn resume_is_refused_while_the_owner_lives_and_racing_resumes_run_once() {
     signal(child.id(), "-KILL");
     let _ = child.wait();
 
-    std::fs::write(sb.path().join("open"), "").expect("open");
     let first = sb.spawn(&["resume", "1"]);
     let second = sb.spawn(&["resume", "1"]);
+    // Once one of them runs the gate again (attempt 2), let it through.
+    assert!(eventually(20, || sb
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(*) FROM step_attempts WHERE attempt = 2",
+            [],
+            |r| r.get::<_, i64>(0)
+        )
+        .is_ok_and(|n| n == 1)));
+    std::fs::write(sb.path().join("open"), "").expect("open");
     let a = first.wait_with_output().expect("wait");
     let b = second.wait_with_output().expect("wait");
     let mut codes = [a.status.code(), b.status.code()];

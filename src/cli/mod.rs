@@ -1,12 +1,15 @@
 //! The command line: one module per subcommand, each with its `Args` and `run()`.
 
 pub mod cancel;
+pub mod completions;
 pub mod config;
+pub mod db;
 pub mod diagram;
 pub mod drive;
 pub mod events;
 pub mod insights;
 pub mod logs;
+pub mod new;
 pub mod resolve;
 pub mod resume;
 pub mod retry;
@@ -42,7 +45,13 @@ Exit codes: 0 complete, 1 task error, 2 usage or invalid template, 3 cancelled,
 
 /// A single-binary workflow runner: YAML templates, durable SQLite state, retries.
 #[derive(Debug, Parser)]
-#[command(name = "tasker", version, about, after_help = EXAMPLES, max_term_width = 100)]
+#[command(
+    name = "tasker",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TASKER_GIT_REV"), ")"),
+    about,
+    after_help = EXAMPLES,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -150,6 +159,13 @@ pub enum Command {
     Templates(templates::Command),
     #[command(subcommand)]
     Config(config::Command),
+    #[command(subcommand)]
+    Db(db::Command),
+    New(new::Args),
+    Completions(completions::Args),
+    /// Write the completion scripts and man pages (for packaging and the repository)
+    #[command(hide = true)]
+    GenerateDocs(completions::DocsArgs),
 }
 
 impl Global {
@@ -247,6 +263,10 @@ pub fn run(mut cli: Cli) -> Result<u8, Error> {
         Command::Tasks(cmd) => tasks::run(&cli.global, &cmd),
         Command::Templates(cmd) => templates::run(&cli.global, &cmd),
         Command::Config(cmd) => config::run(&cli.global, &cmd),
+        Command::Db(cmd) => db::run(&cli.global, &cmd),
+        Command::New(args) => new::run(&cli.global, &args),
+        Command::Completions(args) => completions::run(&cli.global, &args),
+        Command::GenerateDocs(args) => completions::generate_docs(&cli.global, &args),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use crate::engine::state::{Actor, Entity, State};
 use crate::templates::Template;
 
-pub use sqlite::{SCHEMA_VERSION, SqliteStore, default_path};
+pub use sqlite::{Pruned, SCHEMA_VERSION, SqliteStore, default_path};
 
 pub type TaskId = i64;
 pub type StepId = i64;

@@ -1480,7 +1480,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__logs)
-            opts="-f -v -q -h --attempt --stderr --follow --db --color --verbose --quiet --log-format --help"
+            opts="-f -v -q -h --attempt --stderr --follow --json --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2090,7 +2090,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__templates__subcmd__show)
-            opts="-v -q -h --templates --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --templates --json --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -187,6 +187,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand logs" -l log-format -d 'Di
 json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l stderr -d 'Print stderr instead of stdout'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s f -l follow -d 'Keep printing while the attempt runs'
+complete -c tasker -n "__fish_tasker_using_subcommand logs" -l json -d 'Print the attempt\'s output and details as JSON'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s h -l help -d 'Print help'
@@ -346,6 +347,7 @@ always\t''
 never\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l log-format -d 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]' -r -f -a "text\t''
 json\t''"
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l json -d 'Print its identity, file and source as JSON'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'

@@ -45,17 +45,27 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 /// Every man page: `tasker.1`, and `tasker-SUB[-SUB].1` for each subcommand.
-fn man_pages(cmd: &clap::Command, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+fn man_pages(
+    cmd: &clap::Command,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> std::io::Result<()> {
     let name = if prefix.is_empty() {
         cmd.get_name().to_owned()
     } else {
         format!("{prefix}-{}", cmd.get_name())
     };
-    let page = cmd.clone().name(name.clone()).display_name(name.replace('-', " "));
+    let page = cmd
+        .clone()
+        .name(name.clone())
+        .display_name(name.replace('-', " "));
     let mut buf = Vec::new();
     clap_mangen::Man::new(page).render(&mut buf)?;
     out.push((format!("{name}.1"), buf));
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         man_pages(sub, &name, out)?;
     }
     Ok(())

@@ -14,16 +14,22 @@ use crate::templates::duration;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Print the store's path
-    #[command(after_help = "Examples:\n  tasker db path\n  sqlite3 \"$(tasker db path)\" '.tables'")]
+    #[command(
+        after_help = "Examples:\n  tasker db path\n  sqlite3 \"$(tasker db path)\" '.tables'"
+    )]
     Path,
     /// Create the store or bring its schema up to date
-    #[command(after_help = "Examples:\n  tasker db migrate\n  tasker --db /srv/tasker.db db migrate")]
+    #[command(
+        after_help = "Examples:\n  tasker db migrate\n  tasker --db /srv/tasker.db db migrate"
+    )]
     Migrate,
     /// Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)
     #[command(after_help = "Examples:\n  tasker db check\n  tasker db check --json")]
     Check(CheckArgs),
     /// Delete old finished tasks and everything that belongs to them
-    #[command(after_help = "Examples:\n  tasker db prune --older-than 30d\n  tasker db prune --older-than 7d --status error --dry-run\n\nBy default complete, cancelled and resolved tasks go; `--status` picks states (a task\nin_progress is never removed).")]
+    #[command(
+        after_help = "Examples:\n  tasker db prune --older-than 30d\n  tasker db prune --older-than 7d --status error --dry-run\n\nBy default complete, cancelled and resolved tasks go; `--status` picks states (a task\nin_progress is never removed)."
+    )]
     Prune(PruneArgs),
     /// Rebuild the file to give freed space back to the system
     #[command(after_help = "Examples:\n  tasker db prune --older-than 90d && tasker db vacuum")]
@@ -117,7 +123,11 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                     json!({"dry_run": args.dry_run, "removed": pruned})
                 ));
             } else {
-                let verb = if args.dry_run { "would remove" } else { "removed" };
+                let verb = if args.dry_run {
+                    "would remove"
+                } else {
+                    "removed"
+                };
                 super::emit(&format!(
                     "{verb} {} tasks, {} steps, {} attempts, {} events\n",
                     pruned.tasks, pruned.steps, pruned.attempts, pruned.events

@@ -27,8 +27,11 @@ pub struct Args {
     #[arg(long)]
     pub stderr: bool,
     /// Keep printing while the attempt runs
-    #[arg(long, short = 'f')]
+    #[arg(long, short = 'f', conflicts_with = "json")]
     pub follow: bool,
+    /// Print the attempt's output and details as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn pick(attempts: &[AttemptRecord], n: Option<u32>, step: &str) -> Result<AttemptRecord, Error> {
@@ -64,6 +67,27 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let position = super::step_position(&task, &args.step)?;
     let step_id = task.steps[position].step_id;
     let attempt = pick(&store.attempts(step_id)?, args.attempt, &args.step)?;
+    if args.json {
+        let (bytes, dropped) = kept(&attempt, args.stderr);
+        let doc = serde_json::json!({
+            "task_id": args.id,
+            "step_name": args.step,
+            "attempt": attempt.attempt,
+            "stream": if args.stderr { "stderr" } else { "stdout" },
+            "running": attempt.finished_at.is_none(),
+            "started_at": crate::clock::rfc3339(attempt.started_at),
+            "finished_at": attempt.finished_at.map(crate::clock::rfc3339),
+            "exit_code": attempt.exit_code,
+            "error": attempt.error,
+            "output": String::from_utf8_lossy(bytes),
+            "dropped_bytes": dropped,
+        });
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+        return Ok(exit::OK);
+    }
     if attempt.finished_at.is_some() {
         let (bytes, dropped) = kept(&attempt, args.stderr);
         if dropped > 0 {

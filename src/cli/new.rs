@@ -32,7 +32,9 @@ pub struct Args {
 fn valid(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 fn write_new(path: &Path, text: &str) -> Result<(), Error> {
@@ -43,7 +45,10 @@ fn write_new(path: &Path, text: &str) -> Result<(), Error> {
         .open(path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Refused(format!("`{}` exists; tasker new does not overwrite", path.display()))
+                Error::Refused(format!(
+                    "`{}` exists; tasker new does not overwrite",
+                    path.display()
+                ))
             } else {
                 Error::Usage(format!("cannot write `{}`: {e}", path.display()))
             }
@@ -60,7 +65,10 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
         )));
     }
     if !valid(&args.namespace) {
-        return Err(Error::Usage(format!("`{}` is not a namespace name", args.namespace)));
+        return Err(Error::Usage(format!(
+            "`{}` is not a namespace name",
+            args.namespace
+        )));
     }
     let steps: Vec<String> = if args.steps.is_empty() {
         vec!["fetch".into(), "process".into(), "report".into()]
@@ -68,7 +76,9 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
         args.steps.iter().map(|s| s.trim().to_owned()).collect()
     };
     if let Some(bad) = steps.iter().find(|s| !valid(s)) {
-        return Err(Error::Usage(format!("`{bad}` is not a step name: use letters, digits, `_`, `.` and `-`")));
+        return Err(Error::Usage(format!(
+            "`{bad}` is not a step name: use letters, digits, `_`, `.` and `-`"
+        )));
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(dup) = steps.iter().find(|s| !seen.insert(*s)) {
@@ -85,9 +95,8 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
             )));
         }
     }
-    std::fs::create_dir_all(args.dir.join("plugins")).map_err(|e| {
-        Error::Usage(format!("cannot create `{}`: {e}", args.dir.display()))
-    })?;
+    std::fs::create_dir_all(args.dir.join("plugins"))
+        .map_err(|e| Error::Usage(format!("cannot create `{}`: {e}", args.dir.display())))?;
 
     let mut yaml = format!(
         "# {name}: made by `tasker new`. Every key is described in docs/templates.md.\n\
@@ -115,13 +124,22 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
             let _ = writeln!(yaml, "    depends_on: [{}]", steps[i - 1]);
         }
         if i == 1 {
-            let _ = writeln!(yaml, "    # A plugin reads the input JSON on stdin and prints {{\"result\": ...}}.");
+            let _ = writeln!(
+                yaml,
+                "    # A plugin reads the input JSON on stdin and prints {{\"result\": ...}}."
+            );
             let _ = writeln!(yaml, "    plugin: {{ command: [./plugins/{}] }}", args.name);
             let _ = writeln!(yaml, "    handler_config: {{ mode: example }}");
         } else if i == 0 {
-            let _ = writeln!(yaml, "    # A shell command; write JSON to $TASKER_OUTPUT to give the step a result.");
+            let _ = writeln!(
+                yaml,
+                "    # A shell command; write JSON to $TASKER_OUTPUT to give the step a result."
+            );
             let _ = writeln!(yaml, "    command: |");
-            let _ = writeln!(yaml, "      echo {{{{ context.greeting }}}} from $TASKER_STEP_NAME");
+            let _ = writeln!(
+                yaml,
+                "      echo {{{{ context.greeting }}}} from $TASKER_STEP_NAME"
+            );
             let _ = writeln!(yaml, "      echo '{{\"items\": 3}}' > \"$TASKER_OUTPUT\"");
         } else {
             let _ = writeln!(

@@ -39,6 +39,9 @@ pub struct ShowArgs {
     pub name: String,
     #[command(flatten)]
     pub templates: TemplateDirs,
+    /// Print its identity, file and source as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
@@ -124,10 +127,26 @@ fn show(global: &Global, args: &ShowArgs) -> Result<u8, Error> {
     })?;
     let text = std::fs::read_to_string(&entry.path)
         .map_err(|e| Error::NotFound(format!("cannot read `{}`: {e}", entry.path.display())))?;
-    super::emit(&format!(
-        "# {} ({})\n{text}",
-        entry.key(),
-        entry.path.display()
-    ));
+    if args.json {
+        let doc = json!({
+            "namespace": entry.namespace,
+            "name": entry.name,
+            "version": entry.version,
+            "description": entry.description,
+            "steps": entry.steps,
+            "file": entry.path.display().to_string(),
+            "source": text,
+        });
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+    } else {
+        super::emit(&format!(
+            "# {} ({})\n{text}",
+            entry.key(),
+            entry.path.display()
+        ));
+    }
     Ok(exit::OK)
 }

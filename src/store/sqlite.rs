@@ -109,7 +109,9 @@ impl SqliteStore {
 
     /// The schema version of the open store.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: the problems found, if any.
@@ -126,7 +128,8 @@ impl SqliteStore {
         let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (table, rowid, parent): (String, Option<i64>, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (table, rowid, parent): (String, Option<i64>, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?);
             problems.push(format!(
                 "foreign key: {table} row {} refers to a missing {parent} row",
                 rowid.map_or_else(|| "?".into(), |i| i.to_string())
@@ -137,8 +140,15 @@ impl SqliteStore {
 
     /// Delete tasks created before `before` whose state is one of `states` (never one that
     /// is running), with everything that belongs to them; with `dry_run`, only count.
-    pub fn prune(&mut self, before: i64, states: &[State], dry_run: bool) -> Result<Pruned, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    pub fn prune(
+        &mut self,
+        before: i64,
+        states: &[State],
+        dry_run: bool,
+    ) -> Result<Pruned, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS doomed (task_id INTEGER PRIMARY KEY); DELETE FROM doomed;")?;
         {
             let mut pick = tx.prepare(
@@ -163,7 +173,10 @@ impl SqliteStore {
         };
         if !dry_run {
             // Foreign keys cascade from tasks to everything that belongs to them.
-            tx.execute("DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM doomed)", [])?;
+            tx.execute(
+                "DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM doomed)",
+                [],
+            )?;
         }
         tx.execute_batch("DROP TABLE doomed;")?;
         tx.commit()?;
@@ -174,7 +187,8 @@ impl SqliteStore {
     pub fn vacuum(&mut self) -> Result<(u64, u64), StoreError> {
         let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let before = size(&self.path);
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
         Ok((before, size(&self.path)))
     }
 

@@ -14,4 +14,5 @@ mod server;
 mod store;
 mod support;
 mod telemetry;
+mod tooling;
 mod validate;

@@ -43,7 +43,7 @@ pub fn text(s: &Summary, color: bool) -> String {
         let d = &s.step_duration_ms;
         let _ = writeln!(
             out,
-            "  durations  p50 {}  p95 {}  max {}",
+            "  durations  p50 {}  p95 {}  max {} per attempt",
             ms(d.p50),
             ms(d.p95),
             ms(d.max)
@@ -55,7 +55,11 @@ pub fn text(s: &Summary, color: bool) -> String {
             .iter()
             .map(|t| format!("{} {}", t.name, ms(t.duration_ms)))
             .collect();
-        let _ = writeln!(out, "  slowest    {}", slowest.join(", "));
+        let _ = writeln!(
+            out,
+            "  slowest    {} (first start to end)",
+            slowest.join(", ")
+        );
         let _ = writeln!(
             out,
             "  critical   {} ({} steps, {})",

@@ -254,3 +254,95 @@ fn an_oversized_response_fails_the_step_without_exhausting_memory() {
             .contains("larger than 16 MiB")
     );
 }
+
+/// `workflows/shipping_label.yml` against a scripted server: the 503 is retried after its
+/// `Retry-After`, one step's response feeds the next one's URL, and the shell step gets
+/// the tracking number.
+#[test]
+fn the_shipping_label_example_runs_against_a_local_server() {
+    let server = Server::start(vec![
+        Reply::new(200, r#"{"ok": true}"#),
+        Reply::new(503, "busy").header("Retry-After", "0"),
+        Reply::new(201, r#"{"id": "shp_9"}"#),
+        Reply::new(200, r#"{"id": "shp_9", "tracking": "1Z9"}"#),
+    ]);
+    let sb = Sandbox::new();
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/shipping_label.yml");
+    let context = json!({"api": server.url(""), "order_id": 9}).to_string();
+    let out = sb.run(&["run", file.to_str().expect("utf8"), "--context", &context]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let seen: Vec<(String, String)> = server
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", "/health"),
+            ("POST", "/shipments"),
+            ("POST", "/shipments"),
+            ("GET", "/shipments/shp_9/label"),
+        ]
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+    );
+    let post = &server.requests()[2];
+    assert_eq!(post.header("idempotency-key"), Some("order-9"));
+    let body: serde_json::Value = serde_json::from_str(&post.body).expect("json body");
+    assert_eq!(body, json!({"order_id": 9, "service": "ground"}));
+    let doc = sb.status(task_id(&out));
+    assert_eq!(Sandbox::step(&doc, "create_shipment")["attempts"], 2);
+    assert_eq!(
+        Sandbox::step(&doc, "record_tracking")["results"],
+        json!({"tracking": "1Z9"})
+    );
+    let log = sb.run(&["logs", &task_id(&out).to_string(), "record_tracking"]);
+    assert_eq!(
+        crate::support::stdout(&log).trim(),
+        "order 9 ships with tracking 1Z9"
+    );
+}
+
+/// The same example against the stand-in API it ships with, as its header tells a user to run it.
+#[test]
+fn the_shipping_label_example_runs_against_its_stand_in_api() {
+    let Some(python) = crate::support::tool("python3") else {
+        return;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let port = closed_port();
+    let mut api = std::process::Command::new(python)
+        .arg(root.join("workflows/tools/shipping_api.py"))
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the stand-in API");
+    // It prints one line once it listens.
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(api.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("read");
+    assert!(line.contains("listening"), "{line}");
+    let sb = Sandbox::new();
+    let context = json!({"api": format!("http://127.0.0.1:{port}"), "order_id": 5}).to_string();
+    let out = sb.run(&[
+        "run",
+        root.join("workflows/shipping_label.yml")
+            .to_str()
+            .expect("utf8"),
+        "--context",
+        &context,
+    ]);
+    let _ = api.kill();
+    let _ = api.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(task_id(&out));
+    assert_eq!(
+        Sandbox::step(&doc, "record_tracking")["results"],
+        json!({"tracking": "1Z5"})
+    );
+}

@@ -170,9 +170,19 @@ impl Config {
                 hint: Some(hint),
             });
         }
+        // Relative paths in the file mean the same thing from any working directory.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let anchored = |p: &str| {
+            let p = Path::new(p);
+            if p.is_absolute() || base.as_os_str().is_empty() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            }
+        };
         let mut config = Config {
             path: Some(path.to_owned()),
-            db: r.string(&table, "db").map(PathBuf::from),
+            db: r.string(&table, "db").map(|s| anchored(&s)),
             trace: r.choice(&table, "trace", &["none", "stdout", "otlp"]),
             kill_grace: r.duration(&table, "kill_grace"),
             color: r.choice(&table, "color", &["auto", "always", "never"]),
@@ -198,12 +208,10 @@ impl Config {
         }
         match table.get("templates") {
             None => {}
-            Some(toml::Value::String(s)) => config.templates = Some(vec![PathBuf::from(s)]),
+            Some(toml::Value::String(s)) => config.templates = Some(vec![anchored(s)]),
             Some(toml::Value::Array(items)) => {
-                let dirs: Option<Vec<PathBuf>> = items
-                    .iter()
-                    .map(|i| i.as_str().map(PathBuf::from))
-                    .collect();
+                let dirs: Option<Vec<PathBuf>> =
+                    items.iter().map(|i| i.as_str().map(anchored)).collect();
                 match dirs {
                     Some(d) => config.templates = Some(d),
                     None => r.problem("templates", "expected a list of directories", None),

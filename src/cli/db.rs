@@ -128,9 +128,14 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                 } else {
                     "removed"
                 };
+                let count =
+                    |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
                 super::emit(&format!(
-                    "{verb} {} tasks, {} steps, {} attempts, {} events\n",
-                    pruned.tasks, pruned.steps, pruned.attempts, pruned.events
+                    "{verb} {}, {}, {}, {}\n",
+                    count(pruned.tasks, "task"),
+                    count(pruned.steps, "step"),
+                    count(pruned.attempts, "attempt"),
+                    count(pruned.events, "event")
                 ));
             }
         }

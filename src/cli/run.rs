@@ -176,16 +176,22 @@ fn dry_run(
     } else {
         let steps: usize = plan.levels.iter().map(Vec::len).sum();
         let mut out = format!(
-            "plan of {} ({steps} steps, {} levels); nothing was run or written\n",
+            "plan of {} ({}, {}); nothing was run or written\n",
             plan.template,
-            plan.levels.len()
+            crate::render::count(steps, "step"),
+            crate::render::count(plan.levels.len(), "level")
         );
         for (i, level) in plan.levels.iter().enumerate() {
             out.push_str(&format!("level {}\n", i + 1));
             for s in level {
                 let action = match &s.problem {
                     Some(p) => format!("would fail: {p}"),
-                    None => format!("{} {}", s.kind, s.action),
+                    // A multi-line command stays readable: its lines line up under the first.
+                    None => format!(
+                        "{} {}",
+                        s.kind,
+                        s.action.trim_end().replace('\n', "\n      ")
+                    ),
                 };
                 out.push_str(&format!("  {}: {action}\n", s.name));
             }

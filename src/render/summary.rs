@@ -57,7 +57,7 @@ pub fn text(s: &Summary, color: bool) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "  slowest    {} (first start to end)",
+            "  slowest    {}",
             slowest.join(", ")
         );
         let _ = writeln!(

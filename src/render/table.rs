@@ -146,13 +146,14 @@ pub fn summary(file: &str, name: &str, s: &Summary) -> String {
     let _ = writeln!(out, "  levels        {}", s.levels);
     let _ = writeln!(
         out,
-        "  widest level  {} steps (level {})",
-        s.widest_level_width, s.widest_level
+        "  widest level  {} (level {})",
+        super::count(s.widest_level_width, "step"),
+        s.widest_level
     );
     let _ = writeln!(
         out,
-        "  longest path  {} steps: {}",
-        s.longest_path.len(),
+        "  longest path  {}: {}",
+        super::count(s.longest_path.len(), "step"),
         s.longest_path.join(" → ")
     );
     out

@@ -223,6 +223,31 @@ fn the_config_file_mirrors_the_flags_with_precedence() {
 }
 
 #[test]
+fn relative_paths_in_the_user_config_are_relative_to_it() {
+    let sb = Sandbox::new();
+    sb.write(
+        "xdg/tasker/config.toml",
+        "db = \"state/t.db\"\ntemplates = \"flows\"\n",
+    );
+    sb.write(
+        "xdg/tasker/flows/t.yml",
+        "name: anchored\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    std::fs::create_dir_all(sb.path().join("xdg/tasker/state")).expect("mkdir");
+    std::fs::create_dir_all(sb.path().join("elsewhere")).expect("mkdir");
+    let out = sb
+        .cmd()
+        .current_dir(sb.path().join("elsewhere"))
+        .env_remove("TASKER_DB")
+        .env("XDG_CONFIG_HOME", sb.path().join("xdg"))
+        .args(["run", "anchored"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(sb.path().join("xdg/tasker/state/t.db").is_file());
+}
+
+#[test]
 fn a_bad_config_value_names_the_file_and_key() {
     let sb = Sandbox::new();
     sb.write(

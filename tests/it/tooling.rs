@@ -273,7 +273,7 @@ fn db_path_migrate_check_prune_vacuum() {
     );
     let out = sb.run(&["db", "prune", "--older-than", "30d", "--status", "error"]);
     assert!(
-        stdout(&out).starts_with("removed 1 tasks"),
+        stdout(&out).starts_with("removed 1 task, 1 step, 1 attempt, "),
         "{}",
         stdout(&out)
     );

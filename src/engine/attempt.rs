@@ -45,6 +45,18 @@ impl Run<'_> {
                 return;
             }
         };
+        if request.action == Action::Noop {
+            // No work: done at once, without a task or a trip through another thread.
+            let _ = self.done_tx.send(Done {
+                index: i,
+                attempt,
+                outcome: Outcome {
+                    result: Some(serde_json::Value::Object(serde_json::Map::new())),
+                    ..Outcome::default()
+                },
+            });
+            return;
+        }
         let handler = Arc::clone(&self.steps[i].handler);
         let tx = self.done_tx.clone();
         tokio::spawn(async move {
@@ -194,10 +206,20 @@ impl Run<'_> {
             class: f.class.to_owned(),
             message: f.message.clone(),
         });
-        let custom_events = self.collect_events(i, attempt, now);
-        for ext in ["input.json", "stdout", "stderr"] {
-            let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
-        }
+        // Only processes are given files (input, live output, events).
+        let process = matches!(
+            self.template.steps[i].action,
+            Action::Command(_) | Action::Plugin(_)
+        );
+        let custom_events = if process {
+            let events = self.collect_events(i, attempt, now);
+            for ext in ["input.json", "stdout", "stderr"] {
+                let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
+            }
+            events
+        } else {
+            Vec::new()
+        };
         self.batch.push(Change::AttemptFinished {
             step_id: self.task.steps[i].step_id,
             attempt,

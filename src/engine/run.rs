@@ -523,13 +523,19 @@ impl<'a> Run<'a> {
             self.ready.push_back(i);
         }
         let mut started = Vec::new();
-        while self.running + to_spawn.len() < self.limit {
-            let Some(i) = self.ready.pop_front() else {
+        // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
+        // is committed in one round. Order is kept: a noop behind a waiting step waits.
+        let mut busy = self.running + to_spawn.len();
+        while let Some(&i) = self.ready.front() {
+            let noop = self.template.steps[i].action == crate::templates::Action::Noop;
+            if !noop && busy >= self.limit {
                 break;
-            };
+            }
+            self.ready.pop_front();
             if self.steps[i].status != State::Pending {
                 continue;
             }
+            busy += usize::from(!noop);
             started.push(i);
             to_spawn.push(i);
         }

@@ -51,17 +51,54 @@ pub struct Finished {
 /// The command for a program: `sh -c LINE`, or an argument vector.
 pub fn command_for(program: &Program) -> Command {
     match program {
-        Program::Shell(line) => {
-            let mut c = Command::new("sh");
-            c.arg("-c").arg(line);
-            c
-        }
+        Program::Shell(line) => match plain_words(line) {
+            Some(words) => {
+                let mut c = Command::new(words[0]);
+                c.args(&words[1..]);
+                c
+            }
+            None => shell(line),
+        },
         Program::Argv(argv) => {
             let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]);
             c
         }
     }
+}
+
+/// `sh -c LINE`.
+pub fn shell(line: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(line);
+    c
+}
+
+/// Words that make the shell do more than find a program and run it: builtins that change
+/// the shell or behave unlike the program of the same name, and keywords.
+const SHELL_WORDS: &[&str] = &[
+    ".", ":", "alias", "bg", "break", "case", "cd", "command", "continue", "do", "done", "echo",
+    "elif", "else", "esac", "eval", "exec", "exit", "export", "fc", "fg", "fi", "for", "function",
+    "getopts", "hash", "if", "in", "jobs", "kill", "local", "login", "logout", "pwd", "read",
+    "readonly", "return", "select", "set", "shift", "source", "test", "then", "time", "times",
+    "trap", "type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
+];
+
+/// The words of a shell command line that needs no shell — only plain words (letters,
+/// digits and `- _ . / : , + @ =`) separated by spaces or tabs, not starting with a variable
+/// assignment or a shell builtin or keyword. Such a line means the same run directly as
+/// through `sh -c`, and is run directly, like make does: one program start less.
+pub fn plain_words(line: &str) -> Option<Vec<&str>> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:,+@=".contains(c);
+    if !line.chars().all(|c| plain(c) || c == ' ' || c == '\t') {
+        return None;
+    }
+    let words: Vec<&str> = line.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+    let first = *words.first()?;
+    if first.contains('=') || SHELL_WORDS.contains(&first) {
+        return None;
+    }
+    Some(words)
 }
 
 /// Spawn `command` in its own process group and supervise it to the end; `stdin`, when
@@ -281,17 +318,20 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
         let mut kept = Vec::new();
         let mut dropped = 0u64;
         let mut buf = vec![0u8; 64 * 1024];
-        // The live copy is best effort: a full disk must not fail the step.
-        let mut live = match live {
-            Some(path) => tokio::fs::File::create(path).await.ok(),
-            None => None,
-        };
+        // The live copy (for `logs --follow`) is best effort: a full disk must not fail the
+        // step. It is made when the first bytes come, so a silent step costs no file; the
+        // writes go to the page cache, too small to be worth a trip to a blocking thread.
+        let mut live_path = live;
+        let mut live: Option<std::fs::File> = None;
         loop {
             match reader.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    if let Some(path) = live_path.take() {
+                        live = std::fs::File::create(path).ok();
+                    }
                     if let Some(file) = &mut live
-                        && file.write_all(&buf[..n]).await.is_err()
+                        && std::io::Write::write_all(file, &buf[..n]).is_err()
                     {
                         live = None;
                     }
@@ -335,6 +375,68 @@ async fn collect(handle: Option<JoinHandle<Captured>>) -> Captured {
         _ => {
             abort.abort();
             Captured::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod direct {
+    use super::plain_words;
+
+    #[test]
+    fn plain_lines_are_split_into_words() {
+        assert_eq!(plain_words("true"), Some(vec!["true"]));
+        assert_eq!(
+            plain_words("  ./bin/load --date=2026-11-27\tdb.example:5432 a,b +x @y "),
+            Some(vec![
+                "./bin/load",
+                "--date=2026-11-27",
+                "db.example:5432",
+                "a,b",
+                "+x",
+                "@y"
+            ])
+        );
+    }
+
+    #[test]
+    fn anything_the_shell_would_interpret_keeps_the_shell() {
+        for line in [
+            "",
+            "   ",
+            "echo '{}'",
+            "echo \"x\"",
+            "echo $HOME",
+            "a; b",
+            "a | b",
+            "a && b",
+            "a &",
+            "a > out",
+            "a < in",
+            "ls *.txt",
+            "ls file?",
+            "ls [ab]",
+            "cat ~/x",
+            "a # comment",
+            "a\nb",
+            "a\\ b",
+            "a `b`",
+            "a $(b)",
+            "(a)",
+            "{ a; }",
+            "! a",
+            "FOO=1 env",
+            "cd /tmp",
+            "exit 3",
+            "echo hi",
+            "export X",
+            "kill %1",
+            "pwd",
+            "if",
+            "ls %",
+            "ls é",
+        ] {
+            assert_eq!(plain_words(line), None, "{line:?}");
         }
     }
 }

@@ -59,11 +59,26 @@ pub(super) async fn spawn(
     program: &Program,
     stdin: Option<std::sync::Arc<Vec<u8>>>,
 ) -> Result<Finished, Box<Outcome>> {
-    let mut command = process::command_for(program);
-    command
-        .current_dir(&req.cwd)
-        .envs(req.env.iter().map(|(k, v)| (k, v)));
-    process::run(command, stdin, req).await.map_err(|e| {
+    let prepare = |mut command: tokio::process::Command| {
+        command
+            .current_dir(&req.cwd)
+            .envs(req.env.iter().map(|(k, v)| (k, v)))
+            // As a shell would: `PWD` names the directory the step runs in.
+            .env("PWD", &req.cwd);
+        command
+    };
+    let direct_line = match program {
+        Program::Shell(line) if process::plain_words(line).is_some() => Some(line),
+        _ => None,
+    };
+    let first = process::run(prepare(process::command_for(program)), stdin.clone(), req).await;
+    let result = match (first, direct_line) {
+        // A program that could not be started directly is given to `sh`, so that what the
+        // step sees (exit 126 or 127, the shell's message) is what `sh -c` would have given.
+        (Err(_), Some(line)) => process::run(prepare(process::shell(line)), stdin, req).await,
+        (other, _) => other,
+    };
+    result.map_err(|e| {
         let message = if !req.cwd.is_dir() {
             format!(
                 "cannot start: working directory `{}` does not exist",

@@ -55,11 +55,7 @@ pub fn text(s: &Summary, color: bool) -> String {
             .iter()
             .map(|t| format!("{} {}", t.name, ms(t.duration_ms)))
             .collect();
-        let _ = writeln!(
-            out,
-            "  slowest    {}",
-            slowest.join(", ")
-        );
+        let _ = writeln!(out, "  slowest    {}", slowest.join(", "));
         let _ = writeln!(
             out,
             "  critical   {} ({} steps, {})",

@@ -212,6 +212,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
 pub fn parse(text: &str) -> Result<Node, String> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
+    // The default budget (250,000 nodes) stops at about 25,000 steps; templates of 100,000
+    // steps and more are real. Alias expansion keeps its default limits.
+    let mut budget = options.budget.clone().unwrap_or_default();
+    budget.max_nodes = 20_000_000;
+    budget.max_events = 50_000_000;
+    options.budget = Some(budget);
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| e.to_string())
 }
 

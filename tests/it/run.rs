@@ -695,3 +695,102 @@ fn two_runners_and_a_reader_share_one_store() {
             .all(|r| r["status"] == "complete" && r["steps_complete"] == 40)
     );
 }
+
+/// A shell command with no shell syntax is run directly, without `sh`; each command here
+/// runs once as it is (directly) and once with a trailing `;` (through `sh -c`), and the two
+/// must be indistinguishable: exit code, error class and message, retries, stdout, stderr,
+/// environment, working directory, result.
+#[test]
+fn plain_commands_run_directly_behave_as_through_the_shell() {
+    let sb = Sandbox::new();
+    sb.write(
+        "bin/hello",
+        "#!/bin/sh\necho \"hello $*\"\necho \"to stderr\" >&2\n",
+    );
+    sb.write("bin/notexec", "#!/bin/sh\necho never\n");
+    sb.write(
+        "bin/fail",
+        "#!/bin/sh\necho \"failing $TASKER_ATTEMPT\" >&2\nexit 3\n",
+    );
+    sb.write(
+        "bin/result",
+        "#!/bin/sh\necho '{\"n\": 1}' > \"$TASKER_OUTPUT\"\n",
+    );
+    for f in ["hello", "fail", "result"] {
+        let p = sb.path().join("bin").join(f);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    std::fs::create_dir_all(sb.path().join("sub")).expect("mkdir");
+    let commands = [
+        "./bin/hello a b",
+        "printenv TASKER_STEP_NAME TASKER_ATTEMPT",
+        "printenv PWD",
+        "/bin/pwd",
+        "ls no-such-file",
+        "no-such-program --flag",
+        "./bin/notexec",
+        "./bin/fail",
+        "./bin/result",
+        "sleep 5",
+        "true",
+        "false",
+    ];
+    let mut yaml = String::from("name: direct\nsteps:\n");
+    for (i, c) in commands.iter().enumerate() {
+        for (form, line) in [("direct", c.to_string()), ("shell", format!("{c} ;"))] {
+            yaml.push_str(&format!(
+                "  - name: {form}_{i}\n    command: \"{line}\"\n    cwd: sub/..\n    timeout: 300ms\n    retry: {{ limit: 2, backoff: {{ base: 10ms }} }}\n"
+            ));
+        }
+    }
+    let (code, id, err) = run(&sb, &yaml, &["--kill-grace", "100ms"]);
+    assert_eq!(code, 1, "{err}");
+    let doc = sb.status(id);
+    let logs = |step: &str, stream: &[&str]| {
+        let out = sb.run(&[&["logs", &id.to_string(), step][..], stream].concat());
+        stdout(&out).replace(step, "STEP")
+    };
+    for (i, c) in commands.iter().enumerate() {
+        let (d, s) = (format!("direct_{i}"), format!("shell_{i}"));
+        let (dj, sj) = (Sandbox::step(&doc, &d), Sandbox::step(&doc, &s));
+        for key in ["status", "attempts", "results"] {
+            assert_eq!(
+                dj[key].to_string().replace(&d, "STEP"),
+                sj[key].to_string().replace(&s, "STEP"),
+                "`{c}`: {key}"
+            );
+        }
+        assert_eq!(
+            dj["error"]["class"], sj["error"]["class"],
+            "`{c}`: error class"
+        );
+        assert_eq!(
+            dj["error"]["message"]
+                .as_str()
+                .map(|m| m.replace(';', "").replace("  ", " ")),
+            sj["error"]["message"]
+                .as_str()
+                .map(|m| m.replace(';', "").replace("  ", " ")),
+            "`{c}`: error message"
+        );
+        assert_eq!(logs(&d, &[]), logs(&s, &[]), "`{c}`: stdout");
+        assert_eq!(
+            logs(&d, &["--stderr"]).replace(" ;", ""),
+            logs(&s, &["--stderr"]).replace(" ;", ""),
+            "`{c}`: stderr"
+        );
+    }
+    // The commands did what they say, whichever way they ran.
+    let dir = std::fs::canonicalize(sb.path()).expect("canonical");
+    assert_eq!(logs("direct_0", &[]), "hello a b\n");
+    assert_eq!(logs("direct_1", &[]), "STEP\n1\n");
+    assert_eq!(logs("direct_3", &[]), format!("{}\n", dir.display()));
+    assert_eq!(Sandbox::step(&doc, "direct_5")["status"], "error");
+    assert_eq!(Sandbox::step(&doc, "direct_7")["attempts"], 2);
+    assert_eq!(
+        Sandbox::step(&doc, "direct_8")["results"],
+        serde_json::json!({"n": 1})
+    );
+    assert_eq!(Sandbox::step(&doc, "direct_9")["error"]["class"], "timeout");
+}

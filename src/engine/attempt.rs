@@ -46,8 +46,8 @@ impl Run<'_> {
             }
         };
         if request.action == Action::Noop {
-            // No work: done at once, without a task or a trip through another thread.
-            let _ = self.done_tx.send(Done {
+            // No work: done at once, in the batch that started it.
+            self.finished(Done {
                 index: i,
                 attempt,
                 outcome: Outcome {

@@ -466,6 +466,18 @@ impl<'a> Run<'a> {
             }
             if self.stopping.is_none() {
                 self.start_ready(&mut to_spawn);
+                // Noop steps end where they start, in this same batch; what they make
+                // ready (noops too) starts in it as well. Nothing outside tasker sees any
+                // of it before the commit below.
+                while self.stopping.is_none() && to_spawn.iter().any(|&i| self.is_noop(i)) {
+                    let (noops, rest): (Vec<usize>, Vec<usize>) =
+                        to_spawn.drain(..).partition(|&i| self.is_noop(i));
+                    to_spawn = rest;
+                    for i in noops {
+                        self.spawn(i);
+                    }
+                    self.start_ready(&mut to_spawn);
+                }
             }
             self.flush(store)?;
             for i in to_spawn.drain(..) {
@@ -493,6 +505,10 @@ impl<'a> Run<'a> {
             self.wait(deadline).await;
         }
         self.finish(store, started)
+    }
+
+    fn is_noop(&self, i: usize) -> bool {
+        self.template.steps[i].action == crate::templates::Action::Noop
     }
 
     /// Move due retries back to `pending`, then start ready steps up to the limit.
@@ -527,7 +543,7 @@ impl<'a> Run<'a> {
         // is committed in one round. Order is kept: a noop behind a waiting step waits.
         let mut busy = self.running + to_spawn.len();
         while let Some(&i) = self.ready.front() {
-            let noop = self.template.steps[i].action == crate::templates::Action::Noop;
+            let noop = self.is_noop(i);
             if !noop && busy >= self.limit {
                 break;
             }

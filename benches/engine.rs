@@ -1,0 +1,170 @@
+//! Micro-benchmarks of tasker's own cost (divan): reading and checking templates, the
+//! graph, the scheduler with noop steps on a real SQLite store, and one transition write.
+//!
+//!     cargo bench --bench engine
+//!     cargo bench --bench engine -- scheduler      # one group
+
+use std::fmt::Write;
+
+use tasker::engine::state::{Actor, State};
+use tasker::engine::{Halt, Options};
+use tasker::events::Ignore;
+use tasker::graph::Dag;
+use tasker::store::{Change, NewTask, SqliteStore, StepState, Store};
+use tasker::templates::{self, Template};
+
+fn main() {
+    divan::main();
+}
+
+/// A template of `n` steps: `wide` (independent), `chain` (each after the one before) or
+/// `layered` (levels of 100, each step after two of the level before).
+fn template_text(shape: &str, n: usize, action: &str) -> String {
+    let mut out = format!("name: {shape}_{n}\nsteps:\n");
+    for i in 0..n {
+        let _ = write!(out, "  - name: s{i}\n    {action}\n");
+        let deps = match shape {
+            "chain" if i > 0 => vec![i - 1],
+            "layered" if i >= 100 => {
+                let (level, pos) = (i / 100, i % 100);
+                let base = (level - 1) * 100;
+                vec![base + pos, base + (pos + 1) % 100]
+            }
+            _ => vec![],
+        };
+        if !deps.is_empty() {
+            let names: Vec<String> = deps.iter().map(|d| format!("s{d}")).collect();
+            let _ = writeln!(out, "    depends_on: [{}]", names.join(", "));
+        }
+    }
+    out
+}
+
+fn load(text: &str) -> Template {
+    templates::from_str(text, "bench.yml").expect("a valid template")
+}
+
+#[divan::bench(args = [100, 1_000, 10_000])]
+fn parse_and_validate(bencher: divan::Bencher, n: usize) {
+    let text = template_text("layered", n, "command: 'true'");
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| load(divan::black_box(&text)));
+}
+
+#[divan::bench(args = [1_000, 10_000, 100_000])]
+fn graph_build_and_analysis(bencher: divan::Bencher, n: usize) {
+    let template = load(&template_text("layered", n, "noop: true"));
+    let names: Vec<&str> = template.steps.iter().map(|s| s.name.as_str()).collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| {
+            let dag = Dag::new(divan::black_box(&template));
+            (dag.summary(&names), dag.levels().len())
+        });
+}
+
+fn create(store: &mut SqliteStore, template: &Template, text: &str) -> i64 {
+    store
+        .create_task(&NewTask {
+            template,
+            source: text,
+            content_hash: "bench",
+            workdir: "/tmp",
+            context: &serde_json::json!({}),
+            initiator: None,
+            source_system: None,
+            reason: None,
+            tags: &[],
+            environment: None,
+            idempotency_key: None,
+            bypass: &[],
+        })
+        .expect("create")
+        .task_id()
+}
+
+mod scheduler {
+    use super::*;
+
+    /// Create a task of `n` noop steps and run it to its end on a fresh store: everything
+    /// but processes — transitions committed, events, readiness.
+    fn run_noop(bencher: divan::Bencher, shape: &str, n: usize) {
+        let text = template_text(shape, n, "noop: true");
+        let template = load(&text);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        bencher
+            .counter(divan::counter::ItemsCount::new(n))
+            .with_inputs(|| {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("store");
+                let id = create(&mut store, &template, &text);
+                (dir, store, id)
+            })
+            .bench_local_values(|(dir, mut store, id)| {
+                let (_tx, halt) = tokio::sync::watch::channel(Halt::None);
+                let options = Options {
+                    concurrency: Some(4),
+                    ..Options::default()
+                };
+                let finish = runtime
+                    .block_on(tasker::engine::run(
+                        &mut store,
+                        id,
+                        &template,
+                        &options,
+                        &mut Ignore,
+                        halt,
+                    ))
+                    .expect("run");
+                assert_eq!(finish.state, State::Complete);
+                drop(dir);
+            });
+    }
+
+    #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 3, sample_size = 1)]
+    fn wide(bencher: divan::Bencher, n: usize) {
+        run_noop(bencher, "wide", n);
+    }
+
+    #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 3, sample_size = 1)]
+    fn chain(bencher: divan::Bencher, n: usize) {
+        run_noop(bencher, "chain", n);
+    }
+
+    #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 3, sample_size = 1)]
+    fn layered(bencher: divan::Bencher, n: usize) {
+        run_noop(bencher, "layered", n);
+    }
+}
+
+/// One step transition committed (with its audit row), cycling pending → in_progress →
+/// error → pending.
+#[divan::bench(sample_count = 200)]
+fn one_transition_write(bencher: divan::Bencher) {
+    let text = template_text("wide", 1, "noop: true");
+    let template = load(&text);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("store");
+    let id = create(&mut store, &template, &text);
+    let step_id = store.task(id).expect("read").expect("task").steps[0].step_id;
+    let cycle = [State::Pending, State::InProgress, State::Error];
+    let mut at = 0;
+    bencher.bench_local(|| {
+        let (from, to) = (cycle[at % 3], cycle[(at + 1) % 3]);
+        at += 1;
+        store
+            .commit(&[Change::Step {
+                step_id,
+                from,
+                to,
+                actor: Actor::Engine,
+                metadata: serde_json::json!({"actor": "tasker"}),
+                state: StepState::default(),
+            }])
+            .expect("commit");
+    });
+}

@@ -35,6 +35,9 @@ pub(super) enum Stop {
     Signal(i32),
 }
 
+/// Changes and events one commit holds at most when noop steps chain within a round.
+const BATCH_CAP: usize = 2048;
+
 /// A finished attempt, sent back from its handler task.
 pub(super) struct Done {
     pub index: usize,
@@ -468,8 +471,12 @@ impl<'a> Run<'a> {
                 self.start_ready(&mut to_spawn);
                 // Noop steps end where they start, in this same batch; what they make
                 // ready (noops too) starts in it as well. Nothing outside tasker sees any
-                // of it before the commit below.
-                while self.stopping.is_none() && to_spawn.iter().any(|&i| self.is_noop(i)) {
+                // of it before the commit below. A batch stays bounded: past the cap, the
+                // rest waits for the next round.
+                while self.stopping.is_none()
+                    && self.batch.len() + self.events.len() < BATCH_CAP
+                    && to_spawn.iter().any(|&i| self.is_noop(i))
+                {
                     let (noops, rest): (Vec<usize>, Vec<usize>) =
                         to_spawn.drain(..).partition(|&i| self.is_noop(i));
                     to_spawn = rest;
@@ -542,11 +549,15 @@ impl<'a> Run<'a> {
         // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
         // is committed in one round. Order is kept: a noop behind a waiting step waits.
         let mut busy = self.running + to_spawn.len();
+        // About nine changes and events per noop step keep a round under the cap.
+        let mut noops =
+            (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
         while let Some(&i) = self.ready.front() {
             let noop = self.is_noop(i);
-            if !noop && busy >= self.limit {
+            if (!noop && busy >= self.limit) || (noop && noops == 0) {
                 break;
             }
+            noops -= usize::from(noop);
             self.ready.pop_front();
             if self.steps[i].status != State::Pending {
                 continue;
@@ -612,6 +623,14 @@ impl<'a> Run<'a> {
                 });
         let deadline = deadline.filter(|_| self.stopping.is_none());
         let tick = self.next_tick;
+        // Work left by a capped round (uncommitted changes, steps that could start) is taken
+        // up at once, once signals and finished attempts have been looked at.
+        let work_now = self.stopping.is_none()
+            && (!self.batch.is_empty()
+                || self
+                    .ready
+                    .front()
+                    .is_some_and(|&i| self.is_noop(i) || self.running < self.limit));
         tokio::select! {
             biased;
             changed = self.halt.changed(), if self.halt_open => {
@@ -644,6 +663,7 @@ impl<'a> Run<'a> {
                     self.finished(more);
                 }
             }
+            () = std::future::ready(()), if work_now => {}
             () = sleep_until(retry_due), if retry_due.is_some() => {}
             () = sleep_until(deadline), if deadline.is_some() => self.stop(Stop::Deadline),
             () = tokio::time::sleep_until(tick) => {}

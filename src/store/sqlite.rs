@@ -207,12 +207,12 @@ impl SqliteStore {
         let _mode: String = self
             .conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        // A 16 MiB page cache keeps a big task's rows in memory between rounds; checkpoints
+        // An 8 MiB page cache keeps a big task's rows in memory between rounds; checkpoints
         // every 4,000 pages (16 MiB of WAL) copy each busy page once instead of four times,
         // and the WAL file is cut back to 64 MiB after each.
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 4000;
+             PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000;
              PRAGMA journal_size_limit = 67108864;",
         )
     }

@@ -794,3 +794,31 @@ fn plain_commands_run_directly_behave_as_through_the_shell() {
     );
     assert_eq!(Sandbox::step(&doc, "direct_9")["error"]["class"], "timeout");
 }
+
+/// Noop steps run nothing, so they take no concurrency slot: with `-j 1` and a slow step
+/// holding the only slot, independent joins still finish, before it does.
+#[test]
+fn noop_steps_take_no_slot() {
+    let sb = Sandbox::new();
+    let (code, id, err) = run(
+        &sb,
+        "name: joins\nsteps:\n  - { name: slow, command: 'sleep 0.5' }\n  - { name: j1, noop: true }\n  - { name: j2, noop: true }\n  - { name: j3, noop: true, depends_on: [j1, j2] }\n",
+        &["-j", "1"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc = sb.status(id);
+    let slow_end = Sandbox::step(&doc, "slow")["finished_at"]
+        .as_str()
+        .expect("end")
+        .to_owned();
+    for j in ["j1", "j2", "j3"] {
+        let end = Sandbox::step(&doc, j)["finished_at"]
+            .as_str()
+            .expect("end")
+            .to_owned();
+        assert!(
+            end < slow_end,
+            "{j} ended at {end}, after slow at {slow_end}"
+        );
+    }
+}

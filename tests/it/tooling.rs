@@ -50,34 +50,40 @@ fn completions_and_man_pages_are_up_to_date() {
     assert_eq!(sb.run(&["completions", "tcsh"]).status.code(), Some(2));
 }
 
-#[test]
-fn bash_completes_subcommands() {
+/// What the generated bash completion offers for the command line `words` (the last word
+/// being completed), run by a real bash.
+fn bash_completions(words: &[&str]) -> Vec<String> {
+    let line = words.join(" ");
+    let (current, previous) = (words[words.len() - 1], words[words.len() - 2]);
     let script = format!(
-        "source {}\nCOMP_WORDS=(tasker st)\nCOMP_CWORD=1\nCOMP_LINE='tasker st'\nCOMP_POINT=9\n_tasker tasker st tasker\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
-        root().join("completions/tasker.bash").display()
+        "source {}\nCOMP_WORDS=({line})\nCOMP_CWORD={}\nCOMP_LINE='{line}'\nCOMP_POINT={}\n_tasker tasker {current} {previous}\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        root().join("completions/tasker.bash").display(),
+        words.len() - 1,
+        line.len()
     );
     let out = std::process::Command::new("bash")
         .args(["-c", &script])
         .output()
         .expect("bash");
-    let words = String::from_utf8_lossy(&out.stdout);
     assert!(
-        words.lines().any(|w| w == "status"),
-        "{words}\n{}",
+        out.status.success(),
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let script = format!(
-        "source {}\nCOMP_WORDS=(tasker db p)\nCOMP_CWORD=2\nCOMP_LINE='tasker db p'\nCOMP_POINT=11\n_tasker tasker p db\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
-        root().join("completions/tasker.bash").display()
-    );
-    let out = std::process::Command::new("bash")
-        .args(["-c", &script])
-        .output()
-        .expect("bash");
-    let words = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands() {
+    let words = bash_completions(&["tasker", "st"]);
+    assert!(words.iter().any(|w| w == "status"), "{words:?}");
+    let words = bash_completions(&["tasker", "db", "p"]);
     assert!(
-        words.lines().any(|w| w == "prune") && words.lines().any(|w| w == "path"),
-        "{words}"
+        words.iter().any(|w| w == "prune") && words.iter().any(|w| w == "path"),
+        "{words:?}"
     );
 }
 

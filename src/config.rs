@@ -174,7 +174,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         let anchored = |p: &str| {
             let p = Path::new(p);
-            if p.is_absolute() || base.as_os_str().is_empty() {
+            if p.is_absolute() {
                 p.to_owned()
             } else {
                 base.join(p)

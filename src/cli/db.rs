@@ -128,8 +128,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                 } else {
                     "removed"
                 };
-                let count =
-                    |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+                let count = |n: u64, noun| crate::render::count(n as usize, noun);
                 super::emit(&format!(
                     "{verb} {}, {}, {}, {}\n",
                     count(pruned.tasks, "task"),

@@ -78,9 +78,8 @@ fn show(global: &Global, args: &Args, task: &crate::store::TaskRecord, redraw: b
             .steps
             .iter()
             .map(|s| {
-                s.state.started_at.map_or(0, |a| {
-                    (s.state.finished_at.unwrap_or(now) - a).max(0) as u64
-                })
+                crate::engine::report::span(s.state.started_at, s.state.finished_at, now)
+                    .unwrap_or(0)
             })
             .collect();
         let open: Vec<bool> = task

@@ -73,7 +73,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                     "version": r.version,
                     "status": r.status,
                     "created_at": rfc3339(r.created_at),
-                    "duration_ms": r.started_at.map(|s| (r.finished_at.unwrap_or(now) - s).max(0)),
+                    "duration_ms": crate::engine::report::span(r.started_at, r.finished_at, now),
                     "steps_total": r.steps_total,
                     "steps_complete": r.steps_complete,
                 })

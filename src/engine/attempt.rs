@@ -21,8 +21,6 @@ use crate::templates::{Action, interpolate};
 impl Run<'_> {
     pub(super) fn spawn(&mut self, i: usize) {
         let attempt = self.steps[i].state.attempts;
-        let (abort_tx, abort_rx) = watch::channel(0u8);
-        self.steps[i].abort = Some(abort_tx);
         self.running += 1;
         let handler_kind = match &self.template.steps[i].action {
             Action::Command(_) => "command",
@@ -33,6 +31,17 @@ impl Run<'_> {
         self.step_event(Kind::StepBeforeHandle, i, attempt)
             .fields
             .insert("handler".into(), json!(handler_kind));
+        if self.template.steps[i].action == Action::Noop {
+            // No work: done at once, in the batch that started it.
+            self.finished(Done {
+                index: i,
+                attempt,
+                outcome: handlers::Noop::outcome(),
+            });
+            return;
+        }
+        let (abort_tx, abort_rx) = watch::channel(0u8);
+        self.steps[i].abort = Some(abort_tx);
         let request = match self.prepare(i, attempt, abort_rx) {
             Ok(request) => request,
             Err(failure) => {
@@ -45,18 +54,6 @@ impl Run<'_> {
                 return;
             }
         };
-        if request.action == Action::Noop {
-            // No work: done at once, in the batch that started it.
-            self.finished(Done {
-                index: i,
-                attempt,
-                outcome: Outcome {
-                    result: Some(serde_json::Value::Object(serde_json::Map::new())),
-                    ..Outcome::default()
-                },
-            });
-            return;
-        }
         let handler = Arc::clone(&self.steps[i].handler);
         let tx = self.done_tx.clone();
         tokio::spawn(async move {
@@ -108,10 +105,6 @@ impl Run<'_> {
             }),
             abort,
         };
-        if step.action == Action::Noop {
-            return Ok(request);
-        }
-
         let results = |j: usize| self.steps[j].state.results.as_ref();
         let interpolation = |e: String| handlers::Failure::permanent("interpolation", e);
         let raw: Vec<(String, String)> =

@@ -69,7 +69,8 @@ pub struct Execution {
     pub health_status: &'static str,
 }
 
-fn span(start: Option<i64>, end: Option<i64>, now: i64) -> Option<u64> {
+/// Milliseconds from `start` to `end` (or to `now` while it runs); `None` before it started.
+pub fn span(start: Option<i64>, end: Option<i64>, now: i64) -> Option<u64> {
     start.map(|s| (end.unwrap_or(now) - s).max(0) as u64)
 }
 

@@ -98,14 +98,19 @@ pub trait Handler: Send + Sync {
 #[derive(Debug)]
 pub struct Noop;
 
+impl Noop {
+    /// A noop attempt's outcome: success with an empty result.
+    pub fn outcome() -> Outcome {
+        Outcome {
+            result: Some(Json::Object(serde_json::Map::new())),
+            ..Outcome::default()
+        }
+    }
+}
+
 impl Handler for Noop {
     fn execute(&self, _request: Request) -> BoxFuture<Outcome> {
-        Box::pin(async {
-            Outcome {
-                result: Some(Json::Object(serde_json::Map::new())),
-                ..Outcome::default()
-            }
-        })
+        Box::pin(async { Noop::outcome() })
     }
 }
 

@@ -49,21 +49,19 @@ pub struct Finished {
 }
 
 /// The command for a program: `sh -c LINE`, or an argument vector.
-pub fn command_for(program: &Program) -> Command {
+/// The command that runs `program`, and whether it is a shell line run without the shell.
+pub fn command_for(program: &Program) -> (Command, bool) {
+    fn argv<S: AsRef<std::ffi::OsStr>>(words: &[S]) -> Command {
+        let mut c = Command::new(&words[0]);
+        c.args(&words[1..]);
+        c
+    }
     match program {
         Program::Shell(line) => match plain_words(line) {
-            Some(words) => {
-                let mut c = Command::new(words[0]);
-                c.args(&words[1..]);
-                c
-            }
-            None => shell(line),
+            Some(words) => (argv(&words), true),
+            None => (shell(line), false),
         },
-        Program::Argv(argv) => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
+        Program::Argv(words) => (argv(words), false),
     }
 }
 

@@ -67,15 +67,16 @@ pub(super) async fn spawn(
             .env("PWD", &req.cwd);
         command
     };
-    let direct_line = match program {
-        Program::Shell(line) if process::plain_words(line).is_some() => Some(line),
-        _ => None,
-    };
-    let first = process::run(prepare(process::command_for(program)), stdin.clone(), req).await;
-    let result = match (first, direct_line) {
+    let (command, direct) = process::command_for(program);
+    let result = match (
+        process::run(prepare(command), stdin.clone(), req).await,
+        program,
+    ) {
         // A program that could not be started directly is given to `sh`, so that what the
         // step sees (exit 126 or 127, the shell's message) is what `sh -c` would have given.
-        (Err(_), Some(line)) => process::run(prepare(process::shell(line)), stdin, req).await,
+        (Err(_), Program::Shell(line)) if direct => {
+            process::run(prepare(process::shell(line)), stdin, req).await
+        }
         (other, _) => other,
     };
     result.map_err(|e| {

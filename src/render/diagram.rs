@@ -100,10 +100,11 @@ impl Diagram {
                 name: s.name.clone(),
                 state: Some(s.status),
                 attempts: s.state.attempts,
-                duration_ms: s
-                    .state
-                    .started_at
-                    .map(|a| (s.state.finished_at.unwrap_or(now) - a).max(0) as u64),
+                duration_ms: crate::engine::report::span(
+                    s.state.started_at,
+                    s.state.finished_at,
+                    now,
+                ),
                 critical: false,
             })
             .collect();

@@ -118,9 +118,7 @@ pub fn tasks(rows: &[TaskSummary], color: bool, now: i64) -> String {
         "duration",
     ]);
     for r in rows {
-        let duration = r
-            .started_at
-            .map(|s| (r.finished_at.unwrap_or(now) - s).max(0) as u64);
+        let duration = crate::engine::report::span(r.started_at, r.finished_at, now);
         t.add_row([
             r.task_id.to_string(),
             r.namespace.clone(),

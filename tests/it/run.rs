@@ -822,3 +822,37 @@ fn noop_steps_take_no_slot() {
         );
     }
 }
+
+/// More noop steps than one commit holds: the run goes on over several capped rounds and
+/// every step ends complete with one attempt and its full audit trail.
+#[test]
+fn long_noop_chains_span_several_commits() {
+    let sb = Sandbox::new();
+    let mut yaml = String::from("name: joins\nsteps:\n  - { name: s0, noop: true }\n");
+    for i in 1..600 {
+        yaml.push_str(&format!(
+            "  - {{ name: s{i}, noop: true, depends_on: [s{}] }}\n",
+            i - 1
+        ));
+    }
+    let (code, id, err) = run(&sb, &yaml, &[]);
+    assert_eq!(code, 0, "{err}");
+    let doc = sb.status(id);
+    assert_eq!(doc["execution"]["completed_steps"], 600);
+    let db = sb.sqlite();
+    let transitions: i64 = db
+        .query_row("SELECT COUNT(*) FROM workflow_step_transitions", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    let attempts: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM step_attempts WHERE outcome = 'complete'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(attempts, 600);
+    // Each step: pending → in_progress, then in_progress → complete.
+    assert_eq!(transitions, 1200);
+}

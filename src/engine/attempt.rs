@@ -127,7 +127,7 @@ impl Run<'_> {
             self.steps[j].state.results.clone()
         });
         let input = serde_json::to_vec(&input).unwrap_or_default();
-        let input_path = base.with_extension("input.json");
+        let input_path = self.inputs.join(format!("{i}-{attempt}.input.json"));
         std::fs::write(&input_path, &input).map_err(|e| {
             handlers::Failure::retryable("spawn", format!("cannot write TASKER_INPUT: {e}"))
         })?;
@@ -206,7 +206,8 @@ impl Run<'_> {
         );
         let custom_events = if process {
             let events = self.collect_events(i, attempt, now);
-            for ext in ["input.json", "stdout", "stderr"] {
+            let _ = std::fs::remove_file(self.inputs.join(format!("{i}-{attempt}.input.json")));
+            for ext in ["stdout", "stderr"] {
                 let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
             }
             events

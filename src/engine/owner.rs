@@ -27,6 +27,13 @@ fn start_time(pid: u32) -> Option<(i64, bool)> {
     Some((start, zombie))
 }
 
+/// This process's effective user id.
+#[expect(unsafe_code, reason = "geteuid has no safe wrapper in std")]
+pub fn uid() -> u32 {
+    // SAFETY: geteuid cannot fail and touches no memory of ours.
+    unsafe { libc::geteuid() }
+}
+
 /// This process as an owner.
 pub fn this_process() -> Owner {
     let pid = std::process::id();

@@ -95,6 +95,8 @@ pub(super) struct Run<'a> {
     pub spawned_tx: mpsc::UnboundedSender<(usize, u32, u32)>,
     spawned_rx: mpsc::UnboundedReceiver<(usize, u32, u32)>,
     pub scratch: PathBuf,
+    /// Where input documents are written (may be `scratch`).
+    pub inputs: PathBuf,
     /// The last cancel request seen.
     cancel_seen: i64,
     next_tick: Instant,
@@ -105,9 +107,48 @@ pub(super) fn meta(reason: &str) -> Json {
     json!({ "actor": "tasker", "reason": reason })
 }
 
-/// Where a runner keeps its attempts' files (`TASKER_INPUT`, live output, …).
+/// Where a runner keeps its attempts' files (live output, `TASKER_OUTPUT`, …).
 pub fn scratch_dir(task_id: TaskId, pid: u32) -> PathBuf {
     std::env::temp_dir().join(format!("tasker-{task_id}-{pid}"))
+}
+
+/// Where a runner writes its steps' input documents: a memory file system when there is one
+/// (`$XDG_RUNTIME_DIR`, `/dev/shm`), so that a step's `TASKER_INPUT` costs no disk write;
+/// the scratch directory when `TMPDIR` is set or there is none.
+fn input_dir(task_id: TaskId, pid: u32) -> PathBuf {
+    let memory = [
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        Some(PathBuf::from("/dev/shm")),
+    ];
+    let base = memory
+        .into_iter()
+        .flatten()
+        .filter(|_| std::env::var_os("TMPDIR").is_none_or(|t| t.is_empty()))
+        .find(|b| b.is_absolute() && b.is_dir());
+    match base {
+        Some(base) => base.join(format!("tasker-{task_id}-{pid}")),
+        None => scratch_dir(task_id, pid),
+    }
+}
+
+/// Create the scratch directory `dir`, readable by its owner only. One left by an earlier
+/// runner of the same pid is replaced; one owned by someone else is refused.
+pub fn make_scratch(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let create = || std::fs::DirBuilder::new().mode(0o700).create(dir);
+    match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = std::fs::symlink_metadata(dir)?;
+            if !meta.is_dir() || meta.uid() != owner::uid() {
+                return Err(std::io::Error::other(
+                    "it exists and is not a directory of this user",
+                ));
+            }
+            std::fs::remove_dir_all(dir)?;
+            create()
+        }
+        other => other,
+    }
 }
 
 /// A new random span id (never zero).
@@ -145,12 +186,20 @@ impl<'a> Run<'a> {
         })?;
         let next_seq = store.last_event_seq(task_id)? + 1;
         let mut run = Run::new(task, template, options, subscriber, halt, owner, next_seq)?;
-        std::fs::create_dir_all(&run.scratch).map_err(|e| StoreError::Open {
-            path: run.scratch.display().to_string(),
-            message: format!("cannot create the scratch directory: {e}"),
-        })?;
+        let dirs = if run.inputs == run.scratch {
+            vec![&run.scratch]
+        } else {
+            vec![&run.scratch, &run.inputs]
+        };
+        for dir in dirs {
+            make_scratch(dir).map_err(|e| StoreError::Open {
+                path: dir.display().to_string(),
+                message: format!("cannot create the scratch directory: {e}"),
+            })?;
+        }
         let result = run.drive(store).await;
         let _ = std::fs::remove_dir_all(&run.scratch);
+        let _ = std::fs::remove_dir_all(&run.inputs);
         result
     }
 
@@ -201,6 +250,7 @@ impl<'a> Run<'a> {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (spawned_tx, spawned_rx) = mpsc::unbounded_channel();
         let scratch = scratch_dir(task.task_id, owner.pid);
+        let inputs = input_dir(task.task_id, owner.pid);
         let now = Instant::now();
         let index = template
             .steps
@@ -236,6 +286,7 @@ impl<'a> Run<'a> {
             spawned_tx,
             spawned_rx,
             scratch,
+            inputs,
             cancel_seen: 0,
             next_tick: now,
             next_beat: now + HEARTBEAT,

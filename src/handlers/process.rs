@@ -1,10 +1,12 @@
 //! Process supervision: own process group, stdout and stderr drained concurrently into
 //! bounded buffers, timeout → SIGTERM to the group → grace → SIGKILL, nothing left behind.
 
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
@@ -48,28 +50,77 @@ pub struct Finished {
     pub stderr: Captured,
 }
 
-/// The command for a program: `sh -c LINE`, or an argument vector.
 /// The command that runs `program`, and whether it is a shell line run without the shell.
-pub fn command_for(program: &Program) -> (Command, bool) {
-    fn argv<S: AsRef<std::ffi::OsStr>>(words: &[S]) -> Command {
-        let mut c = Command::new(&words[0]);
+/// A program named without a `/` is looked up on `path` (the child's `PATH`) once a run,
+/// not once a start.
+pub fn command_for(program: &Program, path: Option<&OsStr>) -> (Command, bool) {
+    let argv = |words: &[&str]| {
+        let mut c = program_command(words[0], path);
         c.args(&words[1..]);
         c
-    }
+    };
     match program {
         Program::Shell(line) => match plain_words(line) {
             Some(words) => (argv(&words), true),
-            None => (shell(line), false),
+            None => (shell(line, path), false),
         },
-        Program::Argv(words) => (argv(words), false),
+        Program::Argv(words) => {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            (argv(&words), false)
+        }
     }
 }
 
 /// `sh -c LINE`.
-pub fn shell(line: &str) -> Command {
-    let mut c = Command::new("sh");
+pub fn shell(line: &str, path: Option<&OsStr>) -> Command {
+    let mut c = program_command("sh", path);
     c.arg("-c").arg(line);
     c
+}
+
+/// A command for `program`, found on `path` when it has no `/`; its `argv[0]` stays as
+/// written.
+fn program_command(program: &str, path: Option<&OsStr>) -> Command {
+    match path.and_then(|p| locate(program, p)) {
+        Some(found) => {
+            let mut c = Command::new(found);
+            c.arg0(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
+/// Where `program` is on `path`, as `execvp` would find it: the first directory holding an
+/// executable file of that name. Remembered, since execvp tries every directory before the
+/// right one at each start. `None` for a name with a `/`, one not found, or a `PATH` with
+/// a relative directory (its meaning changes with each step's directory): the caller then
+/// leaves the search to exec.
+pub fn locate(program: &str, path: &OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    type Found = HashMap<(OsString, String), PathBuf>;
+    static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
+    if program.is_empty() || program.contains('/') {
+        return None;
+    }
+    let key = (path.to_owned(), program.to_owned());
+    let found = FOUND.get_or_init(Mutex::default);
+    if let Some(hit) = found.lock().ok()?.get(&key) {
+        return Some(hit.clone());
+    }
+    for dir in std::env::split_paths(path) {
+        if !dir.is_absolute() {
+            return None;
+        }
+        let candidate = dir.join(program);
+        if std::fs::metadata(&candidate)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        {
+            found.lock().ok()?.insert(key, candidate.clone());
+            return Some(candidate);
+        }
+    }
+    None
 }
 
 /// Words that make the shell do more than find a program and run it: builtins that change

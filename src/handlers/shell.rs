@@ -67,7 +67,12 @@ pub(super) async fn spawn(
             .env("PWD", &req.cwd);
         command
     };
-    let (command, direct) = process::command_for(program);
+    // The child's `PATH`: the step's own, else this process's.
+    let path = match req.env.iter().rev().find(|(k, _)| k == "PATH") {
+        Some((_, v)) => Some(std::ffi::OsString::from(v)),
+        None => std::env::var_os("PATH"),
+    };
+    let (command, direct) = process::command_for(program, path.as_deref());
     let result = match (
         process::run(prepare(command), stdin.clone(), req).await,
         program,
@@ -75,9 +80,14 @@ pub(super) async fn spawn(
         // A program that could not be started directly is given to `sh`, so that what the
         // step sees (exit 126 or 127, the shell's message) is what `sh -c` would have given.
         (Err(_), Program::Shell(line)) if direct => {
-            process::run(prepare(process::shell(line)), stdin, req).await
+            process::run(prepare(process::shell(line, None)), stdin, req).await
         }
-        (other, _) => other,
+        // Whatever was found on `PATH` earlier, exec's own search has the last word.
+        (Err(_), _) => {
+            let (command, _) = process::command_for(program, None);
+            process::run(prepare(command), stdin, req).await
+        }
+        (ok, _) => ok,
     };
     result.map_err(|e| {
         let message = if !req.cwd.is_dir() {

@@ -795,6 +795,87 @@ fn plain_commands_run_directly_behave_as_through_the_shell() {
     assert_eq!(Sandbox::step(&doc, "direct_9")["error"]["class"], "timeout");
 }
 
+/// A program named without a `/` is found on the step's own `PATH` as exec would find it
+/// (the first directory with an executable file of that name), keeps the `argv[0]` it was
+/// given, and a step whose `PATH` changes finds the program of the new `PATH`.
+#[test]
+fn programs_are_found_on_the_steps_path() {
+    let sb = Sandbox::new();
+    let chmod = |name: &str, mode: u32| {
+        let p = sb.path().join(name);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .expect("chmod");
+    };
+    sb.write("first/tool", "#!/bin/sh\necho first $*\n");
+    sb.write("second/tool", "#!/bin/sh\necho second $*\n");
+    sb.write("third/tool", "#!/bin/sh\necho third $*\n");
+    chmod("first/tool", 0o644);
+    chmod("second/tool", 0o755);
+    chmod("third/tool", 0o755);
+    let dir = sb.path().display();
+    let yaml = format!(
+        "name: lookup
+steps:
+  - name: plain
+    command: tool a b
+    env: {{ PATH: \"{dir}/first:{dir}/second:/usr/bin:/bin\" }}
+  - name: argv
+    command: [tool, c]
+    env: {{ PATH: \"{dir}/first:{dir}/second:/usr/bin:/bin\" }}
+  - name: other_path
+    command: tool d
+    env: {{ PATH: \"{dir}/third:/usr/bin:/bin\" }}
+  - name: arg0
+    command: cat /proc/self/cmdline
+  - name: missing
+    command: no-such-tool-anywhere x
+    env: {{ PATH: \"{dir}/first:/usr/bin:/bin\" }}
+"
+    );
+    let (code, id, err) = run(&sb, &yaml, &[]);
+    assert_eq!(code, 1, "{err}");
+    let logs = |step: &str| stdout(&sb.run(&["logs", &id.to_string(), step]));
+    assert_eq!(logs("plain"), "second a b\n");
+    assert_eq!(logs("argv"), "second c\n");
+    assert_eq!(logs("other_path"), "third d\n");
+    assert_eq!(logs("arg0"), "cat\0/proc/self/cmdline\0");
+    let doc = sb.status(id);
+    let missing = Sandbox::step(&doc, "missing");
+    assert_eq!(missing["status"], "error", "{missing}");
+    assert_eq!(missing["error"]["class"], "exit_code", "{missing}");
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("127")),
+        "{missing}"
+    );
+}
+
+/// A step's input document is written in a directory only its owner can read, and removed
+/// with it when the run ends.
+#[test]
+fn input_documents_are_private_and_removed() {
+    let sb = Sandbox::new();
+    let yaml = "name: private
+steps:
+  - name: look
+    command: 'stat -c \"%a %U\" \"$(dirname \"$TASKER_INPUT\")\"; echo \"$TASKER_INPUT\"'
+";
+    let (code, id, err) = run(&sb, yaml, &[]);
+    assert_eq!(code, 0, "{err}");
+    let out = stdout(&sb.run(&["logs", &id.to_string(), "look"]));
+    let mut lines = out.lines();
+    let mode = lines.next().unwrap_or_default();
+    assert!(mode.starts_with("700 "), "{out}");
+    let input = std::path::PathBuf::from(lines.next().unwrap_or_default());
+    assert!(input.is_absolute(), "{out}");
+    assert!(!input.exists(), "{} was left behind", input.display());
+    assert!(
+        !input.parent().expect("a directory").exists(),
+        "{out}: its directory was left behind"
+    );
+}
+
 /// Noop steps run nothing, so they take no concurrency slot: with `-j 1` and a slow step
 /// holding the only slot, independent joins still finish, before it does.
 #[test]

@@ -54,6 +54,17 @@ impl Run<'_> {
                 return;
             }
         };
+        if matches!(
+            self.template.steps[i].action,
+            Action::Command(_) | Action::Plugin(_)
+        ) {
+            // Its process is recorded with the next commit, or within a bound.
+            self.steps[i].unrecorded = true;
+            self.unrecorded += 1;
+            self.pids_due.get_or_insert_with(|| {
+                tokio::time::Instant::now() + super::run::RECORD_PROCESS_WITHIN
+            });
+        }
         let handler = Arc::clone(&self.steps[i].handler);
         let tx = self.done_tx.clone();
         tokio::spawn(async move {
@@ -99,7 +110,7 @@ impl Run<'_> {
             live_output: Some(base.clone()),
             echo: self.options.echo.clone(),
             spawned: Some(handlers::Spawned {
-                tx: self.spawned_tx.clone(),
+                slot: Arc::clone(&self.spawned),
                 index: i,
                 attempt,
             }),
@@ -139,6 +150,7 @@ impl Run<'_> {
             .unwrap_or_default();
         env.extend([
             ("TASKER_TASK_ID".to_owned(), task.task_id.to_string()),
+            ("TASKER_TASK_UUID".to_owned(), task.uuid.clone()),
             ("TASKER_TASK_NAME".to_owned(), task.name.clone()),
             ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
             ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
@@ -170,6 +182,10 @@ impl Run<'_> {
             attempt,
             mut outcome,
         } = done;
+        if std::mem::take(&mut self.steps[i].unrecorded) {
+            // Its process never started: there is nothing to record.
+            self.unrecorded -= 1;
+        }
         self.steps[i].abort = None;
         let now = now_ms();
         let interrupted = outcome

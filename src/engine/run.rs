@@ -35,6 +35,11 @@ pub(super) enum Stop {
     Signal(i32),
 }
 
+/// A started process is recorded with the next commit, and at the latest this long after it
+/// started: a short step's pid costs no commit of its own. A runner that dies before then
+/// leaves the process findable by the marks in its environment (`kill_marked`).
+pub(super) const RECORD_PROCESS_WITHIN: Duration = Duration::from_millis(10);
+
 /// Changes and events one commit holds at most when noop steps chain within a round.
 const BATCH_CAP: usize = 2048;
 
@@ -57,6 +62,8 @@ pub(super) struct StepRun {
     pub abort: Option<watch::Sender<u8>>,
     /// An operator asked to cancel this step while it ran: the transition's metadata.
     pub cancelling: Option<Json>,
+    /// Its current attempt's process is not yet known to have started.
+    pub unrecorded: bool,
     /// This run's span of the step, and of its current attempt.
     pub span: Option<u64>,
     pub attempt_span: Option<u64>,
@@ -84,6 +91,9 @@ pub(super) struct Run<'a> {
     pub stopping: Option<Stop>,
     kill_now: bool,
     pub batch: Vec<Change>,
+    /// Started processes not yet recorded, and when they must be at the latest.
+    pids: Vec<Change>,
+    pub pids_due: Option<Instant>,
     events: Vec<Event>,
     next_seq: u64,
     pub trace: TraceRef,
@@ -91,9 +101,10 @@ pub(super) struct Run<'a> {
     idle_announced: bool,
     pub done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
-    /// (step, attempt, pid) of each process as soon as it is started.
-    pub spawned_tx: mpsc::UnboundedSender<(usize, u32, u32)>,
-    spawned_rx: mpsc::UnboundedReceiver<(usize, u32, u32)>,
+    /// Processes started and not yet taken into `pids`.
+    pub spawned: Arc<std::sync::Mutex<Vec<handlers::Started>>>,
+    /// Attempts whose process is not yet known to have started.
+    pub unrecorded: usize,
     pub scratch: PathBuf,
     /// Where input documents are written (may be `scratch`).
     pub inputs: PathBuf,
@@ -237,6 +248,7 @@ impl<'a> Run<'a> {
                 ready_at: None,
                 abort: None,
                 cancelling: None,
+                unrecorded: false,
                 span: None,
                 attempt_span: None,
                 handler: handlers::for_action(&step.action),
@@ -248,7 +260,6 @@ impl<'a> Run<'a> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let (spawned_tx, spawned_rx) = mpsc::unbounded_channel();
         let scratch = scratch_dir(task.task_id, owner.pid);
         let inputs = input_dir(task.task_id, owner.pid);
         let now = Instant::now();
@@ -277,14 +288,16 @@ impl<'a> Run<'a> {
             stopping: None,
             kill_now: false,
             batch: Vec::new(),
+            pids: Vec::new(),
+            pids_due: None,
             events: Vec::new(),
             next_seq,
             trace: TraceRef::default(),
             idle_announced: false,
             done_tx,
             done_rx,
-            spawned_tx,
-            spawned_rx,
+            spawned: Arc::default(),
+            unrecorded: 0,
             scratch,
             inputs,
             cancel_seen: 0,
@@ -320,6 +333,18 @@ impl<'a> Run<'a> {
     /// Commit the batch with its events, then tell subscribers: nothing is reported before
     /// it is durable.
     fn flush(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
+        // Started processes ride with the next commit, or get one of their own once due.
+        self.take_started();
+        let due = self.pids_due.is_some_and(|due| Instant::now() >= due);
+        if !self.pids.is_empty() && (!self.batch.is_empty() || !self.events.is_empty() || due) {
+            self.batch.append(&mut self.pids);
+        }
+        if self.pids.is_empty() && self.unrecorded == 0 {
+            self.pids_due = None;
+        } else if due {
+            // Some process has not started yet: look again later.
+            self.pids_due = Some(Instant::now() + RECORD_PROCESS_WITHIN);
+        }
         for e in &self.events {
             self.batch.push(Change::Event {
                 task_id: e.task_id,
@@ -431,13 +456,21 @@ impl<'a> Run<'a> {
             let attempt = self.steps[i].state.attempts;
             // What the dead runner started may still run: it must not run twice at once.
             let step_id = self.task.steps[i].step_id;
-            if let Some((pid, started)) = store
+            match store
                 .attempts(step_id)?
                 .into_iter()
                 .find(|a| a.attempt == attempt)
                 .and_then(|a| a.process)
             {
-                handlers::kill_leftovers(pid, started);
+                Some((pid, started)) => handlers::kill_leftovers(pid, started),
+                // Started but not yet recorded: found by the marks it was given.
+                None => {
+                    handlers::kill_marked(&[
+                        format!("TASKER_TASK_UUID={}", self.task.uuid),
+                        format!("TASKER_STEP_NAME={}", self.template.steps[i].name),
+                        format!("TASKER_ATTEMPT={attempt}"),
+                    ]);
+                }
             }
             let error = StepError {
                 class: "interrupted".into(),
@@ -700,34 +733,40 @@ impl<'a> Run<'a> {
                     Err(_) => self.halt_open = false,
                 }
             }
-            Some((i, attempt, pid)) = self.spawned_rx.recv() => {
-                // Recorded at the next commit, so that a later runner can stop the process
-                // group should this runner die.
-                self.record_process(i, attempt, pid);
-                while let Ok((i, attempt, pid)) = self.spawned_rx.try_recv() {
-                    self.record_process(i, attempt, pid);
-                }
-            }
             Some(done) = self.done_rx.recv() => {
+                // A process an attempt started is recorded before (or with) how it ended.
+                self.take_started();
                 self.finished(done);
                 while let Ok(more) = self.done_rx.try_recv() {
                     self.finished(more);
                 }
             }
             () = std::future::ready(()), if work_now => {}
+            () = sleep_until(self.pids_due), if self.pids_due.is_some() => {}
             () = sleep_until(retry_due), if retry_due.is_some() => {}
             () = sleep_until(deadline), if deadline.is_some() => self.stop(Stop::Deadline),
             () = tokio::time::sleep_until(tick) => {}
         }
     }
 
-    fn record_process(&mut self, i: usize, attempt: u32, pid: u32) {
-        self.batch.push(Change::AttemptProcess {
-            step_id: self.task.steps[i].step_id,
-            attempt,
-            pid,
-            started_at: handlers::start_time(pid).unwrap_or(0),
-        });
+    /// Take the processes handlers have started into `pids`, so that a later runner can stop
+    /// their groups should this runner die.
+    fn take_started(&mut self) {
+        let started = match self.spawned.lock() {
+            Ok(mut slot) if !slot.is_empty() => std::mem::take(&mut *slot),
+            _ => return,
+        };
+        for (i, attempt, pid, started_at) in started {
+            if std::mem::take(&mut self.steps[i].unrecorded) {
+                self.unrecorded -= 1;
+            }
+            self.pids.push(Change::AttemptProcess {
+                step_id: self.task.steps[i].step_id,
+                attempt,
+                pid,
+                started_at,
+            });
+        }
     }
 
     /// The periodic work: cancel requests from other processes, the owner's heartbeat.

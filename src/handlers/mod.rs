@@ -16,7 +16,10 @@ use tokio::sync::watch;
 
 use crate::templates::{Action, Retry};
 
-pub use process::{Captured, Spawned, detach_session, kill_leftovers, signal_group, start_time};
+pub use process::{
+    Captured, Spawned, Started, detach_session, kill_leftovers, kill_marked, signal_group,
+    start_time,
+};
 
 /// Everything a handler needs to run one attempt of one step.
 #[derive(Clone)]

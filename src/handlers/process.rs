@@ -177,7 +177,8 @@ pub async fn run(
     );
     let abort = req.abort.clone();
     if let (Some(report), Some(pid)) = (&req.spawned, child.id()) {
-        report.send(pid);
+        // Read while the process cannot have been reaped: this task alone waits for it.
+        report.send(pid, start_time(pid).unwrap_or(0));
     }
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // A process that does not read its input must not block the run.
@@ -232,17 +233,24 @@ pub async fn run(
     })
 }
 
-/// Tells the engine which process an attempt started, as soon as it has.
+/// Tells the engine which process an attempt started.
 #[derive(Debug, Clone)]
 pub struct Spawned {
-    pub tx: tokio::sync::mpsc::UnboundedSender<(usize, u32, u32)>,
+    /// Where started processes wait for the engine, which looks at its next commit: telling
+    /// it at once would wake it for nothing.
+    pub slot: Arc<std::sync::Mutex<Vec<Started>>>,
     pub index: usize,
     pub attempt: u32,
 }
 
+/// A process an attempt started: step index, attempt, pid, start time (clock ticks).
+pub type Started = (usize, u32, u32, i64);
+
 impl Spawned {
-    fn send(&self, pid: u32) {
-        let _ = self.tx.send((self.index, self.attempt, pid));
+    fn send(&self, pid: u32, started_at: i64) {
+        if let Ok(mut slot) = self.slot.lock() {
+            slot.push((self.index, self.attempt, pid, started_at));
+        }
     }
 }
 
@@ -262,6 +270,50 @@ pub fn kill_leftovers(pid: u32, started_at: i64) {
         Some(now) if now != started_at => {}
         _ => signal_group(pid as i32, libc::SIGKILL),
     }
+}
+
+/// Kill the process groups of processes this user runs that carry `marker` (`KEY=VALUE`
+/// entries, all of them) in their environment: what an earlier runner started but had not
+/// yet recorded when it died. Returns how many groups were killed.
+pub fn kill_marked(marker: &[String]) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let me = std::process::id();
+    let mut groups = std::collections::BTreeSet::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        // Another user's processes are not readable, and not ours to stop.
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let vars: Vec<&[u8]> = environ.split(|b| *b == 0).collect();
+        if !marker.iter().all(|m| vars.contains(&m.as_bytes())) {
+            continue;
+        }
+        let group = std::fs::read_to_string(entry.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                let rest = stat.rsplit_once(')')?.1.to_owned();
+                rest.split_whitespace().nth(2)?.parse::<i32>().ok()
+            });
+        if let Some(group) = group.filter(|g| *g > 1) {
+            groups.insert(group);
+        }
+    }
+    for &group in &groups {
+        signal_group(group, libc::SIGKILL);
+    }
+    groups.len()
 }
 
 /// Resolves once `abort` holds `level` or more (never, if its sender is gone first).

@@ -30,13 +30,14 @@ fn run_to_gate(sb: &Sandbox, extra: &[&str]) -> std::process::Child {
                 && sb
                     .sqlite()
                     .query_row(
-                        "SELECT status FROM workflow_steps WHERE name = 'gate'",
+                        "SELECT s.status FROM workflow_steps s JOIN step_attempts a USING (workflow_step_id)
+                         WHERE s.name = 'gate' AND a.pid IS NOT NULL",
                         [],
                         |r| r.get::<_, String>(0),
                     )
                     .is_ok_and(|s| s == "in_progress")
         }),
-        "the gate step never started"
+        "the gate step never started (or its process was never recorded)"
     );
     child
 }
@@ -177,6 +178,48 @@ fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(classes, vec![Some("interrupted".to_owned()), None]);
+    assert_eq!(sb.lines("done"), vec!["a", "b", "gate", "c"]);
+}
+
+/// A runner records a started process with its next commit; one that dies before then
+/// leaves a process the next runner finds by the marks in its environment, and stops.
+#[test]
+fn a_process_started_but_not_yet_recorded_is_found_and_stopped() {
+    let sb = Sandbox::new();
+    let mut child = run_to_gate(&sb, &[]);
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+    let conn = sb.sqlite();
+    let old: i32 = conn
+        .query_row(
+            "SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the orphaned attempt's pid");
+    // As if the runner had died before the commit that records it.
+    conn.execute(
+        "UPDATE step_attempts SET pid = NULL, pid_started_at = NULL WHERE finished_at IS NULL",
+        [],
+    )
+    .expect("forget the pid");
+    assert!(alive(old));
+    let environ = std::fs::read(format!("/proc/{old}/environ")).expect("environ");
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|v| v.starts_with(b"TASKER_TASK_UUID=")),
+        "the step carries its task's uuid"
+    );
+    let resume = sb.spawn(&["resume", "1"]);
+    assert!(
+        eventually(20, || !alive(old)),
+        "the leftover step was killed"
+    );
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = resume.wait_with_output().expect("resume");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "complete");
     assert_eq!(sb.lines("done"), vec!["a", "b", "gate", "c"]);
 }
 

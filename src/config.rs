@@ -22,6 +22,7 @@ pub const KEYS: &[&str] = &[
     "handlers",
     "on",
     "hook_timeout",
+    "secret_keys",
 ];
 
 /// How hard a commit tries to reach the disk.
@@ -53,6 +54,8 @@ pub struct Config {
     pub hooks: Vec<Hook>,
     /// How long a hook may run (default 10s).
     pub hook_timeout: Option<Duration>,
+    /// Words that mark a key as secret, beside the built-in ones.
+    pub secret_keys: Option<Vec<String>>,
 }
 
 /// Why the config file could not be used.
@@ -218,6 +221,20 @@ impl Config {
                 }
             }
             Some(_) => r.problem("templates", "expected a directory or a list of them", None),
+        }
+        match table.get("secret_keys") {
+            None => {}
+            Some(toml::Value::Array(items)) => {
+                match items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+                {
+                    Some(words) => config.secret_keys = Some(words),
+                    None => r.problem("secret_keys", "expected a list of words", None),
+                }
+            }
+            Some(_) => r.problem("secret_keys", "expected a list of words", None),
         }
         let mut problems = r.problems;
         if let Some(h) = table.get("handlers") {

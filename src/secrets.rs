@@ -1,15 +1,37 @@
 //! Secret-looking keys and their masking, for everything tasker shows or exports about a
 //! task (spans, logs, events, hooks). Steps themselves always receive the real values.
 
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 /// What a masked value becomes.
 pub const FILTERED: &str = "[FILTERED]";
 
+/// Words the user adds to those that mark a key as secret (`secret_keys` in the config
+/// file, `TASKER_SECRET_KEYS`), set once at start.
+static EXTRA: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Add `words` to those that mark a key as secret (compared like the built-in ones: case and
+/// `-`/`_` do not matter, a key containing the word is secret). The first call wins.
+pub fn add_words(words: &[String]) {
+    let words = words
+        .iter()
+        .map(|w| normal(w.trim()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let _ = EXTRA.set(words);
+}
+
+fn normal(key: &str) -> String {
+    key.to_ascii_lowercase().replace('-', "_")
+}
+
 /// Whether a key looks like it names a secret: `password`, `secret`, `token`, `api_key`,
-/// `authorization`, `credential`, `private_key`, or anything ending in `_key`.
+/// `authorization`, `credential`, `private_key`, anything ending in `_key`, or containing
+/// one of the words added by [`add_words`].
 pub fn is_secret(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace('-', "_");
+    let k = normal(key);
     [
         "password",
         "passwd",
@@ -24,6 +46,9 @@ pub fn is_secret(key: &str) -> bool {
     .iter()
     .any(|p| k.contains(p))
         || k.ends_with("_key")
+        || EXTRA
+            .get()
+            .is_some_and(|extra| extra.iter().any(|w| k.contains(w.as_str())))
 }
 
 /// A copy of `value` with the values of secret-looking keys replaced by `[FILTERED]`, at

@@ -125,6 +125,12 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                 .map(|d| json!(crate::templates::duration::human(d))),
             json!("10s"),
         ),
+        pick(
+            "secret_keys",
+            "TASKER_SECRET_KEYS",
+            c.secret_keys.as_ref().map(|w| json!(w)),
+            json!([]),
+        ),
         Setting {
             key: "handlers",
             value: json!(

@@ -245,6 +245,12 @@ impl Global {
 /// Run the parsed command line; the result is the process exit code.
 pub fn run(mut cli: Cli) -> Result<u8, Error> {
     cli.global.config = crate::config::Config::load()?;
+    // Secret-looking keys: the built-in words, the file's, and `TASKER_SECRET_KEYS`.
+    let mut words = cli.global.config.secret_keys.clone().unwrap_or_default();
+    if let Ok(more) = std::env::var("TASKER_SECRET_KEYS") {
+        words.extend(more.split(',').map(str::to_owned));
+    }
+    crate::secrets::add_words(&words);
     init_logs(&cli.global);
     match cli.command {
         Command::Run(args) => run::run(&cli.global, *args),

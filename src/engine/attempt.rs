@@ -386,7 +386,7 @@ impl Run<'_> {
             return Vec::new();
         };
         let _ = std::fs::remove_file(&path);
-        let (events, warnings) = inputs::custom_events(
+        let (mut events, warnings) = inputs::custom_events(
             &String::from_utf8_lossy(&bytes),
             &self.template.custom_events,
             now,
@@ -394,6 +394,12 @@ impl Run<'_> {
         let step = self.template.steps[i].name.clone();
         self.warnings
             .extend(warnings.into_iter().map(|w| format!("step `{step}`: {w}")));
+        // Kept and shown: secret-looking keys of a payload are masked.
+        for e in &mut events {
+            if let Some(payload) = e.get_mut("payload") {
+                *payload = crate::secrets::mask(payload);
+            }
+        }
         for e in &events {
             let mut trace = self.trace;
             trace.step_span = self.steps[i].span;

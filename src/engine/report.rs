@@ -161,7 +161,8 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
         started_at: task.started_at.map(rfc3339),
         finished_at: task.finished_at.map(rfc3339),
         duration_ms: span(task.started_at, task.finished_at, now),
-        context: task.context.clone(),
+        // What tasker shows masks secret-looking keys; steps get the real values.
+        context: crate::secrets::mask(&task.context),
         environment: task.environment.clone(),
         initiator: task.request.initiator.clone(),
         source_system: task.request.source_system.clone(),
@@ -180,7 +181,7 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
                 finished_at: s.state.finished_at.map(rfc3339),
                 duration_ms: span(s.state.started_at, s.state.finished_at, now),
                 depends_on: s.parents.iter().map(|&p| steps[p].name.clone()).collect(),
-                results: s.state.results.clone(),
+                results: s.state.results.as_ref().map(crate::secrets::mask),
                 error: s.state.error.clone(),
                 next_retry_at: s.state.next_retry_at.map(rfc3339),
             })

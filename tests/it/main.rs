@@ -9,6 +9,7 @@ mod identity;
 mod operate;
 mod plugin;
 mod run;
+mod security;
 mod seeing;
 mod server;
 mod store;

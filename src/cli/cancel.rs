@@ -73,14 +73,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                     .all(|&i| !matches!(now.steps[i].status, State::InProgress | State::Pending))
             };
             if done {
-                eprintln!(
+                super::say!(
                     "task {} cancelled by its runner; it is {}",
-                    args.id, now.status
+                    args.id,
+                    now.status
                 );
                 return Ok(exit::OK);
             }
         }
-        eprintln!(
+        super::say!(
             "cancellation of task {} requested; its runner has not acted on it yet",
             args.id
         );
@@ -185,9 +186,9 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     changes.extend(super::recorded(&store, events)?);
     store.commit(&changes)?;
     if whole {
-        eprintln!("task {} cancelled", args.id);
+        super::say!("task {} cancelled", args.id);
     } else {
-        eprintln!("{} step(s) of task {} cancelled", args.steps.len(), args.id);
+        super::say!("{} step(s) of task {} cancelled", args.steps.len(), args.id);
     }
     Ok(exit::OK)
 }

@@ -101,7 +101,7 @@ pub fn generate_docs(_global: &Global, args: &DocsArgs) -> Result<u8, Error> {
         let path = dir.join(name);
         std::fs::write(&path, bytes).map_err(io(&path))?;
     }
-    eprintln!(
+    super::say!(
         "wrote completions to {} and man pages to {}",
         args.completions.display(),
         args.man.display()

@@ -85,7 +85,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
         }
         Command::Migrate => {
             let store = global.open_store()?;
-            eprintln!(
+            super::say!(
                 "{}: schema version {} (current: {SCHEMA_VERSION})",
                 store.path().display(),
                 store.schema_version()?

@@ -242,9 +242,9 @@ pub fn drive(
     let record = super::find_task(store, task_id)?;
     let summary = collector.summary(&record, template, wall_ms, finish.interrupted.is_some());
     if verbosity != Verbosity::Quiet {
-        eprint!("{}", summary::text(&summary, color_on));
+        super::say_raw!("{}", summary::text(&summary, color_on));
         if let Some(sig) = finish.interrupted {
-            eprintln!(
+            super::say!(
                 "task {task_id} interrupted by signal {sig}; resume it with `tasker resume {task_id}`"
             );
         }

@@ -68,7 +68,7 @@ pub fn analytics(global: &Global, args: &AnalyticsArgs) -> Result<u8, Error> {
         if args.json {
             super::emit("{}\n");
         } else {
-            eprintln!("no tasks");
+            super::say!("no tasks");
         }
         return Ok(exit::OK);
     };
@@ -164,7 +164,7 @@ pub fn health(global: &Global, args: &HealthArgs) -> Result<u8, Error> {
         if args.json {
             super::emit("{\"healthy\": true, \"reasons\": []}\n");
         } else {
-            eprintln!("healthy: no tasks yet");
+            super::say!("healthy: no tasks yet");
         }
         return Ok(exit::OK);
     };

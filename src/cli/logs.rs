@@ -91,7 +91,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     if attempt.finished_at.is_some() {
         let (bytes, dropped) = kept(&attempt, args.stderr);
         if dropped > 0 {
-            eprintln!("[the first {dropped} bytes were not kept; this is the tail]");
+            super::say!("[the first {dropped} bytes were not kept; this is the tail]");
         }
         write(bytes);
         return Ok(exit::OK);
@@ -123,6 +123,13 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             // Print what the live copy did not show before it was removed.
             let (bytes, dropped) = kept(&done, args.stderr);
             let total = dropped + bytes.len() as u64;
+            if printed < dropped {
+                // The live copy stopped at its cap and the middle was not kept.
+                super::say!(
+                    "[{} bytes after the first {printed} were not kept; this is the tail]",
+                    dropped - printed
+                );
+            }
             if printed < total {
                 let from = printed.saturating_sub(dropped) as usize;
                 write(&bytes[from.min(bytes.len())..]);

@@ -1,5 +1,23 @@
 //! The command line: one module per subcommand, each with its `Args` and `run()`.
 
+/// `eprintln!` that never panics: a closed or broken stderr must not stop a run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
+/// `eprint!` that never panics.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say_raw;
+
 pub mod cancel;
 pub mod completions;
 pub mod config;
@@ -123,7 +141,10 @@ fn init_logs(global: &Global) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(false)
+        // Colours only where they are wanted; a broken stderr is not worth a panic.
+        .with_ansi(crate::render::color::enabled(global.color_choice(), true))
+        .log_internal_errors(false);
     let _ = match global.log_format() {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -165,7 +165,7 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755));
 
-    eprintln!(
+    super::say!(
         "wrote {} and {}\nnext: tasker run {}",
         template.display(),
         plugin.display(),

@@ -76,7 +76,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         }];
         changes.extend(super::recorded(&store, vec![event])?);
         store.commit(&changes)?;
-        eprintln!("task {} resolved manually", args.id);
+        super::say!("task {} resolved manually", args.id);
         return Ok(exit::OK);
     };
     let i = super::step_position(&task, name)?;
@@ -119,9 +119,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         },
     );
     store.commit(&changes)?;
-    eprintln!(
+    super::say!(
         "step `{name}` of task {} resolved manually; `tasker resume {}` continues the task",
-        args.id, args.id
+        args.id,
+        args.id
     );
     Ok(exit::OK)
 }

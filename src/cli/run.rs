@@ -131,7 +131,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         }
         super::emit(&format!("task {id}\n"));
         if global.verbosity() != Verbosity::Quiet {
-            eprintln!(
+            super::say!(
                 "task {id} already exists with this idempotency key; it is {}",
                 task.status
             );
@@ -248,7 +248,7 @@ fn detach(global: &Global, task_id: i64, drive: &DriveArgs) -> Result<u8, Error>
     cmd.spawn()
         .map_err(|e| Error::Usage(format!("cannot start the background runner: {e}")))?;
     if global.verbosity() != Verbosity::Quiet {
-        eprintln!(
+        super::say!(
             "task {task_id} runs in the background: `tasker status {task_id}`, `tasker events log {task_id} --follow`"
         );
     }

@@ -84,7 +84,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             serde_json::to_string_pretty(&docs).unwrap_or_default()
         ));
     } else if rows.is_empty() {
-        eprintln!("no tasks");
+        super::say!("no tasks");
     } else {
         super::emit(&table::tasks(
             &rows,

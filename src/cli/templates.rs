@@ -64,12 +64,12 @@ fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
     let quiet = global.quiet;
     for (path, problem) in &catalog.invalid {
         if !quiet {
-            eprintln!("warning: skipped {}: {problem}", path.display());
+            super::say!("warning: skipped {}: {problem}", path.display());
         }
     }
     for (key, files) in &catalog.duplicates {
         let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        eprintln!(
+        super::say!(
             "warning: `{key}` is defined by several files: {}",
             shown.join(", ")
         );
@@ -94,7 +94,7 @@ fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
             serde_json::to_string_pretty(&docs).unwrap_or_default()
         ));
     } else if catalog.entries.is_empty() {
-        eprintln!("no templates found");
+        super::say!("no templates found");
     } else {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED)

@@ -409,6 +409,10 @@ impl Lines {
     }
 }
 
+/// How much of a stream the live copy (`logs --follow`) holds at most; the kept tail is
+/// the output limit, whatever the stream's size.
+pub const LIVE_LIMIT: u64 = 64 * 1024 * 1024;
+
 fn drain<R: AsyncRead + Unpin + Send + 'static>(
     mut reader: R,
     limit: usize,
@@ -424,6 +428,7 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
         // writes go to the page cache, too small to be worth a trip to a blocking thread.
         let mut live_path = live;
         let mut live: Option<std::fs::File> = None;
+        let mut live_written = 0u64;
         loop {
             match reader.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
@@ -431,10 +436,14 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
                     if let Some(path) = live_path.take() {
                         live = std::fs::File::create(path).ok();
                     }
-                    if let Some(file) = &mut live
-                        && std::io::Write::write_all(file, &buf[..n]).is_err()
-                    {
-                        live = None;
+                    if let Some(file) = &mut live {
+                        // The live copy stops at its cap: a flood must not fill the disk.
+                        let room = LIVE_LIMIT.saturating_sub(live_written);
+                        let take = n.min(usize::try_from(room).unwrap_or(usize::MAX));
+                        live_written += take as u64;
+                        if std::io::Write::write_all(file, &buf[..take]).is_err() || take < n {
+                            live = None;
+                        }
                     }
                     if let Some(lines) = &mut echo {
                         lines.feed(&buf[..n]);

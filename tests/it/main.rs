@@ -8,6 +8,7 @@ mod http;
 mod identity;
 mod operate;
 mod plugin;
+mod reliability;
 mod run;
 mod security;
 mod seeing;

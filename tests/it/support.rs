@@ -245,3 +245,16 @@ pub fn dot_svg(dot: &std::path::Path, text: &str) -> Result<String, String> {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
 }
+
+/// Wait for `child`; its exit code and its peak resident memory in MiB (from `wait4`).
+#[expect(unsafe_code, reason = "wait4 has no safe wrapper in std")]
+pub fn wait_with_peak_rss(child: std::process::Child) -> (Option<i32>, f64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our own unreaped child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(got, pid, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, usage.ru_maxrss as f64 / 1024.0)
+}

@@ -18,6 +18,7 @@ use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks};
 use crate::events::{Event, Fanout, JsonLines, Subscriber};
 use crate::render::live::Live;
 use crate::render::{color, progress::Lines, progress::Verbosity, summary};
+use crate::store::StoreError;
 use crate::store::{SqliteStore, Store, TaskId};
 use crate::telemetry::{self, Settings, Telemetry, metrics::Metrics, spans::Spans};
 use crate::templates::{Template, duration};
@@ -306,5 +307,16 @@ fn run_engine(
         engine::run(store, task_id, template, options, subscriber, halt_rx).await
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
-    Ok(finish?)
+    finish.map_err(|e| match e {
+        // The store failed under the run: what was committed stands, and says what to do.
+        StoreError::Sqlite(_) | StoreError::Open { .. } | StoreError::Corrupt(_) => {
+            Error::Store(StoreError::Failed {
+                path: store.path().display().to_string(),
+                message: format!(
+                    "{e}\n  the run stopped; task {task_id} is as its last commit left it — once the fault is gone, `tasker resume {task_id}` takes it over"
+                ),
+            })
+        }
+        other => Error::Store(other),
+    })
 }

@@ -773,6 +773,7 @@ impl<'a> Run<'a> {
     fn tick(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
         let now = Instant::now();
         self.next_tick = now + TICK;
+        store.check_file()?;
         for (id, request) in
             store.annotations(self.task.task_id, "cancel_request", self.cancel_seen)?
         {

@@ -313,6 +313,8 @@ pub struct AttemptRecord {
 pub enum StoreError {
     #[error("cannot open the store `{path}`: {message}")]
     Open { path: String, message: String },
+    #[error("the store `{path}` failed during the run: {message}")]
+    Failed { path: String, message: String },
     #[error(
         "the store `{path}` has schema version {found}, newer than this tasker supports ({supported})\n  hint: upgrade tasker, or point `--db` at another file"
     )]
@@ -321,7 +323,7 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
-    #[error("store error: {0}")]
+    #[error("{}", explain(.0))]
     Sqlite(#[from] rusqlite::Error),
     #[error("the store holds data this tasker cannot read: {0}")]
     Corrupt(String),
@@ -347,6 +349,32 @@ pub enum StoreError {
         owner: Owner,
         heartbeat_at: Option<i64>,
     },
+}
+
+/// A SQLite failure in the words of what the user can do about it.
+fn explain(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    let Some(code) = e.sqlite_error_code() else {
+        return format!("store error: {e}");
+    };
+    let what = match code {
+        C::DiskFull => "the disk is full (or the store reached its size limit)",
+        C::SystemIoFailure => {
+            "the store could not be written or read (a full disk, a file-size limit, a failing device)"
+        }
+        C::DatabaseBusy | C::DatabaseLocked => {
+            "the store is locked by another process and stayed locked past the 10 s busy timeout"
+        }
+        C::ReadOnly => {
+            "the store is read-only (check the permissions of the file and its directory)"
+        }
+        C::DatabaseCorrupt | C::NotADatabase => {
+            "the store file is damaged or is not a tasker store (`tasker db check` tells more)"
+        }
+        C::CannotOpen => "the store file cannot be opened (was it removed?)",
+        _ => return format!("store error: {e}"),
+    };
+    format!("store error: {what} ({e})")
 }
 
 impl StoreError {
@@ -383,6 +411,11 @@ pub trait Store {
     ) -> Result<(), StoreError>;
     /// Record that `owner` still runs the task.
     fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError>;
+    /// Fail if the store's file was removed or replaced since it was opened: writes would
+    /// go to a file nobody will read again.
+    fn check_file(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Tasks in `window`, for analytics.
     fn task_facts(&self, window: &Window) -> Result<Vec<TaskFact>, StoreError>;
     /// Steps of the tasks in `window`, for analytics.

@@ -40,6 +40,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The file's device and inode when it was opened.
+    file: Option<(u64, u64)>,
+}
+
+/// Device and inode of the file at `path`.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// `$XDG_DATA_HOME/tasker/tasker.db`, else `~/.local/share/tasker/tasker.db`.
@@ -89,6 +97,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             conn,
             path: path.to_owned(),
+            file: file_id(path),
         };
         store.configure().map_err(|e| open_err(e.to_string()))?;
         store.migrate()?;
@@ -958,6 +967,16 @@ impl Store for SqliteStore {
             params![task_id, owner.pid, owner.host, owner.started_at, now_ms()],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn check_file(&self) -> Result<(), StoreError> {
+        if self.file.is_some() && file_id(&self.path) != self.file {
+            return Err(StoreError::Failed {
+                path: self.path.display().to_string(),
+                message: "its file was removed or replaced while the run used it; the run stopped, and what it did since is lost with the old file".into(),
+            });
+        }
         Ok(())
     }
 

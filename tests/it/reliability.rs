@@ -62,3 +62,198 @@ fn a_broken_stdout_and_stderr_do_not_stop_a_run() {
     assert_eq!(code, Some(0));
     assert_eq!(sb.status(1)["status"], "complete");
 }
+
+/// Sixty short steps, two at a time: long enough for a fault to strike mid-run.
+fn long_template() -> String {
+    let mut yaml = String::from("name: long\nmax_parallel: 2\nsteps:\n");
+    for i in 0..60 {
+        yaml.push_str(&format!(
+            "  - {{ name: s{i}, command: 'sleep 0.05; echo s{i} >> finished', retry: {{ limit: 3, backoff: {{ base: 10ms }} }} }}\n"
+        ));
+    }
+    yaml
+}
+
+/// After a fault: the store is intact, `resume` completes the task, and every step has
+/// exactly one completed attempt.
+fn resumes_after_the_fault(sb: &Sandbox, db: &std::path::Path) {
+    let out = sb
+        .cmd()
+        .env("TASKER_DB", db)
+        .args(["resume", "1"])
+        .output()
+        .expect("resume");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(db).expect("open");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(check, "ok");
+    let status: String = conn
+        .query_row("SELECT status FROM tasks WHERE task_id = 1", [], |r| {
+            r.get(0)
+        })
+        .expect("task");
+    assert_eq!(status, "complete");
+    let once: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT workflow_step_id FROM step_attempts
+             GROUP BY workflow_step_id HAVING SUM(outcome = 'complete') = 1)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("attempts");
+    assert_eq!(once, 60, "every step completed exactly once");
+}
+
+/// The store's file cannot grow (a file-size limit: writes fail as on a full disk): the run
+/// stops with exit 6 and a message that says so, and resumes once the limit is gone.
+#[test]
+fn a_store_that_cannot_grow_stops_the_run_and_it_resumes_later() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &long_template());
+    let out = std::process::Command::new("sh")
+        .current_dir(sb.path())
+        .env("TASKER_DB", sb.db())
+        .env("XDG_CONFIG_HOME", sb.path().join(".config"))
+        .arg("-c")
+        // Ignored, SIGXFSZ turns a write past the limit into an error instead of a kill.
+        .arg(format!(
+            "trap '' XFSZ; exec prlimit --fsize=300000 {} run t.yml",
+            assert_cmd::cargo::cargo_bin("tasker").display()
+        ))
+        .output()
+        .expect("run under a file-size limit");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(stdout(&out).starts_with("task 1"), "the task was created");
+    assert!(
+        err.contains("could not be written") && err.contains("`tasker resume 1`"),
+        "{err}"
+    );
+    assert!(sb.lines("finished").len() < 60, "the run stopped early");
+    resumes_after_the_fault(&sb, &sb.db());
+}
+
+/// Another process holds the store's write lock past the busy timeout: exit 6, a message
+/// naming the lock, and the task resumes once the lock is gone.
+#[test]
+fn a_store_locked_past_the_busy_timeout_stops_the_run_and_it_resumes_later() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &long_template());
+    let child = sb.spawn(&["run", "t.yml"]);
+    assert!(
+        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
+        "the run never got going"
+    );
+    let locker = rusqlite::Connection::open(sb.db()).expect("open");
+    locker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let out = child.wait_with_output().expect("run");
+    locker.execute_batch("ROLLBACK").expect("unlock");
+    drop(locker);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("locked by another process"), "{err}");
+    resumes_after_the_fault(&sb, &sb.db());
+}
+
+/// The store's file is removed under a run: the run notices within a tick and stops with
+/// exit 6 instead of writing on into a file nobody will read.
+#[test]
+fn a_store_removed_during_the_run_stops_it() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &long_template());
+    let child = sb.spawn(&["run", "t.yml"]);
+    assert!(
+        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
+        "the run never got going"
+    );
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", sb.db().display()));
+    }
+    let out = child.wait_with_output().expect("run");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("removed or replaced"), "{err}");
+    assert!(sb.lines("finished").len() < 60, "the run stopped early");
+}
+
+/// A small tmpfs mounted for one test, unmounted when dropped; `None` where this process
+/// may not mount (not root, or a container without the right).
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn tmpfs(at: &std::path::Path, size: &str) -> Option<Mount> {
+        std::fs::create_dir_all(at).expect("mount point");
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Mount(at.to_owned()))
+    }
+
+    fn remount(&self, options: &str) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,{options}")])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "remount {options}");
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// On a real file system that fills up under a running task, then is read-only when the
+/// task is resumed: each time the command stops with exit 6 and a message saying why, and
+/// the task completes once the file system is writable again with room to spare. (Linux
+/// refuses to make a file system read-only while a file on it is open for writing, so the
+/// read-only fault meets the store between runs.)
+#[test]
+fn a_store_on_a_file_system_that_fills_up_or_turns_read_only() {
+    let sb = Sandbox::new();
+    let Some(fs) = Mount::tmpfs(&sb.path().join("fs"), "600k") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    sb.write("t.yml", &long_template());
+    let db = sb.path().join("fs").join("store.db");
+    let run = |args: &[&str]| {
+        sb.cmd()
+            .env("TASKER_DB", &db)
+            .args(args)
+            .output()
+            .expect("tasker")
+    };
+    let out = run(&["run", "t.yml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        stdout(&out).starts_with("task 1"),
+        "the task was created: {err}"
+    );
+    assert!(err.contains("the disk is full"), "{err}");
+    assert!(err.contains("`tasker resume 1`"), "{err}");
+    assert!(sb.lines("finished").len() < 60, "the run stopped early");
+
+    fs.remount("size=64m,ro");
+    let out = run(&["resume", "1"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("read-only") || err.contains("cannot be opened"),
+        "{err}"
+    );
+
+    fs.remount("rw");
+    resumes_after_the_fault(&sb, &db);
+}

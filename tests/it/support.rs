@@ -115,19 +115,22 @@ pub fn alive(pid: i32) -> bool {
 }
 
 impl Sandbox {
-    /// Start `tasker ARGS` in the background (stdout and stderr piped).
-    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"))
-            .current_dir(self.path())
+    /// `tasker` as a std command, to start in the background (stdout and stderr piped).
+    pub fn cmd_std(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"));
+        c.current_dir(self.path())
             .env("TASKER_DB", self.db())
             .env("NO_COLOR", "1")
             .env("XDG_CONFIG_HOME", self.path().join(".config"))
             .env_remove("RUST_BACKTRACE")
-            .args(args)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn tasker")
+            .stderr(std::process::Stdio::piped());
+        c
+    }
+
+    /// Start `tasker ARGS` in the background (stdout and stderr piped).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.cmd_std().args(args).spawn().expect("spawn tasker")
     }
 
     /// Lines of a file in the sandbox (empty when it does not exist).

@@ -629,30 +629,35 @@ fn four_runs_share_one_store_with_readers_beside_them() {
     );
 }
 
-/// A 200-step template: chains and fan-outs, some steps sleeping; each step appends its
-/// name to `finished` as its last act.
-fn crash_template() -> String {
+/// A `steps`-step template: chains and fan-outs, some steps sleeping; each step appends
+/// its name to `finished` as its last act. With `gate`, step s0 — which every other step
+/// waits for — fails until `open` exists.
+fn crash_template(steps: usize, gate: bool) -> String {
     let mut yaml = String::from("name: crash\nmax_parallel: 2\nsteps:\n");
-    for i in 0..200 {
+    for i in 0..steps {
         let deps = match i % 10 {
             0 if i > 0 => format!("[s{}]", i - 1),
             0 => "[]".into(),
             k => format!("[s{}]", i - k),
         };
         let nap = if i % 3 == 0 { "sleep 0.03; " } else { "" };
+        let check = if gate && i == 0 {
+            "test -e open && "
+        } else {
+            ""
+        };
         yaml.push_str(&format!(
-            "  - {{ name: s{i}, depends_on: {deps}, command: '{nap}echo s{i} >> finished', retry: {{ limit: 3, backoff: {{ base: 10ms }} }} }}\n"
+            "  - {{ name: s{i}, depends_on: {deps}, command: '{nap}{check}echo s{i} >> finished', retry: {{ limit: 3, backoff: {{ base: 10ms }} }} }}\n"
         ));
     }
     yaml
 }
 
-#[test]
-fn the_crash_test_kill_nine_and_resume_until_complete() {
-    let sb = Sandbox::new();
-    sb.write("t.yml", &crash_template());
+/// Start `first` (then `resume 1`) and kill -9 it after a random 20–100 ms, again and
+/// again, `most` times at most; then let a run complete the task. The number of kills.
+fn kill_until_complete(sb: &Sandbox, first: &[&str], most: usize) -> usize {
     let mut kills = 0;
-    let mut args: Vec<&str> = vec!["run", "t.yml"];
+    let mut args: Vec<&str> = first.to_vec();
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     loop {
         let mut child = sb.spawn(&args);
@@ -660,7 +665,11 @@ fn the_crash_test_kill_nine_and_resume_until_complete() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let delay = Duration::from_millis(20 + seed % 80);
-        let deadline = Instant::now() + delay;
+        let deadline = if kills < most {
+            Instant::now() + delay
+        } else {
+            Instant::now() + Duration::from_secs(120)
+        };
         let mut exited = None;
         while Instant::now() < deadline {
             if let Some(status) = child.try_wait().expect("wait") {
@@ -676,31 +685,45 @@ fn the_crash_test_kill_nine_and_resume_until_complete() {
                     let _ = std::io::Read::read_to_string(&mut e, &mut err);
                 }
                 assert_eq!(status.code(), Some(0), "the last run completes: {err}");
-                break;
+                return kills;
             }
             None => {
                 signal(child.id(), "-KILL");
                 let _ = child.wait();
                 kills += 1;
-                // The kill may land after the last commit: then there is nothing to resume.
-                if sb.status(1)["status"] == "complete" {
-                    break;
+                let status: Option<String> = sb
+                    .db()
+                    .exists()
+                    .then(|| {
+                        sb.sqlite()
+                            .query_row("SELECT status FROM tasks WHERE task_id = 1", [], |r| {
+                                r.get(0)
+                            })
+                            .ok()
+                    })
+                    .flatten();
+                match status.as_deref() {
+                    // Killed before the task was created: nothing happened, start again.
+                    None => continue,
+                    // The kill may land after the last commit: nothing is left to resume.
+                    Some("complete") => return kills,
+                    Some(_) => {}
                 }
             }
         }
         args = vec!["resume", "1"];
-        assert!(kills < 500, "no progress");
+        assert!(kills < 2000, "no progress");
     }
-    assert!(
-        kills >= 20,
-        "only {kills} kills: the test did not test much"
-    );
+}
 
+/// After any number of kills: complete, every step finished at least once and completed
+/// exactly once in the store, no completion run twice, results kept, the file intact.
+fn consistent_after_kills(sb: &Sandbox, steps: usize) {
     let doc = sb.status(1);
     assert_eq!(doc["status"], "complete");
     let finished = sb.lines("finished");
     let conn = sb.sqlite();
-    for i in 0..200 {
+    for i in 0..steps {
         let name = format!("s{i}");
         let times = finished.iter().filter(|l| **l == name).count();
         assert!(times >= 1, "{name} never finished");
@@ -728,7 +751,101 @@ fn the_crash_test_kill_nine_and_resume_until_complete() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("check");
     assert_eq!(check, "ok");
-    eprintln!("crash test: {kills} kills");
+}
+
+#[test]
+fn the_crash_test_kill_nine_and_resume_until_complete() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &crash_template(500, false));
+    let kills = kill_until_complete(&sb, &["run", "t.yml"], 50);
+    assert!(
+        kills == 50,
+        "only {kills} kills: the test did not test much"
+    );
+    consistent_after_kills(&sb, 500);
+    eprintln!("crash test: {kills} kills over 500 steps");
+}
+
+/// `retry` killed again and again: the same guarantees as a first run.
+#[test]
+fn kills_during_retry_lose_nothing() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &crash_template(120, true));
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(1), "s0 fails until `open` exists");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let kills = kill_until_complete(&sb, &["retry", "1"], 20);
+    assert!(kills >= 5, "only {kills} kills");
+    consistent_after_kills(&sb, 120);
+}
+
+/// `resolve` killed at any moment: the step is resolved or not, never half; the task's
+/// audit trail says which, and a later resolve and resume finish the task.
+#[test]
+fn kills_during_resolve_leave_the_step_resolved_or_not() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &crash_template(30, true));
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(1), "s0 fails until `open` exists");
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..20 {
+        let mut child = sb.spawn(&[
+            "resolve",
+            "1",
+            "--step",
+            "s0",
+            "--results",
+            r#"{"by": "hand"}"#,
+            "--reason",
+            "done by hand",
+        ]);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_micros(seed % 8000));
+        let _ = child.kill();
+        let _ = child.wait();
+        let doc = sb.status(1);
+        let step = Sandbox::step(&doc, "s0");
+        let transitions: i64 = sb
+            .sqlite()
+            .query_row(
+                "SELECT COUNT(*) FROM workflow_step_transitions t JOIN workflow_steps s USING (workflow_step_id)
+                 WHERE s.name = 's0' AND t.to_state = 'resolved_manually'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("transitions");
+        match step["status"].as_str() {
+            Some("resolved_manually") => {
+                assert_eq!(transitions, 1, "one audited transition");
+                assert_eq!(step["results"], serde_json::json!({"by": "hand"}));
+                break;
+            }
+            Some("error") => assert_eq!(transitions, 0, "no half-made resolution"),
+            other => panic!("s0 is {other:?}"),
+        }
+    }
+    let out = sb.run(&[
+        "resolve",
+        "1",
+        "--step",
+        "s0",
+        "--results",
+        r#"{"by": "hand"}"#,
+        "--reason",
+        "done by hand",
+    ]);
+    // Either this resolves it, or an earlier (killed) one already had.
+    assert!(matches!(out.status.code(), Some(0 | 5)), "{}", stderr(&out));
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "complete");
+    let check: String = sb
+        .sqlite()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(check, "ok");
 }
 
 #[test]

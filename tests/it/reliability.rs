@@ -257,3 +257,56 @@ fn a_store_on_a_file_system_that_fills_up_or_turns_read_only() {
     fs.remount("rw");
     resumes_after_the_fault(&sb, &db);
 }
+
+/// A store holding 10,000 finished tasks (written by `scripts/seed-store` as runs leave
+/// them): a new run, `status`, `tasks list` and `health` work on it as on an empty one.
+#[test]
+fn ten_thousand_finished_tasks_leave_every_command_working() {
+    let sb = Sandbox::new();
+    let seeded = std::process::Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/seed-store"))
+        .arg(sb.db())
+        .arg("10000")
+        .env("TASKER", assert_cmd::cargo::cargo_bin("tasker"))
+        .output()
+        .expect("python3 runs scripts/seed-store");
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    sb.write(
+        "t.yml",
+        "name: after\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'true', depends_on: [a] }\n",
+    );
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        crate::support::task_id(&out),
+        10_002,
+        "after the seed's 10,001 tasks"
+    );
+
+    let list: serde_json::Value =
+        serde_json::from_str(&stdout(&sb.run(&["tasks", "list", "--json"]))).expect("json");
+    let tasks = list.as_array().expect("a list");
+    assert!(
+        !tasks.is_empty() && tasks.len() <= 100,
+        "one page: {}",
+        tasks.len()
+    );
+    assert_eq!(tasks[0]["task_id"], 10_002, "newest first");
+    let errors: serde_json::Value = serde_json::from_str(&stdout(
+        &sb.run(&["tasks", "list", "--status", "error", "--json"]),
+    ))
+    .expect("json");
+    let errors = errors.as_array().expect("a list");
+    assert!(!errors.is_empty());
+    assert!(errors.iter().all(|t| t["status"] == "error"));
+    assert_eq!(sb.status(5000)["task_id"], 5000);
+    // `health` exits 1 when errors are many, as the seed's 7 % are.
+    let health = sb.run(&["health", "--json"]);
+    assert!(
+        matches!(health.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&health)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&health)).expect("json");
+    assert!(doc.is_object(), "{doc}");
+}

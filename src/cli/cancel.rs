@@ -24,6 +24,7 @@ A complete task can be cancelled (its steps keep their state); a task in error c
 retry or resolve it.")]
 pub struct Args {
     /// The task id
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     /// Cancel only this step (repeatable)
     #[arg(long = "step", value_name = "STEP")]

@@ -41,6 +41,7 @@ pub struct ListArgs {
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
     /// The task id
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     /// Keep printing events as they come, until the task's runner stops
     #[arg(long, short = 'f')]

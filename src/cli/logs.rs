@@ -17,6 +17,7 @@ Examples:
   tasker logs 42 load --follow             while it runs, until it ends")]
 pub struct Args {
     /// The task id
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     /// The step's name
     pub step: String,

@@ -298,6 +298,14 @@ pub fn run(mut cli: Cli) -> Result<u8, Error> {
 }
 
 /// The store of a command about task `id`; a store that does not exist has no such task.
+/// A task id on the command line: a positive whole number.
+pub(crate) fn task_id(s: &str) -> Result<i64, String> {
+    s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        "task ids are positive whole numbers, as `tasker run` printed (see `tasker tasks list`)"
+            .to_owned()
+    })
+}
+
 pub(crate) fn existing_store(global: &Global, id: i64) -> Result<SqliteStore, Error> {
     global
         .open_existing_store()?

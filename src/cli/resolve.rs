@@ -18,6 +18,7 @@ Examples:
   tasker resolve 42 --reason 'refunded outside tasker'     the whole task, when it is in error")]
 pub struct Args {
     /// The task id
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     /// The step to resolve; without it, the task (which must be in error)
     #[arg(long, value_name = "STEP")]

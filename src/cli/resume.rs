@@ -18,6 +18,7 @@ or that ended in error (to go on after steps were resolved) can be resumed. Step
 running when the runner stopped are retried; completed steps never run again.")]
 pub struct Args {
     /// The task id
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     #[command(flatten)]
     pub drive: DriveArgs,

@@ -21,6 +21,7 @@ Examples:
   tasker retry 42 --step charge --reason 'gateway fixed'")]
 pub struct Args {
     /// The task id
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     /// A step to run again, even if complete (repeatable); default: every step in error
     #[arg(long = "step", value_name = "STEP")]

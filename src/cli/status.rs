@@ -17,6 +17,7 @@ use crate::store::Store;
 )]
 pub struct Args {
     /// The task id (printed by `tasker run`)
+    #[arg(value_parser = super::task_id)]
     pub id: i64,
     /// Print the status document as JSON
     #[arg(long)]

@@ -8,6 +8,19 @@ use super::duration;
 use super::node::{Node, Pos, Value};
 use super::suggest::closest;
 
+/// Keys other tools use, and ours for the same thing: suggested when the other is written.
+const ALIASES: &[(&str, &str)] = &[
+    ("context_schema", "schema"),
+    ("depends", "depends_on"),
+    ("dependencies", "depends_on"),
+    ("needs", "depends_on"),
+    ("run", "command"),
+    ("cmd", "command"),
+    ("retries", "retry"),
+    ("parallelism", "max_parallel"),
+    ("concurrency", "max_parallel"),
+];
+
 pub(super) struct Checker<'f> {
     pub(super) file: &'f str,
     pub(super) problems: Vec<Problem>,
@@ -86,7 +99,12 @@ impl Checker<'_> {
                 continue;
             }
             let shown = key.scalar_text().unwrap_or_default();
-            let close = closest(&shown, known.iter().copied());
+            // Names other tools use for the same thing, then the closest spelling.
+            let alias = ALIASES
+                .iter()
+                .find(|(other, ours)| *other == shown && known.contains(ours))
+                .map(|(_, ours)| *ours);
+            let close = alias.or_else(|| closest(&shown, known.iter().copied()));
             fields.suggested.extend(close.map(str::to_owned));
             let hint = close
                 .map(|k| format!("did you mean `{k}`?"))

@@ -435,7 +435,14 @@ impl Checker<'_> {
             }
         };
         let (steps, step_events) = steps_node
-            .map(|n| self.steps(n, &defaults, &handlers, default_system.as_deref()))
+            .map(|n| {
+                let key = if f.get("steps").is_some() {
+                    "steps"
+                } else {
+                    "step_templates"
+                };
+                self.steps(key, n, &defaults, &handlers, default_system.as_deref())
+            })
             .unwrap_or_default();
 
         if let Some(named) = &named_steps {

@@ -218,7 +218,27 @@ pub fn parse(text: &str) -> Result<Node, String> {
     budget.max_nodes = 20_000_000;
     budget.max_events = 50_000_000;
     options.budget = Some(budget);
-    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| e.to_string())
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| plain(&e.to_string()))
+}
+
+/// The reader's message in tasker's words: no advice about the library's own options.
+fn plain(message: &str) -> String {
+    if let Some(at) = message.find("budget breached") {
+        let what = if message[at..].contains("Anchor") || message[at..].contains("Alias") {
+            "its aliases expand to more values than tasker reads (over a million uses of \
+             anchors): a template never needs that many"
+        } else {
+            "it holds more than tasker reads in one template (20 million values)"
+        };
+        let place = message[..at].trim_end_matches([' ', ':']);
+        return format!("{place}: the document is too big to read: {what}");
+    }
+    message
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .replace(
+            "multiple YAML documents detected; use from_str_multiple or from_str_multiple_with_options",
+            "more than one YAML document: a template is a single document (remove the `---` line)",
+        )
 }
 
 #[cfg(test)]

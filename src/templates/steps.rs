@@ -12,8 +12,10 @@ use super::suggest::closest;
 
 impl Checker<'_> {
     /// The steps, and each step's own `custom_events` node.
+    /// The steps listed under `key` (`steps` or `step_templates`, as the file says).
     pub(super) fn steps<'n>(
         &mut self,
+        key: &str,
         node: &'n Node,
         defaults: &Defaults,
         handlers: &HashMap<String, HandlerDef>,
@@ -21,7 +23,7 @@ impl Checker<'_> {
     ) -> (Vec<Step>, Vec<(String, &'n Node)>) {
         let mut step_events = Vec::new();
         let Value::Seq(items) = &node.value else {
-            self.expected(node, at(None, "step_templates"), "a list of steps");
+            self.expected(node, at(None, key), "a list of steps");
             return (Vec::new(), step_events);
         };
         if items.is_empty() {
@@ -46,7 +48,7 @@ impl Checker<'_> {
                     .map(|(_, v)| v),
                 _ => None,
             };
-            let label = format!("step_templates[{i}]");
+            let label = format!("{key}[{i}]");
             let name = match name {
                 None if matches!(item.value, Value::Map(_)) => {
                     self.problem(item.pos, at(None, &label), "missing required key `name`");
@@ -98,7 +100,7 @@ impl Checker<'_> {
         let mut steps = Vec::with_capacity(items.len());
         let mut parents_of: Vec<Vec<usize>> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let label = format!("step_templates[{i}]");
+            let label = format!("{key}[{i}]");
             let step_name = names[i].clone();
             let sn = step_name.as_deref();
             let at_step = |field: &'static str| at(sn, field);

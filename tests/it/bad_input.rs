@@ -146,3 +146,80 @@ fn bad_flags_are_usage_errors() {
     }
     assert!(!sb.db().exists());
 }
+
+/// The catalogue in `tests/fixtures/bad/`: a directory a case, holding the files its command
+/// needs, `args` (the command line, one argument a line) and `expected` (`exit N`, then what
+/// tasker writes on stderr, the sandbox's path written `$SANDBOX`). Every case must give its
+/// exact message and exit code, write nothing on stdout, leave no store behind and never
+/// panic. `TASKER_BLESS=1` rewrites the `expected` files from what runs.
+#[test]
+fn the_bad_input_catalogue() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
+    let mut cases: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/fixtures/bad")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "{} cases", cases.len());
+    let bless = std::env::var_os("TASKER_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let sb = Sandbox::new();
+        for file in std::fs::read_dir(case).expect("case").flatten() {
+            let file_name = file.file_name();
+            if file_name != "args" && file_name != "expected" {
+                copy_all(&file.path(), &sb.path().join(&file_name));
+            }
+        }
+        let args: Vec<String> = std::fs::read_to_string(case.join("args"))
+            .expect("args")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = sb.run(&args);
+        let mut err = stderr(&out);
+        for p in [
+            sb.path().to_owned(),
+            std::fs::canonicalize(sb.path()).expect("path"),
+        ] {
+            err = err.replace(&p.display().to_string(), "$SANDBOX");
+        }
+        let got = format!("exit {}\n{err}", out.status.code().unwrap_or(-1));
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: wrote on stdout");
+        assert!(!sb.db().exists(), "{name}: the store was written");
+        let expected_path = case.join("expected");
+        if bless {
+            std::fs::write(&expected_path, &got).expect("bless");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != expected {
+            failures.push(format!("--- {name}: expected\n{expected}--- got\n{got}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ (TASKER_BLESS=1 rewrites them):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+fn copy_all(from: &std::path::Path, to: &std::path::Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("dir").flatten() {
+            copy_all(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).expect("copy");
+    }
+}

@@ -685,6 +685,7 @@ fn kill_until_complete(sb: &Sandbox, first: &[&str], most: usize) -> usize {
                     let _ = std::io::Read::read_to_string(&mut e, &mut err);
                 }
                 assert_eq!(status.code(), Some(0), "the last run completes: {err}");
+                let _ = child.wait();
                 return kills;
             }
             None => {

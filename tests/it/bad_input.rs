@@ -150,8 +150,9 @@ fn bad_flags_are_usage_errors() {
 /// The catalogue in `tests/fixtures/bad/`: a directory a case, holding the files its command
 /// needs, `args` (the command line, one argument a line) and `expected` (`exit N`, then what
 /// tasker writes on stderr, the sandbox's path written `$SANDBOX`). Every case must give its
-/// exact message and exit code, write nothing on stdout, leave no store behind and never
-/// panic. `TASKER_BLESS=1` rewrites the `expected` files from what runs.
+/// exact message and exit code, write nothing on stdout, create no store, leave an existing
+/// store byte for byte as it was, and never panic. `TASKER_BLESS=1` rewrites the `expected`
+/// files from what runs.
 #[test]
 fn the_bad_input_catalogue() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
@@ -194,6 +195,32 @@ fn the_bad_input_catalogue() {
         assert!(!err.contains("panicked"), "{name}: {err}");
         assert!(out.stdout.is_empty(), "{name}: wrote on stdout");
         assert!(!sb.db().exists(), "{name}: the store was written");
+        // Against an existing store, the same refusal, and not a byte of it changes.
+        let with_store = Sandbox::new();
+        with_store.write(
+            "ok.yml",
+            "name: ok\nsteps:\n  - { name: a, command: 'true' }\n",
+        );
+        let first = with_store.run(&["-q", "run", "ok.yml"]);
+        assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+        let bytes = || {
+            ["", "-wal"]
+                .map(|ext| std::fs::read(format!("{}{ext}", with_store.db().display())).ok())
+        };
+        let before = bytes();
+        for file in std::fs::read_dir(case).expect("case").flatten() {
+            let file_name = file.file_name();
+            if file_name != "args" && file_name != "expected" {
+                copy_all(&file.path(), &with_store.path().join(&file_name));
+            }
+        }
+        let again = with_store.run(&args);
+        assert_eq!(
+            again.status.code(),
+            out.status.code(),
+            "{name}, with a store"
+        );
+        assert!(bytes() == before, "{name}: the existing store was written");
         let expected_path = case.join("expected");
         if bless {
             std::fs::write(&expected_path, &got).expect("bless");

@@ -360,7 +360,7 @@ fn explain(e: &rusqlite::Error) -> String {
     let what = match code {
         C::DiskFull => "the disk is full (or the store reached its size limit)",
         C::SystemIoFailure => {
-            "the store could not be written or read (a full disk, a file-size limit, a failing device)"
+            "the store could not be written or read (a full disk, a file-size limit, a file or device made read-only, a failing device)"
         }
         C::DatabaseBusy | C::DatabaseLocked => {
             "the store is locked by another process and stayed locked past the 10 s busy timeout"

@@ -310,3 +310,46 @@ fn ten_thousand_finished_tasks_leave_every_command_working() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&health)).expect("json");
     assert!(doc.is_object(), "{doc}");
 }
+
+/// The store's files are made read-only while a task runs (the immutable attribute: unlike
+/// a permission, it stops writes through files already open, even root's): the run stops
+/// with exit 6, and the task resumes once they are writable again.
+#[test]
+fn a_store_made_read_only_during_the_run_stops_it_and_it_resumes_later() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", &long_template());
+    // Not the `-shm` index: SQLite maps it into memory, where a refused write is a SIGBUS
+    // no program can report.
+    let files: Vec<String> = ["", "-wal"]
+        .iter()
+        .map(|ext| format!("{}{ext}", sb.db().display()))
+        .collect();
+    let chattr = |flag: &str| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .args(files.iter().filter(|f| std::path::Path::new(f).exists()))
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let child = sb.spawn(&["run", "t.yml"]);
+    assert!(
+        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
+        "the run never got going"
+    );
+    if !chattr("+i") {
+        let _ = child.wait_with_output();
+        eprintln!("skipped: this file system (or user) has no immutable attribute");
+        return;
+    }
+    let out = child.wait_with_output().expect("run");
+    chattr("-i");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("read-only") && err.contains("`tasker resume 1`"),
+        "{err}"
+    );
+    assert!(sb.lines("finished").len() < 60, "the run stopped early");
+    resumes_after_the_fault(&sb, &sb.db());
+}

@@ -119,7 +119,8 @@ async fn run(req: Request) -> Outcome {
         return Outcome::failed(Failure::permanent(
             "http",
             format!(
-                "the response from {url} is larger than {} MiB",
+                "the response from {} is larger than {} MiB",
+                shown(&url),
                 MAX_BODY >> 20
             ),
         ));
@@ -177,7 +178,35 @@ async fn run(req: Request) -> Outcome {
     outcome
 }
 
+/// `url` as messages show it: a password in it, and query values under secret-looking
+/// names, masked — messages are kept and shown, the request got the real values.
+fn shown(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some(crate::secrets::FILTERED));
+    }
+    if url
+        .query_pairs()
+        .any(|(k, _)| crate::secrets::is_secret(&k))
+    {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if crate::secrets::is_secret(&k) {
+                    crate::secrets::FILTERED.to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
 fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: Option<Duration>) -> Failure {
+    let url = shown(url);
     if e.is_timeout() {
         let after = timeout.map(human).unwrap_or_default();
         return Failure::retryable("timeout", format!("no response from {url} within {after}"));
@@ -214,6 +243,26 @@ fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Durati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_in_messages_hide_secrets() {
+        let url = reqwest::Url::parse(
+            "https://bot:hunter2@api.example.com/charge?order=7&api_key=sk_live_1&Token=t",
+        )
+        .expect("url");
+        let text = shown(&url);
+        assert!(
+            !text.contains("hunter2") && !text.contains("sk_live_1"),
+            "{text}"
+        );
+        assert!(text.contains("order=7") && text.contains("bot:"), "{text}");
+        assert!(
+            !text.contains("Token=t&") && !text.ends_with("Token=t"),
+            "{text}"
+        );
+        let plain = reqwest::Url::parse("http://127.0.0.1:8080/orders?id=3").expect("url");
+        assert_eq!(shown(&plain), "http://127.0.0.1:8080/orders?id=3");
+    }
 
     #[test]
     fn retry_after_in_seconds_and_as_a_date() {

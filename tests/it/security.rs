@@ -13,7 +13,7 @@ fn secrets_are_masked_in_all_tasker_shows_but_reach_the_steps() {
     );
     sb.write(
         "t.yml",
-        r#"name: pay
+        &r#"name: pay
 custom_events: [order.charged]
 steps:
   - name: charge
@@ -24,7 +24,11 @@ steps:
   - name: use
     depends_on: [charge]
     command: printf '%s %s' {{ steps.charge.results.card_token }} "$TASKER_CONTEXT_API_KEY" > used.txt
-"#,
+  - name: notify
+    retry: { limit: 1 }
+    http: { url: "http://bot:pw_URLPASS@127.0.0.1:PORT/hook?order=7&api_key={{ context.api_key }}" }
+"#
+        .replace("PORT", &crate::server::closed_port().to_string()),
     );
     let context = r#"{"api_key": "sk_CONTEXT", "order": 7, "customer": {"iban": "GB29CONTEXTIBAN", "name": "Ada"}}"#;
     let secrets = [
@@ -33,6 +37,7 @@ steps:
         "hunter2EVENT",
         "sk_CONTEXT",
         "GB29CONTEXTIBAN",
+        "pw_URLPASS",
     ];
     let out = sb
         .cmd()
@@ -50,7 +55,12 @@ steps:
         .arg(context)
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "only `notify` fails: {}",
+        stderr(&out)
+    );
     let shown = |what: &str, text: &str| {
         for s in secrets {
             assert!(!text.contains(s), "{what} shows `{s}`:\n{text}");
@@ -71,6 +81,13 @@ steps:
     let doc: serde_json::Value = serde_json::from_str(&status_json).expect("json");
     assert_eq!(doc["context"]["customer"]["name"], "Ada");
     assert_eq!(doc["context"]["order"], 7);
+    let notify = Sandbox::step(&doc, "notify");
+    assert!(
+        notify["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("order=7") && m.contains("api_key=")),
+        "{notify}"
+    );
     let charge = Sandbox::step(&doc, "charge");
     assert_eq!(charge["results"]["amount"], 5);
     assert_eq!(charge["results"]["card_token"], "[FILTERED]");

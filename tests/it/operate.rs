@@ -137,32 +137,14 @@ fn a_second_ctrl_c_kills_at_once() {
 #[test]
 fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
     let sb = Sandbox::new();
-    let mut child = run_to_gate(&sb, &[]);
-    signal(child.id(), "-KILL");
-    let _ = child.wait();
+    let old = kill_the_runner_at_the_gate(&sb);
     let doc = sb.status(1);
     assert_eq!(doc["status"], "in_progress");
     assert_eq!(doc["orphaned"], true);
     let table = stdout(&sb.run(&["status", "1"]));
     assert!(table.contains("(orphaned: runner pid"), "{table}");
     // The dead runner's step still runs; resume stops it before running the step again.
-    let old: i32 = sb
-        .sqlite()
-        .query_row(
-            "SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL",
-            [],
-            |r| r.get(0),
-        )
-        .expect("the orphaned attempt's pid");
-    assert!(alive(old));
-    let resume = sb.spawn(&["resume", "1"]);
-    assert!(
-        eventually(20, || !alive(old)),
-        "the leftover step was killed"
-    );
-    std::fs::write(sb.path().join("open"), "").expect("open");
-    let out = resume.wait_with_output().expect("resume");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    resume_stops_the_leftover(&sb, old);
     let doc = sb.status(1);
     assert_eq!(doc["status"], "complete");
     assert_eq!(doc["orphaned"], false);
@@ -186,23 +168,14 @@ fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
 #[test]
 fn a_process_started_but_not_yet_recorded_is_found_and_stopped() {
     let sb = Sandbox::new();
-    let mut child = run_to_gate(&sb, &[]);
-    signal(child.id(), "-KILL");
-    let _ = child.wait();
-    let conn = sb.sqlite();
-    let old: i32 = conn
-        .query_row(
-            "SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL",
-            [],
-            |r| r.get(0),
-        )
-        .expect("the orphaned attempt's pid");
+    let old = kill_the_runner_at_the_gate(&sb);
     // As if the runner had died before the commit that records it.
-    conn.execute(
-        "UPDATE step_attempts SET pid = NULL, pid_started_at = NULL WHERE finished_at IS NULL",
-        [],
-    )
-    .expect("forget the pid");
+    sb.sqlite()
+        .execute(
+            "UPDATE step_attempts SET pid = NULL, pid_started_at = NULL WHERE finished_at IS NULL",
+            [],
+        )
+        .expect("forget the pid");
     assert!(alive(old));
     let environ = std::fs::read(format!("/proc/{old}/environ")).expect("environ");
     assert!(
@@ -211,6 +184,30 @@ fn a_process_started_but_not_yet_recorded_is_found_and_stopped() {
             .any(|v| v.starts_with(b"TASKER_TASK_UUID=")),
         "the step carries its task's uuid"
     );
+    resume_stops_the_leftover(&sb, old);
+    assert_eq!(sb.status(1)["status"], "complete");
+    assert_eq!(sb.lines("done"), vec!["a", "b", "gate", "c"]);
+}
+
+/// Run to the gate and kill -9 the runner; the pid of the step it leaves running.
+fn kill_the_runner_at_the_gate(sb: &Sandbox) -> i32 {
+    let mut child = run_to_gate(sb, &[]);
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+    let old: i32 = sb
+        .sqlite()
+        .query_row(
+            "SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the orphaned attempt's pid");
+    assert!(alive(old));
+    old
+}
+
+/// `resume` kills the leftover step `old` before anything runs again, then completes.
+fn resume_stops_the_leftover(sb: &Sandbox, old: i32) {
     let resume = sb.spawn(&["resume", "1"]);
     assert!(
         eventually(20, || !alive(old)),
@@ -219,8 +216,6 @@ fn a_process_started_but_not_yet_recorded_is_found_and_stopped() {
     std::fs::write(sb.path().join("open"), "").expect("open");
     let out = resume.wait_with_output().expect("resume");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(sb.status(1)["status"], "complete");
-    assert_eq!(sb.lines("done"), vec!["a", "b", "gate", "c"]);
 }
 
 #[test]
@@ -782,6 +777,17 @@ fn kills_during_retry_lose_nothing() {
 
 /// `resolve` killed at any moment: the step is resolved or not, never half; the task's
 /// audit trail says which, and a later resolve and resume finish the task.
+const RESOLVE: [&str; 8] = [
+    "resolve",
+    "1",
+    "--step",
+    "s0",
+    "--results",
+    r#"{"by": "hand"}"#,
+    "--reason",
+    "done by hand",
+];
+
 #[test]
 fn kills_during_resolve_leave_the_step_resolved_or_not() {
     let sb = Sandbox::new();
@@ -790,16 +796,7 @@ fn kills_during_resolve_leave_the_step_resolved_or_not() {
     assert_eq!(out.status.code(), Some(1), "s0 fails until `open` exists");
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     for _ in 0..20 {
-        let mut child = sb.spawn(&[
-            "resolve",
-            "1",
-            "--step",
-            "s0",
-            "--results",
-            r#"{"by": "hand"}"#,
-            "--reason",
-            "done by hand",
-        ]);
+        let mut child = sb.spawn(&RESOLVE);
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -827,16 +824,7 @@ fn kills_during_resolve_leave_the_step_resolved_or_not() {
             other => panic!("s0 is {other:?}"),
         }
     }
-    let out = sb.run(&[
-        "resolve",
-        "1",
-        "--step",
-        "s0",
-        "--results",
-        r#"{"by": "hand"}"#,
-        "--reason",
-        "done by hand",
-    ]);
+    let out = sb.run(&RESOLVE);
     // Either this resolves it, or an earlier (killed) one already had.
     assert!(matches!(out.status.code(), Some(0 | 5)), "{}", stderr(&out));
     let out = sb.run(&["resume", "1"]);

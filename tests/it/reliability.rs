@@ -74,6 +74,17 @@ fn long_template() -> String {
     yaml
 }
 
+/// `run` of the long template, once two of its steps have finished.
+fn long_run_under_way(sb: &Sandbox) -> std::process::Child {
+    sb.write("t.yml", &long_template());
+    let child = sb.spawn(&["run", "t.yml"]);
+    assert!(
+        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
+        "the run never got going"
+    );
+    child
+}
+
 /// After a fault: the store is intact, `resume` completes the task, and every step has
 /// exactly one completed attempt.
 fn resumes_after_the_fault(sb: &Sandbox, db: &std::path::Path) {
@@ -140,12 +151,7 @@ fn a_store_that_cannot_grow_stops_the_run_and_it_resumes_later() {
 #[test]
 fn a_store_locked_past_the_busy_timeout_stops_the_run_and_it_resumes_later() {
     let sb = Sandbox::new();
-    sb.write("t.yml", &long_template());
-    let child = sb.spawn(&["run", "t.yml"]);
-    assert!(
-        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
-        "the run never got going"
-    );
+    let child = long_run_under_way(&sb);
     let locker = rusqlite::Connection::open(sb.db()).expect("open");
     locker.execute_batch("BEGIN IMMEDIATE").expect("lock");
     let out = child.wait_with_output().expect("run");
@@ -162,12 +168,7 @@ fn a_store_locked_past_the_busy_timeout_stops_the_run_and_it_resumes_later() {
 #[test]
 fn a_store_removed_during_the_run_stops_it() {
     let sb = Sandbox::new();
-    sb.write("t.yml", &long_template());
-    let child = sb.spawn(&["run", "t.yml"]);
-    assert!(
-        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
-        "the run never got going"
-    );
+    let child = long_run_under_way(&sb);
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", sb.db().display()));
     }
@@ -317,7 +318,6 @@ fn ten_thousand_finished_tasks_leave_every_command_working() {
 #[test]
 fn a_store_made_read_only_during_the_run_stops_it_and_it_resumes_later() {
     let sb = Sandbox::new();
-    sb.write("t.yml", &long_template());
     // Not the `-shm` index: SQLite maps it into memory, where a refused write is a SIGBUS
     // no program can report.
     let files: Vec<String> = ["", "-wal"]
@@ -332,11 +332,7 @@ fn a_store_made_read_only_during_the_run_stops_it_and_it_resumes_later() {
             .status()
             .is_ok_and(|s| s.success())
     };
-    let child = sb.spawn(&["run", "t.yml"]);
-    assert!(
-        crate::support::eventually(20, || sb.lines("finished").len() >= 2),
-        "the run never got going"
-    );
+    let child = long_run_under_way(&sb);
     if !chattr("+i") {
         let _ = child.wait_with_output();
         eprintln!("skipped: this file system (or user) has no immutable attribute");

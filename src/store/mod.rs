@@ -353,9 +353,14 @@ pub enum StoreError {
 
 /// A SQLite failure in the words of what the user can do about it.
 fn explain(e: &rusqlite::Error) -> String {
+    format!("store error: {}", describe(e))
+}
+
+/// What a SQLite failure means, then SQLite's own words in parentheses.
+pub(crate) fn describe(e: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode as C;
     let Some(code) = e.sqlite_error_code() else {
-        return format!("store error: {e}");
+        return e.to_string();
     };
     let what = match code {
         C::DiskFull => "the disk is full (or the store reached its size limit)",
@@ -369,12 +374,12 @@ fn explain(e: &rusqlite::Error) -> String {
             "the store is read-only (check the permissions of the file and its directory)"
         }
         C::DatabaseCorrupt | C::NotADatabase => {
-            "the store file is damaged or is not a tasker store (`tasker db check` tells more)"
+            "the file is not a tasker store, or it is damaged: check the `--db` path; a damaged store is restored from a backup"
         }
         C::CannotOpen => "the store file cannot be opened (was it removed?)",
-        _ => return format!("store error: {e}"),
+        _ => return e.to_string(),
     };
-    format!("store error: {what} ({e})")
+    format!("{what} ({e})")
 }
 
 impl StoreError {

@@ -93,13 +93,15 @@ impl SqliteStore {
                 .open(path)
                 .map_err(|e| open_err(e.to_string()))?;
         }
-        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| open_err(super::describe(&e)))?;
         let mut store = SqliteStore {
             conn,
             path: path.to_owned(),
             file: file_id(path),
         };
-        store.configure().map_err(|e| open_err(e.to_string()))?;
+        store
+            .configure()
+            .map_err(|e| open_err(super::describe(&e)))?;
         store.migrate()?;
         Ok(store)
     }

@@ -349,3 +349,43 @@ fn a_store_made_read_only_during_the_run_stops_it_and_it_resumes_later() {
     assert!(sb.lines("finished").len() < 60, "the run stopped early");
     resumes_after_the_fault(&sb, &sb.db());
 }
+
+/// A store file that is not a store, or a store cut short: every command says so, with
+/// exit 6, and touches nothing.
+#[test]
+fn a_store_that_is_not_one_or_is_damaged_is_refused() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let seeded = Sandbox::new();
+    let _ = long_run_under_way(&seeded).wait_with_output();
+    let whole = std::fs::read(seeded.db()).expect("a store");
+    let notes = b"shopping list: eggs, flour\n".to_vec();
+    for (what, bytes) in [
+        ("not a store", notes),
+        ("cut short", whole[..whole.len().min(20_000)].to_vec()),
+    ] {
+        std::fs::write(sb.db(), &bytes).expect("write");
+        for args in [
+            &["run", "t.yml"][..],
+            &["status", "1"],
+            &["tasks", "list"],
+            &["resume", "1"],
+        ] {
+            let out = sb.run(args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(6), "{what}, {args:?}: {err}");
+            assert!(
+                err.contains("is not a tasker store, or it is damaged"),
+                "{what}, {args:?}: {err}"
+            );
+            assert_eq!(
+                std::fs::read(sb.db()).expect("read"),
+                bytes,
+                "{what}: untouched"
+            );
+        }
+    }
+}

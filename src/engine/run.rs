@@ -209,6 +209,9 @@ impl<'a> Run<'a> {
             })?;
         }
         let result = run.drive(store).await;
+        if result.is_err() {
+            run.abandon().await;
+        }
         let _ = std::fs::remove_dir_all(&run.scratch);
         let _ = std::fs::remove_dir_all(&run.inputs);
         result
@@ -596,6 +599,24 @@ impl<'a> Run<'a> {
             self.wait(deadline).await;
         }
         self.finish(store, started)
+    }
+
+    /// The store failed: nothing more can be recorded. Stop every running step's process
+    /// group at once and wait (a little) for them to go, so that none outlives the run; the
+    /// task stays as its last commit left it, and a resume runs those attempts again.
+    async fn abandon(&mut self) {
+        for s in &self.steps {
+            if let Some(abort) = &s.abort {
+                let _ = abort.send(2);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.running > 0 {
+            match tokio::time::timeout_at(deadline, self.done_rx.recv()).await {
+                Ok(Some(_)) => self.running -= 1,
+                _ => break,
+            }
+        }
     }
 
     fn is_noop(&self, i: usize) -> bool {

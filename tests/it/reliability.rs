@@ -389,3 +389,30 @@ fn a_store_that_is_not_one_or_is_damaged_is_refused() {
         }
     }
 }
+
+/// When the store fails under a run, the steps it was running go with it — their whole
+/// process groups — instead of running on unrecorded.
+#[test]
+fn a_run_that_loses_its_store_stops_its_steps() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: slow, command: 'sleep 60 & echo $! > bg.pid; wait' }\n",
+    );
+    let child = sb.spawn(&["run", "t.yml"]);
+    assert!(
+        crate::support::eventually(20, || !sb.lines("bg.pid").is_empty()),
+        "the step never started"
+    );
+    let bg: i32 = sb.lines("bg.pid")[0].parse().expect("a pid");
+    assert!(crate::support::alive(bg));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", sb.db().display()));
+    }
+    let out = child.wait_with_output().expect("run");
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        crate::support::eventually(5, || !crate::support::alive(bg)),
+        "the step's background process outlived the run"
+    );
+}

@@ -121,6 +121,18 @@ fn resumes_after_the_fault(sb: &Sandbox, db: &std::path::Path) {
 /// stops with exit 6 and a message that says so, and resumes once the limit is gone.
 #[test]
 fn a_store_that_cannot_grow_stops_the_run_and_it_resumes_later() {
+    let has_prlimit = std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_prlimit {
+        assert!(
+            std::env::var_os("TASKER_REQUIRE_TOOLS").is_none(),
+            "prlimit (util-linux) is required"
+        );
+        eprintln!("skipped: no prlimit (util-linux)");
+        return;
+    }
     let sb = Sandbox::new();
     sb.write("t.yml", &long_template());
     let out = std::process::Command::new("sh")

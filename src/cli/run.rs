@@ -119,10 +119,11 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         bypass: &bypass,
     })?;
     let task_id = created.task_id();
-    let task = store
-        .task(task_id)?
-        .ok_or_else(|| Error::NotFound(format!("task {task_id} not found")))?;
     if let Created::Existing(id) = created {
+        // Loaded only here: a new task is loaded by the run itself.
+        let task = store
+            .task(task_id)?
+            .ok_or_else(|| Error::NotFound(format!("task {task_id} not found")))?;
         if !task.status.is_final() {
             return Err(Error::Refused(format!(
                 "task {id} has the same idempotency key and has not finished (it is `{}`)\n  hint: `tasker status {id}`",

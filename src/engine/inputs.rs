@@ -35,14 +35,7 @@ impl Scope for RunScope<'_> {
                 "version" => json!(self.task.version),
                 _ => return None,
             }),
-            Ref::Env(name) => self
-                .env
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| std::env::var(name).ok())
-                .map(Json::String),
+            Ref::Env(name) => interpolate::env_value(self.env, name),
         }
     }
 }

@@ -52,14 +52,7 @@ impl Scope for DryScope<'_> {
     fn lookup(&self, r: &Ref) -> Option<Json> {
         match r {
             Ref::Context(path) => interpolate::walk(self.context, path).cloned(),
-            Ref::Env(name) => self
-                .env
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| std::env::var(name).ok())
-                .map(Json::String),
+            Ref::Env(name) => interpolate::env_value(&self.env, name),
             other => Some(Json::String(format!("<{}>", interpolate::describe(other)))),
         }
     }

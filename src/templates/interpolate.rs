@@ -164,6 +164,16 @@ pub fn walk<'v>(value: &'v Value, path: &[String]) -> Option<&'v Value> {
     })
 }
 
+/// `{{ env.NAME }}`: the step's own `env` (later entries winning), then tasker's environment.
+pub fn env_value(env: &[(String, String)], name: &str) -> Option<Value> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(name).ok())
+        .map(Value::String)
+}
+
 /// A value as text: strings as they are, anything else as compact JSON.
 pub fn text_of(value: &Value) -> String {
     match value {

@@ -200,21 +200,9 @@ pub fn tool(what: &str) -> Option<std::path::PathBuf> {
 
 /// Run the real Mermaid parser on `text`: `Ok(diagram type)` or the parse error.
 pub fn mermaid_parse(check: &std::path::Path, text: &str) -> Result<String, String> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("node")
-        .arg(check)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("node");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let mut node = std::process::Command::new("node");
+    node.arg(check);
+    let out = piped(node, text);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(
         |_| serde_json::json!({"ok": false, "error": String::from_utf8_lossy(&out.stderr)}),
     );
@@ -225,23 +213,29 @@ pub fn mermaid_parse(check: &std::path::Path, text: &str) -> Result<String, Stri
     }
 }
 
-/// Run Graphviz `dot -Tsvg` on `text`: the SVG, or the error.
-pub fn dot_svg(dot: &std::path::Path, text: &str) -> Result<String, String> {
+/// Run `command` with `text` on its stdin; what it printed and how it ended.
+fn piped(mut command: std::process::Command, text: &str) -> std::process::Output {
     use std::io::Write;
-    let mut child = std::process::Command::new(dot)
-        .arg("-Tsvg")
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("dot");
+        .expect("start a checker");
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(text.as_bytes())
         .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    child.wait_with_output().expect("wait")
+}
+
+/// Run Graphviz `dot -Tsvg` on `text`: the SVG, or the error.
+pub fn dot_svg(dot: &std::path::Path, text: &str) -> Result<String, String> {
+    let mut dot = std::process::Command::new(dot);
+    dot.arg("-Tsvg");
+    let out = piped(dot, text);
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {

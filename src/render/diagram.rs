@@ -42,6 +42,21 @@ pub struct Diagram {
     pub edges: Vec<Edge>,
 }
 
+/// An edge from each parent to its step; `satisfied(parent)` says whether it is met.
+fn edges(parents: &[&[usize]], satisfied: impl Fn(usize) -> bool) -> Vec<Edge> {
+    parents
+        .iter()
+        .enumerate()
+        .flat_map(|(i, ps)| ps.iter().map(move |&p| (p, i)))
+        .map(|(p, i)| Edge {
+            from: p,
+            to: i,
+            satisfied: satisfied(p),
+            critical: false,
+        })
+        .collect()
+}
+
 fn mark_path(nodes: &mut [Node], edges: &mut [Edge], path: &[usize]) {
     for &i in path {
         nodes[i].critical = true;
@@ -68,19 +83,8 @@ impl Diagram {
                 critical: false,
             })
             .collect();
-        let mut edges: Vec<Edge> = t
-            .steps
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                s.parents.iter().map(move |&p| Edge {
-                    from: p,
-                    to: i,
-                    satisfied: true,
-                    critical: false,
-                })
-            })
-            .collect();
+        let parents: Vec<&[usize]> = t.steps.iter().map(|s| s.parents.as_slice()).collect();
+        let mut edges = edges(&parents, |_| true);
         mark_path(&mut nodes, &mut edges, &dag.longest_path(|_| 1));
         Diagram {
             title: format!("{}/{}@{}", t.namespace, t.name, t.version),
@@ -108,19 +112,7 @@ impl Diagram {
                 critical: false,
             })
             .collect();
-        let mut edges: Vec<Edge> = task
-            .steps
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                s.parents.iter().map(move |&p| Edge {
-                    from: p,
-                    to: i,
-                    satisfied: task.steps[p].status.is_satisfied(),
-                    critical: false,
-                })
-            })
-            .collect();
+        let mut edges = edges(&parents, |p| task.steps[p].status.is_satisfied());
         // Steps that never ran weigh nothing: the critical path is made of measured work.
         let weights: Vec<u64> = nodes
             .iter()

@@ -127,16 +127,18 @@ pub fn scratch_dir(task_id: TaskId, pid: u32) -> PathBuf {
 /// (`$XDG_RUNTIME_DIR`, `/dev/shm`), so that a step's `TASKER_INPUT` costs no disk write;
 /// the scratch directory when `TMPDIR` is set or there is none.
 fn input_dir(task_id: TaskId, pid: u32) -> PathBuf {
+    if std::env::var_os("TMPDIR").is_some_and(|t| !t.is_empty()) {
+        return scratch_dir(task_id, pid);
+    }
     let memory = [
         std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
         Some(PathBuf::from("/dev/shm")),
     ];
-    let base = memory
+    match memory
         .into_iter()
         .flatten()
-        .filter(|_| std::env::var_os("TMPDIR").is_none_or(|t| t.is_empty()))
-        .find(|b| b.is_absolute() && b.is_dir());
-    match base {
+        .find(|b| b.is_absolute() && b.is_dir())
+    {
         Some(base) => base.join(format!("tasker-{task_id}-{pid}")),
         None => scratch_dir(task_id, pid),
     }

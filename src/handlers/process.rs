@@ -98,14 +98,14 @@ fn program_command(program: &str, path: Option<&OsStr>) -> Command {
 /// leaves the search to exec.
 pub fn locate(program: &str, path: &OsStr) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    type Found = HashMap<(OsString, String), PathBuf>;
+    /// Where each program was found, by `PATH` value.
+    type Found = HashMap<OsString, HashMap<String, PathBuf>>;
     static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
     if program.is_empty() || program.contains('/') {
         return None;
     }
-    let key = (path.to_owned(), program.to_owned());
     let found = FOUND.get_or_init(Mutex::default);
-    if let Some(hit) = found.lock().ok()?.get(&key) {
+    if let Some(hit) = found.lock().ok()?.get(path).and_then(|p| p.get(program)) {
         return Some(hit.clone());
     }
     for dir in std::env::split_paths(path) {
@@ -116,7 +116,12 @@ pub fn locate(program: &str, path: &OsStr) -> Option<PathBuf> {
         if std::fs::metadata(&candidate)
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         {
-            found.lock().ok()?.insert(key, candidate.clone());
+            found
+                .lock()
+                .ok()?
+                .entry(path.to_owned())
+                .or_default()
+                .insert(program.to_owned(), candidate.clone());
             return Some(candidate);
         }
     }

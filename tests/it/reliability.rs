@@ -428,3 +428,60 @@ fn a_run_that_loses_its_store_stops_its_steps() {
         "the step's background process outlived the run"
     );
 }
+
+/// `logs --follow` on a flooding step: the live copy stops at its 64 MiB cap, and when the
+/// attempt ends the follower says how much it could not show, then prints the kept tail.
+#[test]
+fn following_a_flood_shows_the_capped_live_copy_then_the_tail() {
+    use std::io::Read;
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: flood
+steps:
+  - name: flood
+    command: |
+      head -c 104857600 /dev/zero | tr '\\0' o; echo STDOUT-END
+      while [ ! -e go ]; do sleep 0.05; done
+",
+    );
+    let run = sb.spawn(&["run", "t.yml"]);
+    assert!(
+        crate::support::eventually(20, || {
+            sb.db().exists()
+                && sb
+                    .sqlite()
+                    .query_row("SELECT status FROM workflow_steps", [], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .is_ok_and(|s| s == "in_progress")
+        }),
+        "the step never started"
+    );
+    let mut follow = sb.spawn(&["logs", "1", "flood", "--follow"]);
+    let mut stdout_pipe = follow.stdout.take().expect("stdout");
+    let cap = 64 * 1024 * 1024;
+    let mut live = vec![0u8; cap];
+    stdout_pipe
+        .read_exact(&mut live)
+        .expect("the live copy, up to its cap");
+    assert!(live.iter().all(|b| *b == b'o'));
+    std::fs::write(sb.path().join("go"), "").expect("go");
+    let mut rest = Vec::new();
+    stdout_pipe.read_to_end(&mut rest).expect("the rest");
+    let out = follow.wait_with_output().expect("follow");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let limit = 1024 * 1024;
+    assert_eq!(rest.len(), limit, "after the cap, the kept tail");
+    assert!(rest.ends_with(b"STDOUT-END\n"));
+    let dropped = 104_857_600 + 11 - limit;
+    assert!(
+        stderr(&out).contains(&format!(
+            "[{} bytes after the first {cap} were not kept",
+            dropped - cap
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(run.wait_with_output().expect("run").status.code(), Some(0));
+}

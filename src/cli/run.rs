@@ -195,9 +195,19 @@ fn dry_run(
                     ),
                 };
                 out.push_str(&format!("  {}: {action}\n", s.name));
+                for v in &s.values {
+                    out.push_str(&format!(
+                        "      {}={}\n",
+                        v.name,
+                        crate::render::printable(&v.value)
+                    ));
+                }
             }
         }
         super::emit(&out);
+    }
+    for w in &plan.warnings {
+        super::say!("warning: {w}");
     }
     let problems: Vec<String> = plan
         .problems()

@@ -128,11 +128,12 @@ impl Run<'_> {
         };
         let mut env = raw
             .iter()
-            .map(|(k, v)| Ok((k.clone(), interpolate::render(v, &scope, false)?)))
+            .map(|(k, v)| Ok((k.clone(), interpolate::render(v, &scope)?)))
             .collect::<Result<Vec<_>, String>>()
             .map_err(interpolation)?;
         let scope = RunScope { env: &env, ..scope };
-        request.action = inputs::resolve_action(&step.action, &scope).map_err(interpolation)?;
+        let (action, vars) = inputs::resolve_action(&step.action, &scope).map_err(interpolation)?;
+        request.action = action;
 
         let input = inputs::input_document(task, self.template, i, attempt, &|j| {
             self.steps[j].state.results.clone()
@@ -170,6 +171,7 @@ impl Run<'_> {
             ),
             ("TRACEPARENT".to_owned(), traceparent),
         ]);
+        env.extend(vars);
         request.env = env;
         Ok(request)
     }

@@ -7,7 +7,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::store::TaskRecord;
 use crate::templates::interpolate::{self, Ref, Scope};
-use crate::templates::{Action, CustomEvent, Http, HttpBody, Program, Template};
+use crate::templates::shell;
+use crate::templates::{Action, CustomEvent, Http, HttpBody, Template};
 
 /// Resolves references against a running task: its context, its record, the results of
 /// finished steps and the environment.
@@ -40,63 +41,98 @@ impl Scope for RunScope<'_> {
     }
 }
 
-fn program(p: &Program, scope: &dyn Scope) -> Result<Program, String> {
-    Ok(match p {
-        Program::Shell(line) => Program::Shell(interpolate::render(line, scope, true)?),
-        Program::Argv(argv) => Program::Argv(
-            argv.iter()
-                .map(|a| interpolate::render(a, scope, false))
-                .collect::<Result<_, _>>()?,
-        ),
-    })
-}
-
-/// The action with every reference resolved; shell command lines get quoted values.
-pub(super) fn resolve_action(action: &Action, scope: &dyn Scope) -> Result<Action, String> {
+/// The action with every reference resolved, and the variables (`TASKER_REF_n`) that hold
+/// the values its shell text reads.
+pub(super) fn resolve_action(
+    action: &Action,
+    scope: &dyn Scope,
+) -> Result<(Action, Vec<(String, String)>), String> {
     Ok(match action {
-        Action::Command(p) => Action::Command(program(p, scope)?),
-        Action::Plugin(p) => Action::Plugin(program(p, scope)?),
-        Action::Http(h) => Action::Http(Http {
-            method: h.method.clone(),
-            url: interpolate::render(&h.url, scope, false)?,
-            headers: h
-                .headers
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), interpolate::render(v, scope, false)?)))
-                .collect::<Result<_, String>>()?,
-            body: match &h.body {
-                HttpBody::None => HttpBody::None,
-                HttpBody::Text(t) => HttpBody::Text(interpolate::render(t, scope, false)?),
-                HttpBody::Json(j) => HttpBody::Json(interpolate::render_json(j, scope)?),
-            },
-            timeout: h.timeout,
-            expect_status: h.expect_status.clone(),
-        }),
-        Action::Noop => Action::Noop,
+        Action::Command(p) => {
+            let (p, vars) = shell::render(p, scope)?;
+            (Action::Command(p), vars)
+        }
+        Action::Plugin(p) => {
+            let (p, vars) = shell::render(p, scope)?;
+            (Action::Plugin(p), vars)
+        }
+        Action::Http(h) => (Action::Http(http(h, scope)?), Vec::new()),
+        Action::Noop => (Action::Noop, Vec::new()),
     })
 }
 
-/// `TASKER_CONTEXT_<KEY>` for each top-level scalar of the context.
+fn http(h: &Http, scope: &dyn Scope) -> Result<Http, String> {
+    Ok(Http {
+        method: h.method.clone(),
+        url: interpolate::render_url(&h.url, scope)?,
+        headers: h
+            .headers
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), interpolate::render(v, scope)?)))
+            .collect::<Result<_, String>>()?,
+        body: match &h.body {
+            HttpBody::None => HttpBody::None,
+            HttpBody::Text(t) => HttpBody::Text(interpolate::render(t, scope)?),
+            HttpBody::Json(j) => HttpBody::Json(interpolate::render_json(j, scope)?),
+        },
+        timeout: h.timeout,
+        expect_status: h.expect_status.clone(),
+    })
+}
+
+/// The most the `TASKER_CONTEXT_*` variables of one step hold together, so that with
+/// the rest of the environment they stay well inside the kernel's limit for a new program.
+const CONTEXT_ENV_BUDGET: usize = 1024 * 1024;
+
+/// `TASKER_CONTEXT_<KEY>` for each top-level scalar of the context that fits the
+/// environment: at most 128 KiB a variable (the kernel's limit for one string) and 1 MiB
+/// for all of them, in the context's order. The rest are read from `TASKER_INPUT`.
 pub(super) fn context_vars(context: &Json) -> Vec<(String, String)> {
+    placed(context).0
+}
+
+/// The context's top-level scalars that get no `TASKER_CONTEXT_*` variable, being too big
+/// for the environment, with their size in bytes.
+pub(crate) fn unplaced_context(context: &Json) -> Vec<(String, usize)> {
+    placed(context).1
+}
+
+/// Variables placed in the environment, and the keys left out with their sizes.
+type Placement = (Vec<(String, String)>, Vec<(String, usize)>);
+
+fn placed(context: &Json) -> Placement {
     let Json::Object(map) = context else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    map.iter()
-        .filter(|(_, v)| matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_)))
-        .map(|(k, v)| {
-            let key: String = k
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            (format!("TASKER_CONTEXT_{key}"), interpolate::text_of(v))
-        })
-        .collect()
+    let mut used = 0;
+    let mut vars = Vec::new();
+    let mut left = Vec::new();
+    for (k, v) in map {
+        if !matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_)) {
+            continue;
+        }
+        let key: String = k
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = format!("TASKER_CONTEXT_{key}");
+        let value = interpolate::text_of(v);
+        // `NAME=VALUE` and its NUL.
+        let size = name.len() + value.len() + 2;
+        if size > shell::MAX_ARG || used + size > CONTEXT_ENV_BUDGET || value.contains('\0') {
+            left.push((k.clone(), value.len()));
+            continue;
+        }
+        used += size;
+        vars.push((name, value));
+    }
+    (vars, left)
 }
 
 /// The document a step reads from `TASKER_INPUT` (and a plugin from stdin).

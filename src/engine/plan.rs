@@ -5,7 +5,9 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::graph::Dag;
+use crate::secrets;
 use crate::templates::interpolate::{self, Ref, Scope};
+use crate::templates::shell;
 use crate::templates::{Action, Http, HttpBody, Program, Template};
 
 /// One step of the plan.
@@ -15,21 +17,35 @@ pub struct PlannedStep {
     pub depends_on: Vec<String>,
     /// `command`, `plugin`, `http` or `noop`.
     pub kind: &'static str,
-    /// What would run, with references resolved (`<steps.X.results.y>` where a result is
-    /// only known once its step has run).
+    /// What would run: a shell line as `sh -c` gets it (each value a `${TASKER_REF_n}`),
+    /// argv and HTTP fields with their values in place (`<steps.X.results.y>` where a
+    /// result is only known once its step has run); secrets masked.
     pub action: String,
+    /// The variables a shell line reads its values from.
+    pub values: Vec<PlannedValue>,
     pub retry_limit: u32,
     pub timeout_ms: Option<u64>,
     /// A reference with no value: the step would fail when it starts.
     pub problem: Option<String>,
 }
 
+/// A value a step's shell text reads from a variable.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedValue {
+    pub name: String,
+    pub value: String,
+}
+
 /// A run's plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub template: String,
+    /// The context, secret-looking keys masked as `status` masks them.
     pub context: Json,
     pub levels: Vec<Vec<PlannedStep>>,
+    /// What the run should know before it starts (context values too big for the
+    /// environment).
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -42,47 +58,84 @@ impl Plan {
 }
 
 /// Resolves what is known before a run: the context, the environment; the rest is shown
-/// as a placeholder.
+/// as a placeholder. A value read through a secret-looking key is shown masked.
 struct DryScope<'a> {
     context: &'a Json,
     env: Vec<(String, String)>,
 }
 
-impl Scope for DryScope<'_> {
-    fn lookup(&self, r: &Ref) -> Option<Json> {
-        match r {
-            Ref::Context(path) => interpolate::walk(self.context, path).cloned(),
-            Ref::Env(name) => interpolate::env_value(&self.env, name),
-            other => Some(Json::String(format!("<{}>", interpolate::describe(other)))),
-        }
+/// Whether a reference reads a value through a secret-looking key.
+fn secret(r: &Ref) -> bool {
+    match r {
+        Ref::Context(path) | Ref::Step { path, .. } => path.iter().any(|k| secrets::is_secret(k)),
+        Ref::Env(name) => secrets::is_secret(name),
+        Ref::Task(_) => false,
     }
 }
 
-fn program(p: &Program, scope: &dyn Scope) -> Result<String, String> {
+impl Scope for DryScope<'_> {
+    fn lookup(&self, r: &Ref) -> Option<Json> {
+        let value = match r {
+            Ref::Context(path) => interpolate::walk(self.context, path).cloned(),
+            Ref::Env(name) => interpolate::env_value(&self.env, name),
+            other => Some(Json::String(format!("<{}>", interpolate::describe(other)))),
+        }?;
+        Some(if secret(r) {
+            Json::String(secrets::FILTERED.into())
+        } else {
+            secrets::mask(&value)
+        })
+    }
+}
+
+fn program(p: &Program, scope: &dyn Scope) -> Result<(String, Vec<PlannedValue>), String> {
+    let (p, vars) = shell::render(p, scope)?;
+    let values = vars
+        .into_iter()
+        .map(|(name, value)| PlannedValue { name, value })
+        .collect();
     Ok(match p {
-        // The line as `sh -c` would get it, values quoted.
-        Program::Shell(line) => interpolate::render(line, scope, true)?,
-        Program::Argv(argv) => argv
-            .iter()
-            .map(|a| interpolate::render(a, scope, false))
-            .collect::<Result<Vec<_>, _>>()?
-            .join(" "),
+        Program::Shell(line) => (line, values),
+        Program::Argv(argv) => (
+            argv.iter()
+                .map(|a| display_word(a))
+                .collect::<Vec<_>>()
+                .join(" "),
+            values,
+        ),
     })
 }
 
+/// An argument as a shell would have to be given it, for display: as it is when it is
+/// plain, else in single quotes.
+fn display_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,<>".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 fn http(h: &Http, scope: &dyn Scope) -> Result<String, String> {
-    let mut out = format!(
-        "{} {}",
-        h.method,
-        interpolate::render(&h.url, scope, false)?
-    );
+    let mut out = format!("{} {}", h.method, interpolate::render_url(&h.url, scope)?);
+    for (name, value) in &h.headers {
+        let value = if secrets::is_secret(name) {
+            secrets::FILTERED.to_owned()
+        } else {
+            interpolate::render(value, scope)?
+        };
+        out.push_str(&format!(" header {name}: {value}"));
+    }
     match &h.body {
-        HttpBody::Json(j) => {
-            out.push_str(&format!(" json {}", interpolate::render_json(j, scope)?))
-        }
-        HttpBody::Text(t) => {
-            out.push_str(&format!(" body {}", interpolate::render(t, scope, false)?))
-        }
+        HttpBody::Json(j) => out.push_str(&format!(
+            " json {}",
+            secrets::mask(&interpolate::render_json(j, scope)?)
+        )),
+        HttpBody::Text(t) => out.push_str(&format!(" body {}", interpolate::render(t, scope)?)),
         HttpBody::None => {}
     }
     Ok(out)
@@ -104,12 +157,12 @@ pub fn plan(template: &Template, context: &Json) -> Plan {
                     let (kind, rendered) = match &step.action {
                         Action::Command(p) => ("command", program(p, &scope)),
                         Action::Plugin(p) => ("plugin", program(p, &scope)),
-                        Action::Http(h) => ("http", http(h, &scope)),
-                        Action::Noop => ("noop", Ok("(nothing)".to_owned())),
+                        Action::Http(h) => ("http", http(h, &scope).map(|a| (a, Vec::new()))),
+                        Action::Noop => ("noop", Ok(("(nothing)".to_owned(), Vec::new()))),
                     };
-                    let (action, problem) = match rendered {
-                        Ok(a) => (a, None),
-                        Err(e) => (String::new(), Some(e)),
+                    let (action, values, problem) = match rendered {
+                        Ok((a, v)) => (a, v, None),
+                        Err(e) => (String::new(), Vec::new(), Some(e)),
                     };
                     PlannedStep {
                         name: step.name.clone(),
@@ -120,6 +173,7 @@ pub fn plan(template: &Template, context: &Json) -> Plan {
                             .collect(),
                         kind,
                         action,
+                        values,
                         retry_limit: step.retry.limit,
                         timeout_ms: step.timeout.map(|t| t.as_millis() as u64),
                         problem,
@@ -133,8 +187,12 @@ pub fn plan(template: &Template, context: &Json) -> Plan {
             "{}/{}@{}",
             template.namespace, template.name, template.version
         ),
-        context: context.clone(),
+        context: secrets::mask(context),
         levels,
+        warnings: super::inputs::unplaced_context(context)
+            .into_iter()
+            .map(|(key, len)| format!("context value `{key}` ({len} bytes) is too big for the environment: steps get no TASKER_CONTEXT_ variable for it and read it from $TASKER_INPUT"))
+            .collect(),
     }
 }
 
@@ -152,7 +210,8 @@ mod tests {
         .expect("valid");
         let p = plan(&t, &json!({"x": "hi there"}));
         assert_eq!(p.levels.len(), 2);
-        assert_eq!(p.levels[0][0].action, "echo 'hi there'");
+        assert_eq!(p.levels[0][0].action, "echo \"${TASKER_REF_1}\"");
+        assert_eq!(p.levels[0][0].values[0].value, "hi there");
         assert_eq!(p.levels[1][0].action, "echo <steps.a.results.id>");
         assert!(
             p.levels[0][1]

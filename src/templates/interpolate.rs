@@ -1,8 +1,8 @@
 //! `{{ context.a.b }}`, `{{ steps.NAME.results.x }}`, `{{ task.id }}`, `{{ env.X }}`.
 //!
 //! References are parsed when a template is validated (so a bad one is refused before
-//! anything runs) and resolved when a step starts. In a `sh -c` command every value is
-//! shell-quoted, so data can never become shell code.
+//! anything runs) and resolved when a step starts. Shell text is handled apart, by
+//! [`super::shell`]: there a value never becomes shell text.
 
 use serde_json::Value;
 
@@ -182,11 +182,6 @@ pub fn text_of(value: &Value) -> String {
     }
 }
 
-/// Single-quote `s` for `sh`.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// Describe a reference the way it was written.
 pub fn describe(r: &Ref) -> String {
     match r {
@@ -199,14 +194,34 @@ pub fn describe(r: &Ref) -> String {
     }
 }
 
-fn resolve(r: &Ref, scope: &dyn Scope) -> Result<Value, String> {
+/// The value of `r`, or a message saying it has none.
+pub fn resolve(r: &Ref, scope: &dyn Scope) -> Result<Value, String> {
     scope
         .lookup(r)
         .ok_or_else(|| format!("`{{{{ {} }}}}` has no value", describe(r)))
 }
 
-/// Interpolate `text`; with `shell`, each value is shell-quoted.
-pub fn render(text: &str, scope: &dyn Scope, shell: bool) -> Result<String, String> {
+/// Interpolate `text`, values as they are (never for shell text: see [`super::shell`]).
+pub fn render(text: &str, scope: &dyn Scope) -> Result<String, String> {
+    if !text.contains("{{") {
+        return Ok(text.to_owned());
+    }
+    let mut out = String::with_capacity(text.len());
+    for piece in parse(text)? {
+        match piece {
+            Piece::Text(t) => out.push_str(&t),
+            Piece::Ref(r) => {
+                out.push_str(&text_of(&resolve(&r, scope)?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Interpolate a URL. A reference that starts it (a base URL) is inserted as it is, like
+/// one in the scheme and host; one in the path, query or fragment is percent-encoded, so a
+/// value is always one piece of data (`a/../b?x` stays inside its path segment).
+pub fn render_url(text: &str, scope: &dyn Scope) -> Result<String, String> {
     if !text.contains("{{") {
         return Ok(text.to_owned());
     }
@@ -216,8 +231,17 @@ pub fn render(text: &str, scope: &dyn Scope, shell: bool) -> Result<String, Stri
             Piece::Text(t) => out.push_str(&t),
             Piece::Ref(r) => {
                 let v = text_of(&resolve(&r, scope)?);
-                if shell {
-                    out.push_str(&shell_quote(&v));
+                let past_host = out
+                    .find("://")
+                    .is_some_and(|i| out[i + 3..].contains(['/', '?', '#']));
+                if past_host {
+                    for b in v.bytes() {
+                        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                            out.push(b as char);
+                        } else {
+                            out.push_str(&format!("%{b:02X}"));
+                        }
+                    }
                 } else {
                     out.push_str(&v);
                 }
@@ -235,7 +259,7 @@ pub fn render_json(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
             let pieces = parse(s)?;
             match pieces.as_slice() {
                 [Piece::Ref(r)] => resolve(r, scope)?,
-                _ => Value::String(render(s, scope, false)?),
+                _ => Value::String(render(s, scope)?),
             }
         }
         Value::Array(items) => Value::Array(
@@ -321,17 +345,15 @@ mod tests {
     }
 
     #[test]
-    fn shell_rendering_quotes_hostile_values() {
-        let scope = Fixed(json!({"x": "$(touch pwned) `id` '; rm -rf x; '\nnext"}));
-        let out = render("echo {{ context.x }}", &scope, true).expect("render");
+    fn values_are_inserted_as_they_are() {
+        let scope = Fixed(json!({"x": "$(touch pwned)"}));
         assert_eq!(
-            out,
-            r#"echo '$(touch pwned) `id` '\''; rm -rf x; '\''
-next'"#
+            render("a {{ context.x }}", &scope),
+            Ok("a $(touch pwned)".into())
         );
-        assert_eq!(render("n={{ task.id }}", &scope, false), Ok("n=7".into()));
+        assert_eq!(render("n={{ task.id }}", &scope), Ok("n=7".into()));
         assert!(
-            render("{{ context.missing }}", &scope, false)
+            render("{{ context.missing }}", &scope)
                 .unwrap_err()
                 .contains("has no value")
         );

@@ -9,6 +9,7 @@ use super::Problem;
 use super::check::{At, Checker, at};
 use super::model::{Action, Backoff, CustomEvent, Hook, Program, Retry, Template};
 use super::node::{self, Node, Pos, Value};
+use super::shell;
 use super::suggest::closest;
 
 const TOP_KEYS: &[&str] = &[
@@ -562,7 +563,7 @@ impl Checker<'_> {
                 self.problem(node.pos, at, "the command is empty");
                 None
             }
-            Value::Str(s) => Some(Program::Shell(s.clone())),
+            Value::Str(s) => self.program(node, at, Program::Shell(s.clone())),
             Value::Seq(items) if items.is_empty() => {
                 self.problem(node.pos, at, "the argument list is empty");
                 None
@@ -578,13 +579,35 @@ impl Checker<'_> {
                         }
                     }
                 }
-                Some(Program::Argv(argv))
+                self.program(node, at, Program::Argv(argv))
             }
             _ => {
                 self.expected(node, at, "a command string or a list of arguments");
                 None
             }
         }
+    }
+
+    /// `program`, its problems reported: a NUL byte, or a reference whose value the shell
+    /// or another interpreter would read as code.
+    fn program(&mut self, node: &Node, at: At<'_>, program: Program) -> Option<Program> {
+        if program.texts().iter().any(|t| t.contains('\0')) {
+            self.problem(
+                node.pos,
+                at,
+                "the command holds a NUL byte, which no program can be given",
+            )
+            .hint = Some("remove it; a value with one is read from $TASKER_INPUT".into());
+        }
+        let multiline = program.texts().iter().any(|t| t.contains('\n'));
+        for (arg, refused) in shell::check(&program) {
+            let mut message = refused.message(multiline);
+            if let Some(j) = arg {
+                message = format!("argument {}: {message}", j + 1);
+            }
+            self.problem(node.pos, at, message).hint = Some(refused.hint);
+        }
+        Some(program)
     }
 
     /// A JSON Schema for the task context, checked against its meta-schema.

@@ -10,6 +10,7 @@ pub mod interpolate;
 mod load;
 mod model;
 pub mod node;
+pub mod shell;
 mod steps;
 mod suggest;
 

@@ -72,7 +72,7 @@ pub enum Action {
 /// How to start a process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Program {
-    /// A command line for `sh -c`; interpolated values are shell-quoted.
+    /// A command line for `sh -c`; each reference becomes a `TASKER_REF_n` variable.
     Shell(String),
     /// An argument vector, run without a shell.
     Argv(Vec<String>),

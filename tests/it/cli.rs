@@ -28,10 +28,12 @@ steps:
         "{text}"
     );
     assert!(
-        text.contains("level 1\n  hello: command echo hello 'it'\\''s me' > out\n"),
-        "shell-quoted as it would run: {text}"
+        text.contains(
+            "level 1\n  hello: command echo hello \"${TASKER_REF_1}\" > out\n      TASKER_REF_1=it's me\n"
+        ),
+        "the line as it would run, and the value it reads: {text}"
     );
-    assert!(text.contains("  call: http POST http://127.0.0.1:9/it's me json {\"id\":\"<steps.hello.results.id>\"}"), "{text}");
+    assert!(text.contains("  call: http POST http://127.0.0.1:9/it%27s%20me json {\"id\":\"<steps.hello.results.id>\"}"), "{text}");
     assert!(text.contains("level 3\n  later: noop (nothing)"), "{text}");
     assert!(!sb.db().exists(), "nothing written");
     assert!(!sb.path().join("out").exists(), "nothing run");

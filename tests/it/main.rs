@@ -6,6 +6,7 @@ mod data;
 mod events;
 mod http;
 mod identity;
+mod injection;
 mod operate;
 mod plugin;
 mod reliability;

@@ -214,3 +214,46 @@ steps:
         "TASKER_CONTEXT_WEIRD_KEY___TOUCH_PWNED5_=k\n"
     );
 }
+
+/// A dry run masks what `status` masks: the context's secret-looking keys, values read
+/// through them wherever they are used, secret-looking headers and JSON body fields.
+#[test]
+fn the_dry_run_masks_secrets_as_status_does() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        r#"name: dry
+steps:
+  - name: db
+    command: mysql -p"{{ context.db_password }}" -e 'select 1'
+  - name: argv
+    command: [curl, '-H', 'X-Key: {{ context.api_key }}', '{{ context.host }}']
+  - name: call
+    http:
+      url: "http://127.0.0.1:9/x?k={{ context.api_key }}"
+      method: POST
+      headers: { Authorization: "Bearer {{ context.api_key }}", X-Trace: "{{ context.host }}" }
+      json: { password: "{{ context.db_password }}", user: admin, note: "pw {{ context.db_password }}" }
+"#,
+    );
+    let context = r#"{"db_password": "S3cretDB", "api_key": "S4cretKEY", "host": "example.test"}"#;
+    for json in [false, true] {
+        let mut args = vec!["run", "t.yml", "--dry-run", "--context", context];
+        if json {
+            args.push("--json");
+        }
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let (text, err) = (stdout(&out), stderr(&out));
+        for secret in ["S3cretDB", "S4cretKEY"] {
+            assert!(
+                !text.contains(secret) && !err.contains(secret),
+                "json={json}: {secret} shown:\n{text}{err}"
+            );
+        }
+        assert!(text.contains("[FILTERED]"), "{text}");
+        assert!(text.contains("example.test"), "what is not secret is shown: {text}");
+        assert!(text.contains("admin"), "{text}");
+    }
+    assert!(!sb.db().exists());
+}

@@ -3,14 +3,14 @@
 //! closing summary and the exit code.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal};
+use std::io::{BufWriter, IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 
-use super::Global;
+use super::{Global, outputs};
 use crate::clock::now_ms;
 use crate::engine::{self, Halt, report::report, state::State};
 use crate::error::{Error, exit};
@@ -89,18 +89,30 @@ impl DriveArgs {
         let otel_set = std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|v| !v.trim().is_empty());
         let settings = Settings::resolve(flag.or(if otel_set { None } else { from_file }))
             .map_err(Error::Usage)?;
-        let create = |p: &PathBuf| {
-            File::create(p)
-                .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", p.display())))
+        let (store, _) = global.db_path();
+        if let Some(p) = &self.events_out {
+            outputs::check("--events-out", p, &store, &[])?;
+        }
+        if let Some(p) = &self.summary_json {
+            let others: Vec<(&str, &std::path::Path)> = self
+                .events_out
+                .iter()
+                .map(|e| ("--events-out", e.as_path()))
+                .collect();
+            outputs::check("--summary-json", p, &store, &others)?;
+        }
+        let events = match &self.events_out {
+            Some(p) => Some(outputs::create("--events-out", p)?),
+            None => None,
+        };
+        let summary = match &self.summary_json {
+            Some(p) => Some((p.clone(), outputs::create("--summary-json", p)?)),
+            None => None,
         };
         Ok(Outputs {
             settings,
-            events: self.events_out.as_ref().map(create).transpose()?,
-            summary: self
-                .summary_json
-                .as_ref()
-                .map(|p| create(p).map(|f| (p.clone(), f)))
-                .transpose()?,
+            events,
+            summary,
         })
     }
 }
@@ -183,9 +195,7 @@ pub fn drive(
     };
     let mut live = live;
     let mut collector = telemetry::summary::Collector::default();
-    let mut events_out = outputs.events.map(|f| JsonLines {
-        out: BufWriter::new(f),
-    });
+    let mut events_out = outputs.events.map(|f| JsonLines::new(BufWriter::new(f)));
     let mut hook_list = template.hooks.clone();
     hook_list.extend(config.hooks.iter().cloned());
     let mut hooks = Hooks::new(
@@ -250,9 +260,27 @@ pub fn drive(
             );
         }
     }
+    // A file a flag named that could not be written fails the command (exit 2), once the
+    // task is recorded and summed up.
+    let mut unwritten = Vec::new();
+    if let (Some(e), Some(path)) = (events_out.and_then(|j| j.error), &args.events_out) {
+        unwritten.push(format!(
+            "`--events-out`: cannot write `{}`: {e}",
+            path.display()
+        ));
+    }
     if let Some((path, file)) = outputs.summary {
-        serde_json::to_writer_pretty(BufWriter::new(file), &summary)
-            .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+        let mut out = BufWriter::new(file);
+        let written = serde_json::to_writer_pretty(&mut out, &summary)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        if let Err(e) = written {
+            unwritten.push(format!(
+                "`--summary-json`: cannot write `{}`: {e}",
+                path.display()
+            ));
+        }
     }
     if args.json {
         let doc = report(&record, now_ms());
@@ -260,6 +288,13 @@ pub fn drive(
             "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         ));
+    }
+    if !unwritten.is_empty() {
+        unwritten.push(format!(
+            "  task {task_id} is `{}` all the same: `tasker status {task_id}` and `tasker events log {task_id} --json` show it",
+            record.status
+        ));
+        return Err(Error::Usage(unwritten.join("\n")));
     }
     Ok(match finish.interrupted {
         Some(sig) => 128 + sig as u8,

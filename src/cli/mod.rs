@@ -28,6 +28,7 @@ pub mod events;
 pub mod insights;
 pub mod logs;
 pub mod new;
+mod outputs;
 pub mod resolve;
 pub mod resume;
 pub mod retry;

@@ -203,15 +203,27 @@ impl std::fmt::Debug for Fanout<'_> {
     }
 }
 
-/// Writes each event as one JSON line (`run --events-out FILE`).
+/// Writes each event as one JSON line (`run --events-out FILE`). A write that fails is
+/// kept, not dropped: the run goes on, and says so at the end.
 #[derive(Debug)]
 pub struct JsonLines<W: std::io::Write> {
     pub out: W,
+    /// The first write that failed; nothing is written after it.
+    pub error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> JsonLines<W> {
+    pub fn new(out: W) -> Self {
+        JsonLines { out, error: None }
+    }
 }
 
 impl<W: std::io::Write> Subscriber for JsonLines<W> {
     fn on_event(&mut self, event: &Event) {
-        let _ = writeln!(self.out, "{}", event.to_json());
-        let _ = self.out.flush();
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{}", event.to_json()).and_then(|()| self.out.flush())
+        {
+            self.error = Some(e);
+        }
     }
 }

@@ -310,3 +310,27 @@ fn tasks_list_since_filters_by_age() {
         Some(2)
     );
 }
+
+/// An output file that cannot be written fails the command after the run, which stays
+/// recorded; it is never a silent success.
+#[test]
+fn an_output_that_cannot_be_written_is_an_error() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("t.yml", "name: t\nsteps:\n  - { name: a, command: 'true' }\n");
+    for (n, flag) in ["--events-out", "--summary-json"].iter().enumerate() {
+        let out = sb.run(&["run", "t.yml", flag, "/dev/full"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        let id = n as i64 + 1;
+        assert!(
+            err.contains(&format!("`{flag}`: cannot write `/dev/full`: No space left on device"))
+                && err.contains(&format!("task {id} is `complete` all the same")),
+            "{err}"
+        );
+        assert_eq!(sb.status(id)["status"], "complete");
+    }
+}

@@ -22,6 +22,7 @@ pub const KEYS: &[&str] = &[
     "handlers",
     "on",
     "hook_timeout",
+    "flush_timeout",
     "secret_keys",
 ];
 
@@ -54,6 +55,8 @@ pub struct Config {
     pub hooks: Vec<Hook>,
     /// How long a hook may run (default 10s).
     pub hook_timeout: Option<Duration>,
+    /// How long the exit waits for spans and metrics to be sent (default 5s).
+    pub flush_timeout: Option<Duration>,
     /// Words that mark a key as secret, beside the built-in ones.
     pub secret_keys: Option<Vec<String>>,
 }
@@ -200,6 +203,7 @@ impl Config {
                     }
                 }),
             hook_timeout: r.duration(&table, "hook_timeout"),
+            flush_timeout: r.duration(&table, "flush_timeout"),
             ..Config::default()
         };
         match table.get("concurrency") {

@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod templates;
+pub mod text;
 
 pub use error::Error;
 

@@ -126,6 +126,13 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             json!("10s"),
         ),
         pick(
+            "flush_timeout",
+            "TASKER_FLUSH_TIMEOUT",
+            c.flush_timeout
+                .map(|d| json!(crate::templates::duration::human(d))),
+            json!("5s"),
+        ),
+        pick(
             "secret_keys",
             "TASKER_SECRET_KEYS",
             c.secret_keys.as_ref().map(|w| json!(w)),

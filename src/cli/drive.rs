@@ -14,7 +14,7 @@ use super::{Global, outputs};
 use crate::clock::now_ms;
 use crate::engine::{self, Halt, report::report, state::State};
 use crate::error::{Error, exit};
-use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks};
+use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks, HooksEnd};
 use crate::events::{Event, Fanout, JsonLines, Subscriber};
 use crate::render::live::Live;
 use crate::render::{color, progress::Lines, progress::Verbosity, summary};
@@ -69,6 +69,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 #[derive(Debug)]
 pub struct Outputs {
     settings: Settings,
+    flush_timeout: Duration,
     events: Option<File>,
     summary: Option<(PathBuf, File)>,
 }
@@ -111,9 +112,21 @@ impl DriveArgs {
         };
         Ok(Outputs {
             settings,
+            flush_timeout: flush_timeout(global.config()?)?,
             events,
             summary,
         })
+    }
+}
+
+/// How long the exit waits for spans and metrics to reach the collector:
+/// `TASKER_FLUSH_TIMEOUT`, else `flush_timeout` in the config file, else 5 s.
+fn flush_timeout(config: &crate::config::Config) -> Result<Duration, Error> {
+    match std::env::var("TASKER_FLUSH_TIMEOUT") {
+        Ok(v) if !v.trim().is_empty() => {
+            duration::parse(&v).map_err(|e| Error::Usage(format!("TASKER_FLUSH_TIMEOUT: {e}")))
+        }
+        _ => Ok(config.flush_timeout.unwrap_or(telemetry::FLUSH_TIMEOUT)),
     }
 }
 
@@ -198,11 +211,18 @@ pub fn drive(
     let mut events_out = outputs.events.map(|f| JsonLines::new(BufWriter::new(f)));
     let mut hook_list = template.hooks.clone();
     hook_list.extend(config.hooks.iter().cloned());
+    let hook_timeout = config.hook_timeout.unwrap_or(DEFAULT_TIMEOUT);
     let mut hooks = Hooks::new(
         hook_list,
         PathBuf::from(&task.workdir),
-        config.hook_timeout.unwrap_or(DEFAULT_TIMEOUT),
+        hook_timeout,
+        engine::runner_mark(task_id),
     );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
+    let mut halt = watch_signals(&runtime);
     let telemetry = Telemetry::start(outputs.settings).unwrap_or_else(|e| {
         tracing::warn!(task_id, "telemetry is off: {e}");
         Telemetry::default()
@@ -233,7 +253,15 @@ pub fn drive(
                 fanout.on_event(&e);
             }
         }
-        run_engine(store, task_id, template, &options, &mut fanout)
+        run_engine(
+            &runtime,
+            store,
+            task_id,
+            template,
+            &options,
+            &mut fanout,
+            halt.clone(),
+        )
     };
     let wall_ms = started.elapsed().as_millis() as u64;
 
@@ -243,11 +271,32 @@ pub fn drive(
     }
     drop(spans);
     drop(metrics);
-    hooks.finish();
-    telemetry.shutdown();
+    // What is left — hooks still running, spans not yet sent — gets one deadline, and a
+    // signal cuts it short.
+    halt.mark_unchanged();
+    let signalled = || halt.has_changed().unwrap_or(false);
+    let hooks_end = hooks.finish(Instant::now() + hook_timeout, &signalled);
+    if hooks_end != HooksEnd::default() {
+        tracing::warn!(
+            task_id,
+            "hooks at exit: {} stopped, {} never run",
+            hooks_end.killed,
+            hooks_end.not_run
+        );
+    }
+    if !signalled() {
+        telemetry.shutdown(outputs.flush_timeout, &signalled);
+    }
     if let Some(l) = &live {
         l.finish();
     }
+    // A signal while hooks or telemetry were being waited for makes the exit its own.
+    let late_signal = match *halt.borrow() {
+        _ if !signalled() => None,
+        Halt::Signal(sig) | Halt::Kill(sig) => Some(sig),
+        Halt::None => None,
+    };
+    runtime.shutdown_timeout(Duration::from_millis(100));
     let finish = finish?;
 
     let record = super::find_task(store, task_id)?;
@@ -296,52 +345,55 @@ pub fn drive(
         ));
         return Err(Error::Usage(unwritten.join("\n")));
     }
-    Ok(match finish.interrupted {
+    Ok(match finish.interrupted.or(late_signal) {
         Some(sig) => 128 + sig as u8,
         None => exit_code(finish.state),
     })
 }
 
-/// The engine on a runtime of its own, with SIGINT and SIGTERM turned into stops.
+/// SIGINT and SIGTERM turned into stops for as long as `runtime` lives: the first asks for a
+/// graceful stop, any later one to kill at once.
+fn watch_signals(runtime: &tokio::runtime::Runtime) -> watch::Receiver<Halt> {
+    let (halt_tx, halt_rx) = watch::channel(Halt::None);
+    let _guard = runtime.enter();
+    let mut sigint = signal(SignalKind::interrupt()).ok();
+    let mut sigterm = signal(SignalKind::terminate()).ok();
+    runtime.spawn(async move {
+        let mut first = None;
+        loop {
+            let sig = tokio::select! {
+                Some(()) = recv(&mut sigint) => libc::SIGINT,
+                Some(()) = recv(&mut sigterm) => libc::SIGTERM,
+                else => break,
+            };
+            let halt = match first {
+                None => {
+                    first = Some(sig);
+                    Halt::Signal(sig)
+                }
+                Some(f) => Halt::Kill(f),
+            };
+            if halt_tx.send(halt).is_err() {
+                break;
+            }
+        }
+    });
+    halt_rx
+}
+
+/// The engine on `runtime`, stopped by what `halt` says.
 fn run_engine(
+    runtime: &tokio::runtime::Runtime,
     store: &mut SqliteStore,
     task_id: TaskId,
     template: &Template,
     options: &engine::Options,
     subscriber: &mut dyn Subscriber,
+    halt: watch::Receiver<Halt>,
 ) -> Result<engine::Finish, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    let finish = runtime.block_on(async {
-        let (halt_tx, halt_rx) = watch::channel(Halt::None);
-        let mut sigint = signal(SignalKind::interrupt()).ok();
-        let mut sigterm = signal(SignalKind::terminate()).ok();
-        tokio::spawn(async move {
-            // The first signal stops gracefully; a second one kills the steps at once.
-            let mut first = None;
-            loop {
-                let sig = tokio::select! {
-                    Some(()) = recv(&mut sigint) => libc::SIGINT,
-                    Some(()) = recv(&mut sigterm) => libc::SIGTERM,
-                    else => break,
-                };
-                let halt = match first {
-                    None => {
-                        first = Some(sig);
-                        Halt::Signal(sig)
-                    }
-                    Some(f) => Halt::Kill(f),
-                };
-                if halt_tx.send(halt).is_err() {
-                    break;
-                }
-            }
-        });
-        engine::run(store, task_id, template, options, subscriber, halt_rx).await
-    });
-    runtime.shutdown_timeout(Duration::from_millis(100));
+    let finish = runtime.block_on(engine::run(
+        store, task_id, template, options, subscriber, halt,
+    ));
     finish.map_err(|e| match e {
         // The store failed under the run: what was committed stands, and says what to do.
         StoreError::Sqlite(_) | StoreError::Open { .. } | StoreError::Corrupt(_) => {

@@ -103,7 +103,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         .as_ref()
         .filter(|o| owner::alive(o, task.heartbeat_at))
         .map(|o| {
-            crate::engine::scratch_dir(args.id, o.pid)
+            crate::engine::scratch_dir(args.id, o)
                 .join(format!("{position}-{}", attempt.attempt))
                 .with_extension(if args.stderr { "stderr" } else { "stdout" })
         });
@@ -135,6 +135,24 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 let from = printed.saturating_sub(dropped) as usize;
                 write(&bytes[from.min(bytes.len())..]);
             }
+            return Ok(exit::OK);
+        }
+        // A runner that died leaves the attempt unfinished until a resume: stop following.
+        let now = super::find_task(&store, args.id)?;
+        if !now
+            .owner
+            .as_ref()
+            .is_some_and(|o| owner::alive(o, now.heartbeat_at))
+        {
+            // It may have ended the attempt just before it let the task go.
+            if finished(&store, args.id, step_id, attempt.attempt)?.is_some() {
+                continue;
+            }
+            super::say!(
+                "[the runner of task {} stopped before this attempt ended; `tasker resume {}` takes the task over]",
+                args.id,
+                args.id
+            );
             return Ok(exit::OK);
         }
         if file.is_none() {

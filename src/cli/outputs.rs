@@ -28,7 +28,11 @@ pub fn check(flag: &str, path: &Path, store: &Path, others: &[(&str, &Path)]) ->
         companion.push(suffix);
         let companion = PathBuf::from(companion);
         if same_file(path, &companion) {
-            let what = if suffix.is_empty() { "the store" } else { "a file of the store" };
+            let what = if suffix.is_empty() {
+                "the store"
+            } else {
+                "a file of the store"
+            };
             return Err(refuse(format!(
                 "`{shown}` is {what} (`{}`); writing it would destroy every task\n  hint: give another file",
                 companion.display()
@@ -44,7 +48,9 @@ pub fn check(flag: &str, path: &Path, store: &Path, others: &[(&str, &Path)]) ->
     }
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.is_dir() {
-            return Err(refuse(format!("`{shown}` is a directory\n  hint: name a file in it")));
+            return Err(refuse(format!(
+                "`{shown}` is a directory\n  hint: name a file in it"
+            )));
         }
         if meta.is_file() && is_sqlite(path) {
             return Err(refuse(format!(

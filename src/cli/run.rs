@@ -199,7 +199,7 @@ fn dry_run(
                     out.push_str(&format!(
                         "      {}={}\n",
                         v.name,
-                        crate::render::printable(&v.value)
+                        crate::text::printable(&v.value)
                     ));
                 }
             }

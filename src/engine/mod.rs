@@ -23,7 +23,7 @@ use crate::store::{Store, StoreError, TaskId};
 use crate::templates::Template;
 use state::State;
 
-pub use run::{parse_traceparent, scratch_dir};
+pub use run::{parse_traceparent, runner_mark, scratch_dir, sweep_dead_runners};
 
 /// How a run behaves; the command line fills it.
 #[derive(Clone)]

@@ -118,30 +118,99 @@ pub(super) fn meta(reason: &str) -> Json {
     json!({ "actor": "tasker", "reason": reason })
 }
 
+/// The name a runner's files go under: the task, and the runner's pid and start time, so a
+/// dead runner's files are told from those of a live one that reuses its pid.
+fn runner_name(task_id: TaskId, owner: &Owner) -> String {
+    format!("tasker-{task_id}-{}-{}", owner.pid, owner.started_at)
+}
+
+/// The mark (`TASKER_HOOK_OF`) of what this process runs for task `task_id` outside its
+/// steps: hooks, found by it when the runner died without stopping them.
+pub fn runner_mark(task_id: TaskId) -> String {
+    runner_name(task_id, &owner::this_process())["tasker-".len()..].to_owned()
+}
+
 /// Where a runner keeps its attempts' files (live output, `TASKER_OUTPUT`, …).
-pub fn scratch_dir(task_id: TaskId, pid: u32) -> PathBuf {
-    std::env::temp_dir().join(format!("tasker-{task_id}-{pid}"))
+pub fn scratch_dir(task_id: TaskId, owner: &Owner) -> PathBuf {
+    std::env::temp_dir().join(runner_name(task_id, owner))
+}
+
+/// The memory file system input documents go to, if there is one to use.
+fn memory_dir() -> Option<PathBuf> {
+    if std::env::var_os("TMPDIR").is_some_and(|t| !t.is_empty()) {
+        return None;
+    }
+    [
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        Some(PathBuf::from("/dev/shm")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|b| b.is_absolute() && b.is_dir())
 }
 
 /// Where a runner writes its steps' input documents: a memory file system when there is one
 /// (`$XDG_RUNTIME_DIR`, `/dev/shm`), so that a step's `TASKER_INPUT` costs no disk write;
 /// the scratch directory when `TMPDIR` is set or there is none.
-fn input_dir(task_id: TaskId, pid: u32) -> PathBuf {
-    if std::env::var_os("TMPDIR").is_some_and(|t| !t.is_empty()) {
-        return scratch_dir(task_id, pid);
+fn input_dir(task_id: TaskId, owner: &Owner) -> PathBuf {
+    match memory_dir() {
+        Some(base) => base.join(runner_name(task_id, owner)),
+        None => scratch_dir(task_id, owner),
     }
-    let memory = [
-        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
-        Some(PathBuf::from("/dev/shm")),
-    ];
-    match memory
-        .into_iter()
-        .flatten()
-        .find(|b| b.is_absolute() && b.is_dir())
-    {
-        Some(base) => base.join(format!("tasker-{task_id}-{pid}")),
-        None => scratch_dir(task_id, pid),
+}
+
+/// Remove what runners of this user that died without cleaning up (`kill -9`, power loss)
+/// left: their files — input documents holding the unmasked context, live output — and the
+/// hooks they had running. Returns how many dead runners were swept.
+pub fn sweep_dead_runners() -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let me = owner::uid();
+    let mut bases = vec![std::env::temp_dir()];
+    bases.extend(memory_dir());
+    bases.dedup();
+    let mut swept = std::collections::BTreeSet::new();
+    for base in bases {
+        let Ok(entries) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            // `.hooks`: the mark a runner leaves while its hooks run.
+            let Some(mark) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("tasker-"))
+                .map(|m| m.strip_suffix(".hooks").unwrap_or(m))
+            else {
+                continue;
+            };
+            let parts: Vec<&str> = mark.split('-').collect();
+            let [task, pid, started] = parts.as_slice() else {
+                continue;
+            };
+            let (Ok(_), Ok(pid), Ok(started)) = (
+                task.parse::<i64>(),
+                pid.parse::<u32>(),
+                started.parse::<i64>(),
+            ) else {
+                continue;
+            };
+            let mine =
+                std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
+            let runner = Owner {
+                pid,
+                host: owner::hostname(),
+                started_at: started,
+            };
+            if !mine || owner::alive(&runner, None) {
+                continue;
+            }
+            if swept.insert(mark.to_owned()) {
+                handlers::kill_marked(&[format!("TASKER_HOOK_OF={mark}")]);
+            }
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
+    swept.len()
 }
 
 /// Create the scratch directory `dir`, readable by its owner only. One left by an earlier
@@ -198,6 +267,10 @@ impl<'a> Run<'a> {
             StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
         })?;
         let next_seq = store.last_event_seq(task_id)? + 1;
+        let swept = sweep_dead_runners();
+        if swept > 0 {
+            tracing::info!(task_id, swept, "removed what dead runners left behind");
+        }
         let mut run = Run::new(task, template, options, subscriber, halt, owner, next_seq)?;
         let dirs = if run.inputs == run.scratch {
             vec![&run.scratch]
@@ -265,8 +338,8 @@ impl<'a> Run<'a> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let scratch = scratch_dir(task.task_id, owner.pid);
-        let inputs = input_dir(task.task_id, owner.pid);
+        let scratch = scratch_dir(task.task_id, &owner);
+        let inputs = input_dir(task.task_id, &owner);
         let now = Instant::now();
         let index = template
             .steps

@@ -58,9 +58,9 @@ pub fn text(s: &Summary, color: bool) -> String {
         let _ = writeln!(out, "  slowest    {}", slowest.join(", "));
         let _ = writeln!(
             out,
-            "  critical   {} ({} steps, {})",
+            "  critical   {} ({}, {})",
             s.critical_path.join(" → "),
-            s.critical_path.len(),
+            super::count(s.critical_path.len(), "step"),
             ms(s.critical_path_ms)
         );
         let _ = writeln!(out, "  parallel   {} at most", s.parallelism);

@@ -7,7 +7,7 @@ pub mod spans;
 pub mod summary;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry_otlp::{Protocol as OtlpProtocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
@@ -39,6 +39,10 @@ pub struct Settings {
 /// How long an export may take before it is abandoned: an unreachable collector must not
 /// hold the command's exit for long.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long the exit waits for spans and metrics to be sent, whatever the export timeout:
+/// `flush_timeout`, `TASKER_FLUSH_TIMEOUT`.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -255,8 +259,10 @@ impl Telemetry {
         self.metrics.as_ref().map(|p| p.meter("tasker"))
     }
 
-    /// Flush and stop both providers, side by side, each within the export timeout.
-    pub fn shutdown(self) {
+    /// Flush and stop both providers, side by side, for at most `wait` or until
+    /// `interrupted` says a signal came; what is not sent by then is given up, and said so.
+    pub fn shutdown(self, wait: Duration, interrupted: &dyn Fn() -> bool) {
+        let deadline = Instant::now() + wait;
         let traces = self.traces.map(|p| {
             std::thread::spawn(move || {
                 if let Err(e) = p.shutdown_with_timeout(timeout()) {
@@ -271,8 +277,38 @@ impl Telemetry {
                 }
             })
         });
-        for t in [traces, metrics].into_iter().flatten() {
-            let _ = t.join();
+        let threads: Vec<_> = [("spans", traces), ("metrics", metrics)]
+            .into_iter()
+            .filter_map(|(what, t)| t.map(|t| (what, t)))
+            .collect();
+        loop {
+            let left: Vec<&str> = threads
+                .iter()
+                .filter(|(_, t)| !t.is_finished())
+                .map(|(what, _)| *what)
+                .collect();
+            if left.is_empty() {
+                return;
+            }
+            let cut = if interrupted() {
+                Some("interrupted".to_owned())
+            } else if Instant::now() >= deadline {
+                Some(format!(
+                    "the collector did not take them within {}",
+                    crate::templates::duration::human(wait)
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = cut {
+                // The threads are left behind: the process is about to exit.
+                tracing::warn!(
+                    "telemetry not sent: {} of this run ({why}; `flush_timeout` or TASKER_FLUSH_TIMEOUT sets the wait)",
+                    left.join(" and ")
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 }

@@ -320,15 +320,19 @@ fn an_output_that_cannot_be_written_is_an_error() {
         return;
     }
     let sb = Sandbox::new();
-    sb.write("t.yml", "name: t\nsteps:\n  - { name: a, command: 'true' }\n");
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
     for (n, flag) in ["--events-out", "--summary-json"].iter().enumerate() {
         let out = sb.run(&["run", "t.yml", flag, "/dev/full"]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
         let id = n as i64 + 1;
         assert!(
-            err.contains(&format!("`{flag}`: cannot write `/dev/full`: No space left on device"))
-                && err.contains(&format!("task {id} is `complete` all the same")),
+            err.contains(&format!(
+                "`{flag}`: cannot write `/dev/full`: No space left on device"
+            )) && err.contains(&format!("task {id} is `complete` all the same")),
             "{err}"
         );
         assert_eq!(sb.status(id)["status"], "complete");

@@ -290,7 +290,7 @@ steps:
         "{err}"
     );
     let steps: Vec<Value> = std::fs::read_to_string(sb.path().join("steps.jsonl"))
-        .expect("steps")
+        .unwrap_or_else(|e| panic!("steps.jsonl: {e}\n{err}"))
         .lines()
         .map(|l| serde_json::from_str(l).expect("json"))
         .collect();
@@ -470,5 +470,106 @@ fn json_logs_carry_the_task_id() {
         stderr(&text).contains("claimed the task task_id=2"),
         "{}",
         stderr(&text)
+    );
+}
+
+/// Hooks that never end: the exit waits for them once (the hook timeout), a signal cuts that wait short with its exit code, and a runner killed with
+/// SIGKILL takes its hooks with it — what they started is stopped by the next runner.
+#[test]
+fn hooks_never_hold_the_exit() {
+    use crate::support::{processes_with_env, signal};
+    use std::time::{Duration, Instant};
+    let sb = Sandbox::new();
+    // `true` after the sleep keeps `sh` from exec'ing it: the sleep is the hook's child.
+    sb.write(
+        "t.yml",
+        "name: hooky\non: { \"*\": [\"echo $$ >> hook-pids; sleep 100; true\"] }\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let mark = |run: &str| format!("HOOK_TEST={}-{run}", std::process::id());
+    let hooks_of = |run: &str| processes_with_env(&mark(run));
+
+    sb.write(".config/tasker/config.toml", "hook_timeout = \"1s\"\n");
+    let started = Instant::now();
+    let out = sb
+        .cmd()
+        .env("HOOK_TEST", format!("{}-timeout", std::process::id()))
+        .args(["run", "t.yml"])
+        .output()
+        .expect("run");
+    let took = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        took < Duration::from_secs(8),
+        "one deadline at exit, not one a hook: {took:?}"
+    );
+    // One hook: its events one at a time, the rest never run once the deadline comes.
+    assert!(err.contains("hooks at exit: 1 stopped, "), "{err}");
+    assert!(
+        eventually(5, || hooks_of("timeout").is_empty()),
+        "hooks left running: {:?}",
+        hooks_of("timeout")
+    );
+    std::fs::remove_file(sb.path().join(".config/tasker/config.toml")).expect("rm");
+
+    // The default deadline is 10 s; SIGINT and SIGTERM end the wait at once.
+    for (sig, code) in [("-INT", 130), ("-TERM", 143)] {
+        let run = &sig[1..];
+        let _ = std::fs::remove_file(sb.path().join("hook-pids"));
+        let mut child = sb
+            .cmd_std()
+            .env("HOOK_TEST", format!("{}-{run}", std::process::id()))
+            .args(["run", "t.yml"])
+            .spawn()
+            .expect("spawn");
+        assert!(eventually(10, || !sb.lines("hook-pids").is_empty()));
+        let sent = Instant::now();
+        signal(child.id(), sig);
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(code), "{sig}");
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            sent.elapsed()
+        );
+        assert!(
+            eventually(5, || hooks_of(run).is_empty()),
+            "{sig}: hooks left running: {:?}",
+            hooks_of(run)
+        );
+    }
+
+    // SIGKILL: the hooks' shells die with the runner; what they started is stopped by the
+    // next runner, which finds the dead runner's mark.
+    let _ = std::fs::remove_file(sb.path().join("hook-pids"));
+    let mut child = sb
+        .cmd_std()
+        .env("HOOK_TEST", format!("{}-KILL", std::process::id()))
+        .args(["run", "t.yml"])
+        .spawn()
+        .expect("spawn");
+    assert!(eventually(10, || !sb.lines("hook-pids").is_empty()));
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+    let shells: Vec<i32> = sb
+        .lines("hook-pids")
+        .iter()
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    assert!(
+        eventually(5, || shells.iter().all(|p| !crate::support::alive(*p))),
+        "the hooks' shells outlived the runner"
+    );
+    assert!(!hooks_of("KILL").is_empty(), "the hooks' sleeps are left");
+    sb.write(
+        "plain.yml",
+        "name: plain\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb.run(&["run", "plain.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        eventually(5, || hooks_of("KILL").is_empty()),
+        "the next run did not stop them: {:?}",
+        hooks_of("KILL")
     );
 }

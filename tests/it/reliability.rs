@@ -485,3 +485,78 @@ steps:
     );
     assert_eq!(run.wait_with_output().expect("run").status.code(), Some(0));
 }
+
+/// A runner killed with SIGKILL leaves its scratch files (input documents holding the
+/// unmasked context, live output); the next runner removes them. `logs --follow` on the
+/// attempt it left returns with a note instead of waiting forever.
+#[test]
+fn a_dead_runners_files_are_removed_and_following_its_logs_ends() {
+    use crate::support::{eventually, signal};
+    let sb = Sandbox::new();
+    let tmp = sb.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp");
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'if [ -e started ]; then exit 0; fi; echo started; touch started; sleep 30' }\n",
+    );
+    let mut child = sb
+        .cmd_std()
+        .env("TMPDIR", &tmp)
+        .args(["run", "t.yml", "--set", "password=S3"])
+        .spawn()
+        .expect("spawn");
+    assert!(eventually(10, || sb.path().join("started").exists()));
+    let left = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .expect("tmp")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("tasker-"))
+            .collect()
+    };
+    assert_eq!(left().len(), 1, "{:?}", left());
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+    assert_eq!(
+        left().len(),
+        1,
+        "the dead runner's files stay: {:?}",
+        left()
+    );
+
+    let follow = sb
+        .cmd()
+        .env("TMPDIR", &tmp)
+        .args(["logs", "1", "a", "--follow"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("logs");
+    assert_eq!(follow.status.code(), Some(0), "{}", stderr(&follow));
+    assert!(
+        stderr(&follow).contains("the runner of task 1 stopped before this attempt ended; `tasker resume 1` takes the task over"),
+        "{}",
+        stderr(&follow)
+    );
+
+    sb.write(
+        "plain.yml",
+        "name: plain\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb
+        .cmd()
+        .env("TMPDIR", &tmp)
+        .args(["run", "plain.yml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(left().is_empty(), "{:?}", left());
+    // The leftover step is the resume's to stop.
+    let out = sb
+        .cmd()
+        .env("TMPDIR", &tmp)
+        .args(["resume", "1", "--kill-grace", "100ms"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("resume");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

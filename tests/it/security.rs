@@ -252,7 +252,10 @@ steps:
             );
         }
         assert!(text.contains("[FILTERED]"), "{text}");
-        assert!(text.contains("example.test"), "what is not secret is shown: {text}");
+        assert!(
+            text.contains("example.test"),
+            "what is not secret is shown: {text}"
+        );
         assert!(text.contains("admin"), "{text}");
     }
     assert!(!sb.db().exists());

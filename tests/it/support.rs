@@ -243,15 +243,41 @@ pub fn dot_svg(dot: &std::path::Path, text: &str) -> Result<String, String> {
     }
 }
 
-/// Wait for `child`; its exit code and its peak resident memory in MiB (from `wait4`).
-#[expect(unsafe_code, reason = "wait4 has no safe wrapper in std")]
-pub fn wait_with_peak_rss(child: std::process::Child) -> (Option<i32>, f64) {
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our own unreaped child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4");
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    (code, usage.ru_maxrss as f64 / 1024.0)
+/// Wait for `child`; its exit code and its peak resident memory in MiB: `VmHWM` of its
+/// own address space, read until it exits. (`wait4`'s `ru_maxrss` would do, but it keeps
+/// the high-water mark across `exec`, so it counts the test process's own memory, copied
+/// at the fork, whenever the test process is the bigger.)
+pub fn wait_with_peak_rss(mut child: std::process::Child) -> (Option<i32>, f64) {
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    loop {
+        if let Some(kib) = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        }) {
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(done) = child.try_wait().expect("wait") {
+            return (done.code(), peak_kib as f64 / 1024.0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Pids of this user's processes whose environment holds `entry` (`KEY=VALUE`).
+pub fn processes_with_env(entry: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        if environ.split(|b| *b == 0).any(|v| v == entry.as_bytes()) && alive(pid) {
+            out.push(pid);
+        }
+    }
+    out
 }

@@ -440,3 +440,70 @@ mod grpc {
         );
     }
 }
+
+/// A collector that takes the connection and never answers: the exit waits the flush
+/// timeout at most, whatever `OTEL_EXPORTER_OTLP_TIMEOUT` says, says what was not sent,
+/// and a signal cuts the wait short.
+#[test]
+fn a_silent_collector_holds_the_exit_only_for_the_flush_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    // Connections are taken and held open, never answered.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let started = Instant::now();
+    let out = sb
+        .cmd()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "600000")
+        .env("TASKER_FLUSH_TIMEOUT", "1s")
+        .args(["run", "t.yml", "--trace", "otlp"])
+        .output()
+        .expect("run");
+    let took = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        err.contains("telemetry not sent: spans and metrics of this run (the collector did not take them within 1.0s"),
+        "{err}"
+    );
+
+    let child = sb
+        .cmd_std()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "600000")
+        .env("TASKER_FLUSH_TIMEOUT", "10m")
+        .args(["run", "t.yml", "--trace", "otlp"])
+        .spawn()
+        .expect("spawn");
+    assert!(eventually(10, || {
+        let out = sb.run(&["status", "2", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .is_ok_and(|d| d["status"] == "complete")
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(
+        stderr(&out).contains("telemetry not sent"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -74,10 +74,13 @@ pub fn analytics(global: &Global, args: &AnalyticsArgs) -> Result<u8, Error> {
     };
     let a = insights::analytics(&store, &args.window.window())?;
     if args.json {
-        super::emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&a).unwrap_or_default()
-        ));
+        // Written as it is made: a store with many step names makes a long document.
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = serde_json::to_writer_pretty(&mut out, &a)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
         return Ok(exit::OK);
     }
     let pct = |r: f64| format!("{:.1}%", r * 100.0);
@@ -97,7 +100,14 @@ pub fn analytics(global: &Global, args: &AnalyticsArgs) -> Result<u8, Error> {
     );
     let mut t = table();
     t.set_header(["template", "step", "runs", "p50", "p95", "p99", "max"]);
-    for g in a.templates.iter().chain(&a.steps) {
+    // A table nobody could read is not drawn: past a screenful of step names, the slowest.
+    let mut steps: Vec<&crate::insights::Group> = a.steps.iter().collect();
+    let hidden = steps.len().saturating_sub(MAX_STEP_ROWS);
+    if hidden > 0 {
+        steps.sort_by_key(|g| std::cmp::Reverse((g.durations.p95, g.durations.max)));
+        steps.truncate(MAX_STEP_ROWS);
+    }
+    for g in a.templates.iter().chain(steps) {
         let d = &g.durations;
         t.add_row([
             format!("{}/{}", g.namespace, g.template),
@@ -109,7 +119,13 @@ pub fn analytics(global: &Global, args: &AnalyticsArgs) -> Result<u8, Error> {
             ms(d.max),
         ]);
     }
-    out.push_str(&format!("{t}\n\nslowest:\n"));
+    out.push_str(&format!("{t}\n"));
+    if hidden > 0 {
+        out.push_str(&format!(
+            "the {MAX_STEP_ROWS} slowest step names by p95; {hidden} more with `--json`\n"
+        ));
+    }
+    out.push_str("\nslowest:\n");
     let mut t = table();
     t.set_header(["task", "template", "step", "duration"]);
     for s in a
@@ -225,19 +241,21 @@ pub enum MetricsFormat {
     Csv,
 }
 
+/// Step names shown in the `analytics` table at most.
+const MAX_STEP_ROWS: usize = 50;
+
 pub fn metrics(global: &Global, args: &MetricsArgs) -> Result<u8, Error> {
-    let families = match global.open_existing_store()? {
+    let collected = match global.open_existing_store()? {
         Some(store) => metrics::collect(&store, &args.window.window())?,
-        None => Vec::new(),
+        None => metrics::Metrics::default(),
     };
-    let text = match args.format {
-        MetricsFormat::Prometheus => metrics::prometheus(&families),
-        MetricsFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&metrics::json(&families)).unwrap_or_default()
-        ),
-        MetricsFormat::Csv => metrics::csv(&families),
+    let format = match args.format {
+        MetricsFormat::Prometheus => metrics::Format::Prometheus,
+        MetricsFormat::Json => metrics::Format::Json,
+        MetricsFormat::Csv => metrics::Format::Csv,
     };
-    super::emit(&text);
+    // A reader that goes away (`| head`) is not an error.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = metrics::write(&collected, format, &mut out);
     Ok(exit::OK)
 }

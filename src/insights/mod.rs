@@ -80,111 +80,103 @@ fn rate(part: usize, whole: usize) -> f64 {
     }
 }
 
-/// The ten longest of `items` (duration first), longest first, ties by task id; without
-/// sorting them all.
-fn top<T: HasTask>(items: impl Iterator<Item = (u64, T)>) -> Vec<(u64, T)> {
-    let mut best: Vec<(u64, T)> = Vec::with_capacity(11);
-    for item in items {
-        if best.len() == 10 && best.last().is_some_and(|l| l.0 >= item.0) {
-            continue;
+/// The ten longest things seen (duration first), longest first, ties by task id; kept as
+/// they come, without holding the rest.
+#[derive(Debug, Default)]
+struct Top(Vec<(u64, i64, Slow)>);
+
+impl Top {
+    fn offer(&mut self, duration: u64, task_id: i64, make: impl FnOnce() -> Slow) {
+        let rank = |d: u64, t: i64| (d, std::cmp::Reverse(t));
+        if self.0.len() == 10
+            && self
+                .0
+                .last()
+                .is_some_and(|l| rank(l.0, l.1) >= rank(duration, task_id))
+        {
+            return;
         }
-        let at = best.partition_point(|b| {
-            (b.0, std::cmp::Reverse(b.1.task())) > (item.0, std::cmp::Reverse(item.1.task()))
-        });
-        best.insert(at, item);
-        best.truncate(10);
+        let at = self
+            .0
+            .partition_point(|b| rank(b.0, b.1) > rank(duration, task_id));
+        self.0.insert(at, (duration, task_id, make()));
+        self.0.truncate(10);
     }
-    best
-}
 
-/// Things with a task id, for ordering ties.
-trait HasTask {
-    fn task(&self) -> i64;
-}
-
-impl HasTask for &crate::store::TaskFact {
-    fn task(&self) -> i64 {
-        self.task_id
+    fn into_vec(self) -> Vec<Slow> {
+        self.0.into_iter().map(|(_, _, s)| s).collect()
     }
 }
 
-impl HasTask for &crate::store::StepFact {
-    fn task(&self) -> i64 {
-        self.task_id
-    }
-}
-
-/// Analytics of the tasks in `window`.
+/// Analytics of the tasks in `window`, read a row at a time: what is held is a count a
+/// state, the ten slowest, and the durations of each template and step name.
 pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreError> {
-    let tasks = store.task_facts(window)?;
-    let steps = store.step_facts(window)?;
+    let mut tasks = 0;
     let mut by_state: BTreeMap<String, usize> = BTreeMap::new();
-    for t in &tasks {
-        *by_state.entry(t.status.as_str().to_owned()).or_default() += 1;
-    }
-    let finished = tasks
-        .iter()
-        .filter(|t| {
-            matches!(
-                t.status,
-                State::Complete | State::Error | State::Cancelled | State::ResolvedManually
-            )
-        })
-        .count();
-    let completed = tasks.iter().filter(|t| t.status.is_satisfied()).count();
-    let failed = tasks.iter().filter(|t| t.status == State::Error).count();
-    let retried: Vec<_> = steps.iter().filter(|s| s.attempts > 1).collect();
-    let retried_ok = retried
-        .iter()
-        .filter(|s| s.status == State::Complete)
-        .count();
-
+    let (mut finished, mut completed, mut failed) = (0, 0, 0);
     let mut template_durations: BTreeMap<(Arc<str>, Arc<str>), Vec<u64>> = BTreeMap::new();
-    for t in &tasks {
+    let mut slowest_tasks = Top::default();
+    store.task_facts(window, &mut |t| {
+        tasks += 1;
+        *by_state.entry(t.status.as_str().to_owned()).or_default() += 1;
+        if matches!(
+            t.status,
+            State::Complete | State::Error | State::Cancelled | State::ResolvedManually
+        ) {
+            finished += 1;
+        }
+        if t.status.is_satisfied() {
+            completed += 1;
+        }
+        if t.status == State::Error {
+            failed += 1;
+        }
         if let Some(d) = t.duration_ms {
+            slowest_tasks.offer(d, t.task_id, || Slow {
+                task_id: t.task_id,
+                template: format!("{}/{}", t.namespace, t.name),
+                step: None,
+                duration_ms: d,
+            });
             template_durations
-                .entry((t.namespace.clone(), t.name.clone()))
+                .entry((t.namespace, t.name))
                 .or_default()
                 .push(d);
         }
-    }
+    })?;
     type StepKey = (Arc<str>, Arc<str>, Arc<str>);
     let mut step_durations: BTreeMap<StepKey, Vec<u64>> = BTreeMap::new();
-    for s in &steps {
+    let mut slowest_steps = Top::default();
+    let (mut retried, mut retried_ok) = (0, 0);
+    store.step_facts(window, &mut |s| {
+        if s.attempts > 1 {
+            retried += 1;
+            if s.status == State::Complete {
+                retried_ok += 1;
+            }
+        }
         if let Some(d) = s.duration_ms {
+            slowest_steps.offer(d, s.task_id, || Slow {
+                task_id: s.task_id,
+                template: format!("{}/{}", s.namespace, s.template),
+                step: Some(s.step.to_string()),
+                duration_ms: d,
+            });
             step_durations
-                .entry((s.namespace.clone(), s.template.clone(), s.step.clone()))
+                .entry((s.namespace, s.template, s.step))
                 .or_default()
                 .push(d);
         }
-    }
-    let slowest_tasks = top(tasks.iter().filter_map(|t| t.duration_ms.map(|d| (d, t))))
-        .into_iter()
-        .map(|(d, t)| Slow {
-            task_id: t.task_id,
-            template: format!("{}/{}", t.namespace, t.name),
-            step: None,
-            duration_ms: d,
-        })
-        .collect();
-    let slowest_steps = top(steps.iter().filter_map(|s| s.duration_ms.map(|d| (d, s))))
-        .into_iter()
-        .map(|(d, s)| Slow {
-            task_id: s.task_id,
-            template: format!("{}/{}", s.namespace, s.template),
-            step: Some(s.step.to_string()),
-            duration_ms: d,
-        })
-        .collect();
+    })?;
     Ok(Analytics {
-        tasks: tasks.len(),
+        tasks,
         tasks_by_state: by_state,
         completion_rate: rate(completed, finished),
         error_rate: rate(failed, finished),
-        retried_steps: retried.len(),
-        retry_success_rate: rate(retried_ok, retried.len()),
-        slowest_tasks,
-        slowest_steps,
+        retried_steps: retried,
+        retry_success_rate: rate(retried_ok, retried),
+        slowest_tasks: slowest_tasks.into_vec(),
+        slowest_steps: slowest_steps.into_vec(),
         templates: template_durations
             .into_iter()
             .map(|((namespace, template), d)| Group {

@@ -991,7 +991,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn task_facts(&self, w: &Window) -> Result<Vec<TaskFact>, StoreError> {
+    fn task_facts(
+        &self,
+        w: &Window,
+        each: &mut dyn FnMut(TaskFact),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at
              FROM tasks t
@@ -1002,10 +1006,9 @@ impl Store for SqliteStore {
         )?;
         let mut rows = stmt.query(params![w.since, w.namespace, w.name])?;
         let mut names = Interner::default();
-        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let (start, end): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
-            out.push(TaskFact {
+            each(TaskFact {
                 task_id: r.get(0)?,
                 namespace: names.get(r, 1)?,
                 name: names.get(r, 2)?,
@@ -1013,10 +1016,14 @@ impl Store for SqliteStore {
                 duration_ms: start.zip(end).map(|(a, b)| (b - a).max(0) as u64),
             });
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn step_facts(&self, w: &Window) -> Result<Vec<StepFact>, StoreError> {
+    fn step_facts(
+        &self,
+        w: &Window,
+        each: &mut dyn FnMut(StepFact),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.attempts, s.started_at, s.finished_at,
                     s.next_retry_at IS NOT NULL
@@ -1029,7 +1036,6 @@ impl Store for SqliteStore {
         )?;
         let mut rows = stmt.query(params![w.since, w.namespace, w.name])?;
         let mut names = Interner::default();
-        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let status = state_of(
                 r.get_ref(4)?
@@ -1038,7 +1044,7 @@ impl Store for SqliteStore {
             )?;
             let (start, end): (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
             let ended = !matches!(status, State::Pending | State::InProgress);
-            out.push(StepFact {
+            each(StepFact {
                 task_id: r.get(0)?,
                 namespace: names.get(r, 1)?,
                 template: names.get(r, 2)?,
@@ -1052,7 +1058,7 @@ impl Store for SqliteStore {
                 retry_pending: r.get(8)?,
             });
         }
-        Ok(out)
+        Ok(())
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {

@@ -151,10 +151,22 @@ impl Config {
     /// Read one config file.
     pub fn read(path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+        let unreadable = |message: String| ConfigError::Unreadable {
             path: shown.clone(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let bytes = match crate::limits::read(path, crate::limits::CONFIG) {
+            Ok(crate::limits::Bounded::All(bytes)) => bytes,
+            Ok(crate::limits::Bounded::TooBig(_)) => {
+                return Err(unreadable(format!(
+                    "it is bigger than {}, the most a config file may be",
+                    crate::limits::size(crate::limits::CONFIG)
+                )));
+            }
+            Err(e) => return Err(unreadable(e.to_string())),
+        };
+        let text =
+            String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text".into()))?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
             path: shown.clone(),
             message: e.to_string().trim_end().to_owned(),

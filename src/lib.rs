@@ -12,6 +12,7 @@ pub mod events;
 pub mod graph;
 pub mod handlers;
 pub mod insights;
+pub mod limits;
 pub mod render;
 pub mod secrets;
 pub mod store;

@@ -39,11 +39,30 @@ fn results(arg: Option<&str>) -> Result<Value, Error> {
         return Ok(json!({}));
     };
     let (text, source) = match arg.strip_prefix('@') {
-        Some(file) => (
-            std::fs::read_to_string(file)
-                .map_err(|e| Error::Usage(format!("cannot read `{file}`: {e}")))?,
-            format!("in `{file}`"),
-        ),
+        Some(file) => {
+            let bytes = match crate::limits::read(std::path::Path::new(file), crate::limits::RESULT)
+            {
+                Ok(crate::limits::Bounded::All(bytes)) => bytes,
+                Ok(crate::limits::Bounded::TooBig(_)) => {
+                    return Err(Error::Usage(format!(
+                        "`{file}` is bigger than {}, the most a step's results may be",
+                        crate::limits::size(crate::limits::RESULT)
+                    )));
+                }
+                Err(e) => return Err(Error::Usage(format!("cannot read `{file}`: {e}"))),
+            };
+            (
+                String::from_utf8(bytes)
+                    .map_err(|_| Error::Usage(format!("`{file}` is not UTF-8 text")))?,
+                format!("in `{file}`"),
+            )
+        }
+        None if arg.len() as u64 > crate::limits::RESULT => {
+            return Err(Error::Usage(format!(
+                "the results given with --results are bigger than {}, the most a step's results may be",
+                crate::limits::size(crate::limits::RESULT)
+            )));
+        }
         None => (arg.to_owned(), "given with --results".to_owned()),
     };
     serde_json::from_str(&text)

@@ -9,6 +9,7 @@ use super::drive::{DriveArgs, drive, exit_code};
 use crate::clock::now_ms;
 use crate::engine::report::report;
 use crate::error::Error;
+use crate::limits;
 use crate::render::progress::Verbosity;
 use crate::store::{Created, NewTask, Store};
 use crate::templates::catalog::{Catalog, Lookup};
@@ -323,10 +324,31 @@ fn build_context(
         None => serde_json::json!({}),
         Some(arg) => match arg.strip_prefix('@') {
             Some(file) => {
-                let text = std::fs::read_to_string(file).map_err(|e| {
-                    Error::Usage(format!("cannot read the context file `{file}`: {e}"))
+                let too_big = || {
+                    Error::Usage(format!(
+                        "the context file `{file}` is bigger than {}, the most a context may be\n  hint: a task's context is for parameters; put data in files and pass their paths",
+                        limits::size(limits::CONTEXT)
+                    ))
+                };
+                let bytes = match limits::read(std::path::Path::new(file), limits::CONTEXT) {
+                    Ok(limits::Bounded::All(bytes)) => bytes,
+                    Ok(limits::Bounded::TooBig(_)) => return Err(too_big()),
+                    Err(e) => {
+                        return Err(Error::Usage(format!(
+                            "cannot read the context file `{file}`: {e}"
+                        )));
+                    }
+                };
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::Usage(format!("the context file `{file}` is not UTF-8 text"))
                 })?;
                 context::parse_context(&text, &format!("in `{file}`")).map_err(Error::Usage)?
+            }
+            None if arg.len() as u64 > limits::CONTEXT => {
+                return Err(Error::Usage(format!(
+                    "the context given with --context is bigger than {}, the most a context may be",
+                    limits::size(limits::CONTEXT)
+                )));
             }
             None => context::parse_context(arg, "given with --context").map_err(Error::Usage)?,
         },

@@ -125,8 +125,22 @@ fn show(global: &Global, args: &ShowArgs) -> Result<u8, Error> {
         Lookup::NotFound(m) => Error::NotFound(m),
         Lookup::Ambiguous(m) => Error::Usage(m),
     })?;
-    let text = std::fs::read_to_string(&entry.path)
-        .map_err(|e| Error::NotFound(format!("cannot read `{}`: {e}", entry.path.display())))?;
+    // Listed, so it was read and checked: within the template limit.
+    let text = match crate::limits::read(&entry.path, crate::limits::TEMPLATE) {
+        Ok(crate::limits::Bounded::All(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(crate::limits::Bounded::TooBig(_)) => {
+            return Err(Error::Usage(format!(
+                "`{}` is bigger than a template may be",
+                entry.path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Error::NotFound(format!(
+                "cannot read `{}`: {e}",
+                entry.path.display()
+            )));
+        }
+    };
     if args.json {
         let doc = json!({
             "namespace": entry.namespace,

@@ -384,10 +384,24 @@ impl Run<'_> {
     /// event log); warnings for the rest.
     fn collect_events(&mut self, i: usize, attempt: u32, now: i64) -> Vec<Json> {
         let path = self.scratch.join(format!("{i}-{attempt}.events"));
-        let Ok(bytes) = std::fs::read(&path) else {
-            return Vec::new();
+        let (bytes, cut) = match crate::limits::read(&path, crate::limits::EVENTS) {
+            Ok(crate::limits::Bounded::All(bytes)) => (bytes, false),
+            Ok(crate::limits::Bounded::TooBig(mut bytes)) => {
+                // Only whole lines count.
+                let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                bytes.truncate(end);
+                (bytes, true)
+            }
+            Err(_) => return Vec::new(),
         };
         let _ = std::fs::remove_file(&path);
+        if cut {
+            let step = &self.template.steps[i].name;
+            self.warnings.push(format!(
+                "step `{step}`: TASKER_EVENTS holds more than {}; the rest was ignored",
+                crate::limits::size(crate::limits::EVENTS)
+            ));
+        }
         let (mut events, warnings) = inputs::custom_events(
             &String::from_utf8_lossy(&bytes),
             &self.template.custom_events,

@@ -13,7 +13,8 @@ use crate::templates::duration::human;
 use crate::templates::{Action, HttpBody};
 
 /// Responses larger than this fail the step rather than exhaust memory.
-const MAX_BODY: usize = 16 << 20;
+/// A response body is kept as the step's result, so it may be as big as a result.
+const MAX_BODY: usize = crate::limits::RESULT as usize;
 
 /// Runs `http:` steps.
 #[derive(Debug)]
@@ -116,14 +117,12 @@ async fn run(req: Request) -> Outcome {
     };
 
     if oversized {
-        return Outcome::failed(Failure::permanent(
-            "http",
-            format!(
-                "the response from {} is larger than {} MiB",
-                shown(&url),
-                MAX_BODY >> 20
-            ),
-        ));
+        let mut f = super::shell::too_large(&format!("the response from {}", shown(&url)));
+        f.message = f.message.replace(
+            "write big data to a file and return its path",
+            "ask for less, or fetch it in a command step that writes it to a file",
+        );
+        return Outcome::failed(f);
     }
     let mut header_map = Map::new();
     for (name, value) in &headers {

@@ -27,7 +27,9 @@ enum Said {
     Error(Failure),
 }
 
-async fn run(req: Request) -> Outcome {
+async fn run(mut req: Request) -> Outcome {
+    // Its stdout carries the result, which may be as big as any result.
+    req.output_limit = req.output_limit.max(crate::limits::RESULT as usize + 1);
     let Action::Plugin(program) = &req.action else {
         return Outcome::failed(Failure::permanent("spawn", "not a plugin step"));
     };
@@ -39,14 +41,12 @@ async fn run(req: Request) -> Outcome {
         Ok(pair) => pair,
         Err(outcome) => return *outcome,
     };
-    let said = if outcome.stdout.dropped > 0 {
-        Err(format!(
-            "the plugin wrote more than {} bytes on stdout",
-            req.output_limit
-        ))
-    } else {
-        parse(&outcome.stdout.bytes)
-    };
+    // The result comes on stdout, so stdout may be as big as a result.
+    if outcome.stdout.dropped > 0 || outcome.stdout.bytes.len() as u64 > crate::limits::RESULT {
+        outcome.failure = Some(super::shell::too_large("the plugin's stdout"));
+        return outcome;
+    }
+    let said = parse(&outcome.stdout.bytes);
     match (
         said,
         exit_failure(status, &req.retry, &outcome.stderr.bytes),

@@ -48,7 +48,7 @@ async fn run(req: Request) -> Outcome {
                 "stdout_tail": outcome.stdout.tail_text(STDOUT_TAIL),
             }));
         }
-        Err(message) => outcome.failure = Some(Failure::permanent("output", message)),
+        Err(failure) => outcome.failure = Some(failure),
     }
     outcome
 }
@@ -171,19 +171,40 @@ pub(super) fn exit_failure(status: ExitStatus, retry: &Retry, stderr: &[u8]) -> 
 }
 
 /// The JSON the step wrote to `TASKER_OUTPUT`, if it wrote anything.
-fn read_output(req: &Request) -> Result<Option<Json>, String> {
-    let text = match std::fs::read_to_string(&req.output_path) {
-        Ok(t) => t,
+fn read_output(req: &Request) -> Result<Option<Json>, Failure> {
+    use crate::limits::{self, Bounded};
+    let bytes = match limits::read(&req.output_path, limits::RESULT) {
+        Ok(Bounded::All(bytes)) => bytes,
+        Ok(Bounded::TooBig(_)) => {
+            let _ = std::fs::remove_file(&req.output_path);
+            return Err(too_large("TASKER_OUTPUT"));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read TASKER_OUTPUT: {e}")),
+        Err(e) => {
+            return Err(Failure::permanent(
+                "output",
+                format!("cannot read TASKER_OUTPUT: {e}"),
+            ));
+        }
     };
     let _ = std::fs::remove_file(&req.output_path);
-    if text.trim().is_empty() {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_str(&text)
+    serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|e| format!("TASKER_OUTPUT is not valid JSON: {e}"))
+        .map_err(|e| Failure::permanent("output", format!("TASKER_OUTPUT is not valid JSON: {e}")))
+}
+
+/// A result bigger than a result may be: a permanent failure of class `result_too_large`.
+pub(super) fn too_large(what: &str) -> Failure {
+    Failure::permanent(
+        "result_too_large",
+        format!(
+            "{what} holds more than {}, the most a step's result may be; write big data to a file and return its path",
+            crate::limits::size(crate::limits::RESULT)
+        ),
+    )
 }
 
 /// The last non-blank line of some output, shortened.

@@ -87,7 +87,10 @@ pub fn collect(store: &dyn Store, window: &Window) -> Result<Metrics, StoreError
         }
     })?;
     store.step_facts(window, &mut |s| {
-        let sums = m.steps.entry((s.namespace, s.template, s.step)).or_default();
+        let sums = m
+            .steps
+            .entry((s.namespace, s.template, s.step))
+            .or_default();
         if let Some(i) = STATES.iter().position(|x| *x == s.status) {
             sums.by_state[i] += 1;
         }
@@ -148,7 +151,11 @@ impl Writer<'_> {
                     .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
                     .collect();
                 let sample = json!({ "metric": metric, "labels": labels, "value": value });
-                let sep = if std::mem::take(&mut self.first) { "" } else { "," };
+                let sep = if std::mem::take(&mut self.first) {
+                    ""
+                } else {
+                    ","
+                };
                 write!(self.out, "{sep}\n  {sample}")
             }
             Format::Csv => {
@@ -206,7 +213,11 @@ pub fn write(m: &Metrics, format: Format, out: &mut dyn Write) -> std::io::Resul
     }
     w.family("tasker_tasks_total", "counter", "Tasks by state.")?;
     for ((ns, t, state), n) in &m.tasks {
-        let l = vec![("namespace", &**ns), ("template", &**t), ("outcome", *state)];
+        let l = vec![
+            ("namespace", &**ns),
+            ("template", &**t),
+            ("outcome", *state),
+        ];
         w.sample("tasker_tasks_total", l, *n as f64)?;
     }
     w.family("tasker_steps_total", "counter", "Steps by state.")?;
@@ -224,7 +235,11 @@ pub fn write(m: &Metrics, format: Format, out: &mut dyn Write) -> std::io::Resul
             w.sample("tasker_steps_total", l, n as f64)?;
         }
     }
-    w.family("tasker_step_attempts_total", "counter", "Step attempts made.")?;
+    w.family(
+        "tasker_step_attempts_total",
+        "counter",
+        "Step attempts made.",
+    )?;
     for ((ns, t, step), sums) in &m.steps {
         let l = vec![("namespace", &**ns), ("template", &**t), ("step", &**step)];
         w.sample("tasker_step_attempts_total", l, sums.attempts as f64)?;

@@ -422,17 +422,11 @@ pub trait Store {
         Ok(())
     }
     /// Each task in `window`, one at a time, for analytics and metrics.
-    fn task_facts(
-        &self,
-        window: &Window,
-        each: &mut dyn FnMut(TaskFact),
-    ) -> Result<(), StoreError>;
+    fn task_facts(&self, window: &Window, each: &mut dyn FnMut(TaskFact))
+    -> Result<(), StoreError>;
     /// Each step of the tasks in `window`, one at a time, for analytics and metrics.
-    fn step_facts(
-        &self,
-        window: &Window,
-        each: &mut dyn FnMut(StepFact),
-    ) -> Result<(), StoreError>;
+    fn step_facts(&self, window: &Window, each: &mut dyn FnMut(StepFact))
+    -> Result<(), StoreError>;
     /// Tasks and steps by state, and failed steps by whether they will be retried.
     fn counts(&self) -> Result<Counts, StoreError>;
     /// Tasks in `in_progress`, with their owners.

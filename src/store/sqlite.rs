@@ -991,11 +991,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn task_facts(
-        &self,
-        w: &Window,
-        each: &mut dyn FnMut(TaskFact),
-    ) -> Result<(), StoreError> {
+    fn task_facts(&self, w: &Window, each: &mut dyn FnMut(TaskFact)) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at
              FROM tasks t
@@ -1019,11 +1015,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn step_facts(
-        &self,
-        w: &Window,
-        each: &mut dyn FnMut(StepFact),
-    ) -> Result<(), StoreError> {
+    fn step_facts(&self, w: &Window, each: &mut dyn FnMut(StepFact)) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.attempts, s.started_at, s.finished_at,
                     s.next_retry_at IS NOT NULL

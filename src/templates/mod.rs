@@ -106,10 +106,28 @@ pub struct Loaded {
 /// Read and validate a template file.
 pub fn load_file(path: &Path, options: LoadOptions<'_>) -> Result<Loaded, TemplateError> {
     let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| TemplateError::Unreadable {
-        path: label.clone(),
-        source,
-    })?;
+    let bytes = match crate::limits::read(path, crate::limits::TEMPLATE) {
+        Ok(crate::limits::Bounded::All(bytes)) => bytes,
+        Ok(crate::limits::Bounded::TooBig(_)) => {
+            return Err(TemplateError::Invalid(vec![Problem {
+                file: label,
+                pos: Pos::default(),
+                step: None,
+                field: None,
+                message: format!(
+                    "the file is bigger than {}, the most a template may be",
+                    crate::limits::size(crate::limits::TEMPLATE)
+                ),
+                hint: None,
+            }]));
+        }
+        Err(source) => {
+            return Err(TemplateError::Unreadable {
+                path: label,
+                source,
+            });
+        }
+    };
     let source = String::from_utf8(bytes).map_err(|_| {
         TemplateError::Invalid(vec![Problem {
             file: label.clone(),

@@ -526,7 +526,7 @@ fn hooks_never_hold_the_exit() {
         let sent = Instant::now();
         signal(child.id(), sig);
         let status = child.wait().expect("wait");
-        assert_eq!(status.code(), Some(code), "{sig}");
+        assert_eq!(status.code(), Some(code), "{sig}: {status:?}");
         assert!(
             sent.elapsed() < Duration::from_secs(5),
             "{:?}",

@@ -251,7 +251,7 @@ fn an_oversized_response_fails_the_step_without_exhausting_memory() {
         call["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("larger than 16 MiB")
+            .contains("more than 4 MiB")
     );
 }
 

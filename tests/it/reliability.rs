@@ -560,3 +560,90 @@ fn a_dead_runners_files_are_removed_and_following_its_logs_ends() {
         .expect("resume");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// A result bigger than 4 MiB — written to `TASKER_OUTPUT`, printed by a plugin, or sent as
+/// an HTTP body — fails its step for good (`result_too_large`) and keeps tasker's memory
+/// bounded; `status` after it stays small too.
+#[test]
+fn results_have_a_size_limit_and_memory_stays_bounded() {
+    use crate::server::{Reply, Server};
+    let big = "x".repeat(5 * 1024 * 1024);
+    let server = Server::start(vec![Reply::new(200, &big)]);
+    let sb = Sandbox::new();
+    sb.write(
+        "plugin.sh",
+        "printf '{\"result\": \"'; head -c 5000000 /dev/zero | tr '\\0' x; printf '\"}'\n",
+    );
+    sb.write(
+        "t.yml",
+        &format!(
+            r#"name: big
+steps:
+  - {{ name: output, command: 'head -c 209715200 /dev/zero | tr "\0" " " > "$TASKER_OUTPUT"' }}
+  - {{ name: plugin, plugin: {{ command: [sh, plugin.sh] }} }}
+  - {{ name: http, http: {{ url: '{}' }} }}
+  - {{ name: fine, command: 'echo "{{\"ok\": true}}" > "$TASKER_OUTPUT"' }}
+"#,
+            server.url("/big")
+        ),
+    );
+    let child = sb.spawn(&["run", "t.yml"]);
+    let (code, peak) = wait_with_peak_rss(child);
+    eprintln!("results: tasker's peak RSS {peak:.1} MiB");
+    assert_eq!(code, Some(1));
+    assert!(peak < 100.0, "peak RSS {peak:.1} MiB");
+    let doc = sb.status(1);
+    for step in ["output", "plugin", "http"] {
+        let s = Sandbox::step(&doc, step);
+        assert_eq!(s["error"]["class"], "result_too_large", "{s}");
+        assert_eq!(s["attempts"], 1, "not retried: {s}");
+        assert!(
+            s["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("more than 4 MiB")),
+            "{s}"
+        );
+    }
+    assert_eq!(Sandbox::step(&doc, "fine")["results"]["ok"], true);
+    let status = sb
+        .cmd_std()
+        .args(["status", "1", "--json"])
+        .spawn()
+        .expect("status");
+    let (code, peak) = wait_with_peak_rss(status);
+    assert_eq!(code, Some(0));
+    assert!(peak < 60.0, "status peak RSS {peak:.1} MiB");
+}
+
+/// `metrics` and `analytics` on one task of 20,000 steps, each its own series: memory
+/// follows the series, not every row and label set at once.
+#[test]
+fn metrics_and_analytics_on_a_wide_task_stay_small() {
+    let sb = Sandbox::new();
+    let mut t = String::from("name: wide\nsteps:\n");
+    for i in 0..20_000 {
+        t.push_str(&format!("  - {{ name: s{i}, noop: true }}\n"));
+    }
+    sb.write("t.yml", &t);
+    let out = sb.run(&["-q", "run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for args in [
+        &["metrics"][..],
+        &["metrics", "--format", "json"],
+        &["metrics", "--format", "csv"],
+        &["analytics"],
+        &["analytics", "--json"],
+    ] {
+        let mut cmd = sb.cmd_std();
+        cmd.args(args).stdout(std::process::Stdio::null());
+        let (code, peak) = wait_with_peak_rss(cmd.spawn().expect("spawn"));
+        eprintln!("{args:?}: peak RSS {peak:.1} MiB");
+        assert_eq!(code, Some(0), "{args:?}");
+        assert!(peak < 60.0, "{args:?}: peak RSS {peak:.1} MiB");
+    }
+    let text = stdout(&sb.run(&["analytics"]));
+    assert!(
+        text.contains("the 50 slowest step names by p95; 19950 more with `--json`"),
+        "{text}"
+    );
+}

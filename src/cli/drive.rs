@@ -222,7 +222,7 @@ pub fn drive(
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    let mut halt = watch_signals(&runtime);
+    let halt = watch_signals(&runtime);
     let telemetry = Telemetry::start(outputs.settings).unwrap_or_else(|e| {
         tracing::warn!(task_id, "telemetry is off: {e}");
         Telemetry::default()
@@ -272,9 +272,8 @@ pub fn drive(
     drop(spans);
     drop(metrics);
     // What is left — hooks still running, spans not yet sent — gets one deadline, and a
-    // signal cuts it short.
-    halt.mark_unchanged();
-    let signalled = || halt.has_changed().unwrap_or(false);
+    // signal, before or during the wait, cuts it short.
+    let signalled = || !matches!(*halt.borrow(), Halt::None);
     let hooks_end = hooks.finish(Instant::now() + hook_timeout, &signalled);
     if hooks_end != HooksEnd::default() {
         tracing::warn!(
@@ -284,15 +283,19 @@ pub fn drive(
             hooks_end.not_run
         );
     }
-    if !signalled() {
-        telemetry.shutdown(outputs.flush_timeout, &signalled);
-    }
+    // Spans of a run stopped by a signal are still sent, unless another signal says to stop
+    // waiting; a signal that came only while hooks were waited for means leave now.
+    let run_interrupted = matches!(&finish, Ok(f) if f.interrupted.is_some());
+    let signalled_after_run = signalled() && !run_interrupted;
+    let mut at_flush = halt.clone();
+    at_flush.mark_unchanged();
+    let cut = || signalled_after_run || at_flush.has_changed().unwrap_or(false);
+    telemetry.shutdown(outputs.flush_timeout, &cut);
     if let Some(l) = &live {
         l.finish();
     }
     // A signal while hooks or telemetry were being waited for makes the exit its own.
     let late_signal = match *halt.borrow() {
-        _ if !signalled() => None,
         Halt::Signal(sig) | Halt::Kill(sig) => Some(sig),
         Halt::None => None,
     };

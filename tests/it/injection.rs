@@ -348,3 +348,33 @@ fn the_dry_run_shows_the_variables_and_big_values_are_refused_clearly() {
     assert_eq!(a["error"]["class"], "interpolation", "{a}");
     assert_eq!(a["attempts"], 1, "not retried: {a}");
 }
+
+/// A context value too big for the environment (the kernel takes at most 128 KiB a
+/// string) gets no `TASKER_CONTEXT_*` variable instead of stopping every step: the steps
+/// run, and read it from `TASKER_INPUT`; the dry run warns.
+#[test]
+fn a_context_value_too_big_for_the_environment_is_left_to_the_input_document() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: big\nsteps:\n  - name: a\n    command: |\n      test -z \"${TASKER_CONTEXT_BLOB+set}\" && test \"$TASKER_CONTEXT_SMALL\" = ok\n      python3 -c 'import json,os; print(len(json.load(open(os.environ[\"TASKER_INPUT\"]))[\"context\"][\"blob\"]))' > len.txt\n",
+    );
+    let blob = "b".repeat(200 * 1024);
+    sb.write(
+        "ctx.json",
+        &serde_json::json!({ "blob": blob, "small": "ok" }).to_string(),
+    );
+    let dry = sb.run(&["run", "t.yml", "--dry-run", "--context", "@ctx.json"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stderr(&dry).contains("warning: context value `blob` (204800 bytes) is too big for the environment: steps get no TASKER_CONTEXT_ variable for it and read it from $TASKER_INPUT"),
+        "{}",
+        stderr(&dry)
+    );
+    let out = sb.run(&["run", "t.yml", "--context", "@ctx.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("len.txt")).expect("len"),
+        "204800\n"
+    );
+}

@@ -171,7 +171,11 @@ pub fn drive(
         echo: args.follow_output.then(|| -> engine::Echo {
             std::sync::Arc::new(|step: &str, stderr: bool, line: &[u8]| {
                 use std::io::Write;
-                let text = format!("[{step}] {}\n", String::from_utf8_lossy(line));
+                // Shown, not obeyed: a step's escape sequences never reach the terminal.
+                let text = format!(
+                    "[{step}] {}\n",
+                    crate::text::printable(&String::from_utf8_lossy(line))
+                );
                 // Step stdout to stdout, step stderr to stderr, a line at a time.
                 let _ = if stderr {
                     std::io::stderr().lock().write_all(text.as_bytes())

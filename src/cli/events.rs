@@ -149,7 +149,7 @@ fn text(e: &Value) -> String {
     if let Some(class) = e["error_class"].as_str() {
         line.push_str(&format!(
             "  {class}: {}",
-            e["error_message"].as_str().unwrap_or("")
+            crate::text::printable(e["error_message"].as_str().unwrap_or(""))
         ));
     }
     if let Some(d) = e["delay_ms"].as_u64() {

@@ -91,6 +91,7 @@ impl Subscriber for Live {
     }
 
     fn warning(&mut self, _task_id: i64, message: &str) {
-        self.bar.println(format!("warning: {message}"));
+        self.bar
+            .println(format!("warning: {}", crate::text::printable(message)));
     }
 }

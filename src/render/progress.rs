@@ -42,7 +42,7 @@ pub fn line(e: &Event, verbose: bool, color: bool) -> Option<String> {
             "{}  {step} attempt {attempt}: {}: {}",
             paint(color, State::Error, "fail "),
             e.str("error_class").unwrap_or("error"),
-            e.str("error_message").unwrap_or("")
+            crate::text::printable(e.str("error_message").unwrap_or(""))
         ),
         Some(Kind::StepBackoff) => format!("retry  {step} in {}", ms("delay_ms")),
         Some(Kind::StepMaxRetriesReached) => format!("gave up  {step} after {attempt} attempts"),
@@ -67,7 +67,11 @@ impl Subscriber for Lines {
 
     fn warning(&mut self, _task_id: i64, message: &str) {
         if self.verbosity != Verbosity::Quiet {
-            let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "warning: {}",
+                crate::text::printable(message)
+            );
         }
     }
 }

@@ -83,8 +83,12 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
     for s in &r.steps {
         let error = match (&s.error, &s.next_retry_at) {
-            (Some(e), Some(at)) => format!("{}: {} (retry at {at})", e.class, e.message),
-            (Some(e), None) => format!("{}: {}", e.class, e.message),
+            (Some(e), Some(at)) => format!(
+                "{}: {} (retry at {at})",
+                e.class,
+                crate::text::printable(&e.message)
+            ),
+            (Some(e), None) => format!("{}: {}", e.class, crate::text::printable(&e.message)),
             _ => String::new(),
         };
         t.add_row([

@@ -260,3 +260,34 @@ steps:
     }
     assert!(!sb.db().exists());
 }
+
+/// A step's escape sequences, bells and carriage returns are shown, never obeyed, wherever
+/// tasker prints a step's text — progress lines, `--follow-output`, `status`, `events log`
+/// — while `logs` keeps the bytes as they were, for piping.
+#[test]
+fn terminal_control_from_a_step_is_neutralised() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: esc\nsteps:\n  - { name: a, command: 'printf \"\\033]0;pwned\\007\\033[2J\\rhidden\\n\" >&2; printf \"\\033[31mred\\n\"; exit 3', retry: { limit: 1 } }\n",
+    );
+    let raw = ["\x1b", "\x07", "\r"];
+    let check = |what: &str, text: &str| {
+        for r in raw {
+            assert!(!text.contains(r), "{what} passes {r:?} through:\n{text:?}");
+        }
+        assert!(text.contains("\\x1b"), "{what} shows the escape: {text:?}");
+    };
+    let out = sb.run(&["run", "t.yml", "--follow-output"]);
+    assert_eq!(out.status.code(), Some(1));
+    check("run's stderr", &stderr(&out));
+    check("run's stdout (--follow-output)", &stdout(&out)[7..]);
+    check("status", &stdout(&sb.run(&["status", "1"])));
+    check("events log", &stdout(&sb.run(&["events", "log", "1"])));
+    let logs = sb.run(&["logs", "1", "a", "--stderr"]);
+    assert_eq!(
+        stdout(&logs),
+        "\x1b]0;pwned\x07\x1b[2J\rhidden\n",
+        "logs keeps the bytes"
+    );
+}

@@ -231,10 +231,16 @@ pub async fn run(
     if let Some(pgid) = pgid {
         signal_group(pgid, libc::SIGKILL);
     }
+    // One grace for both streams, not one each.
+    let pipes_closed_by = tokio::time::Instant::now() + PIPE_GRACE;
+    let (stdout, stderr) = tokio::join!(
+        collect(out, limit, pipes_closed_by),
+        collect(err, limit, pipes_closed_by)
+    );
     Ok(Finished {
         exit,
-        stdout: collect(out).await,
-        stderr: collect(err).await,
+        stdout,
+        stderr,
     })
 }
 
@@ -418,15 +424,21 @@ impl Lines {
 /// the output limit, whatever the stream's size.
 pub const LIVE_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// A stream being drained: the task reading it, and what it has kept so far.
+struct Draining {
+    task: JoinHandle<()>,
+    kept: Arc<Mutex<Captured>>,
+}
+
 fn drain<R: AsyncRead + Unpin + Send + 'static>(
     mut reader: R,
     limit: usize,
     live: Option<std::path::PathBuf>,
     mut echo: Option<Lines>,
-) -> JoinHandle<Captured> {
-    tokio::spawn(async move {
-        let mut kept = Vec::new();
-        let mut dropped = 0u64;
+) -> Draining {
+    let kept = Arc::new(Mutex::new(Captured::default()));
+    let shared = Arc::clone(&kept);
+    let task = tokio::spawn(async move {
         let mut buf = vec![0u8; 64 * 1024];
         // The live copy (for `logs --follow`) is best effort: a full disk must not fail the
         // step. It is made when the first bytes come, so a silent step costs no file; the
@@ -453,12 +465,14 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
                     if let Some(lines) = &mut echo {
                         lines.feed(&buf[..n]);
                     }
-                    kept.extend_from_slice(&buf[..n]);
+                    // Kept where the waiter can take it even if the stream never ends.
+                    let Ok(mut kept) = shared.lock() else { break };
+                    kept.bytes.extend_from_slice(&buf[..n]);
                     // Trim in large steps so a flood costs amortised O(1) per byte.
-                    if kept.len() > limit.saturating_mul(2).max(limit + 64 * 1024) {
-                        let cut = kept.len() - limit;
-                        kept.drain(..cut);
-                        dropped += cut as u64;
+                    if kept.bytes.len() > limit.saturating_mul(2).max(limit + 64 * 1024) {
+                        let cut = kept.bytes.len() - limit;
+                        kept.bytes.drain(..cut);
+                        kept.dropped += cut as u64;
                     }
                 }
             }
@@ -466,32 +480,38 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
         if let Some(lines) = &mut echo {
             lines.finish();
         }
-        if kept.len() > limit {
-            let cut = kept.len() - limit;
-            kept.drain(..cut);
-            dropped += cut as u64;
-        }
-        Captured {
-            bytes: kept,
-            dropped,
-        }
-    })
+    });
+    Draining { task, kept }
 }
 
-/// Wait for a drain task; a pipe held open by a process outside the group (one that called
-/// `setsid`) is given a moment, then abandoned.
-async fn collect(handle: Option<JoinHandle<Captured>>) -> Captured {
-    let Some(handle) = handle else {
+/// How long the pipes may stay open once the step's process group is gone: a process that
+/// left the group (`setsid … &`) may hold them forever.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
+/// What a drained stream kept, once it ends or `deadline` passes — then what was read so
+/// far, the tail within `limit`.
+async fn collect(
+    draining: Option<Draining>,
+    limit: usize,
+    deadline: tokio::time::Instant,
+) -> Captured {
+    let Some(Draining { task, kept }) = draining else {
         return Captured::default();
     };
-    let abort = handle.abort_handle();
-    match tokio::time::timeout(Duration::from_secs(2), handle).await {
-        Ok(Ok(c)) => c,
-        _ => {
-            abort.abort();
-            Captured::default()
-        }
+    let abort = task.abort_handle();
+    if tokio::time::timeout_at(deadline, task).await.is_err() {
+        abort.abort();
     }
+    let mut captured = kept
+        .lock()
+        .map(|mut k| std::mem::take(&mut *k))
+        .unwrap_or_default();
+    if captured.bytes.len() > limit {
+        let cut = captured.bytes.len() - limit;
+        captured.bytes.drain(..cut);
+        captured.dropped += cut as u64;
+    }
+    captured
 }
 
 #[cfg(test)]

@@ -647,3 +647,35 @@ fn metrics_and_analytics_on_a_wide_task_stay_small() {
         "{text}"
     );
 }
+
+/// A step that leaves a daemon holding its stdout and stderr (`setsid … &`): the run waits
+/// for the pipes one grace (2 s) for both streams, not one each, and keeps what the step
+/// wrote before.
+#[test]
+fn a_daemon_holding_the_pipes_costs_one_grace_and_keeps_the_output() {
+    use std::time::{Duration, Instant};
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: daemon\nsteps:\n  - name: a\n    command: |\n      echo before-out\n      echo before-err >&2\n      setsid sh -c 'echo $$ > daemon.pid; exec sleep 30' &\n      sleep 0.2\n",
+    );
+    let started = Instant::now();
+    let out = sb.run(&["run", "t.yml"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let daemon: i32 = std::fs::read_to_string(sb.path().join("daemon.pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    crate::support::signal(daemon as u32, "-KILL");
+    assert!(
+        took < Duration::from_millis(3500),
+        "one grace for both streams: {took:?}"
+    );
+    assert_eq!(stdout(&sb.run(&["logs", "1", "a"])), "before-out\n");
+    assert_eq!(
+        stdout(&sb.run(&["logs", "1", "a", "--stderr"])),
+        "before-err\n"
+    );
+}

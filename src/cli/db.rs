@@ -70,18 +70,31 @@ fn parse_state(s: &str) -> Result<State, String> {
     }
 }
 
+/// The store, which must exist: a missing or empty file is a store error (exit 6).
 fn existing(global: &Global) -> Result<SqliteStore, Error> {
     let (path, _) = global.db_path();
-    global
-        .open_existing_store()?
-        .ok_or_else(|| Error::NotFound(format!("there is no store at `{}`", path.display())))
+    global.open_existing_store()?.ok_or_else(|| {
+        let why = if path.exists() {
+            "the file is empty: nothing has been stored in it yet"
+        } else {
+            "there is no store there: nothing has run with it yet"
+        };
+        Error::Store(crate::store::StoreError::Open {
+            path: path.display().to_string(),
+            message: why.into(),
+        })
+    })
 }
 
 pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
     match cmd {
         Command::Path => {
+            // Where the store is, or will be once something runs: the path either way.
             let (path, _) = global.db_path();
             super::emit(&format!("{}\n", path.display()));
+            if !path.exists() && global.verbosity() != crate::render::progress::Verbosity::Quiet {
+                super::say!("(no store there yet: the first `tasker run` creates it)");
+            }
         }
         Command::Migrate => {
             let store = global.open_store()?;

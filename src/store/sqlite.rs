@@ -44,6 +44,75 @@ pub struct SqliteStore {
     file: Option<(u64, u64)>,
 }
 
+/// What is wrong with the store file, in words, from the error opening it.
+fn file_problem(path: &Path, e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => format!(
+            "permission denied: this user may not read and write `{}` (check its mode and owner)",
+            path.display()
+        ),
+        K::IsADirectory => "it is a directory, not a store file: check the `--db` path".into(),
+        K::NotFound => "its directory does not exist".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// A store is a regular file: a directory, a device (`/dev/null`), a pipe or a socket is
+/// refused before SQLite makes files beside it.
+fn regular(path: &Path, file: &std::fs::File) -> Result<(), String> {
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a device, a pipe or a socket)"
+    };
+    Err(format!(
+        "`{}` is {what}; a store is a regular file: check the `--db` path",
+        path.display()
+    ))
+}
+
+/// An advisory lock on `file` (flock), held until the guard drops; waits at most `wait`.
+struct Locked(i32);
+
+impl Drop for Locked {
+    #[expect(unsafe_code, reason = "flock has no safe wrapper in std")]
+    fn drop(&mut self) {
+        // SAFETY: unlocking a descriptor we locked; it stays open while the guard lives.
+        unsafe {
+            libc::flock(self.0, libc::LOCK_UN);
+        }
+    }
+}
+
+#[expect(unsafe_code, reason = "flock has no safe wrapper in std")]
+fn lock_file(file: &std::fs::File, wait: Duration) -> Result<Locked, String> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        // SAFETY: flock on a descriptor we own; it touches no memory of ours.
+        if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Locked(fd));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            // A file system without flock: go on, as SQLite's own locks still hold.
+            return Ok(Locked(-1));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(
+                "another process is setting the store up and has not finished within 10 s".into(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Device and inode of the file at `path`.
 fn file_id(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -85,14 +154,21 @@ impl SqliteStore {
                 )));
             }
         }
-        if !path.exists() {
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| open_err(e.to_string()))?;
-        }
+        // Opening the file ourselves first says plainly what is wrong with it (a directory,
+        // a device, no permission); creating it without `O_EXCL` lets several processes
+        // make a new store at once, and follows a symlink to a file not yet made.
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| open_err(file_problem(path, &e)))?;
+        regular(path, &file).map_err(open_err)?;
+        // The first use of a new store — configuring WAL, creating the schema — is one
+        // process at a time; the others wait for it (an advisory lock SQLite does not use).
+        let _init = lock_file(&file, BUSY_TIMEOUT).map_err(open_err)?;
         let conn = Connection::open(path).map_err(|e| open_err(super::describe(&e)))?;
         let mut store = SqliteStore {
             conn,
@@ -106,12 +182,58 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Open an existing store; `None` when the file does not exist (nothing has run yet).
+    /// Open an existing store without creating or initializing anything: `None` when the
+    /// file does not exist or is empty (nothing has been stored yet). Used by the commands
+    /// that read, and by those that change tasks that must already exist.
     pub fn open_existing(path: &Path) -> Result<Option<SqliteStore>, StoreError> {
-        if !path.exists() {
+        let shown = path.display().to_string();
+        let open_err = |message: String| StoreError::Open {
+            path: shown.clone(),
+            message,
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(open_err(file_problem(path, &e))),
+        };
+        regular(path, &file).map_err(open_err)?;
+        if file.metadata().map_or(0, |m| m.len()) == 0 {
             return Ok(None);
         }
-        SqliteStore::open(path, false).map(Some)
+        drop(file);
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(super::describe(&e)))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+            file: file_id(path),
+        };
+        store
+            .configure_existing()
+            .map_err(|e| open_err(super::describe(&e)))?;
+        let found = store.schema_version()?;
+        if found == 0 {
+            let tables: i64 = store.conn.query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables == 0 {
+                // Made by a process that has not set it up yet: nothing stored so far.
+                return Ok(None);
+            }
+            return Err(open_err(
+                "the file is a SQLite database, but not a tasker store: check the `--db` path"
+                    .into(),
+            ));
+        }
+        if found != SCHEMA_VERSION {
+            store.migrate()?;
+        }
+        Ok(Some(store))
     }
 
     pub fn path(&self) -> &Path {
@@ -221,6 +343,16 @@ impl SqliteStore {
         // An 8 MiB page cache keeps a big task's rows in memory between rounds; checkpoints
         // every 4,000 pages (16 MiB of WAL) copy each busy page once instead of four times,
         // and the WAL file is cut back to 64 MiB after each.
+        self.conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000;
+             PRAGMA journal_size_limit = 67108864;",
+        )
+    }
+
+    /// As [`Self::configure`], for a store that exists: nothing that writes the file.
+    fn configure_existing(&mut self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000;

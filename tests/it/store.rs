@@ -2,7 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{Sandbox, stderr, task_id};
+use crate::support::{Sandbox, stderr, stdout, task_id};
 
 const OK: &str = "name: t\nsteps:\n  - name: a\n    command: 'true'\n";
 
@@ -178,4 +178,140 @@ fn tasks_list_filters_and_json() {
     assert_eq!(only(&["--since", "1h"]).len(), 2);
     let table = crate::support::stdout(&sb.run(&["tasks", "list"]));
     assert!(table.contains("good") && table.contains("error"), "{table}");
+}
+
+/// Ten runs making one new store at once all succeed, every time.
+#[test]
+fn ten_runs_creating_one_store_at_once_all_succeed() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    for round in 0..20 {
+        let db = sb.path().join(format!("new-{round}.db"));
+        let children: Vec<_> = (0..10)
+            .map(|_| {
+                sb.cmd_std()
+                    .env("TASKER_DB", &db)
+                    .args(["-q", "run", "t.yml"])
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("wait");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let n: i64 = rusqlite::Connection::open(&db)
+            .expect("open")
+            .query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(n, 10);
+    }
+}
+
+/// Stores at odd paths: a dangling symlink makes its target; a symlink to `/dev/null`, a
+/// directory, a file without permission are refused by every command, naming what they
+/// are, and nothing is made beside them; read commands never write a store, not even an
+/// empty file.
+#[test]
+fn stores_at_odd_paths() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let with_db = |db: &std::path::Path, args: &[&str]| {
+        sb.cmd()
+            .env("TASKER_DB", db)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+
+    // A dangling symlink: the store is made where it points.
+    let link = sb.path().join("link.db");
+    std::os::unix::fs::symlink(sb.path().join("target.db"), &link).expect("symlink");
+    let out = with_db(&link, &["-q", "run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(sb.path().join("target.db").is_file());
+
+    // A symlink to /dev/null, and a directory: refused by writers and readers alike.
+    let null = sb.path().join("null.db");
+    std::os::unix::fs::symlink("/dev/null", &null).expect("symlink");
+    let dir = sb.path().join("dir.db");
+    std::fs::create_dir(&dir).expect("dir");
+    for (db, what) in [(&null, "not a regular file"), (&dir, "a directory")] {
+        for args in [
+            &["run", "t.yml"][..],
+            &["status", "1"],
+            &["tasks", "list"],
+            &["db", "check"],
+            &["db", "migrate"],
+        ] {
+            let out = with_db(db, args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(6), "{args:?} on {what}: {err}");
+            assert!(err.contains(what), "{args:?}: {err}");
+        }
+    }
+    assert!(!std::path::Path::new("/dev/null-journal").exists());
+    assert!(!std::path::Path::new("/dev/null-wal").exists());
+
+    // A store this user may not read (root may read anything: skipped then).
+    let locked = sb.path().join("locked.db");
+    std::fs::copy(sb.path().join("target.db"), &locked).expect("copy");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    if std::fs::File::open(&locked).is_err() {
+        let out = with_db(&locked, &["status", "1"]);
+        assert_eq!(out.status.code(), Some(6));
+        assert!(
+            stderr(&out).contains("permission denied"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    // An empty file: read commands leave it empty.
+    let empty = sb.path().join("empty.db");
+    std::fs::write(&empty, "").expect("empty");
+    for args in [
+        &["db", "check"][..],
+        &["status", "1"],
+        &["tasks", "list"],
+        &["analytics"],
+        &["health"],
+    ] {
+        let out = with_db(&empty, args);
+        assert_ne!(
+            out.status.code(),
+            Some(0).filter(|_| args[0] == "db"),
+            "{args:?}"
+        );
+        assert_eq!(
+            std::fs::metadata(&empty).expect("empty").len(),
+            0,
+            "{args:?} wrote the store"
+        );
+    }
+    let out = with_db(&empty, &["db", "check"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        stderr(&out).contains("the file is empty"),
+        "{}",
+        stderr(&out)
+    );
+    // A missing store: `db path` prints where it will be (exit 0), `db check` exit 6.
+    let missing = sb.path().join("missing.db");
+    let out = with_db(&missing, &["db", "path"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out).trim(), missing.display().to_string());
+    assert_eq!(with_db(&missing, &["db", "check"]).status.code(), Some(6));
+    assert!(!missing.exists());
 }

@@ -216,8 +216,8 @@ fn db_path_migrate_check_prune_vacuum() {
     );
     assert_eq!(
         sb.run(&["db", "check"]).status.code(),
-        Some(4),
-        "no store yet"
+        Some(6),
+        "no store yet: a store error (exit 6)"
     );
     let out = sb.run(&["db", "migrate"]);
     assert_eq!(out.status.code(), Some(0));

@@ -190,14 +190,17 @@ impl Run<'_> {
         }
         self.steps[i].abort = None;
         let now = now_ms();
-        let interrupted = outcome
+        let mut interrupted = outcome
             .failure
             .as_ref()
             .is_some_and(|f| f.class == "interrupted");
+        // Stopped by the task's own deadline: a timeout, counted and final, not an
+        // interruption to take up again on resume.
         if interrupted
             && self.stopping == Some(Stop::Deadline)
             && let Some(f) = &mut outcome.failure
         {
+            interrupted = false;
             let after = self
                 .template
                 .timeout

@@ -367,6 +367,18 @@ steps:
     assert_eq!(slow["error"]["message"], "the task timed out after 400ms");
     assert_eq!(Sandbox::step(&doc, "quick")["status"], "complete");
     assert_eq!(Sandbox::step(&doc, "later")["status"], "pending");
+    // Final, as the docs say: no retry is planned, none is shown, resume runs nothing.
+    assert_eq!(slow["next_retry_at"], serde_json::Value::Null, "{slow}");
+    let table = crate::support::stdout(&sb.run(&["status", &id.to_string()]));
+    assert!(!table.contains("retry at"), "{table}");
+    let out = sb.run(&["resume", &id.to_string()]);
+    let doc = sb.status(id);
+    assert_eq!(
+        Sandbox::step(&doc, "slow")["attempts"],
+        1,
+        "resume ran it again: {}",
+        crate::support::stderr(&out)
+    );
 }
 
 #[test]

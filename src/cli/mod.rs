@@ -264,9 +264,45 @@ impl Global {
     }
 }
 
+/// The `TASKER_*` variables clap does not read, checked as their config keys are: a value
+/// that would be refused in the file is refused here, not ignored. (Those that mirror a
+/// flag — `TASKER_DB`, `TASKER_CONCURRENCY`, … — are checked by the flag's parser.)
+fn check_environment() -> Result<(), Error> {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let mut problems = Vec::new();
+    if let Some(v) = set("TASKER_DURABILITY")
+        && !["normal", "full"].contains(&v.as_str())
+    {
+        let hint = crate::templates::closest(&v, ["normal", "full"].into_iter())
+            .map(|c| format!("did you mean `{c}`?"))
+            .unwrap_or_else(|| "one of: normal, full".into());
+        problems.push(format!(
+            "TASKER_DURABILITY: `{v}` is not allowed\n  hint: {hint}"
+        ));
+    }
+    if let Some(v) = set("TASKER_FLUSH_TIMEOUT")
+        && let Err(e) = crate::templates::duration::parse(&v)
+    {
+        problems.push(format!("TASKER_FLUSH_TIMEOUT: {e}"));
+    }
+    if let Some(v) = set("TASKER_LOG")
+        && let Err(e) = tracing_subscriber::EnvFilter::try_new(&v)
+    {
+        problems.push(format!(
+            "TASKER_LOG: `{v}` is not a log filter: {e}\n  hint: a level (`debug`) or `target=level` pairs"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(problems.join("\nerror: ")))
+    }
+}
+
 /// Run the parsed command line; the result is the process exit code.
 pub fn run(mut cli: Cli) -> Result<u8, Error> {
     cli.global.config = crate::config::Config::load()?;
+    check_environment()?;
     // Secret-looking keys: the built-in words, the file's, and `TASKER_SECRET_KEYS`.
     let mut words = cli.global.config.secret_keys.clone().unwrap_or_default();
     if let Ok(more) = std::env::var("TASKER_SECRET_KEYS") {

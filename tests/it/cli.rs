@@ -338,3 +338,52 @@ fn an_output_that_cannot_be_written_is_an_error() {
         assert_eq!(sb.status(id)["status"], "complete");
     }
 }
+
+/// A `TASKER_*` variable is checked as its config key is: refused with exit 2, never
+/// silently ignored, and before anything is written.
+#[test]
+fn tasker_variables_are_checked_like_their_file_keys() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    for (var, value, message) in [
+        (
+            "TASKER_DURABILITY",
+            "paranoid",
+            "TASKER_DURABILITY: `paranoid` is not allowed\n  hint: one of: normal, full",
+        ),
+        (
+            "TASKER_DURABILITY",
+            "fulll",
+            "TASKER_DURABILITY: `fulll` is not allowed\n  hint: did you mean `full`?",
+        ),
+        (
+            "TASKER_FLUSH_TIMEOUT",
+            "soon",
+            "TASKER_FLUSH_TIMEOUT: invalid duration `soon`",
+        ),
+        ("TASKER_LOG", "=[", "TASKER_LOG: `=[` is not a log filter"),
+        ("TASKER_CONCURRENCY", "0", "invalid value '0'"),
+        ("TASKER_KILL_GRACE", "later", "invalid value 'later'"),
+    ] {
+        let out = sb
+            .cmd()
+            .env(var, value)
+            .args(["run", "t.yml"])
+            .output()
+            .expect("run");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {err}");
+        assert!(err.contains(message), "{var}={value}: {err}");
+        assert!(!sb.db().exists(), "{var}={value}: the store was written");
+    }
+    // The config file refuses the same value with the same words.
+    sb.write(".config/tasker/config.toml", "durability = \"paranoid\"\n");
+    let err = stderr(&sb.run(&["run", "t.yml"]));
+    assert!(
+        err.contains("`durability`: `paranoid` is not allowed"),
+        "{err}"
+    );
+}

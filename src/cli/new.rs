@@ -29,9 +29,14 @@ pub struct Args {
     pub dir: PathBuf,
 }
 
+/// A name that is also a safe file name: it starts with a letter, a digit or `_` (so
+/// never `.`, `..` or an option), then letters, digits, `_`, `.` and `-`.
 fn valid(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
+    name.len() <= 64
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
@@ -60,7 +65,7 @@ fn write_new(path: &Path, text: &str) -> Result<(), Error> {
 pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
     if !valid(&args.name) || args.name.contains('/') {
         return Err(Error::Usage(format!(
-            "`{}` is not a template name: use letters, digits, `_`, `.` and `-`",
+            "`{}` is not a template name: start with a letter, a digit or `_`, then letters, digits, `_`, `.` and `-`",
             args.name
         )));
     }
@@ -161,7 +166,11 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
          \x20   \"$TASKER_STEP_NAME\" \"$TASKER_ATTEMPT\" \"$(printf '%s' \"$input\" | wc -c | tr -d ' ')\"\n",
         name = args.name
     );
-    write_new(&plugin, &script)?;
+    // Both files or neither.
+    if let Err(e) = write_new(&plugin, &script) {
+        let _ = std::fs::remove_file(&template);
+        return Err(e);
+    }
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755));
 

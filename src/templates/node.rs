@@ -227,6 +227,12 @@ fn plain(message: &str) -> String {
         let what = if message[at..].contains("Anchor") || message[at..].contains("Alias") {
             "its aliases expand to more values than tasker reads (over a million uses of \
              anchors): a template never needs that many"
+        } else if message[at..].contains("Depth") {
+            let place = message[..at].trim_end_matches([' ', ':']);
+            return format!(
+                "{place}: the document nests lists and mappings deeper than tasker reads \
+                 (64 levels): a template never needs that many"
+            );
         } else {
             "it holds more than tasker reads in one template (20 million values)"
         };
@@ -234,6 +240,10 @@ fn plain(message: &str) -> String {
         return format!("{place}: the document is too big to read: {what}");
     }
     message
+        .replace(
+            "recursion limit exceeded",
+            "the document nests lists and mappings deeper than tasker reads (64 levels): a template never needs that many",
+        )
         .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
         .replace(
             "multiple YAML documents detected; use from_str_multiple or from_str_multiple_with_options",

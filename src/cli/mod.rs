@@ -273,7 +273,7 @@ fn check_environment() -> Result<(), Error> {
     if let Some(v) = set("TASKER_DURABILITY")
         && !["normal", "full"].contains(&v.as_str())
     {
-        let hint = crate::templates::closest(&v, ["normal", "full"].into_iter())
+        let hint = crate::templates::closest(&v, ["normal", "full"])
             .map(|c| format!("did you mean `{c}`?"))
             .unwrap_or_else(|| "one of: normal, full".into());
         problems.push(format!(

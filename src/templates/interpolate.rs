@@ -201,8 +201,12 @@ pub fn resolve(r: &Ref, scope: &dyn Scope) -> Result<Value, String> {
         .ok_or_else(|| format!("`{{{{ {} }}}}` has no value", describe(r)))
 }
 
-/// Interpolate `text`, values as they are (never for shell text: see [`super::shell`]).
-pub fn render(text: &str, scope: &dyn Scope) -> Result<String, String> {
+/// Interpolate `text`, each reference's value given to `put` to insert.
+pub fn render_with(
+    text: &str,
+    scope: &dyn Scope,
+    put: &mut dyn FnMut(&mut String, &Ref, Value) -> Result<(), String>,
+) -> Result<String, String> {
     if !text.contains("{{") {
         return Ok(text.to_owned());
     }
@@ -211,44 +215,44 @@ pub fn render(text: &str, scope: &dyn Scope) -> Result<String, String> {
         match piece {
             Piece::Text(t) => out.push_str(&t),
             Piece::Ref(r) => {
-                out.push_str(&text_of(&resolve(&r, scope)?));
+                let v = resolve(&r, scope)?;
+                put(&mut out, &r, v)?;
             }
         }
     }
     Ok(out)
 }
 
+/// Interpolate `text`, values as they are (never for shell text: see [`super::shell`]).
+pub fn render(text: &str, scope: &dyn Scope) -> Result<String, String> {
+    render_with(text, scope, &mut |out, _, v| {
+        out.push_str(&text_of(&v));
+        Ok(())
+    })
+}
+
 /// Interpolate a URL. A reference that starts it (a base URL) is inserted as it is, like
 /// one in the scheme and host; one in the path, query or fragment is percent-encoded, so a
 /// value is always one piece of data (`a/../b?x` stays inside its path segment).
 pub fn render_url(text: &str, scope: &dyn Scope) -> Result<String, String> {
-    if !text.contains("{{") {
-        return Ok(text.to_owned());
-    }
-    let mut out = String::with_capacity(text.len());
-    for piece in parse(text)? {
-        match piece {
-            Piece::Text(t) => out.push_str(&t),
-            Piece::Ref(r) => {
-                let v = text_of(&resolve(&r, scope)?);
-                let past_host = out
-                    .find("://")
-                    .is_some_and(|i| out[i + 3..].contains(['/', '?', '#']));
-                if past_host {
-                    for b in v.bytes() {
-                        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                            out.push(b as char);
-                        } else {
-                            out.push_str(&format!("%{b:02X}"));
-                        }
-                    }
-                } else {
-                    out.push_str(&v);
-                }
+    render_with(text, scope, &mut |out, _, v| {
+        let v = text_of(&v);
+        let past_host = out
+            .find("://")
+            .is_some_and(|i| out[i + 3..].contains(['/', '?', '#']));
+        if !past_host {
+            out.push_str(&v);
+            return Ok(());
+        }
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
             }
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 /// Interpolate every string in a JSON value. A string that is exactly one reference takes

@@ -373,32 +373,9 @@ impl Lexer<'_> {
                     _ => {}
                 }
             }
-            Frame::Single => {
-                self.out.push(c);
-                if c == '\'' {
-                    self.stack.pop();
-                }
-            }
-            Frame::AnsiC => {
-                self.out.push(c);
-                match c {
-                    '\\' => self.escaped = true,
-                    '\'' => {
-                        self.stack.pop();
-                    }
-                    _ => {}
-                }
-            }
-            Frame::Backtick => {
-                self.out.push(c);
-                match c {
-                    '\\' => self.escaped = true,
-                    '`' => {
-                        self.stack.pop();
-                    }
-                    _ => {}
-                }
-            }
+            Frame::Single => self.quoted(c, '\'', false),
+            Frame::AnsiC => self.quoted(c, '\'', true),
+            Frame::Backtick => self.quoted(c, '`', true),
             Frame::Param { in_double } => {
                 let in_double = *in_double;
                 self.out.push(c);
@@ -437,6 +414,17 @@ impl Lexer<'_> {
                     self.out.push(c);
                 }
             }
+        }
+    }
+
+    /// A character inside quotes that nothing opens within: `close` ends them; with
+    /// `escapes`, a `\` makes the next character ordinary.
+    fn quoted(&mut self, c: char, close: char, escapes: bool) {
+        self.out.push(c);
+        if escapes && c == '\\' {
+            self.escaped = true;
+        } else if c == close {
+            self.stack.pop();
         }
     }
 
@@ -856,19 +844,10 @@ pub fn render(
 
 /// One argument of an argv program, its references replaced by their values.
 fn render_arg(text: &str, scope: &dyn Scope) -> Result<String, String> {
-    if !text.contains("{{") {
-        return Ok(text.to_owned());
-    }
-    let mut out = String::new();
-    for piece in interpolate::parse(text)? {
-        match piece {
-            interpolate::Piece::Text(t) => out.push_str(&t),
-            interpolate::Piece::Ref(r) => {
-                let value = interpolate::resolve(&r, scope)?;
-                out.push_str(&passable(&r, &value, MAX_ARG)?);
-            }
-        }
-    }
+    let out = interpolate::render_with(text, scope, &mut |out, r, v| {
+        out.push_str(&passable(r, &v, MAX_ARG)?);
+        Ok(())
+    })?;
     if out.len() + 1 > MAX_ARG {
         return Err(format!(
             "an argument is {} bytes once its references are resolved, more than the {} KiB a program can be given; read the values from $TASKER_INPUT",

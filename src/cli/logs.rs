@@ -138,12 +138,14 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             return Ok(exit::OK);
         }
         // A runner that died leaves the attempt unfinished until a resume: stop following.
-        let now = super::find_task(&store, args.id)?;
-        if !now
-            .owner
-            .as_ref()
-            .is_some_and(|o| owner::alive(o, now.heartbeat_at))
-        {
+        // (Read from the running tasks, which is cheap whatever the task's size.)
+        let runner_alive = store.running()?.into_iter().any(|t| {
+            t.task_id == args.id
+                && t.owner
+                    .as_ref()
+                    .is_some_and(|o| owner::alive(o, t.heartbeat_at))
+        });
+        if !runner_alive {
             // It may have ended the attempt just before it let the task go.
             if finished(&store, args.id, step_id, attempt.attempt)?.is_some() {
                 continue;

@@ -91,14 +91,22 @@ pub(super) fn context_vars(context: &Json) -> Vec<(String, String)> {
     placed(context).0
 }
 
-/// The context's top-level scalars that get no `TASKER_CONTEXT_*` variable, being too big
-/// for the environment, with their size in bytes.
-pub(crate) fn unplaced_context(context: &Json) -> Vec<(String, usize)> {
+/// Why a context value gets no `TASKER_CONTEXT_*` variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unplaced {
+    /// It is this many bytes, too big for the environment.
+    TooBig(usize),
+    /// It holds a NUL byte, which no variable can.
+    Nul,
+}
+
+/// The context's top-level scalars that get no `TASKER_CONTEXT_*` variable, and why.
+pub(crate) fn unplaced_context(context: &Json) -> Vec<(String, Unplaced)> {
     placed(context).1
 }
 
 /// Variables placed in the environment, and the keys left out with their sizes.
-type Placement = (Vec<(String, String)>, Vec<(String, usize)>);
+type Placement = (Vec<(String, String)>, Vec<(String, Unplaced)>);
 
 fn placed(context: &Json) -> Placement {
     let Json::Object(map) = context else {
@@ -125,8 +133,12 @@ fn placed(context: &Json) -> Placement {
         let value = interpolate::text_of(v);
         // `NAME=VALUE` and its NUL.
         let size = name.len() + value.len() + 2;
-        if size > shell::MAX_ARG || used + size > CONTEXT_ENV_BUDGET || value.contains('\0') {
-            left.push((k.clone(), value.len()));
+        if value.contains('\0') {
+            left.push((k.clone(), Unplaced::Nul));
+            continue;
+        }
+        if size > shell::MAX_ARG || used + size > CONTEXT_ENV_BUDGET {
+            left.push((k.clone(), Unplaced::TooBig(value.len())));
             continue;
         }
         used += size;

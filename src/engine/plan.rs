@@ -191,7 +191,17 @@ pub fn plan(template: &Template, context: &Json) -> Plan {
         levels,
         warnings: super::inputs::unplaced_context(context)
             .into_iter()
-            .map(|(key, len)| format!("context value `{key}` ({len} bytes) is too big for the environment: steps get no TASKER_CONTEXT_ variable for it and read it from $TASKER_INPUT"))
+            .map(|(key, why)| {
+                let why = match why {
+                    super::inputs::Unplaced::TooBig(len) => {
+                        format!("({len} bytes) is too big for the environment")
+                    }
+                    super::inputs::Unplaced::Nul => {
+                        "holds a NUL byte, which no environment variable can".to_owned()
+                    }
+                };
+                format!("context value `{key}` {why}: steps get no TASKER_CONTEXT_ variable for it and read it from $TASKER_INPUT")
+            })
             .collect(),
     }
 }

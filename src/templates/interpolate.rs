@@ -231,16 +231,25 @@ pub fn render(text: &str, scope: &dyn Scope) -> Result<String, String> {
     })
 }
 
-/// Interpolate a URL. A reference that starts it (a base URL) is inserted as it is, like
-/// one in the scheme and host; one in the path, query or fragment is percent-encoded, so a
-/// value is always one piece of data (`a/../b?x` stays inside its path segment).
+/// Interpolate a URL. A reference that starts it (a base URL) is inserted as it is; one in
+/// the host or port must hold nothing that moves the request to another host (`@`, `/`,
+/// `?`, `#`); one in the path, query or fragment is percent-encoded, so a value is always
+/// one piece of data (`a/../b?x` stays inside its path segment).
 pub fn render_url(text: &str, scope: &dyn Scope) -> Result<String, String> {
-    render_with(text, scope, &mut |out, _, v| {
+    render_with(text, scope, &mut |out, r, v| {
         let v = text_of(&v);
         let past_host = out
             .find("://")
             .is_some_and(|i| out[i + 3..].contains(['/', '?', '#']));
         if !past_host {
+            // In the host or port, a value may not move the request elsewhere: no user
+            // part, no path, no query or fragment, no space.
+            if !out.is_empty() && v.contains(['@', '/', '\\', '?', '#', ' ', '\t', '\n', '\r']) {
+                return Err(format!(
+                    "`{{{{ {} }}}}` would change the URL's host: its value holds `@`, `/`, `\\`, `?`, `#` or a space, which a host or port cannot",
+                    describe(r)
+                ));
+            }
             out.push_str(&v);
             return Ok(());
         }
@@ -361,6 +370,39 @@ mod tests {
                 .unwrap_err()
                 .contains("has no value")
         );
+    }
+
+    #[test]
+    fn urls_keep_values_in_their_place() {
+        let scope = Fixed(
+            json!({"id": "a/../b?x=1#f", "port": "443@evil.example/#", "host": "api.example.test:8080", "base": "http://h:1/v1"}),
+        );
+        assert_eq!(
+            render_url(
+                "https://h/orders/{{ context.id }}?q={{ context.id }}",
+                &scope
+            ),
+            Ok("https://h/orders/a%2F..%2Fb%3Fx%3D1%23f?q=a%2F..%2Fb%3Fx%3D1%23f".into())
+        );
+        assert_eq!(
+            render_url("{{ context.base }}/x", &scope),
+            Ok("http://h:1/v1/x".into())
+        );
+        assert_eq!(
+            render_url("https://{{ context.host }}/x", &scope),
+            Ok("https://api.example.test:8080/x".into())
+        );
+        for url in [
+            "https://api.example.com:{{ context.port }}/v1",
+            "https://{{ context.port }}.api.example.com/v1",
+        ] {
+            assert!(
+                render_url(url, &scope)
+                    .unwrap_err()
+                    .contains("would change the URL's host"),
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -219,7 +219,32 @@ fn references_where_a_value_could_become_code_are_refused() {
         (
             "arith",
             "echo $(( {{ context.v }} + 1 ))",
-            "column 10 is inside `$((…))`",
+            "column 10 is in an arithmetic expression",
+        ),
+        (
+            "bash_test",
+            "[[ {{ context.v }} -eq 1 ]]",
+            "column 4 is inside `[[ … ]]`",
+        ),
+        (
+            "trap",
+            "trap \"rm -f {{ context.v }}\" EXIT",
+            "is in the code given to `trap`",
+        ),
+        (
+            "piped",
+            "echo \"{{ context.v }}\" | sh",
+            "is piped into `sh`",
+        ),
+        (
+            "in_case",
+            "out=\"$(case a in a) eval {{ context.v }};; esac)\"",
+            "is in the code given to `eval`",
+        ),
+        (
+            "continued_heredoc",
+            "sh <<EOF\n      echo start \\\n      EOF\n      {{ context.v }}\n      EOF",
+            "line 4, column 1 is inside a here-document",
         ),
         (
             "heredoc",
@@ -289,6 +314,17 @@ fn references_where_a_value_could_become_code_are_refused() {
         assert!(!sb.db().exists(), "{name}: nothing written");
         assert!(!sb.path().join("PWNED").exists());
     }
+
+    // An argv shell behind a program that clears the environment would get no value.
+    sb.write(
+        "argv_env.yml",
+        "name: bad\nsteps:\n  - name: a\n    command: [env, -i, sh, -c, 'rm -rf /srv/data/{{ context.v }}']\n",
+    );
+    let err = stderr(&sb.run(&["validate", "argv_env.yml"]));
+    assert!(
+        err.contains("argument 5: `{{ context.v }}` at column 18 is in the script of `sh`, which runs behind another program that may not pass tasker's environment on"),
+        "{err}"
+    );
 
     // In an argv program: a shell script taking a value in single quotes, and code for
     // another interpreter.

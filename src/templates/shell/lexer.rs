@@ -21,7 +21,7 @@ struct Seen {
 
 /// A command context: the top level, `$( … )` or a subshell's `( … )`.
 #[derive(Debug, Default)]
-struct Cmd {
+pub(super) struct Cmd {
     /// Ends at an unmatched `)` (command substitution).
     closes: bool,
     parens: usize,
@@ -47,7 +47,7 @@ impl Cmd {
         self.word.get_or_insert_with(String::new);
     }
 
-    fn end_word(&mut self) {
+    pub(super) fn end_word(&mut self) {
         let Some(w) = self.word.take() else { return };
         if self.words.is_empty() || (self.words.len() == 1 && self.words[0] == "!") {
             match w.as_str() {
@@ -104,8 +104,8 @@ const ARITH_HINT: &str = "check it is a number first, in a variable: n=\"{{ … 
 const STDIN_HINT: &str = "pass the value as an argument, or in the environment ($TASKER_CONTEXT_*)";
 
 pub(super) struct Lexer<'t> {
-    toks: &'t [Placed],
-    at: usize,
+    pub(super) toks: &'t [Placed],
+    pub(super) at: usize,
     pub(super) out: String,
     pub(super) refs: Vec<Ref>,
     /// Variables numbered before this text's (other arguments of the same program).
@@ -114,9 +114,9 @@ pub(super) struct Lexer<'t> {
     stack: Vec<Frame>,
     /// Here-documents whose bodies start after the next newline: (delimiter, strip tabs,
     /// quoted).
-    heredocs: Vec<(String, bool, bool)>,
+    pub(super) heredocs: Vec<(String, bool, bool)>,
     /// The previous character was a `\` that escapes this one.
-    escaped: bool,
+    pub(super) escaped: bool,
     /// The previous character was a `$` that opened nothing.
     after_dollar: bool,
 }
@@ -153,7 +153,7 @@ impl<'t> Lexer<'t> {
 
     /// Past the line continuations at the reading position: the shell removes them before
     /// it reads, so they are left out.
-    fn skip_continuations(&mut self) {
+    pub(super) fn skip_continuations(&mut self) {
         if !self.escaped && self.joins_lines() {
             while self.is_continuation(self.at) {
                 self.at += 2;
@@ -162,7 +162,7 @@ impl<'t> Lexer<'t> {
     }
 
     /// The character `ahead` places on, line continuations left out.
-    fn peek(&self, ahead: usize) -> Option<char> {
+    pub(super) fn peek(&self, ahead: usize) -> Option<char> {
         let joins = self.joins_lines();
         let mut i = self.at;
         let mut n = ahead;
@@ -182,7 +182,7 @@ impl<'t> Lexer<'t> {
     }
 
     /// Write the next `n` characters as they are (line continuations left out).
-    fn take(&mut self, n: usize) {
+    pub(super) fn take(&mut self, n: usize) {
         for _ in 0..n {
             self.skip_continuations();
             if let Some(Tok::Char(c)) = self.toks.get(self.at).map(|p| &p.tok) {
@@ -193,7 +193,7 @@ impl<'t> Lexer<'t> {
     }
 
     /// The innermost command context.
-    fn cmd(&mut self) -> &mut Cmd {
+    pub(super) fn cmd(&mut self) -> &mut Cmd {
         for frame in self.stack.iter_mut().rev() {
             if let Frame::Cmd(c) = frame {
                 return c;
@@ -222,7 +222,7 @@ impl<'t> Lexer<'t> {
         });
     }
 
-    fn refuse(&mut self, p: &Placed, raw: &str, reason: &str, hint: &str) {
+    pub(super) fn refuse(&mut self, p: &Placed, raw: &str, reason: &str, hint: &str) {
         self.refuse_at(p.line, p.column, raw, reason, hint);
         self.out.push_str(raw);
     }
@@ -677,125 +677,6 @@ impl<'t> Lexer<'t> {
                 self.dollar(false);
             }
             c => self.cmd().push_char(c),
-        }
-    }
-
-    /// `<<` seen (the first `<` written): read the operator's rest and the delimiter.
-    fn heredoc(&mut self) {
-        self.cmd().end_word();
-        self.take(1);
-        let strip = self.peek(0) == Some('-');
-        if strip {
-            self.take(1);
-        }
-        while matches!(self.peek(0), Some(' ' | '\t')) {
-            self.take(1);
-        }
-        let mut delimiter = String::new();
-        let mut quote: Option<char> = None;
-        let mut quoted = false;
-        loop {
-            if quote.is_none() {
-                self.skip_continuations();
-            }
-            let Some(p) = self.toks.get(self.at) else {
-                break;
-            };
-            match &p.tok {
-                Tok::Ref { raw, .. } => {
-                    self.at += 1;
-                    self.refuse(
-                        p,
-                        raw,
-                        "is in a here-document's delimiter",
-                        "write the delimiter as plain text",
-                    );
-                }
-                Tok::Char(c) => {
-                    let c = *c;
-                    match quote {
-                        Some(q) if c == q => quote = None,
-                        Some(_) => delimiter.push(c),
-                        None if c == '\'' || c == '"' => {
-                            quote = Some(c);
-                            quoted = true;
-                        }
-                        None if c == '\\' => {
-                            // `\x` quotes `x`.
-                            quoted = true;
-                            self.at += 1;
-                            self.out.push(c);
-                            if let Some(Tok::Char(next)) = self.toks.get(self.at).map(|p| &p.tok) {
-                                delimiter.push(*next);
-                                self.out.push(*next);
-                                self.at += 1;
-                            }
-                            continue;
-                        }
-                        None if c.is_whitespace() || ";&|<>()".contains(c) => break,
-                        None => delimiter.push(c),
-                    }
-                    self.at += 1;
-                    self.out.push(c);
-                }
-            }
-        }
-        self.heredocs.push((delimiter, strip, quoted));
-    }
-
-    /// After a newline: the bodies of the here-documents opened on the line just ended.
-    /// In a body whose delimiter is not quoted, a `\` at the end of a line joins the next,
-    /// as the shell reads it.
-    fn heredoc_bodies(&mut self) {
-        for (delimiter, strip, quoted) in std::mem::take(&mut self.heredocs) {
-            let mut logical = String::new();
-            let mut plain = true;
-            while self.at < self.toks.len() {
-                let start = self.at;
-                let mut end = start;
-                while end < self.toks.len() && !matches!(self.toks[end].tok, Tok::Char('\n')) {
-                    end += 1;
-                }
-                for p in &self.toks[start..end] {
-                    match &p.tok {
-                        Tok::Char(c) => {
-                            self.out.push(*c);
-                            logical.push(*c);
-                        }
-                        Tok::Ref { raw, .. } => {
-                            plain = false;
-                            self.refuse(
-                                p,
-                                raw,
-                                "is inside a here-document, whose text the program it feeds may read as code",
-                                "pass it as an argument, or read it from the environment ($TASKER_CONTEXT_*) or from $TASKER_INPUT",
-                            );
-                        }
-                    }
-                }
-                self.at = end;
-                if self.at < self.toks.len() {
-                    self.at += 1;
-                    self.out.push('\n');
-                }
-                let trailing = logical.len() - logical.trim_end_matches('\\').len();
-                if !quoted && trailing % 2 == 1 {
-                    // Continued on the next line.
-                    logical.pop();
-                    continue;
-                }
-                let line = if strip {
-                    logical.trim_start_matches('\t')
-                } else {
-                    &logical
-                };
-                let closes = plain && line == delimiter;
-                logical.clear();
-                plain = true;
-                if closes {
-                    break;
-                }
-            }
         }
     }
 }

@@ -169,6 +169,7 @@ pub fn sweep_dead_runners() -> usize {
     bases.extend(memory_dir());
     bases.dedup();
     let mut swept = std::collections::BTreeSet::new();
+    let mut hook_marks = Vec::new();
     for base in bases {
         let Ok(entries) = std::fs::read_dir(&base) else {
             continue;
@@ -176,12 +177,12 @@ pub fn sweep_dead_runners() -> usize {
         for entry in entries.flatten() {
             let name = entry.file_name();
             // `.hooks`: the mark a runner leaves while its hooks run.
-            let Some(mark) = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("tasker-"))
-                .map(|m| m.strip_suffix(".hooks").unwrap_or(m))
-            else {
+            let Some(name) = name.to_str().and_then(|n| n.strip_prefix("tasker-")) else {
                 continue;
+            };
+            let (mark, hooks) = match name.strip_suffix(".hooks") {
+                Some(m) => (m, true),
+                None => (name, false),
             };
             let parts: Vec<&str> = mark.split('-').collect();
             let [task, pid, started] = parts.as_slice() else {
@@ -204,11 +205,16 @@ pub fn sweep_dead_runners() -> usize {
             if !mine || owner::alive(&runner, None) {
                 continue;
             }
-            if swept.insert(mark.to_owned()) {
-                handlers::kill_marked(&[format!("TASKER_HOOK_OF={mark}")]);
+            swept.insert(mark.to_owned());
+            if hooks {
+                hook_marks.push(format!("TASKER_HOOK_OF={mark}"));
             }
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+    // One look through the processes, and only when a dead runner had hooks running.
+    if !hook_marks.is_empty() {
+        handlers::kill_marked_any(&hook_marks);
     }
     swept.len()
 }

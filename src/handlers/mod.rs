@@ -17,8 +17,8 @@ use tokio::sync::watch;
 use crate::templates::{Action, Retry};
 
 pub use process::{
-    Captured, Spawned, Started, detach_session, kill_leftovers, kill_marked, signal_group,
-    start_time,
+    Captured, Spawned, Started, detach_session, kill_leftovers, kill_marked, kill_marked_any,
+    signal_group, start_time,
 };
 
 /// Everything a handler needs to run one attempt of one step.

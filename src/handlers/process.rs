@@ -287,6 +287,16 @@ pub fn kill_leftovers(pid: u32, started_at: i64) {
 /// entries, all of them) in their environment: what an earlier runner started but had not
 /// yet recorded when it died. Returns how many groups were killed.
 pub fn kill_marked(marker: &[String]) -> usize {
+    kill_matching(|vars| marker.iter().all(|m| vars.contains(&m.as_bytes())))
+}
+
+/// Kill the process groups of processes this user runs that carry any one of `marks` in
+/// their environment (one look through the processes for them all).
+pub fn kill_marked_any(marks: &[String]) -> usize {
+    kill_matching(|vars| marks.iter().any(|m| vars.contains(&m.as_bytes())))
+}
+
+fn kill_matching(matches: impl Fn(&[&[u8]]) -> bool) -> usize {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0;
     };
@@ -308,7 +318,7 @@ pub fn kill_marked(marker: &[String]) -> usize {
             continue;
         };
         let vars: Vec<&[u8]> = environ.split(|b| *b == 0).collect();
-        if !marker.iter().all(|m| vars.contains(&m.as_bytes())) {
+        if !matches(&vars) {
             continue;
         }
         let group = std::fs::read_to_string(entry.path().join("stat"))

@@ -224,7 +224,7 @@ fn references_where_a_value_could_become_code_are_refused() {
         (
             "bash_test",
             "[[ {{ context.v }} -eq 1 ]]",
-            "column 4 is inside `[[ … ]]`",
+            "column 4 is inside a `[[ … ]]` that compares numbers",
         ),
         (
             "trap",
@@ -234,7 +234,7 @@ fn references_where_a_value_could_become_code_are_refused() {
         (
             "piped",
             "echo \"{{ context.v }}\" | sh",
-            "is piped into `sh`",
+            "reaches `sh` on its standard input",
         ),
         (
             "in_case",

@@ -7,7 +7,7 @@ use super::lexer::Lexer;
 impl Lexer<'_> {
     /// `<<` seen (the first `<` written): read the operator's rest and the delimiter.
     pub(super) fn heredoc(&mut self) {
-        self.cmd().end_word();
+        self.end_word();
         self.take(1);
         let strip = self.peek(0) == Some('-');
         if strip {

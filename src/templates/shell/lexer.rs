@@ -19,48 +19,156 @@ struct Seen {
     raw: String,
 }
 
+/// What the word after a redirection operator is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A file to read or write: no argument of the command.
+    File,
+    /// A here-string (`<<<`): the command's standard input.
+    Stdin,
+}
+
 /// A command context: the top level, `$( … )` or a subshell's `( … )`.
 #[derive(Debug, Default)]
 pub(super) struct Cmd {
     /// Ends at an unmatched `)` (command substitution).
     closes: bool,
     parens: usize,
-    /// `case … esac` open here: a `)` ends a pattern, not the context.
+    /// `{ … }` groups open.
+    braces: usize,
+    /// `case … esac` open here.
     cases: usize,
-    /// Inside `[[ … ]]`.
-    test: bool,
+    /// After `case WORD`, waiting for its `in`.
+    case_in: bool,
+    /// Reading a `case` pattern (after `in` or `;;`, up to its `)`).
+    pattern: bool,
+    /// Inside `[[ … ]]`: where its words start, and the references in it, refused at its
+    /// end if it compares numbers (which bash evaluates).
+    test: Option<(usize, Vec<Seen>)>,
+    /// This context is the code of a program (`eval "$( … )"`) or an arithmetic
+    /// expression: every reference in it is refused, for this reason.
+    taint: Option<Code>,
     /// The finished words of the current simple command, as far as they are plain text.
     words: Vec<String>,
     /// The word being read, if one has started.
     word: Option<String>,
-    /// References accepted in this pipeline stage, and in the stage piping into it.
+    /// The word being read has quotes in it, so it is no keyword.
+    word_quoted: bool,
+    /// The next word is a redirection's target; the word being read is one.
+    target_next: Option<Target>,
+    target: Option<Target>,
+    /// References in this command's here-strings: its standard input.
+    stdin: Vec<Seen>,
+    /// References accepted in this pipeline stage, and in the stages piping into it.
     stage: Vec<Seen>,
     piped: Vec<Seen>,
+    /// The references in each open `( … )` or `{ … }`, which reach a pipe after it.
+    groups: Vec<Vec<Seen>>,
 }
+
+/// Words that start a command without being it.
+const LEADERS: &[&str] = &[
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", ";;",
+];
 
 impl Cmd {
     fn push_char(&mut self, c: char) {
-        self.word.get_or_insert_with(String::new).push(c);
+        self.start_word();
+        if let Some(w) = &mut self.word {
+            w.push(c);
+        }
     }
 
     fn start_word(&mut self) {
-        self.word.get_or_insert_with(String::new);
+        if self.word.is_none() {
+            self.word = Some(String::new());
+            self.target = self.target_next.take();
+        }
     }
 
-    pub(super) fn end_word(&mut self) {
-        let Some(w) = self.word.take() else { return };
-        if self.words.is_empty() || (self.words.len() == 1 && self.words[0] == "!") {
+    /// Whether the word being read stands where a command starts.
+    fn at_command_start(&self) -> bool {
+        self.words.iter().all(|w| LEADERS.contains(&w.as_str()))
+    }
+
+    fn accept(&mut self, seen: Seen) {
+        for g in &mut self.groups {
+            g.push(seen.clone());
+        }
+        match self.target {
+            Some(Target::Stdin) => self.stdin.push(seen),
+            _ => self.stage.push(seen),
+        }
+    }
+
+    /// The word read ends; what it ends when it is a keyword. The references of a `[[ … ]]`
+    /// that compares numbers come back, to be refused.
+    fn end_word(&mut self) -> Vec<Seen> {
+        let Some(w) = self.word.take() else {
+            return Vec::new();
+        };
+        let quoted = std::mem::take(&mut self.word_quoted);
+        if self.target.take().is_some() {
+            return Vec::new();
+        }
+        let keyword = !quoted && w.chars().all(|c| c != OPAQUE);
+        if keyword && self.pattern {
+            if w == "esac" {
+                self.cases = self.cases.saturating_sub(1);
+                self.pattern = false;
+                self.words.clear();
+            }
+            // A pattern is no command.
+            return Vec::new();
+        }
+        if keyword && self.case_in && w == "in" {
+            self.case_in = false;
+            self.pattern = true;
+            self.words.clear();
+            return Vec::new();
+        }
+        let mut refused = Vec::new();
+        if keyword && self.at_command_start() {
             match w.as_str() {
-                "case" => self.cases += 1,
+                "case" => {
+                    self.cases += 1;
+                    self.case_in = true;
+                }
                 "esac" => self.cases = self.cases.saturating_sub(1),
-                "[[" => self.test = true,
+                "[[" => self.test = Some((self.words.len() + 1, Vec::new())),
+                "{" => {
+                    self.braces += 1;
+                    self.groups.push(Vec::new());
+                }
+                "}" => {
+                    self.braces = self.braces.saturating_sub(1);
+                    if let Some(g) = self.groups.pop() {
+                        self.stage.extend(g);
+                    }
+                }
                 _ => {}
             }
         }
-        if w == "]]" {
-            self.test = false;
+        if keyword
+            && w == "]]"
+            && let Some((start, seen)) = self.test.take()
+        {
+            {
+                let numeric = self.words.get(start..).is_some_and(|ws| {
+                    ws.iter().any(|x| {
+                        matches!(
+                            x.as_str(),
+                            "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-v"
+                        )
+                    })
+                });
+                if numeric {
+                    refused = seen;
+                }
+            }
         }
         self.words.push(w);
+        refused
     }
 }
 
@@ -77,7 +185,7 @@ enum Part {
 
 #[derive(Debug)]
 enum Frame {
-    Cmd(Cmd),
+    Cmd(Box<Cmd>),
     Double,
     Single,
     AnsiC,
@@ -88,7 +196,11 @@ enum Frame {
         part: Part,
     },
     /// An array subscript, `[ … ]`: bash evaluates it.
-    Subscript,
+    Subscript {
+        depth: usize,
+    },
+    /// The elements of `a=( … )`; `[k]=v` gives a subscript.
+    ArrayLit,
     /// `$(( … ))`, `(( … ))` or `$[ … ]`, ended by `close` at depth 0.
     Arith {
         depth: usize,
@@ -102,6 +214,8 @@ const SINGLE_HINT: &str = "put it outside the single quotes, or in double quotes
 const ARITH: &str = "which bash evaluates as an arithmetic expression, running any command in it";
 const ARITH_HINT: &str = "check it is a number first, in a variable: n=\"{{ … }}\"; case $n in ''|*[!0-9]*) exit 2;; esac";
 const STDIN_HINT: &str = "pass the value as an argument, or in the environment ($TASKER_CONTEXT_*)";
+const TEST: &str = "is inside a `[[ … ]]` that compares numbers (-eq, -lt, …), where bash evaluates a value as an arithmetic expression, running any command in it";
+const TEST_HINT: &str = "use `[ … ]`, where numbers are compared without being evaluated";
 
 pub(super) struct Lexer<'t> {
     pub(super) toks: &'t [Placed],
@@ -119,6 +233,9 @@ pub(super) struct Lexer<'t> {
     pub(super) escaped: bool,
     /// The previous character was a `$` that opened nothing.
     after_dollar: bool,
+    /// Variables the text declares integers (`declare -i n`): an assignment to one is an
+    /// arithmetic expression.
+    int_vars: Vec<String>,
 }
 
 impl<'t> Lexer<'t> {
@@ -130,10 +247,11 @@ impl<'t> Lexer<'t> {
             refs: Vec::new(),
             skip,
             refused: Vec::new(),
-            stack: vec![Frame::Cmd(Cmd::default())],
+            stack: vec![Frame::Cmd(Box::default())],
             heredocs: Vec::new(),
             escaped: false,
             after_dollar: false,
+            int_vars: Vec::new(),
         }
     }
 
@@ -292,8 +410,30 @@ impl<'t> Lexer<'t> {
                 "remove the `$`: the value is given as it is",
             );
         }
+        // Evaluated or run with all it holds: an arithmetic expression, a subscript, an
+        // offset, or a command context that is another program's code.
+        for frame in self.stack.iter().rev() {
+            let (why, hint) = match frame {
+                Frame::Arith { .. } => (
+                    "is in an arithmetic expression, which the shell evaluates itself (bash runs any command in it)".to_owned(),
+                    ARITH_HINT.to_owned(),
+                ),
+                Frame::Subscript { .. } => {
+                    (format!("is in an array subscript, {ARITH}"), ARITH_HINT.to_owned())
+                }
+                Frame::Param {
+                    part: Part::Offset, ..
+                } => (format!("is a substring offset, {ARITH}"), ARITH_HINT.to_owned()),
+                Frame::Cmd(cmd) => match &cmd.taint {
+                    Some(code) => (code.reason.clone(), code.hint.clone()),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            return self.refuse(p, raw, &why, &hint);
+        }
         let quoted = match self.stack.last() {
-            Some(Frame::Cmd(_)) => false,
+            Some(Frame::Cmd(_) | Frame::ArrayLit) => false,
             Some(Frame::Double) => true,
             Some(Frame::Param {
                 part: Part::Word, ..
@@ -306,32 +446,6 @@ impl<'t> Lexer<'t> {
                     raw,
                     "is in a parameter's name",
                     "write the name in the template; the value goes outside `${…}`",
-                );
-            }
-            Some(Frame::Param {
-                part: Part::Offset, ..
-            }) => {
-                return self.refuse(
-                    p,
-                    raw,
-                    &format!("is a substring offset, {ARITH}"),
-                    ARITH_HINT,
-                );
-            }
-            Some(Frame::Subscript) => {
-                return self.refuse(
-                    p,
-                    raw,
-                    &format!("is in an array subscript, {ARITH}"),
-                    ARITH_HINT,
-                );
-            }
-            Some(Frame::Arith { .. }) => {
-                return self.refuse(
-                    p,
-                    raw,
-                    "is in an arithmetic expression, which the shell evaluates itself (bash runs any command in it)",
-                    ARITH_HINT,
                 );
             }
             Some(Frame::Comment) => {
@@ -355,22 +469,20 @@ impl<'t> Lexer<'t> {
                     "write the command substitution as `$(…)`",
                 );
             }
-            None => false,
+            _ => false,
         };
         if matches!(self.stack.last(), Some(Frame::Cmd(_))) {
             self.cmd().start_word();
         }
+        let int_vars = self.int_vars.clone();
         let cmd = self.cmd();
-        if cmd.test {
-            return self.refuse(
-                p,
-                raw,
-                "is inside `[[ … ]]`, where bash evaluates a value compared with -eq, -lt, … as an arithmetic expression, running any command in it",
-                "use `[ … ]`, where values are compared as text or whole numbers",
-            );
-        }
         let current = cmd.word.clone().unwrap_or_default();
-        if opens_subscript(&current) {
+        let assigning = cmd.target.is_none()
+            && cmd
+                .words
+                .iter()
+                .all(|w| LEADERS.contains(&w.as_str()) || programs::is_assignment(w));
+        if assigning && !cmd.word_quoted && opens_subscript(&current) {
             return self.refuse(
                 p,
                 raw,
@@ -378,15 +490,27 @@ impl<'t> Lexer<'t> {
                 ARITH_HINT,
             );
         }
-        if let Some(Code { reason, hint, .. }) = programs::code_word(&cmd.words, &current) {
+        if assigning
+            && let Some((name, _)) = current.split_once('=')
+            && let Some(why) = assigned(name.trim_end_matches('+'), &int_vars)
+        {
+            return self.refuse(p, raw, &why, ARITH_HINT);
+        }
+        if cmd.target.is_none()
+            && let Some(Code { reason, hint, .. }) = programs::code_word(&cmd.words, &current)
+        {
             return self.refuse(p, raw, &reason, &hint);
         }
         cmd.push_char(OPAQUE);
-        cmd.stage.push(Seen {
+        let seen = Seen {
             line: p.line,
             column: p.column,
             raw: raw.to_owned(),
-        });
+        };
+        if let Some((_, in_test)) = &mut cmd.test {
+            in_test.push(seen.clone());
+        }
+        cmd.accept(seen);
         let var = self.var(r);
         // Quoted, the value stays one word whatever it holds; inside `"…"` it already is.
         if quoted {
@@ -432,10 +556,25 @@ impl<'t> Lexer<'t> {
                 let (in_double, part) = (*in_double, *part);
                 self.param_char(c, in_double, part);
             }
-            Frame::Subscript => {
+            Frame::Subscript { depth } => {
                 self.out.push(c);
-                if c == ']' {
-                    self.stack.pop();
+                match c {
+                    '[' => *depth += 1,
+                    ']' if *depth > 0 => *depth -= 1,
+                    ']' => {
+                        self.stack.pop();
+                    }
+                    _ => self.nested(c),
+                }
+            }
+            Frame::ArrayLit => {
+                self.out.push(c);
+                match c {
+                    ')' => {
+                        self.stack.pop();
+                    }
+                    '[' => self.stack.push(Frame::Subscript { depth: 0 }),
+                    _ => self.nested(c),
                 }
             }
             Frame::Arith { depth, close } => {
@@ -451,6 +590,8 @@ impl<'t> Lexer<'t> {
                     if close == ')' && self.peek(0) == Some(')') {
                         self.take(1);
                     }
+                } else {
+                    self.nested(c);
                 }
             }
             Frame::Comment => {
@@ -461,6 +602,19 @@ impl<'t> Lexer<'t> {
                     self.out.push(c);
                 }
             }
+        }
+    }
+
+    /// In an arithmetic expression, a subscript or an array's elements: what quotes,
+    /// `$` and backticks open (whatever is in them is refused with their container).
+    fn nested(&mut self, c: char) {
+        match c {
+            '\\' => self.escaped = true,
+            '"' => self.stack.push(Frame::Double),
+            '\'' => self.stack.push(Frame::Single),
+            '`' => self.stack.push(Frame::Backtick),
+            '$' => self.dollar(false),
+            _ => {}
         }
     }
 
@@ -491,9 +645,9 @@ impl<'t> Lexer<'t> {
             let first = self.out.ends_with(&format!("${{{c}"));
             match c {
                 c if c.is_ascii_alphanumeric() || c == '_' => return,
-                '#' | '!' if first => return,
+                '#' | '!' | '@' | '*' if first => return,
                 '[' => {
-                    self.stack.push(Frame::Subscript);
+                    self.stack.push(Frame::Subscript { depth: 0 });
                     return;
                 }
                 ':' if !matches!(self.peek(0), Some('-' | '=' | '?' | '+')) => {
@@ -525,10 +679,13 @@ impl<'t> Lexer<'t> {
             }
             (Some('('), _) => {
                 self.take(1);
-                self.stack.push(Frame::Cmd(Cmd {
+                // Inside a word that is code (`eval "$( … )"`), all of it is code.
+                let taint = self.enclosing_code();
+                self.stack.push(Frame::Cmd(Box::new(Cmd {
                     closes: true,
+                    taint,
                     ..Cmd::default()
-                }));
+                })));
             }
             (Some('['), _) => {
                 self.take(1);
@@ -556,40 +713,88 @@ impl<'t> Lexer<'t> {
         }
     }
 
+    /// Whether the word being read in the innermost command is code for some program.
+    fn enclosing_code(&mut self) -> Option<Code> {
+        let cmd = self.cmd();
+        let current = cmd.word.clone().unwrap_or_default();
+        programs::code_word(&cmd.words, &current)
+    }
+
     /// The end of a simple command; `pipe` when a `|` feeds the next one.
     fn end_command(&mut self, pipe: bool) {
         let cmd = self.cmd();
-        cmd.end_word();
-        let reader = (!cmd.piped.is_empty())
+        let mut refused: Vec<(Seen, String)> = cmd
+            .end_word()
+            .into_iter()
+            .map(|s| (s, TEST.to_owned()))
+            .collect();
+        let reader = (!cmd.piped.is_empty() || !cmd.stdin.is_empty())
             .then(|| programs::reads_code_from_stdin(&cmd.words))
             .flatten();
-        let piped = std::mem::take(&mut cmd.piped);
+        let ints = programs::declared_integers(&cmd.words);
+        let mut piped = std::mem::take(&mut cmd.piped);
+        let stdin = std::mem::take(&mut cmd.stdin);
         let stage = std::mem::take(&mut cmd.stage);
         cmd.words.clear();
+        cmd.target_next = None;
         if pipe {
-            cmd.piped = stage;
+            // Every stage before a reader reaches it (`echo … | cat | sh`).
+            cmd.piped = piped.iter().cloned().chain(stage).collect();
         }
         if let Some(program) = reader {
-            for s in piped {
-                self.refuse_at(
-                    s.line,
-                    s.column,
-                    &s.raw,
-                    &format!("is piped into `{program}`, which reads its input as code"),
-                    STDIN_HINT,
-                );
-            }
+            piped.extend(stdin);
+            let why = format!("reaches `{program}` on its standard input, which it reads as code");
+            refused.extend(piped.into_iter().map(|s| (s, why.clone())));
         }
+        self.int_vars.extend(ints);
+        for (s, why) in refused {
+            let hint = if why == TEST { TEST_HINT } else { STDIN_HINT };
+            self.refuse_at(s.line, s.column, &s.raw, &why, hint);
+        }
+    }
+
+    /// A word ends at a blank; a `[[ … ]]` that compares numbers has its references refused.
+    pub(super) fn end_word(&mut self) {
+        for s in self.cmd().end_word() {
+            self.refuse_at(s.line, s.column, &s.raw, TEST, TEST_HINT);
+        }
+    }
+
+    /// A redirection operator (its first character written): the rest of it, and the next
+    /// word as its target.
+    fn redirection(&mut self, c: char) {
+        let cmd = self.cmd();
+        // `2>`: the digits name a descriptor, not an argument.
+        if cmd
+            .word
+            .as_deref()
+            .is_some_and(|w| !w.is_empty() && w.chars().all(|d| d.is_ascii_digit()))
+        {
+            cmd.word = None;
+        }
+        self.end_word();
+        let target = if c == '<' && self.peek(0) == Some('<') && self.peek(1) == Some('<') {
+            self.take(2);
+            Target::Stdin
+        } else {
+            if matches!(self.peek(0), Some('>' | '&' | '|')) {
+                self.take(1);
+            }
+            Target::File
+        };
+        self.cmd().target_next = Some(target);
     }
 
     fn cmd_char(&mut self, c: char) {
         self.out.push(c);
         match c {
-            ' ' | '\t' => self.cmd().end_word(),
+            ' ' | '\t' => self.end_word(),
             '\n' => {
                 self.end_command(false);
                 self.heredoc_bodies();
             }
+            // In a `case` pattern, `|` separates alternatives.
+            '|' if self.cmd().pattern => self.end_word(),
             '|' if self.peek(0) == Some('|') => {
                 self.take(1);
                 self.end_command(false);
@@ -604,29 +809,37 @@ impl<'t> Lexer<'t> {
                 self.take(1);
                 self.end_command(false);
             }
-            ';' | '&' => self.end_command(false),
+            // bash's `&>`.
+            '&' if self.peek(0) == Some('>') => self.redirection('&'),
+            ';' => {
+                let ends_item = matches!(self.peek(0), Some(';' | '&'));
+                if ends_item {
+                    self.take(1);
+                    if self.peek(0) == Some('&') {
+                        self.take(1);
+                    }
+                }
+                self.end_command(false);
+                let cmd = self.cmd();
+                if ends_item && cmd.cases > 0 {
+                    // `;;`: the next `case` pattern follows.
+                    cmd.pattern = true;
+                }
+            }
+            '&' => self.end_command(false),
             '(' => {
                 let cmd = self.cmd();
+                if cmd.pattern {
+                    // A pattern's leading `(`.
+                    return;
+                }
                 // `((` where a command starts (also after `if`, `while`, `!`, …, and as
                 // `for ((`) is bash's arithmetic command.
-                let at_start = cmd.word.is_none()
-                    && cmd.words.iter().all(|w| {
-                        matches!(
-                            w.as_str(),
-                            "if" | "then"
-                                | "else"
-                                | "elif"
-                                | "do"
-                                | "while"
-                                | "until"
-                                | "!"
-                                | "{"
-                                | "for"
-                                | "time"
-                        )
-                    });
-                if at_start && self.peek(0) == Some('(') {
-                    // bash's `(( … ))`.
+                let arith = cmd.word.is_none()
+                    && (cmd.at_command_start()
+                        || cmd.words.last().is_some_and(|w| w == "for" || w == "-p"));
+                let array = cmd.word.as_deref().is_some_and(|w| w.ends_with('='));
+                if arith && self.peek(0) == Some('(') {
                     self.take(1);
                     self.stack.push(Frame::Arith {
                         depth: 0,
@@ -634,38 +847,54 @@ impl<'t> Lexer<'t> {
                     });
                     return;
                 }
+                if array {
+                    // `a=( … )`: an array's elements.
+                    self.stack.push(Frame::ArrayLit);
+                    return;
+                }
                 self.end_command(false);
-                self.cmd().parens += 1;
+                let cmd = self.cmd();
+                cmd.parens += 1;
+                cmd.groups.push(Vec::new());
             }
             ')' => {
+                // The word before may be the `esac` that ends the patterns.
+                self.end_word();
+                let cmd = self.cmd();
+                if cmd.pattern {
+                    // The end of a `case` pattern: the commands of its branch follow.
+                    cmd.pattern = false;
+                    cmd.words.clear();
+                    return;
+                }
                 self.end_command(false);
                 let cmd = self.cmd();
                 if cmd.parens > 0 {
                     cmd.parens -= 1;
-                } else if cmd.cases > 0 {
-                    // The end of a `case` pattern.
+                    if let Some(g) = cmd.groups.pop() {
+                        cmd.stage.extend(g);
+                    }
                 } else if cmd.closes {
                     self.stack.pop();
                 }
             }
-            '<' if self.peek(0) == Some('<') && self.peek(1) == Some('<') => {
-                // A here-string: the next word is data.
-                self.take(2);
-                self.cmd().end_word();
-            }
-            '<' if self.peek(0) == Some('<') => self.heredoc(),
-            '<' | '>' => self.cmd().end_word(),
+            '<' if self.peek(0) == Some('<') && self.peek(1) != Some('<') => self.heredoc(),
+            '<' | '>' => self.redirection(c),
             '#' if self.cmd().word.is_none() => self.stack.push(Frame::Comment),
             '\\' => {
                 self.cmd().start_word();
                 self.escaped = true;
             }
             '\'' => {
-                self.cmd().start_word();
+                let cmd = self.cmd();
+                cmd.start_word();
+                cmd.word_quoted = true;
                 self.stack.push(Frame::Single);
             }
             '"' => {
-                self.cmd().start_word();
+                let cmd = self.cmd();
+                cmd.start_word();
+                cmd.word_quoted = true;
                 self.stack.push(Frame::Double);
             }
             '`' => {
@@ -681,12 +910,52 @@ impl<'t> Lexer<'t> {
     }
 }
 
+/// Why assigning a value to the variable `name` would run it: a variable bash reads as
+/// code (`BASH_ENV`, `PS4`, `PROMPT_COMMAND`, …) or picks programs by (`PATH`,
+/// `LD_PRELOAD`), or one declared an integer.
+fn assigned(name: &str, int_vars: &[String]) -> Option<String> {
+    const CODE: &[&str] = &[
+        "BASH_ENV",
+        "ENV",
+        "PS1",
+        "PS2",
+        "PS3",
+        "PS4",
+        "PROMPT_COMMAND",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "PATH",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "PYTHONSTARTUP",
+        "PYTHONPATH",
+        "PERL5OPT",
+        "PERL5LIB",
+        "RUBYOPT",
+        "NODE_OPTIONS",
+        "GIT_SSH_COMMAND",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+    ];
+    if CODE.contains(&name) || name.starts_with("BASH_FUNC_") {
+        return Some(format!(
+            "is assigned to `{name}`, which the shell or the programs it starts read as code or as where to find code"
+        ));
+    }
+    int_vars
+        .iter()
+        .any(|v| v == name)
+        .then(|| format!("is assigned to `{name}`, declared an integer: {ARITH}"))
+}
+
 /// Whether `word` (as far as it is read) is an assignment to an array element whose
 /// subscript is still open: `a[` … before `]`.
 fn opens_subscript(word: &str) -> bool {
     word.split_once('[').is_some_and(|(name, rest)| {
         !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !rest.contains(']')
+            && rest.matches('[').count() + 1 > rest.matches(']').count()
     })
 }

@@ -57,7 +57,7 @@ pub(super) fn base(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
-fn is_assignment(word: &str) -> bool {
+pub(super) fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(name, _)| {
         !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -115,11 +115,16 @@ fn interpreter_flags(program: &str) -> Option<Flags> {
         operand_ends_options,
     };
     Some(match program {
-        p if is_shell(p) => flags(&['c'], &[], &["-o", "+o", "-O", "+O"], true),
+        p if is_shell(p) => flags(
+            &['c'],
+            &[],
+            &["-o", "+o", "-O", "+O", "--rcfile", "--init-file"],
+            true,
+        ),
         p if p.starts_with("python") && p[6..].chars().all(|c| c.is_ascii_digit() || c == '.') => {
             flags(&['c'], &[], &["-W", "-X", "-Q"], true)
         }
-        "perl" => flags(&['e', 'E'], &[], &[], true),
+        "perl" => flags(&['e', 'E'], &[], &["-I", "-M", "-m"], true),
         "ruby" => flags(&['e'], &[], &["-I", "-r", "-C"], true),
         "node" | "nodejs" => flags(
             &['e', 'p'],
@@ -168,6 +173,8 @@ fn code_by_flags(words: &[String], k: usize, current: &str) -> Option<bool> {
             flagged = true;
         } else if f.valued.contains(&w) {
             skip_value = true;
+        } else if shell_like && w.starts_with('+') && w.len() > 1 {
+            // `+x`: an option turned off.
         } else if w.starts_with('-') && !w.starts_with("--") && w.len() > 1 {
             let cluster = &w[1..];
             if cluster.ends_with(|c| f.short.contains(&c)) {
@@ -229,7 +236,7 @@ pub(super) fn code_word(words: &[String], current: &str) -> Option<Code> {
             .last()
             .is_some_and(|w| w == "-S" || w == "--split-string")
             || current.starts_with("--split-string=")
-            || (current.starts_with("-S") && current.len() > 2))
+            || current.starts_with("-S"))
     {
         return code("env", runs_code("env -S"), ARG_HINT);
     }
@@ -256,6 +263,27 @@ pub(super) fn code_word(words: &[String], current: &str) -> Option<Code> {
                     program,
                     format!("is given to `{program}` with an option that makes bash evaluate it"),
                     ARITH_HINT,
+                );
+            }
+            "declare" | "typeset" | "local" | "readonly" | "export"
+                if !current.contains('=') && !current.starts_with('-') =>
+            {
+                return code(
+                    program,
+                    format!(
+                        "names what `{program}` declares, which bash evaluates (with its subscript)"
+                    ),
+                    NAME_HINT,
+                );
+            }
+            "compgen" | "complete" => {
+                return code(program, runs_code(program), ARG_HINT);
+            }
+            "printf" | "test" | "[" if current.starts_with("-v") => {
+                return code(
+                    program,
+                    "names a variable, which bash evaluates (with its subscript)".into(),
+                    NAME_HINT,
                 );
             }
             "printf" | "test" | "[" if after.last().is_some_and(|w| w == "-v") => {
@@ -364,19 +392,25 @@ pub(super) fn reads_code_from_stdin(words: &[String]) -> Option<String> {
     if matches!(program, "." | "source" | "eval") {
         return Some(program.to_owned());
     }
-    // `xargs -I{} sh -c '… {} …'`: the input becomes code.
-    if let Some(x) = words.iter().position(|w| base(w) == "xargs")
-        && words[x + 1..]
+    // `xargs -I{} sh -c '… {} …'`, `xargs sh -c`: the input becomes code (given as the
+    // script, or put into it).
+    if let Some(x) = words.iter().position(|w| base(w) == "xargs") {
+        let replaces = words[x + 1..]
             .iter()
-            .any(|w| w.starts_with("-I") || w.starts_with("-i") || w.starts_with("--replace"))
-        && (x + 1..words.len()).any(|k| {
-            interpreter_flags(base(&words[k])).is_some()
-                && words[k + 1..]
-                    .iter()
-                    .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains(['c', 'e']))
-        })
-    {
-        return Some("xargs".into());
+            .any(|w| w.starts_with("-I") || w.starts_with("-i") || w.starts_with("--replace"));
+        let runs_code = (x + 1..words.len()).any(|k| {
+            let flagged = words[k + 1..].iter().any(|w| {
+                (w.starts_with('-') && !w.starts_with("--") && w.contains(['c', 'e', 'r']))
+                    || w.starts_with("--eval")
+            });
+            // Without `-I`, the input is the code when the code operand is missing.
+            let script_given = (k + 1..words.len())
+                .any(|j| code_by_flags(&words[..j], k, &words[j]) == Some(true));
+            interpreter_flags(base(&words[k])).is_some() && flagged && (replaces || !script_given)
+        });
+        if runs_code {
+            return Some("xargs".into());
+        }
     }
     let interpreter = is_shell(program)
         || matches!(program, "perl" | "ruby" | "node" | "nodejs" | "php")
@@ -389,8 +423,13 @@ pub(super) fn reads_code_from_stdin(words: &[String]) -> Option<String> {
         f.long.iter().any(|l| w.starts_with(l))
             || (w.starts_with('-') && !w.starts_with("--") && w[1..].contains(f.short))
     });
-    let operand = after.iter().any(|w| !w.starts_with('-'));
-    (!has_code && !operand).then(|| program.to_owned())
+    // A script operand that is the standard input itself.
+    let stdin_names = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"];
+    let operand = after
+        .iter()
+        .find(|w| !w.starts_with('-') || *w == "-")
+        .map(String::as_str);
+    (!has_code && operand.is_none_or(|o| stdin_names.contains(&o))).then(|| program.to_owned())
 }
 
 /// For an argv program: whether the shell at `k` gets tasker's environment (it is the
@@ -424,4 +463,28 @@ pub(super) fn inherits_environment(argv: &[String], k: usize) -> bool {
         }
     }
     i == k
+}
+
+/// The variables a `declare -i` (or `typeset`, `local`, `readonly`, `export`) command
+/// makes integers: assigning one later is an arithmetic expression.
+pub(super) fn declared_integers(words: &[String]) -> Vec<String> {
+    let Some(k) = command_at(words) else {
+        return Vec::new();
+    };
+    let program = base(&words[k]);
+    let after = &words[k + 1..];
+    let integer = matches!(
+        program,
+        "declare" | "typeset" | "local" | "readonly" | "export"
+    ) && after
+        .iter()
+        .any(|w| w.starts_with('-') && w[1..].contains('i'));
+    if !integer {
+        return Vec::new();
+    }
+    after
+        .iter()
+        .filter(|w| !w.starts_with('-'))
+        .map(|w| w.split('=').next().unwrap_or(w).to_owned())
+        .collect()
 }

@@ -121,7 +121,15 @@ fn display_word(word: &str) -> String {
 }
 
 fn http(h: &Http, scope: &dyn Scope) -> Result<String, String> {
-    let mut out = format!("{} {}", h.method, interpolate::render_url(&h.url, scope)?);
+    // A value known only once a step has run is shown as its placeholder, as it is.
+    let url = interpolate::render_with(&h.url, scope, &mut |out, r, v| match r {
+        Ref::Step { .. } | Ref::Task(_) => {
+            out.push_str(&interpolate::text_of(&v));
+            Ok(())
+        }
+        _ => interpolate::put_url_value(out, r, &interpolate::text_of(&v)),
+    })?;
+    let mut out = format!("{} {url}", h.method);
     for (name, value) in &h.headers {
         let value = if secrets::is_secret(name) {
             secrets::FILTERED.to_owned()

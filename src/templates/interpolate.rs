@@ -237,31 +237,35 @@ pub fn render(text: &str, scope: &dyn Scope) -> Result<String, String> {
 /// one piece of data (`a/../b?x` stays inside its path segment).
 pub fn render_url(text: &str, scope: &dyn Scope) -> Result<String, String> {
     render_with(text, scope, &mut |out, r, v| {
-        let v = text_of(&v);
-        let past_host = out
-            .find("://")
-            .is_some_and(|i| out[i + 3..].contains(['/', '?', '#']));
-        if !past_host {
-            // In the host or port, a value may not move the request elsewhere: no user
-            // part, no path, no query or fragment, no space.
-            if !out.is_empty() && v.contains(['@', '/', '\\', '?', '#', ' ', '\t', '\n', '\r']) {
-                return Err(format!(
-                    "`{{{{ {} }}}}` would change the URL's host: its value holds `@`, `/`, `\\`, `?`, `#` or a space, which a host or port cannot",
-                    describe(r)
-                ));
-            }
-            out.push_str(&v);
-            return Ok(());
-        }
-        for b in v.bytes() {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        Ok(())
+        put_url_value(out, r, &text_of(&v))
     })
+}
+
+/// Add the value of `r` to the URL written so far, as [`render_url`] does.
+pub fn put_url_value(out: &mut String, r: &Ref, v: &str) -> Result<(), String> {
+    let past_host = out
+        .find("://")
+        .is_some_and(|i| out[i + 3..].contains(['/', '?', '#']));
+    if !past_host {
+        // In the host or port, a value may not move the request elsewhere: no user
+        // part, no path, no query or fragment, no space.
+        if !out.is_empty() && v.contains(['@', '/', '\\', '?', '#', ' ', '\t', '\n', '\r']) {
+            return Err(format!(
+                "`{{{{ {} }}}}` would change the URL's host: its value holds `@`, `/`, `\\`, `?`, `#` or a space, which a host or port cannot",
+                describe(r)
+            ));
+        }
+        out.push_str(v);
+        return Ok(());
+    }
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(())
 }
 
 /// Interpolate every string in a JSON value. A string that is exactly one reference takes

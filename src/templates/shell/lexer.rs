@@ -44,7 +44,7 @@ pub(super) struct Cmd {
     pattern: bool,
     /// Inside `[[ … ]]`: where its words start, and the references in it, refused at its
     /// end if it compares numbers (which bash evaluates).
-    test: Option<(usize, Vec<Seen>)>,
+    test: Option<(usize, Vec<(Seen, usize)>)>,
     /// This context is the code of a program (`eval "$( … )"`) or an arithmetic
     /// expression: every reference in it is refused, for this reason.
     taint: Option<Code>,
@@ -68,7 +68,7 @@ pub(super) struct Cmd {
 
 /// Words that start a command without being it.
 const LEADERS: &[&str] = &[
-    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", ";;",
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "-p", ";;", "coproc",
 ];
 
 impl Cmd {
@@ -88,7 +88,12 @@ impl Cmd {
 
     /// Whether the word being read stands where a command starts.
     fn at_command_start(&self) -> bool {
-        self.words.iter().all(|w| LEADERS.contains(&w.as_str()))
+        // `function f {`: the group is the function's body.
+        let words = match self.words.as_slice() {
+            [f, _, rest @ ..] if f == "function" => rest,
+            all => all,
+        };
+        words.iter().all(|w| LEADERS.contains(&w.as_str()))
     }
 
     fn accept(&mut self, seen: Seen) {
@@ -153,19 +158,25 @@ impl Cmd {
             && w == "]]"
             && let Some((start, seen)) = self.test.take()
         {
-            {
-                let numeric = self.words.get(start..).is_some_and(|ws| {
-                    ws.iter().any(|x| {
-                        matches!(
-                            x.as_str(),
-                            "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-v"
-                        )
-                    })
-                });
-                if numeric {
-                    refused = seen;
-                }
-            }
+            // A reference is an operand of a number comparison when an operator is next
+            // to it (`{{ … }} -eq 1`, `1 -lt {{ … }}`, `-v {{ … }}`).
+            const NUMERIC: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
+            let words = &self.words;
+            refused = seen
+                .into_iter()
+                .filter(|(_, k)| {
+                    let at = |i: Option<usize>| {
+                        i.filter(|i| *i >= start)
+                            .and_then(|i| words.get(i))
+                            .map(String::as_str)
+                    };
+                    let before = at(k.checked_sub(1));
+                    let after = at(Some(k + 1));
+                    before.is_some_and(|b| NUMERIC.contains(&b) || b == "-v")
+                        || after.is_some_and(|a| NUMERIC.contains(&a))
+                })
+                .map(|(s, _)| s)
+                .collect();
         }
         self.words.push(w);
         refused
@@ -236,6 +247,8 @@ pub(super) struct Lexer<'t> {
     /// Variables the text declares integers (`declare -i n`): an assignment to one is an
     /// arithmetic expression.
     int_vars: Vec<String>,
+    /// Text that `sh` and `bash` read differently came before (`$'…\'…'`).
+    ambiguous: bool,
 }
 
 impl<'t> Lexer<'t> {
@@ -252,6 +265,7 @@ impl<'t> Lexer<'t> {
             escaped: false,
             after_dollar: false,
             int_vars: Vec::new(),
+            ambiguous: false,
         }
     }
 
@@ -402,6 +416,25 @@ impl<'t> Lexer<'t> {
                 "remove the backslash",
             );
         }
+        if self.ambiguous {
+            return self.refuse(
+                p,
+                raw,
+                "follows `$'…'` text holding `\\'`, which `sh` (dash) and bash read differently, so tasker cannot tell where it stands",
+                "write that text without `$'…'`",
+            );
+        }
+        if !self.int_vars.is_empty() {
+            return self.refuse(
+                p,
+                raw,
+                &format!(
+                    "follows `declare -i {}`: bash evaluates whatever reaches an integer variable as an arithmetic expression, running any command in it",
+                    self.int_vars.join(" ")
+                ),
+                ARITH_HINT,
+            );
+        }
         if self.after_dollar {
             return self.refuse(
                 p,
@@ -490,11 +523,22 @@ impl<'t> Lexer<'t> {
                 ARITH_HINT,
             );
         }
-        if assigning
+        let in_array = self.stack.iter().any(|f| matches!(f, Frame::ArrayLit));
+        let cmd = self.cmd();
+        let declaring = programs::declares(&cmd.words);
+        if (assigning || declaring.is_some())
             && let Some((name, _)) = current.split_once('=')
             && let Some(why) = assigned(name.trim_end_matches('+'), &int_vars)
         {
             return self.refuse(p, raw, &why, ARITH_HINT);
+        }
+        if declaring == Some(true) && quoted && !in_array && current.contains('=') {
+            return self.refuse(
+                p,
+                raw,
+                "is in a quoted array value of `declare -a`, which bash reads as code for the array",
+                "write the array's elements unquoted in parentheses: a=(\"{{ … }}\")",
+            );
         }
         if cmd.target.is_none()
             && let Some(Code { reason, hint, .. }) = programs::code_word(&cmd.words, &current)
@@ -507,8 +551,9 @@ impl<'t> Lexer<'t> {
             column: p.column,
             raw: raw.to_owned(),
         };
+        let index = cmd.words.len();
         if let Some((_, in_test)) = &mut cmd.test {
-            in_test.push(seen.clone());
+            in_test.push((seen.clone(), index));
         }
         cmd.accept(seen);
         let var = self.var(r);
@@ -550,7 +595,21 @@ impl<'t> Lexer<'t> {
                     cmd.push_char(c);
                 }
             }
-            Frame::AnsiC => self.quoted(c, '\'', true),
+            Frame::AnsiC => {
+                // `dash` has no `$'…'`: there `\'` ends the quotes, in bash it does not.
+                // Past such text the two shells read differently, so nothing after it is
+                // trusted.
+                if c == '\\' && self.peek(0) == Some('\'') {
+                    self.ambiguous = true;
+                }
+                if c != '\''
+                    && c != '\\'
+                    && let Some(cmd) = self.word_of_quote()
+                {
+                    cmd.push_char(c);
+                }
+                self.quoted(c, '\'', true);
+            }
             Frame::Backtick => self.quoted(c, '`', true),
             Frame::Param { in_double, part } => {
                 let (in_double, part) = (*in_double, *part);
@@ -764,13 +823,24 @@ impl<'t> Lexer<'t> {
     /// word as its target.
     fn redirection(&mut self, c: char) {
         let cmd = self.cmd();
-        // `2>`: the digits name a descriptor, not an argument.
-        if cmd
-            .word
-            .as_deref()
-            .is_some_and(|w| !w.is_empty() && w.chars().all(|d| d.is_ascii_digit()))
-        {
+        // `2>`, `{fd}>`: the word names a descriptor, not an argument.
+        if cmd.word.as_deref().is_some_and(|w| {
+            (!w.is_empty() && w.chars().all(|d| d.is_ascii_digit()))
+                || (w.starts_with('{') && w.ends_with('}') && w.len() > 2)
+        }) {
             cmd.word = None;
+        }
+        if self.peek(0) == Some('(') {
+            // bash's process substitution, `<( … )` or `>( … )`: a command in a word.
+            self.take(1);
+            let taint = self.enclosing_code();
+            self.cmd().push_char(OPAQUE);
+            self.stack.push(Frame::Cmd(Box::new(Cmd {
+                closes: true,
+                taint,
+                ..Cmd::default()
+            })));
+            return;
         }
         self.end_word();
         let target = if c == '<' && self.peek(0) == Some('<') && self.peek(1) == Some('<') {
@@ -787,6 +857,18 @@ impl<'t> Lexer<'t> {
 
     fn cmd_char(&mut self, c: char) {
         self.out.push(c);
+        if self.cmd().test.is_some() && "&|()<>".contains(c) {
+            // Inside `[[ … ]]` these are its operators and grouping, not the shell's.
+            self.end_word();
+            let mut op = c.to_string();
+            if matches!((c, self.peek(0)), ('&', Some('&')) | ('|', Some('|'))) {
+                self.take(1);
+                op.push(c);
+            }
+            let cmd = self.cmd();
+            cmd.words.push(op);
+            return;
+        }
         match c {
             ' ' | '\t' => self.end_word(),
             '\n' => {
@@ -900,6 +982,13 @@ impl<'t> Lexer<'t> {
             '`' => {
                 self.cmd().push_char(OPAQUE);
                 self.stack.push(Frame::Backtick);
+            }
+            '$' if matches!(self.peek(0), Some('\'' | '"')) => {
+                // `$'eval'`, `$"sh"`: quoted text, which may name a program.
+                let cmd = self.cmd();
+                cmd.start_word();
+                cmd.word_quoted = true;
+                self.dollar(false);
             }
             '$' => {
                 self.cmd().push_char(OPAQUE);

@@ -15,7 +15,7 @@ pub(super) fn is_shell(program: &str) -> bool {
 
 /// Words that start a command without being its program.
 const RESERVED: &[&str] = &[
-    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "time",
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "-p", "coproc",
 ];
 
 /// Programs that run another program given by their operands, passing tasker's environment
@@ -204,6 +204,11 @@ fn command_at(words: &[String]) -> Option<usize> {
             k += 1;
             continue;
         }
+        if w == "function" {
+            // `function NAME`: its body's first command follows.
+            k += 2;
+            continue;
+        }
         let name = base(w);
         let Some((_, valued)) = WRAPPERS.iter().chain(ISOLATING).find(|(n, _)| *n == name) else {
             return Some(k);
@@ -257,7 +262,7 @@ pub(super) fn code_word(words: &[String], current: &str) -> Option<Code> {
             "declare" | "typeset" | "local" | "readonly" | "export"
                 if after
                     .iter()
-                    .any(|w| w.starts_with('-') && w.contains(['i', 'a', 'A', 'n'])) =>
+                    .any(|w| w.starts_with('-') && w.contains(['i', 'n'])) =>
             {
                 return code(
                     program,
@@ -425,10 +430,20 @@ pub(super) fn reads_code_from_stdin(words: &[String]) -> Option<String> {
     });
     // A script operand that is the standard input itself.
     let stdin_names = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"];
-    let operand = after
-        .iter()
-        .find(|w| !w.starts_with('-') || *w == "-")
-        .map(String::as_str);
+    let mut operand = None;
+    let mut i = 0;
+    while i < after.len() {
+        let w = after[i].as_str();
+        if f.valued.contains(&w) {
+            i += 2;
+            continue;
+        }
+        if !(w.starts_with('-') || w.starts_with('+')) || w == "-" {
+            operand = Some(w);
+            break;
+        }
+        i += 1;
+    }
     (!has_code && operand.is_none_or(|o| stdin_names.contains(&o))).then(|| program.to_owned())
 }
 
@@ -487,4 +502,20 @@ pub(super) fn declared_integers(words: &[String]) -> Vec<String> {
         .filter(|w| !w.starts_with('-'))
         .map(|w| w.split('=').next().unwrap_or(w).to_owned())
         .collect()
+}
+
+/// Whether `words` are a command that declares variables (`declare`, `typeset`, `local`,
+/// `readonly`, `export`, `env`): `Some(true)` when it declares arrays (`-a`, `-A`).
+pub(super) fn declares(words: &[String]) -> Option<bool> {
+    let k = words.iter().position(|w| {
+        matches!(
+            base(w),
+            "declare" | "typeset" | "local" | "readonly" | "export" | "env"
+        )
+    })?;
+    Some(
+        words[k + 1..]
+            .iter()
+            .any(|w| w.starts_with('-') && w.contains(['a', 'A'])),
+    )
 }

@@ -200,13 +200,52 @@ fn contexts_that_cannot_hold_are_refused() {
         ("echo ${b[ b[0] + {{ context.a }} ]}", "subscript"),
         ("arr=([{{ context.a }}]=1)", "subscript"),
         ("time -p (( {{ context.a }} + 1 ))", "arithmetic"),
-        ("declare -i n; n={{ context.a }}", "declared an integer"),
+        ("declare -i n; n={{ context.a }}", "`declare -i n`"),
         ("declare {{ context.a }}", "`declare`"),
         ("printf -v\"{{ context.a }}\" %s 1", "names a variable"),
         ("env -S\"{{ context.a }}\"", "`env -S`"),
         ("compgen -W \"{{ context.a }}\"", "`compgen`"),
         ("BASH_ENV={{ context.a }} bash -c :", "`BASH_ENV`"),
         ("PS4={{ context.a }}; set -x", "`PS4`"),
+        // A third review's findings.
+        ("[[ {{ context.a }} -gt 0 && -n \"$HOME\" ]]", "`[[ … ]]`"),
+        (
+            "if [[ -n \"$HOME\" && {{ context.a }} -gt 0 ]]; then :; fi",
+            "`[[ … ]]`",
+        ),
+        ("[[ ( {{ context.a }} -eq 1 ) ]]", "`[[ … ]]`"),
+        ("function f { eval {{ context.a }}; }; f", "`eval`"),
+        (
+            "function f { [[ {{ context.a }} -eq 1 ]]; }; f",
+            "`[[ … ]]`",
+        ),
+        ("time -p [[ {{ context.a }} -eq 1 ]]", "`[[ … ]]`"),
+        ("coproc eval {{ context.a }}; wait", "`eval`"),
+        ("{fd}>/dev/null eval {{ context.a }}", "`eval`"),
+        ("$'eval' {{ context.a }}", "`eval`"),
+        ("$\"eval\" {{ context.a }}", "`eval`"),
+        ("$'sh' -c \"echo {{ context.a }}\"", "`sh`"),
+        (": $'\\' ; eval \"#'\n{{ context.a }}\"", "read differently"),
+        (
+            "declare -i n; read -r n <<< \"{{ context.a }}\"",
+            "`declare -i n`",
+        ),
+        (
+            "declare -i n; for n in {{ context.a }}; do :; done",
+            "`declare -i n`",
+        ),
+        ("declare -i n; : ${n:={{ context.a }}}", "`declare -i n`"),
+        ("export PS4={{ context.a }}; set -x; :", "`PS4`"),
+        ("declare PS4={{ context.a }}; set -x; :", "`PS4`"),
+        ("env BASH_ENV={{ context.a }} bash -c :", "`BASH_ENV`"),
+        ("echo \"{{ context.a }}\" | sh -o errexit", "reaches `sh`"),
+        (
+            "echo \"{{ context.a }}\" | sh -e -o nounset",
+            "reaches `sh`",
+        ),
+        ("bash -o pipefail <<< \"{{ context.a }}\"", "reaches `bash`"),
+        ("eval <(:) {{ context.a }}", "`eval`"),
+        ("declare -a a=\"({{ context.a }})\"", "`declare -a`"),
     ] {
         let m = refused(text);
         assert!(m.contains(why), "{text:?}: {m}");
@@ -257,6 +296,14 @@ fn arguments_that_are_not_code_stay_allowed() {
         "case \"{{ context.a }}\" in a|b) echo ok;; esac",
         "echo {{ context.a }} 2>&1 | tee log",
         "arr=({{ context.a }} b)",
+        "declare -a items=({{ context.a }})",
+        "f() { local -a args=(\"{{ context.a }}\"); }",
+        "declare -A map=([key]=\"{{ context.a }}\")",
+        "[[ -n \"{{ context.a }}\" && $# -gt 0 ]] || exit 1",
+        "[[ $# -eq 0 && -n \"{{ context.a }}\" ]]",
+        "find . -name \"{{ context.a }}\" -exec sh -c 'echo \"$1\"' sh {} \\;",
+        "docker run -e X={{ context.a }} img",
+        "printf '%s\\n' {{ context.a }} | while read -r l; do echo \"$l\"; done",
     ] {
         assert!(compile(text).is_ok(), "{text}: {:?}", compile(text));
     }

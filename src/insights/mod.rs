@@ -254,14 +254,23 @@ pub fn health(store: &dyn Store, limits: Thresholds, now: i64) -> Result<Health,
     if orphaned.len() as u64 > limits.max_orphaned {
         let ids: Vec<String> = orphaned.iter().map(ToString::to_string).collect();
         reasons.push(format!(
-            "{} orphaned task(s) whose runner is gone: {} (`tasker resume ID`)",
-            orphaned.len(),
+            "{} whose runner is gone: {} (`tasker resume ID`)",
+            if orphaned.len() == 1 {
+                "1 orphaned task".to_owned()
+            } else {
+                format!("{} orphaned tasks", orphaned.len())
+            },
             ids.join(", ")
         ));
     }
     if failed > limits.max_failed {
         reasons.push(format!(
-            "{failed} task(s) failed in the last {} (allowed: {})",
+            "{} in the last {} (allowed: {})",
+            if failed == 1 {
+                "1 task failed".to_owned()
+            } else {
+                format!("{failed} tasks failed")
+            },
             crate::templates::duration::human(std::time::Duration::from_millis(
                 limits.window_ms.max(0) as u64
             )),

@@ -33,7 +33,8 @@ pub fn text(s: &Summary, color: bool) -> String {
     );
     let mut attempts = format!("  attempts   {}", s.attempts);
     if s.retries > 0 {
-        let _ = write!(attempts, " ({} retries)", s.retries);
+        let noun = if s.retries == 1 { "retry" } else { "retries" };
+        let _ = write!(attempts, " ({} {noun})", s.retries);
     }
     if !s.flaky_steps.is_empty() {
         let _ = write!(attempts, "; flaky: {}", s.flaky_steps.join(", "));

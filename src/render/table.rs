@@ -52,13 +52,18 @@ pub fn status(r: &TaskReport, color: bool) -> String {
         r.execution.completion_percentage,
         r.execution.execution_status,
     );
+    // What to do next means nothing once the task is done.
+    let next = if r.status.is_final() && r.status != crate::engine::state::State::Error {
+        String::new()
+    } else {
+        format!("  next: {}", r.execution.recommended_action)
+    };
     let _ = writeln!(
         out,
-        "created {}  duration {}  health {}  next: {}",
+        "created {}  duration {}  health {}{next}",
         r.created_at,
         ms(r.duration_ms),
         r.execution.health_status,
-        r.execution.recommended_action
     );
     let mut asked = Vec::new();
     if let Some(i) = &r.initiator {

@@ -344,7 +344,7 @@ fn the_summary_at_exit() {
     let err = stderr(&out);
     assert!(err.contains("task 1 complete in"), "{err}");
     assert!(err.contains("steps      4 complete (of 4)"), "{err}");
-    assert!(err.contains("attempts   5 (1 retries); flaky: d"), "{err}");
+    assert!(err.contains("attempts   5 (1 retry); flaky: d"), "{err}");
     assert!(err.contains("critical   a → c (2 steps,"), "{err}");
     let s: Value = serde_json::from_str(
         &std::fs::read_to_string(sb.path().join("summary.json")).expect("summary"),

@@ -293,7 +293,7 @@ fn health_counts_and_thresholds() {
     let out = sb.run(&["health"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout(&out).contains("1 task(s) failed in the last 1h00m (allowed: 0)"),
+        stdout(&out).contains("1 task failed in the last 1h00m (allowed: 0)"),
         "{}",
         stdout(&out)
     );

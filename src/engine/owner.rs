@@ -34,6 +34,12 @@ pub fn uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
+/// Whether process `pid` of this host lives and started at `started_at` (a reused pid
+/// does not count).
+pub fn alive_here(pid: u32, started_at: i64) -> bool {
+    matches!(start_time(pid), Some((start, false)) if start == started_at)
+}
+
 /// This process as an owner.
 pub fn this_process() -> Owner {
     let pid = std::process::id();
@@ -48,7 +54,7 @@ pub fn this_process() -> Owner {
 /// reused pid does not count); elsewhere, its heartbeat is recent.
 pub fn alive(owner: &Owner, heartbeat_at: Option<i64>) -> bool {
     if owner.host == hostname() {
-        return matches!(start_time(owner.pid), Some((start, false)) if start == owner.started_at);
+        return alive_here(owner.pid, owner.started_at);
     }
     heartbeat_at.is_some_and(|at| crate::clock::now_ms() - at < STALE_AFTER_MS)
 }

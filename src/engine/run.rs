@@ -197,12 +197,7 @@ pub fn sweep_dead_runners() -> usize {
             };
             let mine =
                 std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
-            let runner = Owner {
-                pid,
-                host: owner::hostname(),
-                started_at: started,
-            };
-            if !mine || owner::alive(&runner, None) {
+            if !mine || owner::alive_here(pid, started) {
                 continue;
             }
             swept.insert(mark.to_owned());

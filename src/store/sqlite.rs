@@ -335,24 +335,21 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Set the store up for this connection, WAL included (which writes the file).
     fn configure(&mut self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.configure_existing()?;
         let _mode: String = self
             .conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        Ok(())
+    }
+
+    /// This connection's settings, for a store that exists: nothing that writes the file.
+    fn configure_existing(&mut self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // An 8 MiB page cache keeps a big task's rows in memory between rounds; checkpoints
         // every 4,000 pages (16 MiB of WAL) copy each busy page once instead of four times,
         // and the WAL file is cut back to 64 MiB after each.
-        self.conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000;
-             PRAGMA journal_size_limit = 67108864;",
-        )
-    }
-
-    /// As [`Self::configure`], for a store that exists: nothing that writes the file.
-    fn configure_existing(&mut self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000;

@@ -34,8 +34,6 @@ pub(super) struct Cmd {
     /// Ends at an unmatched `)` (command substitution).
     closes: bool,
     parens: usize,
-    /// `{ … }` groups open.
-    braces: usize,
     /// `case … esac` open here.
     cases: usize,
     /// After `case WORD`, waiting for its `in`.
@@ -141,12 +139,8 @@ impl Cmd {
                 }
                 "esac" => self.cases = self.cases.saturating_sub(1),
                 "[[" => self.test = Some((self.words.len() + 1, Vec::new())),
-                "{" => {
-                    self.braces += 1;
-                    self.groups.push(Vec::new());
-                }
+                "{" => self.groups.push(Vec::new()),
                 "}" => {
-                    self.braces = self.braces.saturating_sub(1);
                     if let Some(g) = self.groups.pop() {
                         self.stage.extend(g);
                     }
@@ -507,7 +501,6 @@ impl<'t> Lexer<'t> {
         if matches!(self.stack.last(), Some(Frame::Cmd(_))) {
             self.cmd().start_word();
         }
-        let int_vars = self.int_vars.clone();
         let cmd = self.cmd();
         let current = cmd.word.clone().unwrap_or_default();
         let assigning = cmd.target.is_none()
@@ -528,7 +521,7 @@ impl<'t> Lexer<'t> {
         let declaring = programs::declares(&cmd.words);
         if (assigning || declaring.is_some())
             && let Some((name, _)) = current.split_once('=')
-            && let Some(why) = assigned(name.trim_end_matches('+'), &int_vars)
+            && let Some(why) = assigned(name.trim_end_matches('+'))
         {
             return self.refuse(p, raw, &why, ARITH_HINT);
         }
@@ -1001,8 +994,8 @@ impl<'t> Lexer<'t> {
 
 /// Why assigning a value to the variable `name` would run it: a variable bash reads as
 /// code (`BASH_ENV`, `PS4`, `PROMPT_COMMAND`, …) or picks programs by (`PATH`,
-/// `LD_PRELOAD`), or one declared an integer.
-fn assigned(name: &str, int_vars: &[String]) -> Option<String> {
+/// `LD_PRELOAD`). (Integer variables are refused before: see [`Lexer::reference`].)
+fn assigned(name: &str) -> Option<String> {
     const CODE: &[&str] = &[
         "BASH_ENV",
         "ENV",
@@ -1028,15 +1021,11 @@ fn assigned(name: &str, int_vars: &[String]) -> Option<String> {
         "VISUAL",
         "PAGER",
     ];
-    if CODE.contains(&name) || name.starts_with("BASH_FUNC_") {
-        return Some(format!(
+    (CODE.contains(&name) || name.starts_with("BASH_FUNC_")).then(|| {
+        format!(
             "is assigned to `{name}`, which the shell or the programs it starts read as code or as where to find code"
-        ));
-    }
-    int_vars
-        .iter()
-        .any(|v| v == name)
-        .then(|| format!("is assigned to `{name}`, declared an integer: {ARITH}"))
+        )
+    })
 }
 
 /// Whether `word` (as far as it is read) is an assignment to an array element whose

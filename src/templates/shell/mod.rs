@@ -141,28 +141,34 @@ fn compile_from(text: &str, skip: usize) -> Result<Compiled, Vec<Refused>> {
 
 /// Which argument of an argv program is a shell script (`[sh, -c, SCRIPT, …]`), and
 /// which is code for another interpreter, where references may not go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Arg {
     Plain,
     Script,
-    Code,
+    Code(programs::Code),
 }
 
-fn argv_kinds(argv: &[String]) -> Vec<(Arg, Option<programs::Code>)> {
+fn argv_kinds(argv: &[String]) -> Vec<Arg> {
     (0..argv.len())
         .map(|j| match programs::code_word(&argv[..j], &argv[j]) {
-            // A shell that gets tasker's environment reads its values from variables.
-            Some(c)
-                if programs::is_shell(&c.program)
-                    && argv[..j]
-                        .iter()
-                        .rposition(|w| programs::base(w) == c.program)
-                        .is_some_and(|k| programs::inherits_environment(argv, k)) =>
-            {
-                (Arg::Script, None)
+            None => Arg::Plain,
+            Some(c) if programs::is_shell(&c.program) => {
+                // A shell that gets tasker's environment reads its values from variables;
+                // behind one that may not pass it on, the value could not reach it.
+                let k = argv[..j].iter().rposition(|w| programs::base(w) == c.program);
+                if k.is_some_and(|k| programs::inherits_environment(argv, k)) {
+                    Arg::Script
+                } else {
+                    Arg::Code(programs::Code {
+                        reason: format!(
+                            "is in the script of `{}`, which runs behind another program that may not pass tasker's environment on, so the value could not reach it",
+                            c.program
+                        ),
+                        ..c
+                    })
+                }
             }
-            Some(c) => (Arg::Code, Some(c)),
-            None => (Arg::Plain, None),
+            Some(c) => Arg::Code(c),
         })
         .collect()
 }
@@ -182,7 +188,7 @@ pub fn check(program: &Program) -> Vec<(Option<usize>, Refused)> {
             }
         }
         Program::Argv(argv) => {
-            for (j, (kind, program)) in argv_kinds(argv).into_iter().enumerate() {
+            for (j, kind) in argv_kinds(argv).into_iter().enumerate() {
                 let text = &argv[j];
                 if !text.contains("{{") || interpolate::refs(text).is_err() {
                     continue;
@@ -194,30 +200,18 @@ pub fn check(program: &Program) -> Vec<(Option<usize>, Refused)> {
                             out.extend(refused.into_iter().map(|r| (Some(j), r)));
                         }
                     }
-                    Arg::Code => {
-                        let code = program.unwrap_or_else(|| programs::Code {
-                            program: String::new(),
-                            reason: String::new(),
-                            hint: String::new(),
-                        });
+                    Arg::Code(code) => {
                         if let Ok(toks) = tokens(text)
                             && let Some(p) = toks.iter().find(|p| matches!(p.tok, Tok::Ref { .. }))
                             && let Tok::Ref { raw, .. } = &p.tok
                         {
-                            let mut reason = code.reason.clone();
-                            if programs::is_shell(&code.program) {
-                                reason = format!(
-                                    "is in the script of `{}`, which runs behind another program that may not pass tasker's environment on, so the value could not reach it",
-                                    code.program
-                                );
-                            }
                             out.push((
                                 Some(j),
                                 Refused {
                                     line: p.line,
                                     column: p.column,
                                     reference: raw.clone(),
-                                    reason,
+                                    reason: code.reason,
                                     hint: code.hint,
                                 },
                             ));
@@ -263,6 +257,10 @@ pub fn render(
     program: &Program,
     scope: &dyn Scope,
 ) -> Result<(Program, Vec<(String, String)>), String> {
+    // Most programs hold no reference: nothing to read or resolve at each start.
+    if !program.texts().iter().any(|t| t.contains("{{")) {
+        return Ok((program.clone(), Vec::new()));
+    }
     let mut vars = Vec::new();
     let script = |text: &str, vars: &mut Vec<(String, String)>| -> Result<String, String> {
         if !text.contains("{{") {
@@ -296,7 +294,7 @@ pub fn render(
         Program::Argv(argv) => Program::Argv(
             argv.iter()
                 .zip(argv_kinds(argv))
-                .map(|(text, (kind, _))| match kind {
+                .map(|(text, kind)| match kind {
                     Arg::Script => script(text, &mut vars),
                     _ => render_arg(text, scope),
                 })

@@ -213,20 +213,7 @@ fn command_at(words: &[String]) -> Option<usize> {
         let Some((_, valued)) = WRAPPERS.iter().chain(ISOLATING).find(|(n, _)| *n == name) else {
             return Some(k);
         };
-        k += 1;
-        let mut operands = wrapper_operands(name);
-        while let Some(w) = words.get(k) {
-            if valued.contains(&w.as_str()) {
-                k += 2;
-            } else if w.starts_with('-') || (name == "env" && is_assignment(w)) {
-                k += 1;
-            } else if operands > 0 {
-                operands -= 1;
-                k += 1;
-            } else {
-                break;
-            }
-        }
+        k = past_wrapper(words, k, name, valued, words.len());
     }
     None
 }
@@ -456,28 +443,37 @@ pub(super) fn inherits_environment(argv: &[String], k: usize) -> bool {
         let Some((_, valued)) = WRAPPERS.iter().find(|(n, _)| *n == name) else {
             return false;
         };
-        i += 1;
-        let mut operands = wrapper_operands(name);
-        while i < k {
-            let w = argv[i].as_str();
-            if name == "env"
-                && (w == "-i" || w == "-" || w == "--ignore-environment" || w.starts_with("-S"))
-            {
-                return false;
-            }
-            if valued.contains(&w) {
-                i += 2;
-            } else if w.starts_with('-') || (name == "env" && is_assignment(w)) {
-                i += 1;
-            } else if operands > 0 {
-                operands -= 1;
-                i += 1;
-            } else {
-                break;
-            }
+        let next = past_wrapper(argv, i, name, valued, k);
+        let clears = |w: &String| {
+            w == "-i" || w == "-" || w == "--ignore-environment" || w.starts_with("-S")
+        };
+        if name == "env" && argv[i + 1..next.min(k)].iter().any(clears) {
+            return false;
         }
+        i = next;
     }
     i == k
+}
+
+/// Past the wrapper `name` at `k` — its options, their values, its fixed operands, and
+/// for `env` its assignments — up to `end`: where the command it runs starts.
+fn past_wrapper(words: &[String], mut k: usize, name: &str, valued: &[&str], end: usize) -> usize {
+    k += 1;
+    let mut operands = wrapper_operands(name);
+    while k < end {
+        let w = words[k].as_str();
+        if valued.contains(&w) {
+            k += 2;
+        } else if w.starts_with('-') || (name == "env" && is_assignment(w)) {
+            k += 1;
+        } else if operands > 0 {
+            operands -= 1;
+            k += 1;
+        } else {
+            break;
+        }
+    }
+    k
 }
 
 /// The variables a `declare -i` (or `typeset`, `local`, `readonly`, `export`) command

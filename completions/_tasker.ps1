@@ -21,6 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'tasker' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -58,7 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;run' {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The task context: a JSON object, or @FILE holding one')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set one context value (KEY.PATH=VALUE; VALUE is JSON when it parses, else text); repeatable')
-            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Merge the template''s `environments.ENV` overrides into its steps')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Merge the template''s `environments.ENV` overrides into its steps [env: TASKER_ENV; config: env]')
             [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Steps running at once [default: the template''s max_parallel, else the CPU count]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Steps running at once [default: the template''s max_parallel, else the CPU count]')
@@ -73,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--source-system', '--source-system', [CompletionResultType]::ParameterName, 'The system the task came from (stored and shown by `status`)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the task runs (stored and shown by `status`)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A tag for the task (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -90,12 +92,14 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;validate' {
-            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Check the templates with `environments.ENV` merged in')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summaries as JSON')
             [CompletionResult]::new('--graph', '--graph', [CompletionResultType]::ParameterName, 'Also print the levels and the steps that block the most dependents')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Make every warning an error (for CI) [config: strict = true]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -105,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;status' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -127,6 +132,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Export spans and metrics [default: OTEL_TRACES_EXPORTER, else none]')
             [CompletionResult]::new('--summary-json', '--summary-json', [CompletionResultType]::ParameterName, 'Write the summary as JSON to FILE')
             [CompletionResult]::new('--events-out', '--events-out', [CompletionResultType]::ParameterName, 'Write every event of the run to FILE, one JSON object a line')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -151,6 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Export spans and metrics [default: OTEL_TRACES_EXPORTER, else none]')
             [CompletionResult]::new('--summary-json', '--summary-json', [CompletionResultType]::ParameterName, 'Write the summary as JSON to FILE')
             [CompletionResult]::new('--events-out', '--events-out', [CompletionResultType]::ParameterName, 'Write every event of the run to FILE, one JSON object a line')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -170,6 +177,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Cancel only this step (repeatable)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept in the transitions'' metadata)')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who [default: $USER]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -186,6 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--results', '--results', [CompletionResultType]::ParameterName, 'The step''s results: JSON, or @FILE holding JSON [default: {}]')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (required; kept in the transition''s metadata)')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who [default: $USER]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -199,6 +208,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;logs' {
             [CompletionResult]::new('--attempt', '--attempt', [CompletionResultType]::ParameterName, 'The attempt (1-based) [default: the latest]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -215,6 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;events' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -232,6 +243,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;events;list' {
             [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Only this category')
             [CompletionResult]::new('--search', '--search', [CompletionResultType]::ParameterName, 'Only events whose name or description contains this text')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -245,6 +257,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;events;log' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -278,6 +291,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Draw a template file instead of a task')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'mermaid, dot (Graphviz) or json')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Draw the template with `environments.ENV` merged in')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -293,6 +307,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only tasks created within this duration (e.g. `24h`, `7d`)')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only tasks of this namespace')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only tasks of this template name')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -310,6 +325,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--max-failed', '--max-failed', [CompletionResultType]::ParameterName, 'Tasks allowed to have failed within --window')
             [CompletionResult]::new('--max-backoff', '--max-backoff', [CompletionResultType]::ParameterName, 'Steps allowed to wait out a backoff at once [default: no limit]')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'How far back failures count')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -327,6 +343,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only tasks created within this duration (e.g. `24h`, `7d`)')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only tasks of this namespace')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only tasks of this template name')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -339,6 +356,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;tasks' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -358,6 +376,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only tasks of this template name')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only tasks created within this duration (e.g. `1h`, `7d`)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many tasks')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -382,6 +401,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;templates' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -398,6 +418,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;templates;list' {
             [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -412,6 +433,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;templates;show' {
             [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -440,6 +462,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;config' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -454,6 +477,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;config;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -478,6 +502,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;db' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -496,6 +521,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;db;path' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -508,6 +534,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;db;migrate' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -520,6 +547,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;db;check' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -535,6 +563,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;db;prune' {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only tasks created longer ago than this (e.g. `30d`)')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only tasks in this state (repeatable) [default: complete, cancelled, resolved_manually]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -549,6 +578,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;db;vacuum' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -591,6 +621,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Its namespace')
             [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Its steps, in order (each depends on the one before) [default: fetch,process,report]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where to write it')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -603,6 +634,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;completions' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
@@ -617,6 +649,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;generate-docs' {
             [CompletionResult]::new('--completions', '--completions', [CompletionResultType]::ParameterName, 'Where the completion scripts go')
             [CompletionResult]::new('--man', '--man', [CompletionResultType]::ParameterName, 'Where the man pages go')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')

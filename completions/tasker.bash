@@ -278,12 +278,16 @@ _tasker() {
 
     case "${cmd}" in
         tasker)
-            opts="-v -q -h -V --db --color --verbose --quiet --log-format --help --version run validate status resume retry cancel resolve logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
+            opts="-v -q -h -V --config --db --color --verbose --quiet --log-format --help --version run validate status resume retry cancel resolve logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -304,7 +308,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__analytics)
-            opts="-v -q -h --since --namespace --name --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --since --namespace --name --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +323,10 @@ _tasker() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -342,7 +350,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__cancel)
-            opts="-v -q -h --step --reason --actor --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --step --reason --actor --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +365,10 @@ _tasker() {
                     return 0
                     ;;
                 --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -380,12 +392,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__completions)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help bash elvish fish powershell zsh"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -406,12 +422,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__config)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help show help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -474,12 +494,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__config__subcmd__show)
-            opts="-v -q -h --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -500,12 +524,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__db)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help path migrate check prune vacuum help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help path migrate check prune vacuum help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -526,12 +554,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__db__subcmd__check)
-            opts="-v -q -h --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -650,12 +682,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__db__subcmd__migrate)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -676,12 +712,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__db__subcmd__path)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -702,7 +742,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__db__subcmd__prune)
-            opts="-v -q -h --older-than --status --dry-run --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --older-than --status --dry-run --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,6 +753,10 @@ _tasker() {
                     return 0
                     ;;
                 --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -736,12 +780,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__db__subcmd__vacuum)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -762,7 +810,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__diagram)
-            opts="-v -q -h --template --format --env --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --template --format --env --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -777,6 +825,10 @@ _tasker() {
                     return 0
                     ;;
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -800,12 +852,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__events)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help list log help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help list log help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -882,7 +938,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__events__subcmd__list)
-            opts="-v -q -h --category --search --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --category --search --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,6 +949,10 @@ _tasker() {
                     return 0
                     ;;
                 --search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -916,12 +976,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__events__subcmd__log)
-            opts="-f -v -q -h --follow --json --db --color --verbose --quiet --log-format --help"
+            opts="-f -v -q -h --follow --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -942,7 +1006,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__generate__subcmd__docs)
-            opts="-v -q -h --completions --man --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --completions --man --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -953,6 +1017,10 @@ _tasker() {
                     return 0
                     ;;
                 --man)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -976,7 +1044,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__health)
-            opts="-v -q -h --max-orphaned --max-failed --max-backoff --window --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --max-orphaned --max-failed --max-backoff --window --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -995,6 +1063,10 @@ _tasker() {
                     return 0
                     ;;
                 --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1480,13 +1552,17 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__logs)
-            opts="-f -v -q -h --attempt --stderr --follow --json --db --color --verbose --quiet --log-format --help"
+            opts="-f -v -q -h --attempt --stderr --follow --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --attempt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1510,7 +1586,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__metrics)
-            opts="-v -q -h --format --since --namespace --name --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --format --since --namespace --name --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1529,6 +1605,10 @@ _tasker() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1552,7 +1632,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__new)
-            opts="-v -q -h --namespace --steps --dir --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --namespace --steps --dir --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1567,6 +1647,10 @@ _tasker() {
                     return 0
                     ;;
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1590,7 +1674,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__resolve)
-            opts="-v -q -h --step --results --reason --actor --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --step --results --reason --actor --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1609,6 +1693,10 @@ _tasker() {
                     return 0
                     ;;
                 --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1632,7 +1720,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__resume)
-            opts="-j -v -q -h --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --db --color --verbose --quiet --log-format --help"
+            opts="-j -v -q -h --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1662,6 +1750,10 @@ _tasker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1682,7 +1774,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__retry)
-            opts="-j -v -q -h --step --downstream --reason --actor --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --db --color --verbose --quiet --log-format --help"
+            opts="-j -v -q -h --step --downstream --reason --actor --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1724,6 +1816,10 @@ _tasker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1744,7 +1840,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__run)
-            opts="-j -v -q -h --context --set --env --templates --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --idempotency-key --dedup --bypass-steps --initiator --source-system --reason --tag --dry-run --detach --db --color --verbose --quiet --log-format --help"
+            opts="-j -v -q -h --context --set --env --templates --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --idempotency-key --dedup --bypass-steps --initiator --source-system --reason --tag --dry-run --detach --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1818,6 +1914,10 @@ _tasker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1838,12 +1938,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__status)
-            opts="-w -v -q -h --json --graph --watch --db --color --verbose --quiet --log-format --help"
+            opts="-w -v -q -h --json --graph --watch --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1864,12 +1968,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__tasks)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help list help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1932,7 +2040,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__tasks__subcmd__list)
-            opts="-v -q -h --status --namespace --name --since --limit --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --status --namespace --name --since --limit --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1958,6 +2066,10 @@ _tasker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1978,12 +2090,16 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__templates)
-            opts="-v -q -h --db --color --verbose --quiet --log-format --help list show help"
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2060,13 +2176,17 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__templates__subcmd__list)
-            opts="-v -q -h --templates --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --templates --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2090,13 +2210,17 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__templates__subcmd__show)
-            opts="-v -q -h --templates --json --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --templates --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2120,13 +2244,17 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__validate)
-            opts="-v -q -h --json --graph --env --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --json --graph --env --strict --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

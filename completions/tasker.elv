@@ -18,6 +18,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
     }
     var completions = [
         &'tasker'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -54,7 +55,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;run'= {
             cand --context 'The task context: a JSON object, or @FILE holding one'
             cand --set 'Set one context value (KEY.PATH=VALUE; VALUE is JSON when it parses, else text); repeatable'
-            cand --env 'Merge the template''s `environments.ENV` overrides into its steps'
+            cand --env 'Merge the template''s `environments.ENV` overrides into its steps [env: TASKER_ENV; config: env]'
             cand --templates 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]'
             cand -j 'Steps running at once [default: the template''s max_parallel, else the CPU count]'
             cand --concurrency 'Steps running at once [default: the template''s max_parallel, else the CPU count]'
@@ -69,6 +70,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --source-system 'The system the task came from (stored and shown by `status`)'
             cand --reason 'Why the task runs (stored and shown by `status`)'
             cand --tag 'A tag for the task (repeatable)'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -85,12 +87,14 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;validate'= {
-            cand --env 'Check the templates with `environments.ENV` merged in'
+            cand --env 'Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print the summaries as JSON'
             cand --graph 'Also print the levels and the steps that block the most dependents'
+            cand --strict 'Make every warning an error (for CI) [config: strict = true]'
             cand -v 'Print more: every step start and completion'
             cand --verbose 'Print more: every step start and completion'
             cand -q 'Print nothing on stderr but errors'
@@ -99,6 +103,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;status'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -120,6 +125,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --trace 'Export spans and metrics [default: OTEL_TRACES_EXPORTER, else none]'
             cand --summary-json 'Write the summary as JSON to FILE'
             cand --events-out 'Write every event of the run to FILE, one JSON object a line'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -143,6 +149,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --trace 'Export spans and metrics [default: OTEL_TRACES_EXPORTER, else none]'
             cand --summary-json 'Write the summary as JSON to FILE'
             cand --events-out 'Write every event of the run to FILE, one JSON object a line'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -161,6 +168,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --step 'Cancel only this step (repeatable)'
             cand --reason 'Why (kept in the transitions'' metadata)'
             cand --actor 'Who [default: $USER]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -176,6 +184,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --results 'The step''s results: JSON, or @FILE holding JSON [default: {}]'
             cand --reason 'Why (required; kept in the transition''s metadata)'
             cand --actor 'Who [default: $USER]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -188,6 +197,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;logs'= {
             cand --attempt 'The attempt (1-based) [default: the latest]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -203,6 +213,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;events'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -219,6 +230,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;events;list'= {
             cand --category 'Only this category'
             cand --search 'Only events whose name or description contains this text'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -231,6 +243,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;events;log'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -259,6 +272,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --template 'Draw a template file instead of a task'
             cand --format 'mermaid, dot (Graphviz) or json'
             cand --env 'Draw the template with `environments.ENV` merged in'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -273,6 +287,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --since 'Only tasks created within this duration (e.g. `24h`, `7d`)'
             cand --namespace 'Only tasks of this namespace'
             cand --name 'Only tasks of this template name'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -289,6 +304,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --max-failed 'Tasks allowed to have failed within --window'
             cand --max-backoff 'Steps allowed to wait out a backoff at once [default: no limit]'
             cand --window 'How far back failures count'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -305,6 +321,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --since 'Only tasks created within this duration (e.g. `24h`, `7d`)'
             cand --namespace 'Only tasks of this namespace'
             cand --name 'Only tasks of this template name'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -316,6 +333,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;tasks'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -334,6 +352,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --name 'Only tasks of this template name'
             cand --since 'Only tasks created within this duration (e.g. `1h`, `7d`)'
             cand --limit 'At most this many tasks'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -354,6 +373,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;tasks;help;help'= {
         }
         &'tasker;templates'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -369,6 +389,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;templates;list'= {
             cand --templates 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -382,6 +403,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;templates;show'= {
             cand --templates 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -405,6 +427,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;templates;help;help'= {
         }
         &'tasker;config'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -418,6 +441,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tasker;config;show'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -438,6 +462,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;config;help;help'= {
         }
         &'tasker;db'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -455,6 +480,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tasker;db;path'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -466,6 +492,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;db;migrate'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -477,6 +504,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;db;check'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -491,6 +519,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;db;prune'= {
             cand --older-than 'Only tasks created longer ago than this (e.g. `30d`)'
             cand --status 'Only tasks in this state (repeatable) [default: complete, cancelled, resolved_manually]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -504,6 +533,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;db;vacuum'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -538,6 +568,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --namespace 'Its namespace'
             cand --steps 'Its steps, in order (each depends on the one before) [default: fetch,process,report]'
             cand --dir 'Where to write it'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -549,6 +580,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
         }
         &'tasker;completions'= {
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
@@ -562,6 +594,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;generate-docs'= {
             cand --completions 'Where the completion scripts go'
             cand --man 'Where the man pages go'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'

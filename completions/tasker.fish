@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tasker_global_optspecs
-    string join \n db= color= v/verbose q/quiet log-format= h/help V/version
+    string join \n config= db= color= v/verbose q/quiet log-format= h/help V/version
 end
 
 function __fish_tasker_needs_command
@@ -24,6 +24,7 @@ function __fish_tasker_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c tasker -n "__fish_tasker_needs_command" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_needs_command" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_needs_command" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -57,7 +58,7 @@ complete -c tasker -n "__fish_tasker_needs_command" -f -a "generate-docs" -d 'Wr
 complete -c tasker -n "__fish_tasker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l context -d 'The task context: a JSON object, or @FILE holding one' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l set -d 'Set one context value (KEY.PATH=VALUE; VALUE is JSON when it parses, else text); repeatable' -r
-complete -c tasker -n "__fish_tasker_using_subcommand run" -l env -d 'Merge the template\'s `environments.ENV` overrides into its steps' -r
+complete -c tasker -n "__fish_tasker_using_subcommand run" -l env -d 'Merge the template\'s `environments.ENV` overrides into its steps [env: TASKER_ENV; config: env]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l templates -d 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand run" -s j -l concurrency -d 'Steps running at once [default: the template\'s max_parallel, else the CPU count]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l kill-grace -d 'Time between SIGTERM and SIGKILL when a step is stopped [default: 10s]' -r
@@ -73,6 +74,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand run" -l initiator -d 'Who 
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l source-system -d 'The system the task came from (stored and shown by `status`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l reason -d 'Why the task runs (stored and shown by `status`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l tag -d 'A tag for the task (repeatable)' -r
+complete -c tasker -n "__fish_tasker_using_subcommand run" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -87,7 +89,8 @@ complete -c tasker -n "__fish_tasker_using_subcommand run" -l detach -d 'Run in 
 complete -c tasker -n "__fish_tasker_using_subcommand run" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand run" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand run" -s h -l help -d 'Print help'
-complete -c tasker -n "__fish_tasker_using_subcommand validate" -l env -d 'Check the templates with `environments.ENV` merged in' -r
+complete -c tasker -n "__fish_tasker_using_subcommand validate" -l env -d 'Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]' -r
+complete -c tasker -n "__fish_tasker_using_subcommand validate" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -96,9 +99,11 @@ complete -c tasker -n "__fish_tasker_using_subcommand validate" -l log-format -d
 json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l json -d 'Print the summaries as JSON'
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l graph -d 'Also print the levels and the steps that block the most dependents'
+complete -c tasker -n "__fish_tasker_using_subcommand validate" -l strict -d 'Make every warning an error (for CI) [config: strict = true]'
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand status" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand status" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand status" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -118,6 +123,7 @@ stdout\t''
 otlp\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l summary-json -d 'Write the summary as JSON to FILE' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l events-out -d 'Write every event of the run to FILE, one JSON object a line' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand resume" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -140,6 +146,7 @@ stdout\t''
 otlp\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l summary-json -d 'Write the summary as JSON to FILE' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l events-out -d 'Write every event of the run to FILE, one JSON object a line' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand retry" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -156,6 +163,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand retry" -s h -l help -d 'Pr
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l step -d 'Cancel only this step (repeatable)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l reason -d 'Why (kept in the transitions\' metadata)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l actor -d 'Who [default: $USER]' -r
+complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -169,6 +177,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l step -d 'The s
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l results -d 'The step\'s results: JSON, or @FILE holding JSON [default: {}]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l reason -d 'Why (required; kept in the transition\'s metadata)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l actor -d 'Who [default: $USER]' -r
+complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -179,6 +188,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand resolve" -s v -l verbose -
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l attempt -d 'The attempt (1-based) [default: the latest]' -r
+complete -c tasker -n "__fish_tasker_using_subcommand logs" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -191,6 +201,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand logs" -l json -d 'Print th
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -209,6 +220,7 @@ workflow\t''
 observability\t''
 custom\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l search -d 'Only events whose name or description contains this text' -r
+complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -219,6 +231,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_su
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -238,6 +251,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l format -d 'mer
 dot\t''
 json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l env -d 'Draw the template with `environments.ENV` merged in' -r
+complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -250,6 +264,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand diagram" -s h -l help -d '
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l since -d 'Only tasks created within this duration (e.g. `24h`, `7d`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l namespace -d 'Only tasks of this namespace' -r
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l name -d 'Only tasks of this template name' -r
+complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -264,6 +279,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand health" -l max-orphaned -d
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l max-failed -d 'Tasks allowed to have failed within --window' -r
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l max-backoff -d 'Steps allowed to wait out a backoff at once [default: no limit]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l window -d 'How far back failures count' -r
+complete -c tasker -n "__fish_tasker_using_subcommand health" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -280,6 +296,7 @@ csv\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l since -d 'Only tasks created within this duration (e.g. `24h`, `7d`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l namespace -d 'Only tasks of this namespace' -r
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l name -d 'Only tasks of this template name' -r
+complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -289,6 +306,7 @@ json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -305,6 +323,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_sub
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l name -d 'Only tasks of this template name' -r
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l since -d 'Only tasks created within this duration (e.g. `1h`, `7d`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l limit -d 'At most this many tasks' -r
+complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -317,6 +336,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_sub
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tasks, newest first'
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -330,6 +350,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Print a template\'s source'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l templates -d 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -341,6 +362,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l templates -d 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -354,6 +376,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the templates found in the template directories'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a template\'s source'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -365,6 +388,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_see
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print the effective configuration and the source of each value'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -377,6 +401,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_su
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective configuration and the source of each value'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -392,6 +417,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_su
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -f -a "prune" -d 'Delete old finished tasks and everything that belongs to them'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -f -a "vacuum" -d 'Rebuild the file to give freed space back to the system'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -401,6 +427,7 @@ json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -410,6 +437,7 @@ json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -422,6 +450,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l older-than -d 'Only tasks created longer ago than this (e.g. `30d`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l status -d 'Only tasks in this state (repeatable) [default: complete, cancelled, resolved_manually]' -r
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -433,6 +462,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -451,6 +481,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l namespace -d 'Its namespace' -r
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l steps -d 'Its steps, in order (each depends on the one before) [default: fetch,process,report]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l dir -d 'Where to write it' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand new" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -460,6 +491,7 @@ json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand new" -s v -l verbose -d 'Print more: every step start and completion'
 complete -c tasker -n "__fish_tasker_using_subcommand new" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand new" -s h -l help -d 'Print help'
+complete -c tasker -n "__fish_tasker_using_subcommand completions" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand completions" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand completions" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -471,6 +503,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand completions" -s q -l quiet
 complete -c tasker -n "__fish_tasker_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l completions -d 'Where the completion scripts go' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l man -d 'Where the man pages go' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''

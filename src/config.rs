@@ -1,4 +1,5 @@
-//! The config file: `tasker.toml` in the working directory, else
+//! The config file: `--config FILE`, else `TASKER_CONFIG`, else the first `tasker.toml` in
+//! the working directory or one of its parents (as `git` and `cargo` look), else
 //! `$XDG_CONFIG_HOME/tasker/config.toml` (`~/.config/tasker/config.toml`).
 //!
 //! Its keys mirror the command line's: a flag wins over its `TASKER_*` variable, which wins
@@ -24,6 +25,8 @@ pub const KEYS: &[&str] = &[
     "hook_timeout",
     "flush_timeout",
     "secret_keys",
+    "strict",
+    "env",
 ];
 
 /// How hard a commit tries to reach the disk.
@@ -41,6 +44,12 @@ pub enum Durability {
 pub struct Config {
     /// The file it came from, if any.
     pub path: Option<PathBuf>,
+    /// How that file was chosen (`--config`, `TASKER_CONFIG`, found upwards …).
+    pub found_by: Option<&'static str>,
+    /// `validate --strict` for every validation.
+    pub strict: Option<bool>,
+    /// The `environments:` block to use when `--env` and `TASKER_ENV` are not given.
+    pub env: Option<String>,
     pub db: Option<PathBuf>,
     pub concurrency: Option<u32>,
     pub trace: Option<String>,
@@ -72,18 +81,27 @@ pub enum ConfigError {
     Invalid(Vec<Problem>),
 }
 
-/// Where the config file is looked for, in order (the first relative to the working
-/// directory, as users know it).
-pub fn candidates() -> Vec<PathBuf> {
-    let mut out = vec![PathBuf::from("tasker.toml")];
-    let base = std::env::var_os("XDG_CONFIG_HOME")
+/// The user's config file, `$XDG_CONFIG_HOME/tasker/config.toml`.
+pub fn user_file() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
-    if let Some(base) = base {
-        out.push(base.join("tasker").join("config.toml"));
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .map(|base| base.join("tasker").join("config.toml"))
+}
+
+/// The nearest `tasker.toml` from the working directory upwards; shown relative when it is
+/// in the working directory itself, as users know it.
+fn project_file() -> Option<PathBuf> {
+    let here = Path::new("tasker.toml");
+    if here.is_file() {
+        return Some(here.to_owned());
     }
-    out
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .skip(1)
+        .map(|dir| dir.join("tasker.toml"))
+        .find(|p| p.is_file())
 }
 
 /// Reads typed values out of the TOML table, collecting a problem per bad key.
@@ -101,6 +119,7 @@ impl Reader<'_> {
             field: Some(key.to_owned()),
             message: message.into(),
             hint,
+            warning: false,
         });
     }
 
@@ -140,10 +159,43 @@ impl Reader<'_> {
 }
 
 impl Config {
-    /// Read the first config file that exists; none at all is an empty configuration.
-    pub fn load() -> Result<Config, ConfigError> {
-        match candidates().into_iter().find(|p| p.is_file()) {
-            Some(path) => Config::read(&path),
+    /// Read the config file: `explicit` (`--config`), else `TASKER_CONFIG`, else the nearest
+    /// `tasker.toml` upwards, else the user's; none at all is an empty configuration. A file
+    /// named on purpose must exist.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let named = |path: PathBuf, by: &'static str| -> Result<Config, ConfigError> {
+            if !path.exists() {
+                return Err(ConfigError::Unreadable {
+                    path: path.display().to_string(),
+                    message: format!("no such file (named by {by})"),
+                });
+            }
+            let mut c = Config::read(&path)?;
+            c.found_by = Some(by);
+            Ok(c)
+        };
+        if let Some(path) = explicit {
+            return named(path.to_owned(), "--config");
+        }
+        if let Some(v) = std::env::var_os("TASKER_CONFIG").filter(|v| !v.is_empty()) {
+            return named(PathBuf::from(v), "TASKER_CONFIG");
+        }
+        if let Some(path) = project_file() {
+            let by = if path.is_relative() {
+                "the working directory"
+            } else {
+                "a parent of the working directory"
+            };
+            let mut c = Config::read(&path)?;
+            c.found_by = Some(by);
+            return Ok(c);
+        }
+        match user_file().filter(|p| p.is_file()) {
+            Some(path) => {
+                let mut c = Config::read(&path)?;
+                c.found_by = Some("the user's config directory");
+                Ok(c)
+            }
             None => Ok(Config::default()),
         }
     }
@@ -186,6 +238,7 @@ impl Config {
                 field: None,
                 message: format!("unknown key `{key}`"),
                 hint: Some(hint),
+                warning: false,
             });
         }
         // Relative paths in the file mean the same thing from any working directory.
@@ -215,9 +268,15 @@ impl Config {
                     }
                 }),
             hook_timeout: r.duration(&table, "hook_timeout"),
+            env: r.string(&table, "env"),
             flush_timeout: r.duration(&table, "flush_timeout"),
             ..Config::default()
         };
+        match table.get("strict") {
+            None => {}
+            Some(toml::Value::Boolean(b)) => config.strict = Some(*b),
+            Some(_) => r.problem("strict", "expected `true` or `false`", None),
+        }
         match table.get("concurrency") {
             None => {}
             Some(toml::Value::Integer(n)) if (1..=100_000).contains(n) => {

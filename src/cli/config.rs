@@ -11,7 +11,7 @@ use crate::error::{Error, exit};
 pub enum Command {
     /// Print the effective configuration and the source of each value
     #[command(
-        after_help = "Examples:\n  tasker config show\n  TASKER_CONCURRENCY=8 tasker config show --json\n\nPrecedence: a flag, then its TASKER_* variable, then the config file (tasker.toml in the\nworking directory, else $XDG_CONFIG_HOME/tasker/config.toml), then the default."
+        after_help = "Examples:\n  tasker config show\n  TASKER_CONCURRENCY=8 tasker config show --json\n\nPrecedence: a flag, then its TASKER_* variable, then the config file (tasker.toml in the\nworking directory or the nearest parent holding one, else $XDG_CONFIG_HOME/tasker/config.toml;\n--config FILE or TASKER_CONFIG name one), then the default."
     )]
     Show(ShowArgs),
 }
@@ -133,6 +133,13 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             json!("5s"),
         ),
         pick(
+            "env",
+            "TASKER_ENV",
+            c.env.as_ref().map(|e| json!(e)),
+            json!("none"),
+        ),
+        pick("strict", "", c.strict.map(|b| json!(b)), json!(false)),
+        pick(
             "secret_keys",
             "TASKER_SECRET_KEYS",
             c.secret_keys.as_ref().map(|w| json!(w)),
@@ -171,7 +178,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                 )
             })
             .collect();
-        let doc = json!({"file": c.path, "settings": doc});
+        let doc = json!({"file": c.path, "found_by": c.found_by, "settings": doc});
         super::emit(&format!(
             "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()
@@ -179,10 +186,12 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
         return Ok(exit::OK);
     }
     let mut out = match &c.path {
-        Some(p) => format!("config file: {}\n", p.display()),
-        None => {
-            "config file: none (tasker.toml, or $XDG_CONFIG_HOME/tasker/config.toml)\n".to_owned()
-        }
+        Some(p) => format!(
+            "config file: {} (from {})\n",
+            p.display(),
+            c.found_by.unwrap_or("the search")
+        ),
+        None => "config file: none (--config FILE, TASKER_CONFIG, tasker.toml here or in a parent directory, or $XDG_CONFIG_HOME/tasker/config.toml)\n".to_owned(),
     };
     for s in &settings {
         let value = match &s.value {
@@ -215,6 +224,7 @@ fn clone_flags(g: &Global) -> Global {
         quiet: g.quiet,
         log_format: g.log_format,
         config: crate::config::Config::default(),
+        config_file: g.config_file.clone(),
         from_flags: Vec::new(),
     }
 }

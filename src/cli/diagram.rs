@@ -42,11 +42,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let diagram = match (&args.template, args.id) {
         (Some(file), _) => {
             let config = global.config()?;
+            let environment = global.environment(args.environment.as_deref());
             let loaded = templates::load_file(
                 file,
                 LoadOptions {
-                    environment: args.environment.as_deref(),
+                    environment: environment.as_deref(),
+                    require_environment: args.environment.is_some(),
                     handlers: config.handlers.as_ref(),
+                    strict: false,
+                    checking: true,
                 },
             )?;
             Diagram::from_template(&loaded.template)

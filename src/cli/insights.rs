@@ -110,7 +110,7 @@ pub fn analytics(global: &Global, args: &AnalyticsArgs) -> Result<u8, Error> {
     for g in a.templates.iter().chain(steps) {
         let d = &g.durations;
         t.add_row([
-            format!("{}/{}", g.namespace, g.template),
+            crate::templates::qualified(&g.namespace, &g.template),
             g.step.clone().unwrap_or_else(|| "(task)".into()),
             d.count.to_string(),
             ms(d.p50),

@@ -81,6 +81,9 @@ pub struct Cli {
 /// Flags every subcommand takes.
 #[derive(Debug, clap::Args)]
 pub struct Global {
+    /// The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]
+    #[arg(long = "config", global = true, value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
     /// The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]
     #[arg(long, global = true, env = "TASKER_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -231,6 +234,19 @@ impl Global {
         }
     }
 
+    /// The `environments:` block to use: `--env`, else `TASKER_ENV`, else the config file's
+    /// `env`, else none.
+    pub fn environment(&self, flag: Option<&str>) -> Option<String> {
+        flag.map(str::to_owned)
+            .or_else(|| std::env::var("TASKER_ENV").ok().filter(|v| !v.is_empty()))
+            .or_else(|| self.config.env.clone())
+    }
+
+    /// `validate --strict`, else the config file's `strict`.
+    pub fn strict(&self, flag: bool) -> bool {
+        flag || self.config.strict.unwrap_or(false)
+    }
+
     /// `TASKER_DURABILITY`, else the config file's, else normal.
     pub fn durability(&self) -> crate::config::Durability {
         match std::env::var("TASKER_DURABILITY").ok().as_deref() {
@@ -301,7 +317,7 @@ fn check_environment() -> Result<(), Error> {
 
 /// Run the parsed command line; the result is the process exit code.
 pub fn run(mut cli: Cli) -> Result<u8, Error> {
-    cli.global.config = crate::config::Config::load()?;
+    cli.global.config = crate::config::Config::load(cli.global.config_file.as_deref())?;
     check_environment()?;
     // Secret-looking keys: the built-in words, the file's, and `TASKER_SECRET_KEYS`.
     let mut words = cli.global.config.secret_keys.clone().unwrap_or_default();
@@ -392,7 +408,10 @@ pub(crate) fn snapshot(global: &Global, task: &TaskRecord) -> Result<Template, E
     let config = global.config()?;
     let options = LoadOptions {
         environment: task.environment.as_deref(),
+        require_environment: false,
         handlers: config.handlers.as_ref(),
+        strict: false,
+        checking: false,
     };
     let label = format!("the template snapshot of task {}", task.task_id);
     crate::templates::from_str_in(&task.template_source, &label, options)
@@ -448,9 +467,10 @@ pub fn print_error(err: &Error) {
     match err {
         Error::Template(TemplateError::Invalid(problems)) => {
             for p in problems {
-                let _ = writeln!(stderr, "error: {p}");
+                let severity = if p.warning { "warning" } else { "error" };
+                let _ = writeln!(stderr, "{severity}: {p}");
             }
-            let n = problems.len();
+            let n = problems.iter().filter(|p| !p.warning).count();
             let s = if n == 1 { "" } else { "s" };
             let _ = writeln!(stderr, "{n} problem{s} found; nothing was run");
         }

@@ -37,7 +37,7 @@ pub struct Args {
     /// Set one context value (KEY.PATH=VALUE; VALUE is JSON when it parses, else text); repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Merge the template's `environments.ENV` overrides into its steps
+    /// Merge the template's `environments.ENV` overrides into its steps [env: TASKER_ENV; config: env]
     #[arg(long = "env", value_name = "ENV")]
     pub environment: Option<String>,
     #[command(flatten)]
@@ -76,13 +76,22 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     // Everything that can be refused is checked before the store is touched.
     let config = global.config()?;
+    let environment = global.environment(args.environment.as_deref());
     let options = LoadOptions {
-        environment: args.environment.as_deref(),
+        environment: environment.as_deref(),
+        require_environment: args.environment.is_some(),
         handlers: config.handlers.as_ref(),
+        strict: false,
+        checking: false,
     };
     let file = resolve_template(&args.template, &args.templates.resolve(config), options)?;
     let loaded = templates::load_file(&file, options)?;
     let template = &loaded.template;
+    if global.verbosity() != Verbosity::Quiet {
+        for w in &template.warnings {
+            super::say!("warning: {w}");
+        }
+    }
     let workdir = template_dir(&file);
     let hash = format!("{:x}", Sha256::digest(loaded.source.as_bytes()));
     let context = build_context(template, args.context.as_deref(), &args.set)?;
@@ -115,7 +124,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         source_system: args.source_system.as_deref(),
         reason: args.reason.as_deref(),
         tags: &args.tags,
-        environment: args.environment.as_deref(),
+        environment: environment.as_deref(),
         idempotency_key: idempotency_key.as_deref(),
         bypass: &bypass,
     })?;
@@ -201,6 +210,12 @@ fn dry_run(
                         "      {}={}\n",
                         v.name,
                         crate::text::printable(&v.value)
+                    ));
+                }
+                if !s.handler_config.is_null() {
+                    out.push_str(&format!(
+                        "      handler_config {}\n",
+                        crate::text::printable(&s.handler_config.to_string())
                     ));
                 }
             }

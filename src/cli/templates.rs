@@ -54,7 +54,10 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
 fn options(config: &crate::config::Config) -> LoadOptions<'_> {
     LoadOptions {
         environment: None,
+        require_environment: false,
         handlers: config.handlers.as_ref(),
+        strict: false,
+        checking: true,
     }
 }
 
@@ -102,7 +105,7 @@ fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
             .set_header(["template", "version", "steps", "file", "description"]);
         for e in &catalog.entries {
             t.add_row([
-                format!("{}/{}", e.namespace, e.name),
+                crate::templates::qualified(&e.namespace, &e.name),
                 e.version.clone(),
                 e.steps.to_string(),
                 e.path.display().to_string(),
@@ -158,7 +161,7 @@ fn show(global: &Global, args: &ShowArgs) -> Result<u8, Error> {
     } else {
         super::emit(&format!(
             "# {} ({})\n{text}",
-            entry.key(),
+            entry.shown(),
             entry.path.display()
         ));
     }

@@ -25,24 +25,33 @@ pub struct Args {
     /// Also print the levels and the steps that block the most dependents
     #[arg(long)]
     pub graph: bool,
-    /// Check the templates with `environments.ENV` merged in
+    /// Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]
     #[arg(long = "env", value_name = "ENV")]
     pub environment: Option<String>,
+    /// Make every warning an error (for CI) [config: strict = true]
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let config = global.config()?;
+    let environment = global.environment(args.environment.as_deref());
     let options = templates::LoadOptions {
-        environment: args.environment.as_deref(),
+        environment: environment.as_deref(),
+        require_environment: args.environment.is_some(),
         handlers: config.handlers.as_ref(),
+        strict: global.strict(args.strict),
+        checking: true,
     };
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut docs = Vec::new();
     let mut out = String::new();
     for file in &args.files {
         match templates::load_file(file, options) {
             Ok(loaded) => {
                 let t = &loaded.template;
+                warnings.extend(t.warnings.iter().cloned());
                 let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();
                 let dag = Dag::new(t);
                 let shown = file.display().to_string();
@@ -52,7 +61,8 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                     } else {
                         serde_json::to_value(dag.summary(&names)).unwrap_or_default()
                     };
-                    docs.push(json!({"file": shown, "valid": true, "name": t.name, "namespace": t.namespace, "version": t.version, "graph": graph}));
+                    let list: Vec<String> = t.warnings.iter().map(ToString::to_string).collect();
+                    docs.push(json!({"file": shown, "valid": true, "name": t.name, "namespace": t.namespace, "version": t.version, "warnings": list, "graph": graph}));
                 } else {
                     out.push_str(&table::summary(&shown, &t.name, &dag.summary(&names)));
                     if args.graph {
@@ -63,13 +73,23 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             Err(e) => {
                 let ps = e.into_problems();
                 if args.json {
-                    let list: Vec<String> = ps.iter().map(ToString::to_string).collect();
+                    let list = |warning: bool| -> Vec<String> {
+                        ps.iter()
+                            .filter(|p| p.warning == warning)
+                            .map(ToString::to_string)
+                            .collect()
+                    };
                     docs.push(
-                        json!({"file": file.display().to_string(), "valid": false, "errors": list}),
+                        json!({"file": file.display().to_string(), "valid": false, "errors": list(false), "warnings": list(true)}),
                     );
                 }
                 problems.extend(ps);
             }
+        }
+    }
+    if !args.json {
+        for w in &warnings {
+            super::say!("warning: {w}");
         }
     }
     if args.json {

@@ -25,6 +25,10 @@ pub struct PlannedStep {
     pub values: Vec<PlannedValue>,
     pub retry_limit: u32,
     pub timeout_ms: Option<u64>,
+    /// The step's `handler_config` (after `environments`), secret-looking keys masked; the
+    /// step itself gets the real values.
+    #[serde(skip_serializing_if = "Json::is_null")]
+    pub handler_config: Json,
     /// A reference with no value: the step would fail when it starts.
     pub problem: Option<String>,
 }
@@ -184,6 +188,7 @@ pub fn plan(template: &Template, context: &Json) -> Plan {
                         values,
                         retry_limit: step.retry.limit,
                         timeout_ms: step.timeout.map(|t| t.as_millis() as u64),
+                        handler_config: secrets::mask(&step.handler_config),
                         problem,
                     }
                 })
@@ -191,9 +196,10 @@ pub fn plan(template: &Template, context: &Json) -> Plan {
         })
         .collect();
     Plan {
-        template: format!(
-            "{}/{}@{}",
-            template.namespace, template.name, template.version
+        template: crate::templates::identity(
+            &template.namespace,
+            &template.name,
+            &template.version,
         ),
         context: secrets::mask(context),
         levels,

@@ -134,7 +134,7 @@ pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreE
         if let Some(d) = t.duration_ms {
             slowest_tasks.offer(d, t.task_id, || Slow {
                 task_id: t.task_id,
-                template: format!("{}/{}", t.namespace, t.name),
+                template: crate::templates::qualified(&t.namespace, &t.name),
                 step: None,
                 duration_ms: d,
             });
@@ -158,7 +158,7 @@ pub fn analytics(store: &dyn Store, window: &Window) -> Result<Analytics, StoreE
         if let Some(d) = s.duration_ms {
             slowest_steps.offer(d, s.task_id, || Slow {
                 task_id: s.task_id,
-                template: format!("{}/{}", s.namespace, s.template),
+                template: crate::templates::qualified(&s.namespace, &s.template),
                 step: Some(s.step.to_string()),
                 duration_ms: d,
             });

@@ -87,7 +87,7 @@ impl Diagram {
         let mut edges = edges(&parents, |_| true);
         mark_path(&mut nodes, &mut edges, &dag.longest_path(|_| 1));
         Diagram {
-            title: format!("{}/{}@{}", t.namespace, t.name, t.version),
+            title: crate::templates::identity(&t.namespace, &t.name, &t.version),
             nodes,
             edges,
         }
@@ -121,8 +121,9 @@ impl Diagram {
         mark_path(&mut nodes, &mut edges, &dag.longest_path(|i| weights[i]));
         Diagram {
             title: format!(
-                "task {} {}/{}@{}",
-                task.task_id, task.namespace, task.name, task.version
+                "task {} {}",
+                task.task_id,
+                crate::templates::identity(&task.namespace, &task.name, &task.version)
             ),
             nodes,
             edges,

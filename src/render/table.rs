@@ -43,11 +43,9 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "task {} {}/{}@{}: {} ({:.0}% complete, {})",
+        "task {} {}: {} ({:.0}% complete, {})",
         r.task_id,
-        r.namespace,
-        r.name,
-        r.version,
+        crate::templates::identity(&r.namespace, &r.name, &r.version),
         state,
         r.execution.completion_percentage,
         r.execution.execution_status,

@@ -24,6 +24,8 @@ pub struct Catalog {
     pub invalid: Vec<(PathBuf, String)>,
     /// `namespace/name@version` claimed by more than one file.
     pub duplicates: Vec<(String, Vec<PathBuf>)>,
+    /// The directories that were read.
+    pub dirs: Vec<PathBuf>,
 }
 
 /// Why a name did not lead to one template.
@@ -34,8 +36,14 @@ pub enum Lookup {
 }
 
 impl Entry {
+    /// The key that must be unique: `namespace/name@version`, always both parts.
     pub fn key(&self) -> String {
         format!("{}/{}@{}", self.namespace, self.name, self.version)
+    }
+
+    /// How users see and write it: `namespace/name@version`, once-qualified.
+    pub fn shown(&self) -> String {
+        super::identity(&self.namespace, &self.name, &self.version)
     }
 }
 
@@ -61,7 +69,10 @@ impl Catalog {
         for d in dirs {
             yaml_files(d, &mut files);
         }
-        let mut catalog = Catalog::default();
+        let mut catalog = Catalog {
+            dirs: dirs.to_vec(),
+            ..Catalog::default()
+        };
         for path in files {
             match load_file(&path, options) {
                 Ok(loaded) => catalog.entries.push(entry(&loaded.template, path)),
@@ -108,12 +119,24 @@ impl Catalog {
             let known: Vec<String> = self
                 .entries
                 .iter()
-                .map(|e| format!("{}/{}", e.namespace, e.name))
+                .map(|e| super::qualified(&e.namespace, &e.name))
                 .collect();
             let mut known = known;
             known.dedup();
             let hint = if known.is_empty() {
-                "no templates were found in the template directories".to_owned()
+                let dirs: Vec<String> = self
+                    .dirs
+                    .iter()
+                    .map(|d| format!("`{}`", d.display()))
+                    .collect();
+                format!(
+                    "no templates were found in {} (give a file path, or the directories with --templates DIR, TASKER_TEMPLATES or `templates =` in tasker.toml)",
+                    if dirs.is_empty() {
+                        "no directory".to_owned()
+                    } else {
+                        dirs.join(", ")
+                    }
+                )
             } else {
                 format!("templates: {}", known.join(", "))
             };

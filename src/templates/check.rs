@@ -21,9 +21,33 @@ const ALIASES: &[(&str, &str)] = &[
     ("concurrency", "max_parallel"),
 ];
 
+/// Keys of each level, to say where a key written at the wrong level belongs.
+const LEVELS: &[(&str, &[&str])] = &[
+    ("a step", super::load::STEP_KEYS),
+    ("the template's top level", super::load::TOP_KEYS),
+];
+
 pub(super) struct Checker<'f> {
     pub(super) file: &'f str,
     pub(super) problems: Vec<Problem>,
+    /// What is ignored or guessed, as Tasker did; errors under `--strict`.
+    pub(super) warnings: Vec<Problem>,
+    /// Each warning's message as an error says it (without "…, as Tasker did").
+    strict_messages: Vec<String>,
+    /// Checked, not run: an unmapped `handler_class` is a warning.
+    pub(super) checking: bool,
+}
+
+impl<'f> Checker<'f> {
+    pub(super) fn new(file: &'f str) -> Checker<'f> {
+        Checker {
+            file,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            strict_messages: Vec::new(),
+            checking: false,
+        }
+    }
 }
 
 /// Where a value sits, for messages: the step (if any) and the dotted field path.
@@ -67,9 +91,43 @@ impl Checker<'_> {
             field: (!at.field.is_empty()).then(|| at.field.to_owned()),
             message: message.into(),
             hint: None,
+            warning: false,
         });
         let last = self.problems.len() - 1;
         &mut self.problems[last]
+    }
+
+    /// Turn every warning into an error (`--strict`, and the config file, which is ours).
+    pub(super) fn warnings_are_errors(&mut self) {
+        for (mut w, message) in self.warnings.drain(..).zip(self.strict_messages.drain(..)) {
+            w.warning = false;
+            w.message = message;
+            self.problems.push(w);
+        }
+    }
+
+    /// Record a warning: the template stays valid unless warnings are errors. `lenient`
+    /// ends the message while it is a warning (", ignored as Tasker did").
+    pub(super) fn warn(
+        &mut self,
+        pos: Pos,
+        at: At<'_>,
+        message: impl Into<String>,
+        lenient: &str,
+    ) -> &mut Problem {
+        let message = message.into();
+        self.strict_messages.push(message.clone());
+        self.warnings.push(Problem {
+            file: self.file.to_owned(),
+            pos,
+            step: at.step.map(str::to_owned),
+            field: (!at.field.is_empty()).then(|| at.field.to_owned()),
+            message: format!("{message}{lenient}"),
+            hint: None,
+            warning: true,
+        });
+        let last = self.warnings.len() - 1;
+        &mut self.warnings[last]
     }
 
     pub(super) fn expected(&mut self, node: &Node, at: At<'_>, what: &str) {
@@ -77,7 +135,9 @@ impl Checker<'_> {
         self.problem(node.pos, at, format!("expected {what}, found {found}"));
     }
 
-    /// The entries of a mapping, reporting unknown keys with a did-you-mean hint.
+    /// The entries of a mapping. An unknown key is an error when it looks like a typo of a
+    /// known one (or is another tool's name for one), a warning otherwise ("ignored, as
+    /// Tasker did"); keys starting with `x-` are extensions and pass in silence.
     pub(super) fn fields<'n>(
         &mut self,
         node: &'n Node,
@@ -99,18 +159,39 @@ impl Checker<'_> {
                 continue;
             }
             let shown = key.scalar_text().unwrap_or_default();
+            if shown.starts_with("x-") {
+                continue;
+            }
             // Names other tools use for the same thing, then the closest spelling.
             let alias = ALIASES
                 .iter()
                 .find(|(other, ours)| *other == shown && known.contains(ours))
                 .map(|(_, ours)| *ours);
-            let close = alias.or_else(|| closest(&shown, known.iter().copied()));
-            fields.suggested.extend(close.map(str::to_owned));
-            let hint = close
-                .map(|k| format!("did you mean `{k}`?"))
-                .unwrap_or_else(|| format!("known keys: {}", known.join(", ")));
-            self.problem(key.pos, at, format!("unknown key `{shown}`"))
-                .hint = Some(hint);
+            match alias.or_else(|| closest(&shown, known.iter().copied())) {
+                Some(close) => {
+                    fields.suggested.push(close.to_owned());
+                    self.problem(key.pos, at, format!("unknown key `{shown}`"))
+                        .hint = Some(format!("did you mean `{close}`?"));
+                }
+                None => {
+                    let elsewhere = LEVELS
+                        .iter()
+                        .find(|(_, keys)| keys.contains(&shown.as_str()) && *keys != known)
+                        .map(|(level, _)| {
+                            format!("`{shown}` is a key of {level}, not of this mapping; ")
+                        })
+                        .unwrap_or_default();
+                    self.warn(
+                        key.pos,
+                        at,
+                        format!("unknown key `{shown}`"),
+                        " (ignored, as Tasker did)",
+                    )
+                    .hint = Some(format!(
+                        "{elsewhere}name an extension `x-{shown}` to silence this; `validate --strict` refuses unknown keys"
+                    ));
+                }
+            }
         }
         Some(fields)
     }

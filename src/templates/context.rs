@@ -79,6 +79,16 @@ fn apply_defaults(schema: &Value, instance: &mut Value) {
     }
 }
 
+/// The context's validator: `format` is checked (`email`, `date`, `uuid` …), as users of a
+/// schema expect, whatever the draft's default.
+pub(super) fn validator(
+    schema: &Value,
+) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+}
+
 /// Complete `context` with the schema's defaults and check it; every violation is listed
 /// with the JSON pointer of the value at fault.
 pub fn prepare(template: &Template, mut context: Value) -> Result<Value, Vec<String>> {
@@ -86,7 +96,7 @@ pub fn prepare(template: &Template, mut context: Value) -> Result<Value, Vec<Str
         return Ok(context);
     };
     apply_defaults(schema, &mut context);
-    let validator = jsonschema::validator_for(schema).map_err(|e| vec![e.to_string()])?;
+    let validator = validator(schema).map_err(|e| vec![e.to_string()])?;
     let errors: Vec<String> = validator
         .iter_errors(&context)
         .map(|e| {
@@ -96,7 +106,20 @@ pub fn prepare(template: &Template, mut context: Value) -> Result<Value, Vec<Str
             } else {
                 pointer
             };
-            format!("context `{at}`: {e}")
+            match e.kind() {
+                jsonschema::error::ValidationErrorKind::Format { format } => {
+                    let secret = at.split('/').any(crate::secrets::is_secret);
+                    let value = if secret {
+                        "the value".to_owned()
+                    } else {
+                        e.instance().to_string()
+                    };
+                    format!(
+                        "context `{at}`: {value} is not a valid {format} (the schema's `format: {format}`)"
+                    )
+                }
+                _ => format!("context `{at}`: {e}"),
+            }
         })
         .collect();
     if errors.is_empty() {

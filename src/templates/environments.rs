@@ -47,7 +47,7 @@ fn merge(base: &mut Node, over: &Node) {
 
 impl Checker<'_> {
     /// Check every environment and apply `selected` to `root`.
-    pub(super) fn environments(&mut self, root: &mut Node, selected: Option<&str>) {
+    pub(super) fn environments(&mut self, root: &mut Node, selected: Option<&str>, required: bool) {
         let steps_key = if entry(root, "step_templates").is_some() {
             "step_templates"
         } else {
@@ -117,6 +117,9 @@ impl Checker<'_> {
         if let Some(selected) = selected
             && !known.iter().any(|k| k == selected)
         {
+            if !required {
+                return;
+            }
             let hint = if known.is_empty() {
                 "the template defines no `environments`".to_owned()
             } else {

@@ -12,7 +12,7 @@ use super::node::{self, Node, Pos, Value};
 use super::shell;
 use super::suggest::closest;
 
-const TOP_KEYS: &[&str] = &[
+pub(super) const TOP_KEYS: &[&str] = &[
     "name",
     "namespace_name",
     "namespace",
@@ -34,7 +34,14 @@ const TOP_KEYS: &[&str] = &[
     "concurrent",
     "default_dependent_system",
     "named_steps",
+    // Older Tasker spellings, read as the keys they became.
+    "class_name",
+    "task_name",
 ];
+
+/// Keys older Tasker templates wrote, and the key each became.
+pub(super) const RENAMED: &[(&str, &str)] =
+    &[("class_name", "task_handler_class"), ("task_name", "name")];
 
 /// Keys of the design that a later version of tasker runs; refused rather than ignored.
 const NOT_YET: &[&str] = &[];
@@ -83,10 +90,19 @@ const RESERVED_PREFIXES: &[&str] = &["task", "step", "workflow", "observability"
 /// What a template is read with besides its own text.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LoadOptions<'a> {
-    /// `--env`: the environment whose overrides are merged into the steps.
+    /// The environment whose overrides are merged into the steps (`--env`, `TASKER_ENV`,
+    /// the config file's `env`).
     pub environment: Option<&'a str>,
+    /// The environment was asked for by name (`--env`): a template without it is refused.
+    /// Otherwise, as in Tasker, a template without that block runs with no overrides.
+    pub require_environment: bool,
     /// `handler_class` mappings from the config file; the template's own win.
     pub handlers: Option<&'a Handlers>,
+    /// `--strict`: every warning is an error.
+    pub strict: bool,
+    /// The template is checked, not run (`validate`, `diagram`, `templates`): an unmapped
+    /// `handler_class` is a warning rather than an error.
+    pub checking: bool,
 }
 
 /// `handler_class` → how to run it, read from a config file.
@@ -105,11 +121,9 @@ impl Handlers {
 
     /// Read a `handlers` table (`{ Class: { command | plugin, env, cwd } }`); `file` names it.
     pub fn from_json(value: &serde_json::Value, file: &str) -> Result<Handlers, Vec<Problem>> {
-        let mut c = Checker {
-            file,
-            problems: Vec::new(),
-        };
+        let mut c = Checker::new(file);
         let map = c.handlers(&Node::from_json(value));
+        c.warnings_are_errors();
         if c.problems.is_empty() {
             Ok(Handlers(map))
         } else {
@@ -120,11 +134,9 @@ impl Handlers {
 
 /// Read an `on` table from a config file (any event name: it applies to every template).
 pub fn hooks_from_json(value: &serde_json::Value, file: &str) -> Result<Vec<Hook>, Vec<Problem>> {
-    let mut c = Checker {
-        file,
-        problems: Vec::new(),
-    };
+    let mut c = Checker::new(file);
     let hooks = c.hooks(&Node::from_json(value), None);
+    c.warnings_are_errors();
     if c.problems.is_empty() {
         Ok(hooks)
     } else {
@@ -143,14 +155,12 @@ pub fn from_str_in(
     file: &str,
     options: LoadOptions<'_>,
 ) -> Result<Template, Vec<Problem>> {
-    let mut c = Checker {
-        file,
-        problems: Vec::new(),
-    };
+    let mut c = Checker::new(file);
+    c.checking = options.checking;
     let template = match node::parse(text) {
         Ok(mut root) => {
             if matches!(root.value, Value::Map(_)) {
-                c.environments(&mut root, options.environment);
+                c.environments(&mut root, options.environment, options.require_environment);
             }
             c.template(&root, options.handlers)
         }
@@ -168,13 +178,27 @@ pub fn from_str_in(
                         .replace("<input>", file)
                 ),
                 hint: None,
+                warning: false,
             });
             None
         }
     };
+    if options.strict {
+        c.warnings_are_errors();
+    }
     match template {
-        Some(t) if c.problems.is_empty() => Ok(t),
-        _ => Err(c.problems),
+        Some(mut t) if c.problems.is_empty() => {
+            t.warnings = c.warnings;
+            t.warnings.sort_by_key(|p| (p.pos.line, p.pos.column));
+            Ok(t)
+        }
+        _ => {
+            // Warnings beside errors: the user fixes everything in one pass.
+            let mut all = c.problems;
+            all.extend(c.warnings);
+            all.sort_by_key(|p| (p.pos.line, p.pos.column));
+            Err(all)
+        }
     }
 }
 
@@ -276,7 +300,8 @@ impl Checker<'_> {
             }
         }
 
-        let name = match f.get("name") {
+        let name_node = self.renamed(&f, "name");
+        let name = match name_node {
             Some(n) => self.string(n, at(None, "name")).filter(|name| {
                 let ok = valid_task_name(name);
                 if !ok {
@@ -393,7 +418,7 @@ impl Checker<'_> {
 
         let mut metadata = serde_json::Map::new();
         for key in ["task_handler_class", "module_namespace"] {
-            if let Some(n) = f.get(key)
+            if let Some(n) = self.renamed(&f, key)
                 && let Some(s) = self.string(n, at(None, key))
             {
                 metadata.insert(key.to_owned(), s.into());
@@ -493,7 +518,28 @@ impl Checker<'_> {
             custom_events,
             hooks,
             metadata,
+            warnings: Vec::new(),
         })
+    }
+
+    /// The node of `key`, or of the older key that became it; both given differently is a
+    /// conflict.
+    fn renamed<'n>(&mut self, f: &super::check::Fields<'n>, key: &str) -> Option<&'n Node> {
+        let new = f.get(key);
+        let Some((old_key, _)) = RENAMED.iter().find(|(_, k)| *k == key) else {
+            return new;
+        };
+        match (new, f.get(old_key)) {
+            (Some(a), Some(b)) if a.value != b.value => {
+                self.problem(b.pos, at(None, old_key), format!("conflicts with `{key}`"))
+                    .hint = Some(format!(
+                    "`{old_key}` is Tasker's older name for `{key}`: keep one"
+                ));
+                Some(a)
+            }
+            (Some(a), _) => Some(a),
+            (None, old) => old,
+        }
     }
 
     pub(super) fn handlers(&mut self, node: &Node) -> HashMap<String, HandlerDef> {
@@ -617,7 +663,27 @@ impl Checker<'_> {
             return None;
         }
         let schema = node.to_json();
-        match jsonschema::validator_for(&schema) {
+        if super::context::validator(&schema).is_ok()
+            && let Err(e) = jsonschema::options()
+                .should_validate_formats(true)
+                .should_ignore_unknown_formats(false)
+                .build(&schema)
+        {
+            let message = e.to_string();
+            let message = match message
+                .strip_prefix("Unknown format: '")
+                .and_then(|rest| rest.split_once('\''))
+            {
+                Some((name, _)) => format!("unknown format `{name}`"),
+                None => message,
+            };
+            self.warn(node.pos, at(None, "schema"), message, " (not checked)")
+            .hint = Some(
+                "known formats include email, date, date-time, time, uri, uuid, ipv4, ipv6, hostname, regex"
+                    .into(),
+            );
+        }
+        match super::context::validator(&schema) {
             Ok(_) => Some(schema),
             Err(e) => {
                 let path = e.instance_path().to_string();
@@ -714,17 +780,45 @@ impl Checker<'_> {
             let Some(name) = self.string(name_node, here) else {
                 continue;
             };
-            let valid = name.contains('.')
-                && name.split('.').all(|part| {
-                    !part.is_empty()
-                        && part
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                });
+            let valid = name.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            });
             if !valid {
                 self.problem(name_node.pos, here, format!("invalid event name `{name}`"))
-                    .hint = Some("event names are dotted, like `order.charged`".into());
+                    .hint = Some(
+                    "event names are words of letters, digits, `_` and `-` joined by dots, like `order.charged`"
+                        .into(),
+                );
                 continue;
+            }
+            if !name.contains('.') {
+                // Tasker's own examples publish undotted names (`data_extraction_started`).
+                let dotted = name.replace('_', ".");
+                if let Some(own) = crate::events::CATALOG
+                    .iter()
+                    .find(|e| e.name == dotted || e.name.replace('.', "_") == name)
+                {
+                    self.problem(
+                        name_node.pos,
+                        here,
+                        format!("`{name}` collides with tasker's own event `{}`", own.name),
+                    )
+                    .hint = Some("give the event a name of its own, like `order.charged`".into());
+                    continue;
+                }
+                self.warn(
+                    name_node.pos,
+                    here,
+                    format!("event name `{name}` has no dot"),
+                    " (accepted, as Tasker did)",
+                )
+                .hint = Some(
+                    "dotted names (`order.charged`) group events and match patterns like `order.*`"
+                        .into(),
+                );
             }
             let prefix = name.split('.').next().unwrap_or_default();
             if RESERVED_PREFIXES.contains(&prefix) {

@@ -33,6 +33,8 @@ pub struct Problem {
     pub field: Option<String>,
     pub message: String,
     pub hint: Option<String>,
+    /// A warning: the template is valid (unless `--strict` makes warnings errors).
+    pub warning: bool,
 }
 
 impl fmt::Display for Problem {
@@ -80,6 +82,7 @@ impl TemplateError {
                 field: None,
                 message: format!("cannot read the file: {source}"),
                 hint: None,
+                warning: false,
             }],
         }
     }
@@ -94,6 +97,20 @@ fn render_problems(problems: &[Problem]) -> String {
         out.push_str(&p.to_string());
     }
     out
+}
+
+/// `namespace/name`, once-qualified: a name that already starts with its namespace
+/// (Tasker's `ecommerce/process_order` in namespace `ecommerce`) is shown as it is.
+pub fn qualified(namespace: &str, name: &str) -> String {
+    match name.strip_prefix(namespace) {
+        Some(rest) if rest.starts_with('/') => name.to_owned(),
+        _ => format!("{namespace}/{name}"),
+    }
+}
+
+/// `namespace/name@version`, once-qualified (see [`qualified`]).
+pub fn identity(namespace: &str, name: &str, version: &str) -> String {
+    format!("{}@{version}", qualified(namespace, name))
 }
 
 /// A template together with the text it was read from (stored as the task's snapshot).
@@ -119,6 +136,7 @@ pub fn load_file(path: &Path, options: LoadOptions<'_>) -> Result<Loaded, Templa
                     crate::limits::size(crate::limits::TEMPLATE)
                 ),
                 hint: None,
+                warning: false,
             }]));
         }
         Err(source) => {
@@ -136,6 +154,7 @@ pub fn load_file(path: &Path, options: LoadOptions<'_>) -> Result<Loaded, Templa
             field: None,
             message: "the file is not valid UTF-8 text".into(),
             hint: None,
+            warning: false,
         }])
     })?;
     let template = from_str_in(&source, &label, options).map_err(TemplateError::Invalid)?;

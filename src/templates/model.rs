@@ -21,6 +21,8 @@ pub struct Template {
     pub hooks: Vec<Hook>,
     /// Tasker's inert keys (`task_handler_class`, `module_namespace`, `concurrent`, …).
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// What the template holds that tasker ignores or guesses at (shown, never fatal).
+    pub warnings: Vec<super::Problem>,
 }
 
 /// A command run with an event's JSON on stdin when an event matches `pattern`

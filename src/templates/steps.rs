@@ -199,16 +199,32 @@ impl Checker<'_> {
                                 Some(h.action.clone())
                             }
                             None => {
-                                let hint = closest(&class, handlers.keys().map(String::as_str))
-                                    .map(|k| format!("did you mean `{k}`?"))
-                                    .unwrap_or_else(|| format!("map it to a command under `handlers:`, e.g. `handlers: {{ {class}: {{ command: ./bin/run }} }}`"));
-                                self.problem(
-                                    n.pos,
-                                    at_step("handler_class"),
-                                    format!("unknown handler class `{class}`"),
-                                )
-                                .hint = Some(hint);
-                                None
+                                let message = format!("unknown handler class `{class}`");
+                                match closest(&class, handlers.keys().map(String::as_str)) {
+                                    Some(k) => {
+                                        self.problem(n.pos, at_step("handler_class"), message)
+                                            .hint = Some(format!("did you mean `{k}`?"));
+                                        None
+                                    }
+                                    None if self.checking => {
+                                        // Valid, so templates can be checked before their
+                                        // handlers exist; `run` refuses it.
+                                        self.warn(
+                                            n.pos,
+                                            at_step("handler_class"),
+                                            message,
+                                            ": `tasker run` needs a command for it",
+                                        )
+                                        .hint = Some(handler_hint(&class));
+                                        handler_class = Some(class);
+                                        Some(Action::Noop)
+                                    }
+                                    None => {
+                                        self.problem(n.pos, at_step("handler_class"), message)
+                                            .hint = Some(handler_hint(&class));
+                                        None
+                                    }
+                                }
                             }
                         },
                         None => None,
@@ -441,6 +457,41 @@ fn is_ancestor(parents_of: &[Vec<usize>], a: usize, b: usize) -> bool {
         }
     }
     false
+}
+
+/// How to map an unknown `handler_class`: the `tasker.toml` block to add, then the
+/// template's own `handlers:`.
+pub(crate) fn handler_hint(class: &str) -> String {
+    let key = toml::Value::String(class.to_owned()).to_string();
+    format!(
+        "add it to `tasker.toml` (`tasker config show` names the file in use):\n\n    [handlers.{key}]\n    command = \"{}\"\n\n  or map it in the template: `handlers: {{ \"{class}\": {{ command: … }} }}`",
+        suggested_command(class)
+    )
+}
+
+/// `Payments::ChargeHandler` → `./handlers/payments/charge_handler`.
+fn suggested_command(class: &str) -> String {
+    let mut path = String::from("./handlers");
+    for part in class.split("::").filter(|p| !p.is_empty()) {
+        path.push('/');
+        let mut prev_lower = false;
+        for c in part.chars() {
+            if c.is_ascii_uppercase() {
+                if prev_lower {
+                    path.push('_');
+                }
+                path.push(c.to_ascii_lowercase());
+                prev_lower = false;
+            } else if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                path.push(c);
+                prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            } else {
+                path.push('_');
+                prev_lower = false;
+            }
+        }
+    }
+    path
 }
 
 pub(super) fn item_name_node(item: &Node) -> Option<&Node> {

@@ -373,7 +373,7 @@ fn reserved_or_malformed_event_names_are_refused() {
     let sb = Sandbox::new();
     sb.write(
         "t.yml",
-        "name: t\ncustom_events: [task.exploded, nodots, { name: ok.event }]\nsteps:\n  - { name: a, command: 'true' }\n",
+        "name: t\ncustom_events: [task.exploded, task_completed, 'bad..dots', 'sp ace', { name: ok.event }]\nsteps:\n  - { name: a, command: 'true' }\n",
     );
     let out = sb.run(&["validate", "t.yml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -382,6 +382,46 @@ fn reserved_or_malformed_event_names_are_refused() {
         err.contains("`task.exploded` uses the reserved prefix `task.`"),
         "{err}"
     );
-    assert!(err.contains("invalid event name `nodots`"), "{err}");
+    assert!(
+        err.contains("`task_completed` collides with tasker's own event `task.completed`"),
+        "{err}"
+    );
+    assert!(err.contains("invalid event name `bad..dots`"), "{err}");
+    assert!(err.contains("invalid event name `sp ace`"), "{err}");
     assert!(stdout(&out).is_empty());
+}
+
+/// Tasker's examples declare and publish undotted names: accepted with a warning, usable in
+/// `on:` and through TASKER_EVENTS; `--strict` refuses them.
+#[test]
+fn undotted_event_names_are_accepted_as_tasker_wrote_them() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\ncustom_events:\n  - name: data_extraction_started\n    description: Fired when any extraction step begins\non:\n  data_extraction_started: ['cat > hooked.json']\nstep_templates:\n  - name: a\n    command: \"echo '{\\\"name\\\": \\\"data_extraction_started\\\", \\\"payload\\\": {\\\"rows\\\": 3}}' >> $TASKER_EVENTS\"\n",
+    );
+    let out = sb.run(&["validate", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "warning: t.yml:3:11: `custom_events`: event name `data_extraction_started` has no dot (accepted, as Tasker did)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let strict = sb.run(&["validate", "--strict", "t.yml"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(
+        stderr(&strict).contains(
+            "error: t.yml:3:11: `custom_events`: event name `data_extraction_started` has no dot\n"
+        ),
+        "{}",
+        stderr(&strict)
+    );
+    let run = sb.run(&["run", "t.yml"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let hooked = std::fs::read_to_string(sb.path().join("hooked.json")).expect("the hook ran");
+    let hooked: Value = serde_json::from_str(&hooked).expect("the hook got the event");
+    assert_eq!(hooked["name"], "data_extraction_started");
+    assert_eq!(hooked["payload"]["rows"], 3);
 }

@@ -62,7 +62,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                         serde_json::to_value(dag.summary(&names)).unwrap_or_default()
                     };
                     let list: Vec<String> = t.warnings.iter().map(ToString::to_string).collect();
-                    docs.push(json!({"file": shown, "valid": true, "name": t.name, "namespace": t.namespace, "version": t.version, "warnings": list, "graph": graph}));
+                    docs.push(json!({"file": shown, "valid": true, "name": t.name, "namespace": t.namespace, "version": t.version, "metadata": t.metadata, "warnings": list, "graph": graph}));
                 } else {
                     out.push_str(&table::summary(&shown, &t.name, &dag.summary(&names)));
                     if args.graph {

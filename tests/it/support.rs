@@ -44,6 +44,8 @@ impl Sandbox {
             .env("TASKER_DB", self.db())
             .env("XDG_CONFIG_HOME", self.path().join(".config"))
             .env_remove("TASKER_TEMPLATES")
+            .env_remove("TASKER_CONFIG")
+            .env_remove("TASKER_ENV")
             .env("NO_COLOR", "1")
             .env_remove("RUST_BACKTRACE")
             .env_remove("CLICOLOR_FORCE");

@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Run failed steps again with fresh attempts (or the steps named), then continue the task')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a task, or some of its steps; a running task''s runner stops them within a second')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Mark a step resolved by hand (its results feed its dependents), or a failed task')
+            [CompletionResult]::new('annotate', 'annotate', [CompletionResultType]::ParameterValue, 'Attach a note to a task: a ticket number, an incident link, a reason')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print what a step wrote on stdout (or stderr) in one of its attempts')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'events')
             [CompletionResult]::new('diagram', 'diagram', [CompletionResultType]::ParameterValue, 'Draw a task (state, attempts, duration per step; the critical path marked) or a template')
@@ -194,6 +195,19 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--results', '--results', [CompletionResultType]::ParameterName, 'The step''s results: JSON, or @FILE holding JSON [default: {}]')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (required; kept in the transition''s metadata)')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who [default: $USER]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'tasker;annotate' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
@@ -375,6 +389,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only tasks of this namespace')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only tasks of this template name')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only tasks created within this duration (e.g. `1h`, `7d`)')
+            [CompletionResult]::new('--annotation', '--annotation', [CompletionResultType]::ParameterName, 'Only tasks annotated with TYPE (with this VALUE: JSON when it parses, else text)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many tasks')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
@@ -669,6 +684,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Run failed steps again with fresh attempts (or the steps named), then continue the task')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a task, or some of its steps; a running task''s runner stops them within a second')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Mark a step resolved by hand (its results feed its dependents), or a failed task')
+            [CompletionResult]::new('annotate', 'annotate', [CompletionResultType]::ParameterValue, 'Attach a note to a task: a ticket number, an incident link, a reason')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print what a step wrote on stdout (or stderr) in one of its attempts')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'events')
             [CompletionResult]::new('diagram', 'diagram', [CompletionResultType]::ParameterValue, 'Draw a task (state, attempts, duration per step; the critical path marked) or a template')
@@ -704,6 +720,9 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;help;resolve' {
+            break
+        }
+        'tasker;help;annotate' {
             break
         }
         'tasker;help;logs' {

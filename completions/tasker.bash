@@ -19,6 +19,9 @@ _tasker() {
             tasker,analytics)
                 cmd="tasker__subcmd__analytics"
                 ;;
+            tasker,annotate)
+                cmd="tasker__subcmd__annotate"
+                ;;
             tasker,cancel)
                 cmd="tasker__subcmd__cancel"
                 ;;
@@ -147,6 +150,9 @@ _tasker() {
                 ;;
             tasker__subcmd__help,analytics)
                 cmd="tasker__subcmd__help__subcmd__analytics"
+                ;;
+            tasker__subcmd__help,annotate)
+                cmd="tasker__subcmd__help__subcmd__annotate"
                 ;;
             tasker__subcmd__help,cancel)
                 cmd="tasker__subcmd__help__subcmd__cancel"
@@ -278,7 +284,7 @@ _tasker() {
 
     case "${cmd}" in
         tasker)
-            opts="-v -q -h -V --config --db --color --verbose --quiet --log-format --help --version run validate status resume retry cancel resolve logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
+            opts="-v -q -h -V --config --db --color --verbose --quiet --log-format --help --version run validate status resume retry cancel resolve annotate logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,6 +332,36 @@ _tasker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tasker__subcmd__annotate)
+            opts="-v -q -h --config --db --color --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1090,7 +1126,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__help)
-            opts="run validate status resume retry cancel resolve logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
+            opts="run validate status resume retry cancel resolve annotate logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1104,6 +1140,20 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__help__subcmd__analytics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tasker__subcmd__help__subcmd__annotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2040,7 +2090,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__tasks__subcmd__list)
-            opts="-v -q -h --status --namespace --name --since --limit --json --config --db --color --verbose --quiet --log-format --help"
+            opts="-v -q -h --status --namespace --name --since --annotation --limit --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2059,6 +2109,10 @@ _tasker() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

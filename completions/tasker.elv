@@ -37,6 +37,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand retry 'Run failed steps again with fresh attempts (or the steps named), then continue the task'
             cand cancel 'Cancel a task, or some of its steps; a running task''s runner stops them within a second'
             cand resolve 'Mark a step resolved by hand (its results feed its dependents), or a failed task'
+            cand annotate 'Attach a note to a task: a ticket number, an incident link, a reason'
             cand logs 'Print what a step wrote on stdout (or stderr) in one of its attempts'
             cand events 'events'
             cand diagram 'Draw a task (state, attempts, duration per step; the critical path marked) or a template'
@@ -184,6 +185,18 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --results 'The step''s results: JSON, or @FILE holding JSON [default: {}]'
             cand --reason 'Why (required; kept in the transition''s metadata)'
             cand --actor 'Who [default: $USER]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
+            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
+            cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
+            cand -v 'Print more: every step start and completion'
+            cand --verbose 'Print more: every step start and completion'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'tasker;annotate'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
@@ -351,6 +364,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --namespace 'Only tasks of this namespace'
             cand --name 'Only tasks of this template name'
             cand --since 'Only tasks created within this duration (e.g. `1h`, `7d`)'
+            cand --annotation 'Only tasks annotated with TYPE (with this VALUE: JSON when it parses, else text)'
             cand --limit 'At most this many tasks'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
@@ -613,6 +627,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand retry 'Run failed steps again with fresh attempts (or the steps named), then continue the task'
             cand cancel 'Cancel a task, or some of its steps; a running task''s runner stops them within a second'
             cand resolve 'Mark a step resolved by hand (its results feed its dependents), or a failed task'
+            cand annotate 'Attach a note to a task: a ticket number, an incident link, a reason'
             cand logs 'Print what a step wrote on stdout (or stderr) in one of its attempts'
             cand events 'events'
             cand diagram 'Draw a task (state, attempts, duration per step; the critical path marked) or a template'
@@ -641,6 +656,8 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;help;cancel'= {
         }
         &'tasker;help;resolve'= {
+        }
+        &'tasker;help;annotate'= {
         }
         &'tasker;help;logs'= {
         }

@@ -18,6 +18,7 @@ macro_rules! say_raw {
 }
 pub(crate) use say_raw;
 
+pub mod annotate;
 pub mod cancel;
 pub mod completions;
 pub mod config;
@@ -171,6 +172,7 @@ pub enum Command {
     Retry(retry::Args),
     Cancel(cancel::Args),
     Resolve(resolve::Args),
+    Annotate(annotate::Args),
     Logs(logs::Args),
     #[command(subcommand)]
     Events(events::Command),
@@ -334,6 +336,7 @@ pub fn run(mut cli: Cli) -> Result<u8, Error> {
         Command::Retry(args) => retry::run(&cli.global, &args),
         Command::Cancel(args) => cancel::run(&cli.global, &args),
         Command::Resolve(args) => resolve::run(&cli.global, &args),
+        Command::Annotate(args) => annotate::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
         Command::Events(cmd) => events::run(&cli.global, &cmd),
         Command::Diagram(args) => diagram::run(&cli.global, &args),

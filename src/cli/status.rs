@@ -35,7 +35,8 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let store = global.open_existing_store()?.ok_or_else(not_found)?;
     if !args.watch {
         let task = store.task(args.id)?.ok_or_else(not_found)?;
-        show(global, args, &task, false);
+        let notes = store.user_annotations(args.id)?;
+        show(global, args, &task, notes, false);
         return Ok(exit::OK);
     }
     // Redraw on a terminal, print each change elsewhere; stop once the task has ended.
@@ -47,9 +48,11 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             task.updated_at,
             task.steps.iter().map(|s| s.state.attempts).sum::<u32>(),
         );
+        let notes = store.user_annotations(args.id)?;
+        let stamp = (stamp, notes.len());
         if last != Some(stamp) {
             last = Some(stamp);
-            show(global, args, &task, terminal);
+            show(global, args, &task, notes, terminal);
         }
         let running = task.status == crate::engine::state::State::InProgress
             && task
@@ -66,12 +69,30 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
 }
 
 /// Print the status of `task` once (clearing the screen first when redrawing).
-fn show(global: &Global, args: &Args, task: &crate::store::TaskRecord, redraw: bool) {
+fn show(
+    global: &Global,
+    args: &Args,
+    task: &crate::store::TaskRecord,
+    notes: Vec<crate::store::Annotation>,
+    redraw: bool,
+) {
     if redraw && !args.json {
         super::emit("\x1b[2J\x1b[H");
     }
     let now = now_ms();
-    let doc = report(task, now);
+    let mut doc = report(task, now);
+    // Masked as the context is: an annotation is shown, never handed to a step.
+    doc.annotations = notes
+        .into_iter()
+        .map(|mut a| {
+            a.annotation = if crate::secrets::is_secret(&a.kind) && !a.annotation.is_null() {
+                serde_json::Value::String(crate::secrets::FILTERED.into())
+            } else {
+                crate::secrets::mask(&a.annotation)
+            };
+            a
+        })
+        .collect();
     let analysis = args.graph.then(|| {
         let parents: Vec<&[usize]> = task.steps.iter().map(|s| s.parents.as_slice()).collect();
         let names: Vec<&str> = task.steps.iter().map(|s| s.name.as_str()).collect();

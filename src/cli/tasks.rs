@@ -14,7 +14,7 @@ use crate::templates::duration;
 pub enum Command {
     /// List tasks, newest first
     #[command(
-        after_help = "Examples:\n  tasker tasks list\n  tasker tasks list --status error --since 1h\n  tasker tasks list --namespace ecommerce --json"
+        after_help = "Examples:\n  tasker tasks list\n  tasker tasks list --status error --since 1h\n  tasker tasks list --namespace ecommerce --json\n  tasker tasks list --annotation ticket=OPS-1234"
     )]
     List(ListArgs),
 }
@@ -33,12 +33,28 @@ pub struct ListArgs {
     /// Only tasks created within this duration (e.g. `1h`, `7d`)
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub since: Option<std::time::Duration>,
+    /// Only tasks annotated with TYPE (with this VALUE: JSON when it parses, else text)
+    #[arg(long, value_name = "TYPE[=VALUE]", value_parser = parse_annotation)]
+    pub annotation: Option<(String, Option<String>)>,
     /// At most this many tasks
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_annotation(s: &str) -> Result<(String, Option<String>), String> {
+    let (kind, value) = match s.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (s, None),
+    };
+    let kind = super::annotate::annotation_type(kind)?;
+    // Compared as stored: the value's compact JSON text.
+    Ok((
+        kind,
+        value.map(|v| super::annotate::annotation_value(v).to_string()),
+    ))
 }
 
 fn parse_state(s: &str) -> Result<State, String> {
@@ -59,6 +75,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             namespace: args.namespace.clone(),
             name: args.name.clone(),
             since: args.since.map(|d| now - d.as_millis() as i64),
+            annotation: args.annotation.clone(),
             limit: args.limit,
         })?,
     };

@@ -33,6 +33,8 @@ pub struct TaskReport {
     pub reason: Option<String>,
     pub tags: Vec<String>,
     pub idempotency_key: Option<String>,
+    /// What operators attached with `tasker annotate`, oldest first (filled by `status`).
+    pub annotations: Vec<crate::store::Annotation>,
     pub steps: Vec<StepReport>,
     pub execution: Execution,
 }
@@ -169,6 +171,7 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
         reason: task.request.reason.clone(),
         tags: task.request.tags.clone(),
         idempotency_key: task.request.idempotency_key.clone(),
+        annotations: Vec::new(),
         steps: steps
             .iter()
             .map(|s| StepReport {

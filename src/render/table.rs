@@ -82,6 +82,29 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     if !asked.is_empty() {
         let _ = writeln!(out, "requested {}", asked.join("; "));
     }
+    if !r.annotations.is_empty() {
+        let width = r
+            .annotations
+            .iter()
+            .map(|a| a.kind.len())
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(out, "annotations");
+        for a in &r.annotations {
+            let value = match &a.annotation {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {}  ({})",
+                a.kind,
+                crate::text::printable(&value),
+                a.created_at
+            );
+        }
+    }
     let mut t = table();
     t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
     for s in &r.steps {

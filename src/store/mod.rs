@@ -216,9 +216,27 @@ pub struct TaskSummary {
     pub steps_complete: i64,
 }
 
+/// Annotation types tasker writes for itself (`tasker cancel`'s requests): never shown as
+/// annotations, never written by `tasker annotate`.
+pub const INTERNAL_ANNOTATIONS: &[&str] = &["cancel_request"];
+
+/// A note an operator attached to a task (`tasker annotate`), Tasker's `task_annotations`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Annotation {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub annotation: Json,
+    /// Milliseconds since the epoch.
+    #[serde(skip)]
+    pub created_ms: i64,
+    pub created_at: String,
+}
+
 /// Filters of `tasks list`.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
+    /// An annotation of this type, with this value when one is given (its JSON text).
+    pub annotation: Option<(String, Option<String>)>,
     pub status: Option<State>,
     pub namespace: Option<String>,
     pub name: Option<String>,
@@ -439,6 +457,8 @@ pub trait Store {
     fn events(&self, task_id: TaskId, after: u64, limit: usize) -> Result<Vec<Json>, StoreError>;
     /// Attach a note to a task (`cancel_request`, …); returns its id.
     fn annotate(&mut self, task_id: TaskId, kind: &str, note: &Json) -> Result<i64, StoreError>;
+    /// A task's annotations that users wrote (not tasker's own), oldest first.
+    fn user_annotations(&self, task_id: TaskId) -> Result<Vec<Annotation>, StoreError>;
     /// A task's notes of one kind with an id above `after`, in order.
     fn annotations(
         &self,

@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde_json::Value as Json;
 
 use super::{
-    AttemptRecord, Change, Counts, Created, NewTask, Owner, Request, RunningTask, StepError,
-    StepFact, StepId, StepRecord, StepState, Store, StoreError, TaskFact, TaskFilter, TaskId,
-    TaskRecord, TaskSummary, Transition, Window, check,
+    Annotation, AttemptRecord, Change, Counts, Created, INTERNAL_ANNOTATIONS, NewTask, Owner,
+    Request, RunningTask, StepError, StepFact, StepId, StepRecord, StepState, Store, StoreError,
+    TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window, check,
 };
 use crate::clock::now_ms;
 use crate::engine::state::{Actor, Entity, State};
@@ -972,14 +972,23 @@ impl Store for SqliteStore {
              JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
              WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR ns.name = ?2)
                AND (?3 IS NULL OR nt.name = ?3) AND (?4 IS NULL OR t.created_at >= ?4)
+               AND (?6 IS NULL OR EXISTS (SELECT 1 FROM task_annotations a
+                     WHERE a.task_id = t.task_id AND a.annotation_type = ?6
+                       AND (?7 IS NULL OR a.annotation = ?7)))
              ORDER BY t.task_id DESC LIMIT ?5",
         )?;
+        let (kind, value) = match &filter.annotation {
+            Some((k, v)) => (Some(k.as_str()), v.as_deref()),
+            None => (None, None),
+        };
         let mut rows = stmt.query(params![
             filter.status.map(State::as_str),
             filter.namespace,
             filter.name,
             filter.since,
-            filter.limit as i64
+            filter.limit as i64,
+            kind,
+            value
         ])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -1277,6 +1286,29 @@ impl Store for SqliteStore {
             params![task_id, kind, note.to_string(), now_ms()],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    fn user_annotations(&self, task_id: TaskId) -> Result<Vec<Annotation>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT annotation_type, annotation, created_at FROM task_annotations
+             WHERE task_id = ?1 ORDER BY task_annotation_id",
+        )?;
+        let mut rows = stmt.query([task_id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(0)?;
+            if INTERNAL_ANNOTATIONS.contains(&kind.as_str()) {
+                continue;
+            }
+            let created_ms: i64 = r.get(2)?;
+            out.push(Annotation {
+                kind,
+                annotation: json_of(r.get(1)?)?.unwrap_or(Json::Null),
+                created_ms,
+                created_at: crate::clock::rfc3339(created_ms),
+            });
+        }
+        Ok(out)
     }
 
     fn annotations(

@@ -397,6 +397,117 @@ fn cancel_from_another_terminal_stops_the_runner() {
         )
         .expect("row");
     assert!(meta.contains("no longer needed"), "{meta}");
+    // The request went through the annotations table, and stays tasker's own.
+    let requests: i64 = sb
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(*) FROM task_annotations WHERE annotation_type = 'cancel_request'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(requests, 1);
+    assert_eq!(doc["annotations"], json!([]));
+    let out = sb.run(&["annotate", "1", "cancel_request"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`cancel_request` is tasker's own"));
+    let out = sb.run(&["tasks", "list", "--annotation", "cancel_request"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn annotations_are_kept_shown_and_filtered() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    for _ in 0..3 {
+        assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    }
+    for (id, kind, value) in [
+        ("1", "ticket", Some("OPS-1234")),
+        ("2", "ticket", Some("OPS-99")),
+        (
+            "2",
+            "incident",
+            Some(r#"{"url": "https://status.example.com/i/9", "severity": 2, "token": "abc"}"#),
+        ),
+        ("3", "reviewed", None),
+    ] {
+        let mut args = vec!["annotate", id, kind];
+        args.extend(value);
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert!(
+        stderr(&sb.run(&["annotate", "1", "reason", "replayed by hand"]))
+            .contains("task 1: annotated reason replayed by hand")
+    );
+    let doc = sb.status(2);
+    let notes = doc["annotations"].as_array().expect("annotations");
+    assert_eq!(notes.len(), 2, "{doc:#}");
+    assert_eq!(notes[0]["type"], "ticket");
+    assert_eq!(notes[0]["annotation"], "OPS-99");
+    assert!(
+        notes[0]["created_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(notes[1]["type"], "incident");
+    assert_eq!(notes[1]["annotation"]["severity"], 2);
+    assert_eq!(
+        notes[1]["annotation"]["token"], "[FILTERED]",
+        "shown masked"
+    );
+    let text = stdout(&sb.run(&["status", "2"]));
+    assert!(
+        text.contains("annotations\n  ticket    OPS-99  ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("  incident  {\"url\":\"https://status.example.com/i/9\",\"severity\":2,\"token\":\"[FILTERED]\"}  ("),
+        "{text}"
+    );
+    assert!(!text.contains("abc"), "{text}");
+
+    // Filters: by type, by type and value (text or JSON, as `--set` reads it).
+    let ids = |filter: &str| -> Vec<i64> {
+        let out = sb.run(&["tasks", "list", "--json", "--annotation", filter]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        docs.as_array()
+            .expect("list")
+            .iter()
+            .map(|d| d["task_id"].as_i64().expect("id"))
+            .collect()
+    };
+    assert_eq!(ids("ticket"), vec![2, 1]);
+    assert_eq!(ids("ticket=OPS-1234"), vec![1]);
+    assert_eq!(ids("ticket=OPS-0"), Vec::<i64>::new());
+    assert_eq!(ids("reviewed"), vec![3]);
+    assert_eq!(ids("reviewed=null"), vec![3]);
+    assert_eq!(ids("incident"), vec![2]);
+
+    // Refusals: an unknown task, a type that is not a word, a value too big.
+    let out = sb.run(&["annotate", "9", "ticket", "x"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("task 9 not found"));
+    let out = sb.run(&["annotate", "1", "two words", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("an annotation type is a word"));
+    let big = "x".repeat(70 * 1024);
+    let out = sb.run(&["annotate", "1", "blob", &big]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the most one may be"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        sb.status(1)["annotations"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 #[test]

@@ -353,6 +353,16 @@ pub fn run(mut cli: Cli) -> Result<u8, Error> {
     }
 }
 
+/// `task <id>`, first thing: on stdout, or on stderr with `--json` (whose stdout is exactly
+/// one JSON document, holding the id).
+pub(crate) fn announce(global: &Global, task_id: i64, json: bool) {
+    if !json {
+        emit(&format!("task {task_id}\n"));
+    } else if global.verbosity() != crate::render::progress::Verbosity::Quiet {
+        say!("task {task_id}");
+    }
+}
+
 /// The store of a command about task `id`; a store that does not exist has no such task.
 /// A task id on the command line: a positive whole number.
 pub(crate) fn task_id(s: &str) -> Result<i64, String> {

@@ -40,7 +40,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     super::refuse_if_running(&task)?;
     let template = super::snapshot(global, &task)?;
     let replay_after = store.last_event_seq(args.id)?;
-    super::emit(&format!("task {}\n", args.id));
+    super::announce(global, args.id, args.drive.json);
     drive(
         global,
         &mut store,

@@ -132,7 +132,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let replay_after = store.last_event_seq(args.id)?;
     changes.extend(super::recorded(&store, events)?);
     store.commit(&changes)?;
-    super::emit(&format!("task {}\n", args.id));
+    super::announce(global, args.id, args.drive.json);
     drive(
         global,
         &mut store,

@@ -25,8 +25,10 @@ Examples:
   tasker run pipeline.yml --idempotency-key nightly-2026-11-27
   tasker run pipeline.yml --concurrency 8 --fail-fast --json | jq .execution
 
-Prints `task <id>` on stdout first; exits 0 when the task completes, 1 when it ends in
-error, 3 when cancelled, 130/143 when interrupted (the task can then be resumed).")]
+Prints `task <id>` on stdout first (with --json on stderr: stdout is then exactly one JSON
+document, the final status, whose task_id is the id); exits 0 when the task completes, 1
+when it ends in error, 3 when cancelled, 130/143 when interrupted (the task can then be
+resumed).")]
 pub struct Args {
     /// A template file, or a template name: NAMESPACE/NAME[@VERSION]
     #[arg(value_name = "FILE|NAME")]
@@ -140,7 +142,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
                 task.status
             )));
         }
-        super::emit(&format!("task {id}\n"));
+        super::announce(global, id, args.drive.json);
         if global.verbosity() != Verbosity::Quiet {
             super::say!(
                 "task {id} already exists with this idempotency key; it is {}",
@@ -156,7 +158,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         }
         return Ok(exit_code(task.status));
     }
-    super::emit(&format!("task {task_id}\n"));
+    super::announce(global, task_id, args.drive.json);
     if args.detach {
         return detach(global, task_id, &args.drive);
     }
@@ -278,6 +280,12 @@ fn detach(global: &Global, task_id: i64, drive: &DriveArgs) -> Result<u8, Error>
         super::say!(
             "task {task_id} runs in the background: `tasker status {task_id}`, `tasker events log {task_id} --follow`"
         );
+    }
+    if drive.json {
+        super::emit(&format!(
+            "{}\n",
+            serde_json::json!({"task_id": task_id, "status": "pending"})
+        ));
     }
     Ok(crate::error::exit::OK)
 }

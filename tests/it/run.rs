@@ -423,7 +423,7 @@ steps:
 }
 
 #[test]
-fn run_json_prints_the_id_then_the_status_document() {
+fn run_json_prints_exactly_one_json_document() {
     let sb = Sandbox::new();
     sb.write(
         "t.yml",
@@ -431,10 +431,12 @@ fn run_json_prints_the_id_then_the_status_document() {
     );
     let out = sb.run(&["run", "t.yml", "--json"]);
     assert_eq!(out.status.code(), Some(0));
+    // stdout is one document (`tasker run … --json | jq .execution` works); the id line is
+    // on stderr.
     let text = stdout(&out);
-    let (first, rest) = text.split_once('\n').expect("two parts");
-    assert_eq!(first, "task 1");
-    let doc: Value = serde_json::from_str(rest).expect("status JSON");
+    assert!(text.starts_with('{'), "{text}");
+    assert!(stderr(&out).starts_with("task 1\n"), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&text).expect("status JSON");
     assert_eq!(doc["task_id"], 1);
     assert_eq!(doc["status"], "complete");
     for key in [
@@ -453,6 +455,30 @@ fn run_json_prints_the_id_then_the_status_document() {
     }
     assert_eq!(doc["execution"]["execution_status"], "all_complete");
     assert_eq!(doc["execution"]["health_status"], "healthy");
+    // The same for every way a run can end, and for the verbs that run.
+    for args in [
+        vec!["run", "t.yml", "--json", "--idempotency-key", "k"],
+        vec!["run", "t.yml", "--json", "--idempotency-key", "k"],
+        vec!["retry", "1", "--step", "a", "--json"],
+        vec!["-q", "run", "t.yml", "--json"],
+    ] {
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stdout(&out)));
+        assert!(doc["task_id"].is_i64(), "{args:?}");
+        assert_eq!(
+            stderr(&out).starts_with("task "),
+            args[0] != "-q",
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = sb.run(&["run", "t.yml", "--json", "--detach"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("detach JSON");
+    assert_eq!(doc["status"], "pending");
+    let id = doc["task_id"].as_i64().expect("id");
+    assert!(crate::support::eventually(10, || sb.status(id)["status"] == "complete"));
 }
 
 #[test]

@@ -90,9 +90,17 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The task id from the first line of `tasker run` (`task <id>`).
+/// The task id from the first line of `tasker run` (`task <id>`), or from its JSON document
+/// with `--json`.
 pub fn task_id(out: &Output) -> i64 {
     let text = stdout(out);
+    if text.starts_with('{') {
+        let doc: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {text:?}"));
+        return doc["task_id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no task_id in {doc:#}"));
+    }
     let first = text.lines().next().unwrap_or_default();
     first
         .strip_prefix("task ")

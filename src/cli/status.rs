@@ -100,8 +100,13 @@ fn show(
             .steps
             .iter()
             .map(|s| {
-                crate::engine::report::span(s.state.started_at, s.state.finished_at, now)
-                    .unwrap_or(0)
+                crate::engine::report::running(
+                    s.state.started_at,
+                    s.state.finished_at,
+                    &task.sessions,
+                    now,
+                )
+                .unwrap_or(0)
             })
             .collect();
         let open: Vec<bool> = task

@@ -90,7 +90,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                     "version": r.version,
                     "status": r.status,
                     "created_at": rfc3339(r.created_at),
-                    "duration_ms": crate::engine::report::span(r.started_at, r.finished_at, now),
+                    "duration_ms": r.running_ms.filter(|_| r.started_at.is_some()),
                     "steps_total": r.steps_total,
                     "steps_complete": r.steps_complete,
                 })
@@ -106,7 +106,6 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
         super::emit(&table::tasks(
             &rows,
             color::enabled(global.color_choice(), false),
-            now,
         ));
     }
     Ok(exit::OK)

@@ -264,7 +264,8 @@ impl Run<'_> {
         let Some(failure) = outcome.failure else {
             s.state.results = outcome.result;
             s.state.error = None;
-            s.state.flaky = attempt > 1;
+            // Flaky: it failed before it passed; an interrupted attempt is no failure.
+            s.state.flaky = s.state.counted > 1;
             self.step_change(
                 i,
                 State::Complete,

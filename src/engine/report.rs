@@ -76,6 +76,26 @@ pub fn span(start: Option<i64>, end: Option<i64>, now: i64) -> Option<u64> {
     start.map(|s| (end.unwrap_or(now) - s).max(0) as u64)
 }
 
+/// Milliseconds of `[start, end]` (or to `now`) during which a runner worked on the task:
+/// the time it sat interrupted, failed or waiting for `resume` is not counted.
+pub fn running(
+    start: Option<i64>,
+    end: Option<i64>,
+    sessions: &[(i64, Option<i64>)],
+    now: i64,
+) -> Option<u64> {
+    let start = start?;
+    let end = end.unwrap_or(now);
+    if sessions.is_empty() {
+        return span(Some(start), Some(end), now);
+    }
+    let ms: i64 = sessions
+        .iter()
+        .map(|&(a, b)| (b.unwrap_or(now).min(end) - a.max(start)).max(0))
+        .sum();
+    Some(ms as u64)
+}
+
 /// Build the report of `task` as of `now` (ms).
 pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
     let steps = &task.steps;
@@ -162,7 +182,7 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
         updated_at: rfc3339(task.updated_at),
         started_at: task.started_at.map(rfc3339),
         finished_at: task.finished_at.map(rfc3339),
-        duration_ms: span(task.started_at, task.finished_at, now),
+        duration_ms: running(task.started_at, task.finished_at, &task.sessions, now),
         // What tasker shows masks secret-looking keys; steps get the real values.
         context: crate::secrets::mask(&task.context),
         environment: task.environment.clone(),
@@ -177,12 +197,12 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
             .map(|s| StepReport {
                 name: s.name.clone(),
                 status: s.status,
-                attempts: s.state.attempts,
+                attempts: s.attempts_shown(),
                 retry_limit: s.retry_limit,
                 flaky: s.state.flaky,
                 started_at: s.state.started_at.map(rfc3339),
                 finished_at: s.state.finished_at.map(rfc3339),
-                duration_ms: span(s.state.started_at, s.state.finished_at, now),
+                duration_ms: running(s.state.started_at, s.state.finished_at, &task.sessions, now),
                 depends_on: s.parents.iter().map(|&p| steps[p].name.clone()).collect(),
                 results: s.state.results.as_ref().map(crate::secrets::mask),
                 error: s.state.error.clone(),

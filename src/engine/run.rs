@@ -714,7 +714,13 @@ impl<'a> Run<'a> {
             }
             let attempt = self.steps[i].state.attempts;
             self.steps[i].state.next_retry_at = None;
-            self.steps[i].ready_at = Some(at);
+            // An interrupted attempt waited for `resume`, not in a queue.
+            let interrupted = self.steps[i]
+                .state
+                .error
+                .as_ref()
+                .is_some_and(|e| e.class == "interrupted");
+            self.steps[i].ready_at = Some(if interrupted { now } else { at });
             self.step_change(
                 i,
                 State::Pending,
@@ -724,6 +730,10 @@ impl<'a> Run<'a> {
             e.fields.insert("from_state".into(), json!("error"));
             e.fields.insert("to_state".into(), json!("pending"));
             e.fields.insert("actor".into(), json!("tasker"));
+            e.fields.insert(
+                "reason".into(),
+                json!(if interrupted { "interrupted" } else { "retry" }),
+            );
             self.ready.push_back(i);
         }
         let mut started = Vec::new();

@@ -204,8 +204,8 @@ pub const CATALOG: &[Spec] = &[
         kind: Kind::StepRetryRequested,
         name: "step.retry_requested",
         category: Category::Step,
-        description: "A failed step goes back to pending for another attempt (error → pending)",
-        fields: &[STEP, ATTEMPT, FROM, TO, ACTOR],
+        description: "A failed step goes back to pending for another attempt (error → pending); `reason` is `retry`, or `interrupted` when the run stopped it",
+        fields: &[STEP, ATTEMPT, FROM, TO, ACTOR, REASON],
     },
     Spec {
         kind: Kind::StepCancelled,

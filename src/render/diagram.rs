@@ -103,10 +103,11 @@ impl Diagram {
             .map(|s| Node {
                 name: s.name.clone(),
                 state: Some(s.status),
-                attempts: s.state.attempts,
-                duration_ms: crate::engine::report::span(
+                attempts: s.attempts_shown(),
+                duration_ms: crate::engine::report::running(
                     s.state.started_at,
                     s.state.finished_at,
+                    &task.sessions,
                     now,
                 ),
                 critical: false,

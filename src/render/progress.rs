@@ -38,6 +38,10 @@ pub fn line(e: &Event, verbose: bool, color: bool) -> Option<String> {
             paint(color, State::Complete, "done "),
             ms("duration_ms")
         ),
+        // Stopped by Ctrl-C or SIGTERM: no failure, and `resume` takes it up again.
+        Some(Kind::StepFailed) if e.str("error_class") == Some("interrupted") => {
+            format!("stop   {step} attempt {attempt}: interrupted; not counted")
+        }
         Some(Kind::StepFailed) => format!(
             "{}  {step} attempt {attempt}: {}: {}",
             paint(color, State::Error, "fail "),

@@ -109,6 +109,9 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
     for s in &r.steps {
         let error = match (&s.error, &s.next_retry_at) {
+            (Some(e), _) if e.class == "interrupted" => {
+                "interrupted (not counted); `tasker resume` runs it again".to_owned()
+            }
             (Some(e), Some(at)) => format!(
                 "{}: {} (retry at {at})",
                 e.class,
@@ -135,7 +138,7 @@ pub fn status(r: &TaskReport, color: bool) -> String {
 }
 
 /// `tasks list`.
-pub fn tasks(rows: &[TaskSummary], color: bool, now: i64) -> String {
+pub fn tasks(rows: &[TaskSummary], color: bool) -> String {
     let mut t = table();
     t.set_header([
         "id",
@@ -148,7 +151,7 @@ pub fn tasks(rows: &[TaskSummary], color: bool, now: i64) -> String {
         "duration",
     ]);
     for r in rows {
-        let duration = crate::engine::report::span(r.started_at, r.finished_at, now);
+        let duration = r.running_ms.filter(|_| r.started_at.is_some());
         t.add_row([
             r.task_id.to_string(),
             r.namespace.clone(),

@@ -174,6 +174,10 @@ pub struct TaskRecord {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// The times a runner worked on the task (`in_progress`, from its transitions), oldest
+    /// first; the last is open while it runs. Durations count these only: not the time the
+    /// task sat interrupted, failed or waiting.
+    pub sessions: Vec<(i64, Option<i64>)>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -197,8 +201,17 @@ pub struct StepRecord {
     pub retry_limit: u32,
     pub retryable: bool,
     pub state: StepState,
+    /// Attempts that were interrupted (Ctrl-C, a dead runner): not shown in `attempts N/M`.
+    pub interrupted: u32,
     /// Positions of the steps this one depends on.
     pub parents: Vec<usize>,
+}
+
+impl StepRecord {
+    /// The attempts shown as `N` in `attempts N/M`: those made, but not the interrupted.
+    pub fn attempts_shown(&self) -> u32 {
+        self.state.attempts.saturating_sub(self.interrupted)
+    }
 }
 
 /// A row of `tasks list`.
@@ -214,6 +227,8 @@ pub struct TaskSummary {
     pub finished_at: Option<i64>,
     pub steps_total: i64,
     pub steps_complete: i64,
+    /// The time runners worked on it (not the time it sat interrupted or waiting).
+    pub running_ms: Option<u64>,
 }
 
 /// Annotation types tasker writes for itself (`tasker cancel`'s requests): never shown as

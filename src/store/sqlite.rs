@@ -868,6 +868,24 @@ impl Store for SqliteStore {
             return Ok(None);
         };
 
+        let mut sessions: Vec<(i64, Option<i64>)> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT to_state, created_at FROM task_transitions WHERE task_id = ?1 ORDER BY sort_key",
+            )?;
+            let mut rows = stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                let at: i64 = r.get(1)?;
+                if let Some(last) = sessions.last_mut()
+                    && last.1.is_none()
+                {
+                    last.1 = Some(at);
+                }
+                if r.get_ref(0)?.as_str().ok() == Some("in_progress") {
+                    sessions.push((at, None));
+                }
+            }
+        }
         let mut steps = Vec::new();
         let mut ids = std::collections::HashMap::with_capacity(1024);
         {
@@ -899,11 +917,24 @@ impl Store for SqliteStore {
                         started_at: r.get(12)?,
                         finished_at: r.get(13)?,
                     },
+                    interrupted: 0,
                     parents: Vec::new(),
                 });
             }
         }
         steps.sort_unstable_by_key(|s| s.position);
+        // Only a step with uncounted attempts can have interrupted ones: few, if any.
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT COUNT(*) FROM step_attempts WHERE workflow_step_id = ?1 AND error_class = 'interrupted'",
+            )?;
+            for s in steps
+                .iter_mut()
+                .filter(|s| s.state.attempts > s.state.counted)
+            {
+                s.interrupted = stmt.query_row([s.step_id], |r| r.get(0))?;
+            }
+        }
         if steps.iter().enumerate().any(|(i, s)| s.position != i) {
             return Err(StoreError::Corrupt(format!(
                 "task {id}: its steps' positions are not 0..{}",
@@ -957,6 +988,7 @@ impl Store for SqliteStore {
             updated_at,
             started_at,
             finished_at,
+            sessions,
             steps,
         }))
     }
@@ -966,7 +998,12 @@ impl Store for SqliteStore {
             "SELECT t.task_id, nt.name, ns.name, nt.version, t.status, t.created_at, t.started_at, t.finished_at,
                     (SELECT COUNT(*) FROM workflow_steps s WHERE s.task_id = t.task_id),
                     (SELECT COUNT(*) FROM workflow_steps s WHERE s.task_id = t.task_id
-                        AND s.status IN ('complete', 'resolved_manually'))
+                        AND s.status IN ('complete', 'resolved_manually')),
+                    (SELECT SUM(COALESCE(x.next_at, ?8) - x.created_at) FROM
+                        (SELECT to_state, created_at,
+                                LEAD(created_at) OVER (ORDER BY sort_key) AS next_at
+                           FROM task_transitions WHERE task_id = t.task_id) x
+                      WHERE x.to_state = 'in_progress') 
              FROM tasks t
              JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
              JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
@@ -988,7 +1025,8 @@ impl Store for SqliteStore {
             filter.since,
             filter.limit as i64,
             kind,
-            value
+            value,
+            now_ms()
         ])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -1003,6 +1041,7 @@ impl Store for SqliteStore {
                 finished_at: r.get(7)?,
                 steps_total: r.get(8)?,
                 steps_complete: r.get(9)?,
+                running_ms: r.get::<_, Option<i64>>(10)?.map(|ms| ms.max(0) as u64),
             });
         }
         Ok(out)
@@ -1131,7 +1170,12 @@ impl Store for SqliteStore {
 
     fn task_facts(&self, w: &Window, each: &mut dyn FnMut(TaskFact)) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at
+            "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at,
+                    (SELECT SUM(COALESCE(x.next_at, t.finished_at) - x.created_at) FROM
+                        (SELECT to_state, created_at,
+                                LEAD(created_at) OVER (ORDER BY sort_key) AS next_at
+                           FROM task_transitions WHERE task_id = t.task_id) x
+                      WHERE x.to_state = 'in_progress')
              FROM tasks t
              JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
              JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
@@ -1142,12 +1186,16 @@ impl Store for SqliteStore {
         let mut names = Interner::default();
         while let Some(r) = rows.next()? {
             let (start, end): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
+            // The time runners worked on it, when it has ended.
+            let running: Option<i64> = r.get(6)?;
             each(TaskFact {
                 task_id: r.get(0)?,
                 namespace: names.get(r, 1)?,
                 name: names.get(r, 2)?,
                 status: state_of(&r.get::<_, String>(3)?)?,
-                duration_ms: start.zip(end).map(|(a, b)| (b - a).max(0) as u64),
+                duration_ms: start
+                    .zip(end)
+                    .map(|(a, b)| running.unwrap_or(b - a).max(0) as u64),
             });
         }
         Ok(())

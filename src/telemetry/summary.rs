@@ -39,7 +39,10 @@ impl Subscriber for Collector {
             Some(Kind::StepCancelled) if e.str("from_state") == Some("in_progress") => {
                 self.running = self.running.saturating_sub(1);
             }
-            Some(Kind::StepRetryRequested) => self.retries += 1,
+            // Taking up an interrupted attempt again is no retry.
+            Some(Kind::StepRetryRequested) if e.str("reason") != Some("interrupted") => {
+                self.retries += 1;
+            }
             _ => {}
         }
     }
@@ -117,7 +120,9 @@ impl Collector {
             .steps
             .iter()
             .map(|s| match (s.state.started_at, s.state.finished_at) {
-                (Some(a), Some(b)) => (b - a).max(0) as u64,
+                (Some(a), Some(b)) => {
+                    crate::engine::report::running(Some(a), Some(b), &task.sessions, b).unwrap_or(0)
+                }
                 _ => 0,
             })
             .collect();

@@ -57,10 +57,18 @@ fn resume_continues_an_interrupted_task_without_rerunning_steps() {
         "name: gated\nsteps:\n  - { name: other, command: 'exit 1' }\n",
     );
     std::fs::remove_file(sb.path().join("t.yml")).expect("rm");
+    // The time it sits interrupted is no running time.
+    std::thread::sleep(Duration::from_millis(1500));
+    let pending = sb.status(1)["duration_ms"].as_u64().expect("duration");
     std::fs::write(sb.path().join("open"), "").expect("open gate");
     let out = sb.run(&["resume", "1"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "task 1\n");
+    let summary = stderr(&out);
+    assert!(
+        !summary.contains("retry") && !summary.contains("flaky"),
+        "taking up an interrupted attempt is no retry: {summary}"
+    );
     assert_eq!(
         sb.lines("done"),
         vec!["a", "b", "gate", "c"],
@@ -69,7 +77,32 @@ fn resume_continues_an_interrupted_task_without_rerunning_steps() {
     let doc = sb.status(1);
     assert_eq!(doc["status"], "complete");
     let gate = Sandbox::step(&doc, "gate");
-    assert_eq!(gate["attempts"], 2);
+    assert_eq!(gate["attempts"], 1, "the interrupted attempt is not shown");
+    assert_eq!(gate["flaky"], false);
+    let (created, finished): (i64, i64) = sb
+        .sqlite()
+        .query_row(
+            "SELECT started_at, finished_at FROM tasks WHERE task_id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("times");
+    let wall = (finished - created) as u64;
+    let running = doc["duration_ms"].as_u64().expect("duration");
+    assert!(
+        running + 1400 <= wall,
+        "the 1.5 s interrupted are not counted: {running} ms of {wall} ms"
+    );
+    assert!(
+        pending < 1400,
+        "a pending task's duration does not grow while nothing runs: {pending} ms"
+    );
+    let gate_ms = gate["duration_ms"].as_u64().expect("gate duration");
+    assert!(gate_ms + 1400 <= wall, "{gate_ms} ms of {wall} ms");
+    // The same in the list.
+    let list: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["tasks", "list", "--json"]).stdout).expect("json");
+    assert_eq!(list[0]["duration_ms"], doc["duration_ms"]);
 
     // Nothing is left to resume.
     let out = sb.run(&["resume", "1"]);
@@ -104,7 +137,15 @@ fn interrupted_attempts_do_not_count_against_the_limit() {
         "limit 1 still allows a real attempt: {}",
         stderr(&out)
     );
-    assert_eq!(Sandbox::step(&sb.status(1), "slow")["attempts"], 2);
+    let slow = Sandbox::step(&sb.status(1), "slow").clone();
+    assert_eq!(slow["attempts"], 1, "the interrupted attempt is not shown");
+    assert_eq!(slow["flaky"], false);
+    // Both attempts are kept, for `logs --attempt`.
+    let kept: i64 = sb
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM step_attempts", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(kept, 2);
 }
 
 #[test]

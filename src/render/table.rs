@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::color::paint;
 use crate::clock::rfc3339;
@@ -17,6 +17,25 @@ fn table() -> Table {
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
     t
+}
+
+/// A state in its colour, as a cell the table measures by its visible width (colour codes
+/// added as it prints, never counted in column widths).
+fn state_cell(t: &mut Table, on: bool, state: crate::engine::state::State) -> Cell {
+    use crate::engine::state::State;
+    let cell = Cell::new(state.as_str());
+    if !on {
+        return cell;
+    }
+    t.enforce_styling();
+    match state {
+        State::Pending => cell.add_attribute(Attribute::Dim),
+        State::InProgress => cell.fg(Color::Cyan),
+        State::Complete => cell.fg(Color::Green),
+        State::Error => cell.fg(Color::Red),
+        State::Cancelled => cell.fg(Color::Yellow),
+        State::ResolvedManually => cell.fg(Color::Magenta),
+    }
 }
 
 fn ms(v: Option<u64>) -> String {
@@ -120,17 +139,14 @@ pub fn status(r: &TaskReport, color: bool) -> String {
             (Some(e), None) => format!("{}: {}", e.class, crate::text::printable(&e.message)),
             _ => String::new(),
         };
+        let state = state_cell(&mut t, color, s.status);
         t.add_row([
-            s.name.clone(),
-            paint(color, s.status, s.status.as_str()),
-            format!("{}/{}", s.attempts, s.retry_limit),
-            ms(s.duration_ms),
-            if s.flaky {
-                "flaky".into()
-            } else {
-                String::new()
-            },
-            error,
+            Cell::new(&s.name),
+            state,
+            Cell::new(format!("{}/{}", s.attempts, s.retry_limit)),
+            Cell::new(ms(s.duration_ms)),
+            Cell::new(if s.flaky { "flaky" } else { "" }),
+            Cell::new(error),
         ]);
     }
     let _ = writeln!(out, "{t}");
@@ -152,15 +168,16 @@ pub fn tasks(rows: &[TaskSummary], color: bool) -> String {
     ]);
     for r in rows {
         let duration = r.running_ms.filter(|_| r.started_at.is_some());
+        let state = state_cell(&mut t, color, r.status);
         t.add_row([
-            r.task_id.to_string(),
-            r.namespace.clone(),
-            r.name.clone(),
-            r.version.clone(),
-            paint(color, r.status, r.status.as_str()),
-            format!("{}/{}", r.steps_complete, r.steps_total),
-            rfc3339(r.created_at),
-            ms(duration),
+            Cell::new(r.task_id),
+            Cell::new(&r.namespace),
+            Cell::new(&r.name),
+            Cell::new(&r.version),
+            state,
+            Cell::new(format!("{}/{}", r.steps_complete, r.steps_total)),
+            Cell::new(rfc3339(r.created_at)),
+            Cell::new(ms(duration)),
         ]);
     }
     format!("{t}\n")

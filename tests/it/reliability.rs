@@ -130,7 +130,7 @@ fn a_store_that_cannot_grow_stops_the_run_and_it_resumes_later() {
             std::env::var_os("TASKER_REQUIRE_TOOLS").is_none(),
             "prlimit (util-linux) is required"
         );
-        eprintln!("skipped: no prlimit (util-linux)");
+        crate::support::skip("no prlimit (util-linux)");
         return;
     }
     let sb = Sandbox::new();
@@ -235,7 +235,7 @@ impl Drop for Mount {
 fn a_store_on_a_file_system_that_fills_up_or_turns_read_only() {
     let sb = Sandbox::new();
     let Some(fs) = Mount::tmpfs(&sb.path().join("fs"), "600k") else {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        crate::support::skip("cannot mount a tmpfs here (needs root)");
         return;
     };
     sb.write("t.yml", &long_template());
@@ -347,7 +347,7 @@ fn a_store_made_read_only_during_the_run_stops_it_and_it_resumes_later() {
     let child = long_run_under_way(&sb);
     if !chattr("+i") {
         let _ = child.wait_with_output();
-        eprintln!("skipped: this file system (or user) has no immutable attribute");
+        crate::support::skip("this file system (or user) has no immutable attribute");
         return;
     }
     let out = child.wait_with_output().expect("run");

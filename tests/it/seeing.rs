@@ -421,3 +421,68 @@ fn metrics_in_prometheus_json_and_csv() {
     prometheus_parse::Scrape::parse(empty.lines().map(|l| Ok(l.to_owned())))
         .expect("still valid when empty");
 }
+
+/// Visible width of a line: colour codes take no room on a terminal.
+fn visible_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters final-byte.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        width += 1;
+    }
+    width
+}
+
+/// Under a real terminal (`script` gives the command a pty), the coloured tables of
+/// `status` and `tasks list` line up: every row as wide as the header.
+#[test]
+fn coloured_tables_line_up_in_a_terminal() {
+    if tool("script").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: colours\nsteps:\n  - { name: check_api, command: 'exit 3', retry: 1 }\n  - { name: ok, command: 'true' }\n  - { name: after, command: 'true', depends_on: [check_api] }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
+    let tasker = assert_cmd::cargo::cargo_bin("tasker");
+    for args in ["status 1", "tasks list"] {
+        let out = std::process::Command::new("script")
+            .args(["-qec", &format!("{} {args}", tasker.display()), "/dev/null"])
+            .current_dir(sb.path())
+            .env("TASKER_DB", sb.db())
+            .env("COLUMNS", "160")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script");
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(text.contains("\x1b["), "a terminal gets colour: {text:?}");
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.starts_with('│') || l.starts_with('┌') || l.starts_with('╞') || l.starts_with('└')
+            })
+            .collect();
+        assert!(rows.len() >= 4, "{args}: {text}");
+        let width = visible_width(rows[0]);
+        for row in &rows {
+            assert_eq!(
+                visible_width(row),
+                width,
+                "{args}: misaligned row {row:?}\n{text}"
+            );
+        }
+    }
+}

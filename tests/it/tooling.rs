@@ -361,3 +361,73 @@ fn every_read_command_speaks_json() {
         serde_json::from_slice(&sb.run(&["logs", "1", "a", "--json"]).stdout).expect("json");
     assert_eq!(logs["output"], "hi\n");
 }
+
+/// The lines of the first ```sh block after `heading` in the README.
+fn readme_block(heading: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let after = readme
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("no `{heading}` in the README"))
+        .1;
+    let block = after
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a sh block")
+        .0;
+    block.lines().map(str::to_owned).collect()
+}
+
+/// The README's quick start, verbatim and in order, on a machine with no store yet: each
+/// line runs in one shell (so `cd` carries), with the built `tasker` first on PATH.
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let lines = readme_block("## Quick start");
+    assert!(lines.len() >= 6, "{lines:?}");
+    let home = tempfile::tempdir().expect("home");
+    let bin = assert_cmd::cargo::cargo_bin("tasker");
+    let path = format!(
+        "{}:{}",
+        bin.parent().expect("bin dir").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Each line, then a marker with its exit code, so a failure names its line.
+    let mut script = String::from("set -u\n");
+    for (i, line) in lines.iter().enumerate() {
+        script.push_str(&format!("{line}\necho \"@@ {i} $?\" >&2\n"));
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(home.path())
+        .env("PATH", path)
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("NO_COLOR", "1")
+        .env_remove("TASKER_DB")
+        .env_remove("TASKER_CONFIG")
+        .env_remove("TASKER_ENV")
+        .env_remove("TASKER_TEMPLATES")
+        .output()
+        .expect("sh");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (i, line) in lines.iter().enumerate() {
+        assert!(
+            err.contains(&format!("@@ {i} 0\n")),
+            "`{line}` failed:\nstdout:\n{text}\nstderr:\n{err}"
+        );
+    }
+    // It says what it promises: task 1, its steps, what `fetch` printed, the list.
+    assert!(text.contains("task 1\n"), "{text}");
+    assert!(text.contains("task 1 default/hello@"), "{text}");
+    assert!(text.contains("│ fetch "), "{text}");
+    assert!(
+        home.path().join("hello/tasker.db").is_file(),
+        "the project's own store"
+    );
+    assert!(
+        !home.path().join(".local/share/tasker").exists(),
+        "the default store was not touched"
+    );
+}

@@ -55,13 +55,15 @@ fn man_pages(
     } else {
         format!("{prefix}-{}", cmd.get_name())
     };
+    // `help` is no page of its own: `man tasker-run`, not `tasker help run`.
     let page = cmd
         .clone()
         .name(name.clone())
-        .display_name(name.replace('-', " "));
+        .display_name(name.replace('-', " "))
+        .disable_help_subcommand(true);
     let mut buf = Vec::new();
     clap_mangen::Man::new(page).render(&mut buf)?;
-    out.push((format!("{name}.1"), buf));
+    out.push((format!("{name}.1"), examples_unfilled(&buf)));
     for sub in cmd
         .get_subcommands()
         .filter(|s| !s.is_hide_set() && s.get_name() != "help")
@@ -69,6 +71,35 @@ fn man_pages(
         man_pages(sub, &name, out)?;
     }
     Ok(())
+}
+
+/// The page with the indented lines of its closing section (the examples, aligned by hand)
+/// kept as written: no-fill, so `man` neither joins nor hyphenates them.
+fn examples_unfilled(page: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    let Some((head, extra)) = text.split_once(".SH EXTRA\n") else {
+        return page.to_vec();
+    };
+    let (body, tail) = match extra.find("\n.SH ") {
+        Some(at) => (&extra[..=at], &extra[at + 1..]),
+        None => (extra, ""),
+    };
+    let mut out = format!("{head}.SH NOTES\n");
+    let mut unfilled = false;
+    for line in body.lines() {
+        let indented = line.starts_with("  ");
+        if indented != unfilled {
+            out.push_str(if indented { ".nf\n" } else { ".fi\n" });
+            unfilled = indented;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if unfilled {
+        out.push_str(".fi\n");
+    }
+    out.push_str(tail);
+    out.into_bytes()
 }
 
 /// The generated files: `(directory, file name, contents)`.

@@ -70,13 +70,16 @@ Exit codes: 0 complete, 1 task error, 2 usage or invalid template, 3 cancelled,
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TASKER_GIT_REV"), ")"),
     about,
     after_help = EXAMPLES,
+    override_usage = "tasker [OPTIONS] <COMMAND>",
     max_term_width = 100
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Without one, the help is printed (clap's "requires a subcommand" would list the
+    /// hidden ones too).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Flags every subcommand takes.
@@ -174,18 +177,23 @@ pub enum Command {
     Resolve(resolve::Args),
     Annotate(annotate::Args),
     Logs(logs::Args),
+    /// The event catalog (`events list`), and a task's event history (`events log ID`)
     #[command(subcommand)]
     Events(events::Command),
     Diagram(diagram::Args),
     Analytics(insights::AnalyticsArgs),
     Health(insights::HealthArgs),
     Metrics(insights::MetricsArgs),
+    /// The tasks in the store (`tasks list`), newest first, filtered by state, name, annotation
     #[command(subcommand)]
     Tasks(tasks::Command),
+    /// The templates in the template directories, by name and version (`templates list|show`)
     #[command(subcommand)]
     Templates(templates::Command),
+    /// The configuration in effect and where each value came from (`config show`)
     #[command(subcommand)]
     Config(config::Command),
+    /// Find, upgrade, check, trim and compact the store (`db path|migrate|check|prune|vacuum`)
     #[command(subcommand)]
     Db(db::Command),
     New(new::Args),
@@ -319,6 +327,12 @@ fn check_environment() -> Result<(), Error> {
 
 /// Run the parsed command line; the result is the process exit code.
 pub fn run(mut cli: Cli) -> Result<u8, Error> {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory as _;
+        let help = Cli::command().render_help();
+        say!("{help}");
+        return Ok(crate::error::exit::USAGE);
+    };
     cli.global.config = crate::config::Config::load(cli.global.config_file.as_deref())?;
     check_environment()?;
     // Secret-looking keys: the built-in words, the file's, and `TASKER_SECRET_KEYS`.
@@ -328,7 +342,7 @@ pub fn run(mut cli: Cli) -> Result<u8, Error> {
     }
     crate::secrets::add_words(&words);
     init_logs(&cli.global);
-    match cli.command {
+    match command {
         Command::Run(args) => run::run(&cli.global, *args),
         Command::Validate(args) => validate::run(&cli.global, &args),
         Command::Status(args) => status::run(&cli.global, &args),

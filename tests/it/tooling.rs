@@ -107,6 +107,53 @@ fn the_man_page_renders() {
         "{text}"
     );
     assert!(text.contains("resume"), "the subcommands are listed");
+    assert!(!text.contains("tasker-help"), "no page that does not exist: {text}");
+    // Every command is described, groups too.
+    for group in ["tasker-events(1)", "tasker-tasks(1)", "tasker-db(1)"] {
+        let after = text
+            .split_once(group)
+            .unwrap_or_else(|| panic!("{group} listed: {text}"))
+            .1;
+        let described = after.lines().nth(1).unwrap_or_default().trim();
+        assert!(
+            !described.is_empty() && !described.starts_with("tasker-"),
+            "{group} has a description: {text}"
+        );
+    }
+    // Examples are kept as written: a line is neither joined nor broken.
+    let out = std::process::Command::new(tool("man").expect("man"))
+        .args(["-l", root().join("man/tasker-run.1").to_str().expect("utf8")])
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .output()
+        .expect("man");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  tasker run pipeline.yml --set date=2026-11-27 --set retries.max=3 --env staging\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn top_level_help_describes_every_command_and_hides_internals() {
+    let sb = Sandbox::new();
+    for args in [&["--help"][..], &[][..]] {
+        let out = sb.run(args);
+        let text = format!("{}{}", stdout(&out), crate::support::stderr(&out));
+        assert!(!text.contains("generate-docs"), "{text}");
+        let commands = text
+            .split_once("Commands:\n")
+            .expect("a command list")
+            .1
+            .split_once("\n\n")
+            .expect("its end")
+            .0;
+        for line in commands.lines().filter(|l| l.starts_with("  ") && !l.starts_with("    ")) {
+            let mut words = line.split_whitespace();
+            let name = words.next().unwrap_or_default();
+            assert!(words.next().is_some(), "`{name}` has no description: {text}");
+        }
+    }
 }
 
 #[test]

@@ -268,6 +268,10 @@ pub fn drive(
         )
     };
     let wall_ms = started.elapsed().as_millis() as u64;
+    // The bar goes before anything else is said: hooks and telemetry may take a while.
+    if let Some(l) = &live {
+        l.finish();
+    }
 
     // Whatever happened, flush what the run produced.
     if let Some(s) = &mut spans {

@@ -830,8 +830,20 @@ impl<'a> Run<'a> {
                         let halt = *self.halt.borrow_and_update();
                         match halt {
                             Halt::None => {}
-                            Halt::Signal(sig) => self.stop(Stop::Signal(sig)),
+                            Halt::Signal(sig) => {
+                                let message = if self.running > 0 {
+                                    format!(
+                                        "stopping: {} running; again to kill at once",
+                                        crate::render::count(self.running, "step")
+                                    )
+                                } else {
+                                    "stopping".to_owned()
+                                };
+                                self.subscriber.stopping(&message);
+                                self.stop(Stop::Signal(sig));
+                            }
                             Halt::Kill(sig) => {
+                                self.subscriber.stopping("killing the running steps now");
                                 self.kill_now = true;
                                 self.stop(Stop::Signal(sig));
                             }

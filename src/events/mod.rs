@@ -167,6 +167,8 @@ pub trait Subscriber {
     fn on_event(&mut self, event: &Event);
     /// Something worth a word that changes nothing (a malformed `TASKER_EVENTS` line).
     fn warning(&mut self, _task_id: i64, _message: &str) {}
+    /// The run is stopping on a signal (`message` says how): displays end their live part.
+    fn stopping(&mut self, _message: &str) {}
 }
 
 /// A subscriber that ignores everything.
@@ -193,6 +195,12 @@ impl Subscriber for Fanout<'_> {
     fn warning(&mut self, task_id: i64, message: &str) {
         for s in &mut self.subscribers {
             s.warning(task_id, message);
+        }
+    }
+
+    fn stopping(&mut self, message: &str) {
+        for s in &mut self.subscribers {
+            s.stopping(message);
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Live {
     retries: u64,
     verbose: bool,
     color: bool,
+    /// The bar is gone (the run is stopping): lines go straight to stderr.
+    stopped: bool,
 }
 
 impl Live {
@@ -36,6 +38,19 @@ impl Live {
             retries: 0,
             verbose,
             color,
+            stopped: false,
+        }
+    }
+
+    /// A line above the bar, or on its own once the bar is gone.
+    fn say(&self, line: String) {
+        if self.stopped {
+            use std::io::Write as _;
+            let at = chrono::Local::now().format("%H:%M:%S%.3f");
+            let _ = writeln!(std::io::stderr().lock(), "{at}  {line}");
+        } else {
+            let at = chrono::Local::now().format("%H:%M:%S%.3f");
+            self.bar.println(format!("{at}  {line}"));
         }
     }
 
@@ -81,17 +96,32 @@ impl Subscriber for Live {
                 self.running.remove(&step);
                 self.bar.inc(1);
             }
-            Some(Kind::StepRetryRequested) => self.retries += 1,
+            // Counted with the `retry` line it goes with, not when the backoff ends.
+            Some(Kind::StepBackoff) => self.retries += 1,
             _ => {}
         }
         if let Some(line) = progress::line(e, self.verbose, self.color) {
-            self.bar.println(line);
+            self.say(line);
         }
-        self.refresh();
+        if !self.stopped {
+            self.refresh();
+        }
     }
 
     fn warning(&mut self, _task_id: i64, message: &str) {
-        self.bar
-            .println(format!("warning: {}", crate::text::printable(message)));
+        let line = format!("warning: {}", crate::text::printable(message));
+        if self.stopped {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    fn stopping(&mut self, message: &str) {
+        // The bar would freeze above what the stop prints: it goes now.
+        self.bar.finish_and_clear();
+        self.stopped = true;
+        self.say(message.to_owned());
     }
 }

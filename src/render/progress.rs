@@ -69,6 +69,13 @@ impl Subscriber for Lines {
         }
     }
 
+    fn stopping(&mut self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            let at = chrono::Local::now().format("%H:%M:%S%.3f");
+            let _ = writeln!(std::io::stderr().lock(), "{at}  {message}");
+        }
+    }
+
     fn warning(&mut self, _task_id: i64, message: &str) {
         if self.verbosity != Verbosity::Quiet {
             let _ = writeln!(

@@ -115,8 +115,7 @@ fn status_watch_follows_until_the_end() {
     // The store may exist before the task does: asked until it is there and running.
     assert!(eventually(20, || {
         let out = sb.run(&["status", "1", "--json"]);
-        serde_json::from_slice::<Value>(&out.stdout)
-            .is_ok_and(|doc| doc["status"] == "in_progress")
+        serde_json::from_slice::<Value>(&out.stdout).is_ok_and(|doc| doc["status"] == "in_progress")
     }));
     let watch = sb.spawn(&["status", "1", "--watch", "--json"]);
     std::thread::sleep(std::time::Duration::from_millis(600));

@@ -426,6 +426,63 @@ fn plain_lines_off_a_terminal_and_a_live_bar_on_one() {
     assert!(screen.contains("task 2 complete"), "{screen}");
 }
 
+/// Ctrl-C under a terminal: the bar goes at once, so what the stop prints is not left below
+/// a frozen bar; the retry counter moves with the `retry` line.
+#[test]
+fn ctrl_c_clears_the_live_bar_before_it_speaks() {
+    if crate::support::tool("script").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - name: flaky\n    retry: { limit: 3, backoff: { base: 10ms } }\n    command: '[ $TASKER_ATTEMPT = 2 ]'\n  - { name: slow, command: 'echo $PPID > runner; sleep 30', depends_on: [flaky] }\n",
+    );
+    let bin = assert_cmd::cargo::cargo_bin("tasker");
+    let child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} run t.yml --kill-grace 1s", bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(sb.path())
+        .env("TASKER_DB", sb.db())
+        .env("XDG_CONFIG_HOME", sb.path().join(".config"))
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script");
+    let runner = sb.path().join("runner");
+    assert!(crate::support::eventually(20, || std::fs::read_to_string(
+        &runner
+    )
+    .is_ok_and(|s| s.ends_with('\n'))));
+    // The bar has been drawn a few times by now.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pid: u32 = std::fs::read_to_string(&runner)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    crate::support::signal(pid, "-INT");
+    let out = child.wait_with_output().expect("script");
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    let screen = strip_ansi(&raw);
+    let stop = screen
+        .find("stopping: 1 step running; again to kill at once")
+        .unwrap_or_else(|| panic!("the stop is said: {screen}"));
+    assert!(
+        !screen[stop..].contains("/2 steps"),
+        "no bar is drawn after the stop: {:?}",
+        &screen[stop..]
+    );
+    assert!(screen[stop..].contains("interrupted"), "{screen}");
+    // The counter says 1 retry from the `retry` line on.
+    let retry_line = screen.find("retry  flaky in").expect("a retry line");
+    assert!(screen[retry_line..].contains("retries: 1"), "{screen}");
+}
+
 /// Text without ANSI escape sequences.
 fn strip_ansi(s: &str) -> String {
     let mut out = String::new();

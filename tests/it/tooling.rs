@@ -107,7 +107,10 @@ fn the_man_page_renders() {
         "{text}"
     );
     assert!(text.contains("resume"), "the subcommands are listed");
-    assert!(!text.contains("tasker-help"), "no page that does not exist: {text}");
+    assert!(
+        !text.contains("tasker-help"),
+        "no page that does not exist: {text}"
+    );
     // Every command is described, groups too.
     for group in ["tasker-events(1)", "tasker-tasks(1)", "tasker-db(1)"] {
         let after = text
@@ -122,14 +125,19 @@ fn the_man_page_renders() {
     }
     // Examples are kept as written: a line is neither joined nor broken.
     let out = std::process::Command::new(tool("man").expect("man"))
-        .args(["-l", root().join("man/tasker-run.1").to_str().expect("utf8")])
+        .args([
+            "-l",
+            root().join("man/tasker-run.1").to_str().expect("utf8"),
+        ])
         .env("MANPAGER", "cat")
         .env("MANWIDTH", "80")
         .output()
         .expect("man");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("  tasker run pipeline.yml --set date=2026-11-27 --set retries.max=3 --env staging\n"),
+        text.contains(
+            "  tasker run pipeline.yml --set date=2026-11-27 --set retries.max=3 --env staging\n"
+        ),
         "{text}"
     );
 }
@@ -148,10 +156,16 @@ fn top_level_help_describes_every_command_and_hides_internals() {
             .split_once("\n\n")
             .expect("its end")
             .0;
-        for line in commands.lines().filter(|l| l.starts_with("  ") && !l.starts_with("    ")) {
+        for line in commands
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        {
             let mut words = line.split_whitespace();
             let name = words.next().unwrap_or_default();
-            assert!(words.next().is_some(), "`{name}` has no description: {text}");
+            assert!(
+                words.next().is_some(),
+                "`{name}` has no description: {text}"
+            );
         }
     }
 }

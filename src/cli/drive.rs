@@ -318,6 +318,23 @@ pub fn drive(
             super::say!(
                 "task {task_id} interrupted by signal {sig}; resume it with `tasker resume {task_id}`"
             );
+        } else if record.status == crate::engine::state::State::Error
+            && let Some(failed) = record.steps.iter().find(|s| {
+                s.status == crate::engine::state::State::Error && s.state.next_retry_at.is_none()
+            })
+        {
+            let step = crate::text::printable(&failed.name);
+            let quoted = if step
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
+                step.into_owned()
+            } else {
+                format!("'{}'", step.replace('\'', "'\\''"))
+            };
+            super::say!(
+                "next: `tasker logs {task_id} {quoted} --stderr` shows what it said; once the cause is fixed, `tasker retry {task_id}` runs the failed steps again (or `tasker resolve {task_id} --step {quoted} --reason …`)"
+            );
         }
     }
     // A file a flag named that could not be written fails the command (exit 2), once the

@@ -1,5 +1,6 @@
 //! `tasker events list|log`: the event catalog, and a task's event history.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use comfy_table::{ContentArrangement, Table, presets};
@@ -108,6 +109,10 @@ fn list(args: &ListArgs) -> Result<u8, Error> {
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["event", "category", "description", "fields"]);
+    // A pipe has no width: the table wraps to 100 columns rather than growing to 260.
+    if !std::io::stdout().is_terminal() {
+        t.set_width(100);
+    }
     for s in &specs {
         let fields: Vec<&str> = s.fields.iter().map(|(f, _)| *f).collect();
         t.add_row([
@@ -125,7 +130,9 @@ fn list(args: &ListArgs) -> Result<u8, Error> {
             "step_name, attempt, payload",
         ]);
     }
-    super::emit(&format!("{t}\n"));
+    super::emit(&format!(
+        "{t}\nThe catalog. What happened to a task: `tasker events log ID` (`--follow` while it runs).\n"
+    ));
     Ok(exit::OK)
 }
 

@@ -386,17 +386,20 @@ pub(crate) fn task_id(s: &str) -> Result<i64, String> {
     })
 }
 
+/// Task `id` is not in the store: with where to look.
+pub(crate) fn no_task(id: i64) -> Error {
+    Error::NotFound(format!(
+        "task {id} not found\n  hint: `tasker tasks list` lists the tasks in this store (`tasker db path` names it)"
+    ))
+}
+
 pub(crate) fn existing_store(global: &Global, id: i64) -> Result<SqliteStore, Error> {
-    global
-        .open_existing_store()?
-        .ok_or_else(|| Error::NotFound(format!("task {id} not found")))
+    global.open_existing_store()?.ok_or_else(|| no_task(id))
 }
 
 /// Task `id`, or not found.
 pub(crate) fn find_task(store: &SqliteStore, id: i64) -> Result<TaskRecord, Error> {
-    store
-        .task(id)?
-        .ok_or_else(|| Error::NotFound(format!("task {id} not found")))
+    store.task(id)?.ok_or_else(|| no_task(id))
 }
 
 /// The position of step `name` in `task`, or not found with the list of steps.

@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
-    let not_found = || Error::NotFound(format!("task {} not found", args.id));
+    let not_found = || super::no_task(args.id);
     let store = global.open_existing_store()?.ok_or_else(not_found)?;
     if !args.watch {
         let task = store.task(args.id)?.ok_or_else(not_found)?;

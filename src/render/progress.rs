@@ -49,7 +49,10 @@ pub fn line(e: &Event, verbose: bool, color: bool) -> Option<String> {
             crate::text::printable(e.str("error_message").unwrap_or(""))
         ),
         Some(Kind::StepBackoff) => format!("retry  {step} in {}", ms("delay_ms")),
-        Some(Kind::StepMaxRetriesReached) => format!("gave up  {step} after {attempt} attempts"),
+        Some(Kind::StepMaxRetriesReached) => format!(
+            "gave up  {step} after {}",
+            crate::render::count(attempt as usize, "attempt")
+        ),
         Some(Kind::StepCancelled) => {
             format!("{}  {step}", paint(color, State::Cancelled, "cancelled"))
         }

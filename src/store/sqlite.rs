@@ -875,15 +875,8 @@ impl Store for SqliteStore {
             )?;
             let mut rows = stmt.query([id])?;
             while let Some(r) = rows.next()? {
-                let at: i64 = r.get(1)?;
-                if let Some(last) = sessions.last_mut()
-                    && last.1.is_none()
-                {
-                    last.1 = Some(at);
-                }
-                if r.get_ref(0)?.as_str().ok() == Some("in_progress") {
-                    sessions.push((at, None));
-                }
+                let started = r.get_ref(0)?.as_str().ok() == Some("in_progress");
+                session_step(&mut sessions, started, r.get(1)?);
             }
         }
         let mut steps = Vec::new();
@@ -1169,13 +1162,9 @@ impl Store for SqliteStore {
     }
 
     fn task_facts(&self, w: &Window, each: &mut dyn FnMut(TaskFact)) -> Result<(), StoreError> {
+        let resumed = self.resumed_sessions()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at,
-                    (SELECT SUM(COALESCE(x.next_at, t.finished_at) - x.created_at) FROM
-                        (SELECT to_state, created_at,
-                                LEAD(created_at) OVER (ORDER BY sort_key) AS next_at
-                           FROM task_transitions WHERE task_id = t.task_id) x
-                      WHERE x.to_state = 'in_progress')
+            "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at
              FROM tasks t
              JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
              JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
@@ -1186,22 +1175,20 @@ impl Store for SqliteStore {
         let mut names = Interner::default();
         while let Some(r) = rows.next()? {
             let (start, end): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
-            // The time runners worked on it, when it has ended.
-            let running: Option<i64> = r.get(6)?;
+            let task_id: TaskId = r.get(0)?;
             each(TaskFact {
-                task_id: r.get(0)?,
+                task_id,
                 namespace: names.get(r, 1)?,
                 name: names.get(r, 2)?,
                 status: state_of(&r.get::<_, String>(3)?)?,
-                duration_ms: start
-                    .zip(end)
-                    .map(|(a, b)| running.unwrap_or(b - a).max(0) as u64),
+                duration_ms: end.and_then(|end| running(&resumed, task_id, start, end)),
             });
         }
         Ok(())
     }
 
     fn step_facts(&self, w: &Window, each: &mut dyn FnMut(StepFact)) -> Result<(), StoreError> {
+        let resumed = self.resumed_sessions()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.attempts, s.started_at, s.finished_at,
                     s.next_retry_at IS NOT NULL
@@ -1222,17 +1209,17 @@ impl Store for SqliteStore {
             )?;
             let (start, end): (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
             let ended = !matches!(status, State::Pending | State::InProgress);
+            let task_id: TaskId = r.get(0)?;
             each(StepFact {
-                task_id: r.get(0)?,
+                task_id,
                 namespace: names.get(r, 1)?,
                 template: names.get(r, 2)?,
                 step: names.get(r, 3)?,
                 status,
                 attempts: r.get(5)?,
-                duration_ms: start
-                    .zip(end)
+                duration_ms: end
                     .filter(|_| ended)
-                    .map(|(a, b)| (b - a).max(0) as u64),
+                    .and_then(|end| running(&resumed, task_id, start, end)),
                 retry_pending: r.get(8)?,
             });
         }
@@ -1375,6 +1362,49 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             out.push((id, json_of(r.get(1)?)?.unwrap_or(Json::Null)));
+        }
+        Ok(out)
+    }
+}
+
+/// Sessions (runs) of the tasks that ran more than once, by task: the others ran in one
+/// stretch, so their durations are their spans.
+type Resumed = std::collections::HashMap<TaskId, Vec<(i64, Option<i64>)>>;
+
+/// A task transition at `at` closes the open session; one to `in_progress` opens the next.
+fn session_step(sessions: &mut Vec<(i64, Option<i64>)>, to_in_progress: bool, at: i64) {
+    if let Some(last) = sessions.last_mut()
+        && last.1.is_none()
+    {
+        last.1 = Some(at);
+    }
+    if to_in_progress {
+        sessions.push((at, None));
+    }
+}
+
+/// The running time of `[start, end]` of a task: the time its runners worked on it.
+fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Option<u64> {
+    match resumed.get(&task) {
+        Some(sessions) => crate::engine::report::running(start, Some(end), sessions, end),
+        None => start.map(|s| (end - s).max(0) as u64),
+    }
+}
+
+impl SqliteStore {
+    /// The sessions of every task that was started more than once (resumed, retried).
+    fn resumed_sessions(&self) -> Result<Resumed, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT task_id, to_state, created_at FROM task_transitions
+             WHERE task_id IN (SELECT task_id FROM task_transitions WHERE to_state = 'in_progress'
+                               GROUP BY task_id HAVING COUNT(*) > 1)
+             ORDER BY task_id, sort_key",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out: Resumed = Resumed::new();
+        while let Some(r) = rows.next()? {
+            let started = r.get_ref(1)?.as_str().ok() == Some("in_progress");
+            session_step(out.entry(r.get(0)?).or_default(), started, r.get(2)?);
         }
         Ok(out)
     }

@@ -390,3 +390,33 @@ fn tasker_variables_are_checked_like_their_file_keys() {
         "{err}"
     );
 }
+
+/// Where a user is stuck, the next step is named: after a failed run, on an unknown task,
+/// under the event catalog (which a pipe gets at a readable width).
+#[test]
+fn hints_where_the_user_is_stuck() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: bad, command: 'echo oops >&2; exit 3', retry: 1 }\n",
+    );
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("gave up  bad after 1 attempt\n"), "{err}");
+    assert!(
+        err.contains("next: `tasker logs 1 bad --stderr` shows what it said; once the cause is fixed, `tasker retry 1` runs the failed steps again"),
+        "{err}"
+    );
+    let logs = sb.run(&["logs", "1", "bad", "--stderr"]);
+    assert_eq!(stdout(&logs), "oops\n", "the hint's command works");
+    let out = sb.run(&["status", "2"]);
+    assert!(stderr(&out).contains("hint: `tasker tasks list`"));
+    let out = sb.run(&["events", "list"]);
+    let text = stdout(&out);
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 100),
+        "wrapped to 100 columns in a pipe: {text}"
+    );
+    assert!(text.contains("`tasker events log ID`"), "{text}");
+}

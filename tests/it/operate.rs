@@ -1003,7 +1003,11 @@ fn every_verb_on_an_unknown_task_is_not_found() {
     for args in verbs {
         let out = sb.run(args);
         assert_eq!(out.status.code(), Some(4), "{args:?} without a store");
-        assert_eq!(stderr(&out), "error: task 9 not found\n", "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            "error: task 9 not found\n  hint: `tasker tasks list` lists the tasks in this store (`tasker db path` names it)\n",
+            "{args:?}"
+        );
     }
     sb.write(
         "t.yml",

@@ -11,7 +11,11 @@ fn status_of_an_unknown_task_is_not_found() {
     let sb = Sandbox::new();
     let out = sb.run(&["status", "7"]);
     assert_eq!(out.status.code(), Some(4));
-    assert_eq!(stderr(&out), "error: task 7 not found\n");
+    assert!(
+        stderr(&out).starts_with("error: task 7 not found\n  hint: `tasker tasks list`"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!sb.db().exists(), "reading does not create a store");
     sb.write("t.yml", OK);
     assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));

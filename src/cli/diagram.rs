@@ -53,6 +53,11 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                     checking: true,
                 },
             )?;
+            if !global.quiet {
+                for w in &loaded.template.warnings {
+                    super::say!("warning: {w}");
+                }
+            }
             Diagram::from_template(&loaded.template)
         }
         (None, Some(id)) => {

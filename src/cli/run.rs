@@ -329,7 +329,15 @@ fn resolve_template(
     if looks_like_file {
         return Ok(path);
     }
-    let catalog = Catalog::scan(dirs, options);
+    // Found by name as `templates list` lists it; loading it for the run then says what is
+    // wrong with it (an unmapped handler class, with the block to add).
+    let catalog = Catalog::scan(
+        dirs,
+        LoadOptions {
+            checking: true,
+            ..options
+        },
+    );
     match catalog.find(spec) {
         Ok(entry) => Ok(entry.path.clone()),
         Err(Lookup::NotFound(message)) => Err(Error::NotFound(message)),

@@ -70,6 +70,16 @@ fn list(global: &Global, args: &ListArgs) -> Result<u8, Error> {
             super::say!("warning: skipped {}: {problem}", path.display());
         }
     }
+    if !quiet {
+        for e in catalog.entries.iter().filter(|e| e.warnings > 0) {
+            super::say!(
+                "warning: {}: {} (`tasker validate {}` lists them)",
+                e.path.display(),
+                crate::render::count(e.warnings, "warning"),
+                e.path.display()
+            );
+        }
+    }
     for (key, files) in &catalog.duplicates {
         let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         super::say!(

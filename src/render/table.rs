@@ -128,7 +128,9 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
     for s in &r.steps {
         let error = match (&s.error, &s.next_retry_at) {
-            (Some(e), _) if e.class == "interrupted" => {
+            (Some(e), _)
+                if e.class == "interrupted" && s.status == crate::engine::state::State::Error =>
+            {
                 "interrupted (not counted); `tasker resume` runs it again".to_owned()
             }
             (Some(e), Some(at)) => format!(

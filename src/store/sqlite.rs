@@ -1190,7 +1190,7 @@ impl Store for SqliteStore {
     fn step_facts(&self, w: &Window, each: &mut dyn FnMut(StepFact)) -> Result<(), StoreError> {
         let resumed = self.resumed_sessions()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.attempts, s.started_at, s.finished_at,
+            "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.counted_attempts, s.started_at, s.finished_at,
                     s.next_retry_at IS NOT NULL
              FROM tasks t
              JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
@@ -1367,8 +1367,7 @@ impl Store for SqliteStore {
     }
 }
 
-/// Sessions (runs) of the tasks that ran more than once, by task: the others ran in one
-/// stretch, so their durations are their spans.
+/// The sessions (runs) of every task, by task.
 type Resumed = std::collections::HashMap<TaskId, Vec<(i64, Option<i64>)>>;
 
 /// A task transition at `at` closes the open session; one to `in_progress` opens the next.
@@ -1392,13 +1391,11 @@ fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Opt
 }
 
 impl SqliteStore {
-    /// The sessions of every task that was started more than once (resumed, retried).
+    /// The sessions of every task (one ordered pass over the transitions' index): a task
+    /// interrupted, then cancelled, or failed and resolved later, is charged its runs only.
     fn resumed_sessions(&self) -> Result<Resumed, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT task_id, to_state, created_at FROM task_transitions
-             WHERE task_id IN (SELECT task_id FROM task_transitions WHERE to_state = 'in_progress'
-                               GROUP BY task_id HAVING COUNT(*) > 1)
-             ORDER BY task_id, sort_key",
+            "SELECT task_id, to_state, created_at FROM task_transitions ORDER BY task_id, sort_key",
         )?;
         let mut rows = stmt.query([])?;
         let mut out: Resumed = Resumed::new();

@@ -14,6 +14,8 @@ pub struct Entry {
     pub description: Option<String>,
     pub steps: usize,
     pub path: PathBuf,
+    /// How many warnings its template has (`tasker validate` lists them).
+    pub warnings: usize,
 }
 
 /// What the template directories hold.
@@ -77,7 +79,12 @@ impl Catalog {
             match load_file(&path, options) {
                 Ok(loaded) => catalog.entries.push(entry(&loaded.template, path)),
                 Err(e) => {
-                    let first = e.into_problems().into_iter().next().map(|p| p.to_string());
+                    // The reason is an error, never a warning beside it.
+                    let first = e
+                        .into_problems()
+                        .into_iter()
+                        .find(|p| !p.warning)
+                        .map(|p| p.to_string());
                     catalog.invalid.push((path, first.unwrap_or_default()));
                 }
             }
@@ -115,6 +122,23 @@ impl Catalog {
             _ => e.name == path,
         };
         let candidates: Vec<&Entry> = self.entries.iter().filter(matches_name).collect();
+        // `ns/name` may be a name holding its namespace or a namespace and a name: two
+        // templates answering it is a question, not a pick.
+        let mut identities: Vec<(&str, &str)> = candidates
+            .iter()
+            .map(|e| (e.namespace.as_str(), e.name.as_str()))
+            .collect();
+        identities.dedup();
+        if identities.len() > 1 && identities.iter().all(|(ns, _)| *ns == identities[0].0) {
+            let shown: Vec<String> = identities
+                .iter()
+                .map(|(ns, name)| format!("`{ns}/{name}`"))
+                .collect();
+            return Err(Lookup::Ambiguous(format!(
+                "`{path}` names several templates: {}\n  hint: write the namespace and the name in full",
+                shown.join(", ")
+            )));
+        }
         if candidates.is_empty() {
             let known: Vec<String> = self
                 .entries
@@ -194,6 +218,7 @@ fn entry(t: &Template, path: PathBuf) -> Entry {
         description: t.description.clone(),
         steps: t.steps.len(),
         path,
+        warnings: t.warnings.len(),
     }
 }
 

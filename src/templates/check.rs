@@ -188,7 +188,7 @@ impl Checker<'_> {
                         " (ignored, as Tasker did)",
                     )
                     .hint = Some(format!(
-                        "{elsewhere}name an extension `x-{shown}` to silence this; `validate --strict` refuses unknown keys"
+                        "{elsewhere}name an extension `x-{shown}` to silence this"
                     ));
                 }
             }

@@ -106,9 +106,10 @@ pub fn prepare(template: &Template, mut context: Value) -> Result<Value, Vec<Str
             } else {
                 pointer
             };
+            // A secret-looking value is never printed, whatever the schema says of it.
+            let secret = at.split('/').any(crate::secrets::is_secret);
             match e.kind() {
                 jsonschema::error::ValidationErrorKind::Format { format } => {
-                    let secret = at.split('/').any(crate::secrets::is_secret);
                     let value = if secret {
                         "the value".to_owned()
                     } else {
@@ -118,6 +119,10 @@ pub fn prepare(template: &Template, mut context: Value) -> Result<Value, Vec<Str
                         "context `{at}`: {value} is not a valid {format} (the schema's `format: {format}`)"
                     )
                 }
+                kind if secret => format!(
+                    "context `{at}`: the value does not satisfy the schema's `{}` (not shown: the key looks secret)",
+                    kind.keyword()
+                ),
                 _ => format!("context `{at}`: {e}"),
             }
         })

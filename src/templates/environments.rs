@@ -3,6 +3,7 @@
 //! the step of the same name, mapping into mapping, anything else replaced.
 
 use super::check::{Checker, at};
+use super::load::STEP_KEYS;
 use super::node::{Node, Value};
 use super::steps::item_name_node;
 use super::suggest::closest;
@@ -90,7 +91,11 @@ impl Checker<'_> {
                     match item_name_node(item).and_then(Node::as_str) {
                         Some(step) if step_names.iter().any(|s| s == step) => {
                             if selected == Some(name.as_str()) {
+                                // Checked with the step it is merged into.
                                 overrides.push(item.clone());
+                            } else {
+                                // Checked here, so every environment's keys are.
+                                self.fields(item, STEP_KEYS, at(Some(step), ""));
                             }
                         }
                         Some(step) => {

@@ -524,3 +524,102 @@ fn json_schema_formats_are_checked() {
     ]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
 }
+
+/// What a review found: by name as by file, every environment's keys, the reason a file is
+/// skipped, secret values in any schema error, two templates behind one once-qualified name.
+#[test]
+fn names_environments_and_schema_errors_hold_to_the_rules() {
+    let sb = Sandbox::new();
+    sb.write("workflows/payments.yaml", PAYMENTS);
+    // Listed as `templates list` lists it; run by name, refused for the real reason.
+    let list = sb.run(&["templates", "list"]);
+    assert!(
+        stdout(&list).contains("billing/payments"),
+        "{}",
+        stdout(&list)
+    );
+    assert!(
+        stderr(&list).contains("workflows/payments.yaml: 2 warnings (`tasker validate workflows/payments.yaml` lists them)"),
+        "{}",
+        stderr(&list)
+    );
+    let run = sb.run(&["run", "billing/payments"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("[handlers.\"Payments::ChargeHandler\"]"),
+        "{}",
+        stderr(&run)
+    );
+    // A skipped file is skipped for its error, not for a warning on an earlier line.
+    sb.write(
+        "workflows/broken.yaml",
+        "name: broken\nmonitoring: { a: 1 }\nsteps:\n  - name: a\n    comand: 'true'\n",
+    );
+    let list = sb.run(&["templates", "list"]);
+    assert!(
+        stderr(&list).contains("skipped workflows/broken.yaml: workflows/broken.yaml:5:5: step `a`: unknown key `comand`"),
+        "{}",
+        stderr(&list)
+    );
+    std::fs::remove_file(sb.path().join("workflows/broken.yaml")).expect("rm");
+
+    // Every environment's overrides are checked, not only the one chosen.
+    sb.write(
+        "env.yml",
+        "name: e\nsteps:\n  - { name: a, command: 'true' }\nenvironments:\n  prod:\n    steps:\n      - name: a\n        comand: 'false'\n        monitoring: true\n",
+    );
+    let out = sb.run(&["validate", "env.yml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("env.yml:8:9: step `a`: unknown key `comand`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(
+            "warning: env.yml:9:9: step `a`: unknown key `monitoring` (ignored, as Tasker did)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // A secret-looking value is not printed, whichever rule it breaks.
+    sb.write(
+        "secret.yml",
+        "name: s\nschema:\n  type: object\n  properties:\n    api_token: { type: string, pattern: '^[a-f]+$' }\n    password: { type: string, minLength: 30 }\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb.run(&[
+        "run",
+        "secret.yml",
+        "--set",
+        "api_token=hunter2",
+        "--set",
+        "password=hunter3",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(!err.contains("hunter"), "{err}");
+    assert!(
+        err.contains("context `/api_token`: the value does not satisfy the schema's `pattern` (not shown: the key looks secret)"),
+        "{err}"
+    );
+
+    // `ecommerce/process_order` is one template, or two: then it is asked, not guessed.
+    sb.write(
+        "workflows/a.yaml",
+        "name: ecommerce/process_order\nnamespace_name: ecommerce\nversion: 1.0.0\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    sb.write(
+        "workflows/b.yaml",
+        "name: process_order\nnamespace_name: ecommerce\nversion: 2.0.0\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb.run(&["run", "ecommerce/process_order"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`ecommerce/process_order` names several templates: `ecommerce/ecommerce/process_order`, `ecommerce/process_order`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.run(&["run", "ecommerce/ecommerce/process_order"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

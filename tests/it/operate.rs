@@ -99,10 +99,17 @@ fn resume_continues_an_interrupted_task_without_rerunning_steps() {
     );
     let gate_ms = gate["duration_ms"].as_u64().expect("gate duration");
     assert!(gate_ms + 1400 <= wall, "{gate_ms} ms of {wall} ms");
-    // The same in the list.
+    // The same in the list and in analytics, where it is no retried step.
     let list: serde_json::Value =
         serde_json::from_slice(&sb.run(&["tasks", "list", "--json"]).stdout).expect("json");
     assert_eq!(list[0]["duration_ms"], doc["duration_ms"]);
+    let analytics: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["analytics", "--json"]).stdout).expect("json");
+    assert_eq!(analytics["retried_steps"], 0, "{analytics:#}");
+    assert_eq!(
+        analytics["slowest_tasks"][0]["duration_ms"],
+        doc["duration_ms"]
+    );
 
     // Nothing is left to resume.
     let out = sb.run(&["resume", "1"]);

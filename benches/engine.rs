@@ -6,10 +6,9 @@
 
 use std::fmt::Write;
 
-use tasker::engine::state::{Actor, State};
 use tasker::engine::{Halt, Options};
 use tasker::events::Ignore;
-use tasker::graph::Dag;
+use tasker::model::{Actor, State};
 use tasker::store::{Change, NewTask, SqliteStore, StepState, Store};
 use tasker::templates::{self, Template};
 
@@ -59,7 +58,7 @@ fn graph_build_and_analysis(bencher: divan::Bencher, n: usize) {
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
-            let dag = Dag::new(divan::black_box(&template));
+            let dag = divan::black_box(&template).dag();
             (dag.summary(&names), dag.levels().len())
         });
 }

@@ -29,15 +29,7 @@ pub const KEYS: &[&str] = &[
     "env",
 ];
 
-/// How hard a commit tries to reach the disk.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Durability {
-    /// `synchronous = NORMAL`: safe against any process crash.
-    #[default]
-    Normal,
-    /// `synchronous = FULL`: safe against power loss.
-    Full,
-}
+pub use crate::store::Durability;
 
 /// The configuration file's contents (absent keys are `None`).
 #[derive(Debug, Default, Clone)]

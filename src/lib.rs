@@ -1,7 +1,8 @@
 //! tasker: a single-binary workflow runner with durable state.
 //!
-//! Data flows one way: `templates` → `graph` → `engine` → `store`, with `handlers` doing
-//! the work and `events` fanning out to `render`. `cli` is the command line on top.
+//! Every layer shares the leaf `model`; above it data flows one way: `templates` → `engine`
+//! → `store` and `events` → `telemetry`, `insights`, `render` → `cli`, with `handlers` doing
+//! the work. `tests/it/architecture.rs` holds the table of who may use whom.
 
 pub mod cli;
 pub mod clock;
@@ -13,7 +14,9 @@ pub mod graph;
 pub mod handlers;
 pub mod insights;
 pub mod limits;
+pub mod model;
 pub mod render;
+pub mod runner;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::Global;
-use crate::engine::owner;
-use crate::engine::state::{Actor, State};
 use crate::error::{Error, exit};
 use crate::events::{Event, Kind};
+use crate::model::{Actor, State};
+use crate::runner::owner;
 use crate::store::{AttemptEnd, Change, StepError, Store};
 
 /// Cancel a task, or some of its steps; a running task's runner stops them within a second

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::Global;
 use crate::clock::now_ms;
-use crate::engine::state::State;
 use crate::error::{Error, exit};
+use crate::model::State;
 use crate::store::{SCHEMA_VERSION, SqliteStore};
 use crate::templates::duration;
 

@@ -12,10 +12,12 @@ use tokio::sync::watch;
 
 use super::{Global, outputs};
 use crate::clock::now_ms;
-use crate::engine::{self, Halt, report::report, state::State};
+use crate::engine::{self, Halt};
 use crate::error::{Error, exit};
 use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks, HooksEnd};
 use crate::events::{Event, Fanout, JsonLines, Subscriber};
+use crate::insights::report::report;
+use crate::model::State;
 use crate::render::live::Live;
 use crate::render::{color, progress::Lines, progress::Verbosity, summary};
 use crate::store::StoreError;
@@ -220,7 +222,7 @@ pub fn drive(
         hook_list,
         PathBuf::from(&task.workdir),
         hook_timeout,
-        engine::runner_mark(task_id),
+        crate::runner::runner_mark(task_id),
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -318,10 +320,11 @@ pub fn drive(
             super::say!(
                 "task {task_id} interrupted by signal {sig}; resume it with `tasker resume {task_id}`"
             );
-        } else if record.status == crate::engine::state::State::Error
-            && let Some(failed) = record.steps.iter().find(|s| {
-                s.status == crate::engine::state::State::Error && s.state.next_retry_at.is_none()
-            })
+        } else if record.status == crate::model::State::Error
+            && let Some(failed) = record
+                .steps
+                .iter()
+                .find(|s| s.status == crate::model::State::Error && s.state.next_retry_at.is_none())
         {
             let step = crate::text::printable(&failed.name);
             let quoted = if step

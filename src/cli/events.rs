@@ -7,9 +7,10 @@ use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 
 use super::Global;
-use crate::engine::{owner, state::State};
 use crate::error::{Error, exit};
 use crate::events::catalog::{self, CATALOG, Category};
+use crate::model::State;
+use crate::runner::owner;
 use crate::store::Store;
 
 #[derive(Debug, clap::Subcommand)]

@@ -4,8 +4,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use super::Global;
-use crate::engine::owner;
 use crate::error::{Error, exit};
+use crate::runner::owner;
 use crate::store::{AttemptRecord, SqliteStore, Store, TaskId};
 
 /// Print what a step wrote on stdout (or stderr) in one of its attempts
@@ -103,7 +103,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         .as_ref()
         .filter(|o| owner::alive(o, task.heartbeat_at))
         .map(|o| {
-            crate::engine::scratch_dir(args.id, o)
+            crate::runner::scratch_dir(args.id, o)
                 .join(format!("{position}-{}", attempt.attempt))
                 .with_extension(if args.stderr { "stderr" } else { "stdout" })
         });

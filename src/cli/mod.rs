@@ -43,11 +43,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::engine::owner;
-use crate::engine::state::State;
 use crate::error::Error;
+use crate::model::State;
 use crate::render::color::ColorChoice;
 use crate::render::progress::Verbosity;
+use crate::runner::owner;
 use crate::store::{SqliteStore, default_path};
 use crate::store::{Store, TaskRecord};
 use crate::templates::TemplateError;

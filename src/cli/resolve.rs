@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use super::Global;
 use crate::clock::now_ms;
-use crate::engine::state::{Actor, State};
 use crate::error::{Error, exit};
 use crate::events::{Event, Kind};
+use crate::model::{Actor, State};
 use crate::store::{Change, StepState, Store};
 
 /// Mark a step resolved by hand (its results feed its dependents), or a failed task

@@ -2,8 +2,8 @@
 
 use super::Global;
 use super::drive::{DriveArgs, drive};
-use crate::engine::state::State;
 use crate::error::Error;
+use crate::model::State;
 use crate::store::Store;
 
 /// Continue a task from the store, with the template snapshot it was created from

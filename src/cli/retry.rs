@@ -6,10 +6,9 @@ use serde_json::json;
 
 use super::Global;
 use super::drive::{DriveArgs, drive};
-use crate::engine::state::{Actor, State};
 use crate::error::Error;
 use crate::events::{Event, Kind};
-use crate::graph::Dag;
+use crate::model::{Actor, State};
 use crate::store::{Change, StepState, Store};
 
 /// Run failed steps again with fresh attempts (or the steps named), then continue the task
@@ -69,7 +68,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             .collect::<Result<_, _>>()?
     };
     if args.downstream {
-        let dag = Dag::new(&template);
+        let dag = template.dag();
         let mut queue: VecDeque<usize> = targets.iter().copied().collect();
         while let Some(i) = queue.pop_front() {
             for c in dag.children(i) {

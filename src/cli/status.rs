@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 
 use super::Global;
 use crate::clock::now_ms;
-use crate::engine::report::report;
 use crate::error::{Error, exit};
 use crate::graph::Dag;
+use crate::insights::report::report;
 use crate::render::{color, table};
 use crate::store::Store;
 
@@ -54,13 +54,12 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             last = Some(stamp);
             show(global, args, &task, notes, terminal);
         }
-        let running = task.status == crate::engine::state::State::InProgress
+        let running = task.status == crate::model::State::InProgress
             && task
                 .owner
                 .as_ref()
-                .is_some_and(|o| crate::engine::owner::alive(o, task.heartbeat_at));
-        let waiting =
-            task.status == crate::engine::state::State::Pending && task.started_at.is_none();
+                .is_some_and(|o| crate::runner::owner::alive(o, task.heartbeat_at));
+        let waiting = task.status == crate::model::State::Pending && task.started_at.is_none();
         if !running && !waiting {
             return Ok(exit::OK);
         }
@@ -100,13 +99,8 @@ fn show(
             .steps
             .iter()
             .map(|s| {
-                crate::engine::report::running(
-                    s.state.started_at,
-                    s.state.finished_at,
-                    &task.sessions,
-                    now,
-                )
-                .unwrap_or(0)
+                crate::model::running(s.state.started_at, s.state.finished_at, &task.sessions, now)
+                    .unwrap_or(0)
             })
             .collect();
         let open: Vec<bool> = task

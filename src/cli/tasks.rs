@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::Global;
 use crate::clock::{now_ms, rfc3339};
-use crate::engine::state::State;
 use crate::error::{Error, exit};
+use crate::model::State;
 use crate::render::{color, table};
 use crate::store::{Store, TaskFilter};
 use crate::templates::duration;

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::Global;
 use crate::error::{Error, exit};
-use crate::graph::Dag;
 use crate::render::table;
 use crate::templates::{self, TemplateError};
 
@@ -53,7 +52,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 let t = &loaded.template;
                 warnings.extend(t.warnings.iter().cloned());
                 let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();
-                let dag = Dag::new(t);
+                let dag = t.dag();
                 let shown = file.display().to_string();
                 if args.json {
                     let graph = if args.graph {

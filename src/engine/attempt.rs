@@ -11,10 +11,10 @@ use tokio::sync::watch;
 use super::inputs::{self, RunScope};
 use super::retry::{self, Decision, Failure, GiveUp};
 use super::run::{Done, Run, Stop, meta};
-use super::state::State;
 use crate::clock::now_ms;
 use crate::events::{Event, Kind};
 use crate::handlers::{self, Outcome, Request};
+use crate::model::State;
 use crate::store::{AttemptEnd, Change, StepError};
 use crate::templates::{Action, interpolate};
 

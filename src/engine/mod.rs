@@ -7,23 +7,21 @@
 
 mod attempt;
 mod inputs;
-pub mod owner;
 pub mod plan;
-pub mod report;
+
 pub mod retry;
 mod run;
-pub mod state;
 
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::events::Subscriber;
+use crate::model::State;
 use crate::store::{Store, StoreError, TaskId};
 use crate::templates::Template;
-use state::State;
 
-pub use run::{parse_traceparent, runner_mark, scratch_dir, sweep_dead_runners};
+pub use run::parse_traceparent;
 
 /// How a run behaves; the command line fills it.
 #[derive(Clone)]
@@ -42,8 +40,7 @@ pub struct Options {
     pub echo: Option<Echo>,
 }
 
-/// Receives a step's output line by line: the step's name, whether it is stderr, the line.
-pub type Echo = std::sync::Arc<dyn Fn(&str, bool, &[u8]) + Send + Sync>;
+pub use crate::handlers::Echo;
 
 impl Default for Options {
     fn default() -> Self {

@@ -4,7 +4,6 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::graph::Dag;
 use crate::secrets;
 use crate::templates::interpolate::{self, Ref, Scope};
 use crate::templates::shell;
@@ -155,7 +154,7 @@ fn http(h: &Http, scope: &dyn Scope) -> Result<String, String> {
 
 /// The plan of running `template` with `context`.
 pub fn plan(template: &Template, context: &Json) -> Plan {
-    let dag = Dag::new(template);
+    let dag = template.dag();
     let levels = dag
         .levels()
         .into_iter()

@@ -46,7 +46,7 @@ struct Shared {
     timeout: Duration,
     /// `TASKER_HOOK_OF`, by which the next runner finds a dead runner's hooks.
     marker: String,
-    /// Lives while hooks may run (see [`crate::engine::sweep_dead_runners`]).
+    /// Lives while hooks may run (see [`crate::runner::sweep_dead_runners`]).
     mark_dir: std::path::PathBuf,
 }
 

@@ -5,8 +5,6 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
-use crate::templates::Template;
-
 /// The dependency graph of a validated template. Node `i` is step `i`; edges run parent → child.
 #[derive(Debug, Clone)]
 pub struct Dag {
@@ -32,16 +30,6 @@ pub struct Summary {
 }
 
 impl Dag {
-    /// Build the graph of a validated (hence acyclic) template.
-    pub fn new(template: &Template) -> Dag {
-        let parents: Vec<&[usize]> = template
-            .steps
-            .iter()
-            .map(|s| s.parents.as_slice())
-            .collect();
-        Dag::from_parents(&parents)
-    }
-
     /// Build from parent lists; the caller guarantees there is no cycle.
     pub fn from_parents(parents: &[&[usize]]) -> Dag {
         let n = parents.len();

@@ -16,6 +16,9 @@ use tokio::sync::watch;
 
 use crate::templates::{Action, Retry};
 
+/// Receives a step's output line by line: the step's name, whether it is stderr, the line.
+pub type Echo = std::sync::Arc<dyn Fn(&str, bool, &[u8]) + Send + Sync>;
+
 pub use process::{
     Captured, Spawned, Started, detach_session, kill_leftovers, kill_marked, kill_marked_any,
     signal_group, start_time,
@@ -49,7 +52,7 @@ pub struct Request {
     /// Where to report the process the attempt starts.
     pub spawned: Option<Spawned>,
     /// Given each line of output as it comes (`--follow-output`).
-    pub echo: Option<crate::engine::Echo>,
+    pub echo: Option<Echo>,
     /// Rises when the attempt must end: 1 = stop gracefully (SIGTERM, then SIGKILL after
     /// the grace period), 2 = kill at once.
     pub abort: watch::Receiver<u8>,

@@ -400,9 +400,9 @@ pub fn signal_group(pgid: i32, signal: i32) {
     }
 }
 
-/// Hands output to an [`Echo`](crate::engine::Echo) a whole line at a time.
+/// Hands output to an [`Echo`](crate::handlers::Echo) a whole line at a time.
 struct Lines {
-    echo: crate::engine::Echo,
+    echo: crate::handlers::Echo,
     step: String,
     stderr: bool,
     partial: Vec<u8>,

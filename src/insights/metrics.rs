@@ -56,8 +56,8 @@ struct StepSums {
 }
 
 /// The states in the order their samples are written (by name).
-const STATES: [crate::engine::state::State; 6] = {
-    use crate::engine::state::State;
+const STATES: [crate::model::State; 6] = {
+    use crate::model::State;
     [
         State::Cancelled,
         State::Complete,

@@ -1,14 +1,15 @@
 //! Seeing the work across tasks: analytics, health and metrics, computed from the store.
 
 pub mod metrics;
+pub mod report;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::engine::owner;
-use crate::engine::state::State;
+use crate::model::State;
+use crate::runner::owner;
 use crate::store::{Store, StoreError, Window};
 use crate::telemetry::summary::percentile;
 

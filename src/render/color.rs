@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use crate::engine::state::State;
+use crate::model::State;
 
 /// `--color auto|always|never`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

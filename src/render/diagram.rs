@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::engine::state::State;
 use crate::graph::Dag;
+use crate::model::State;
 use crate::store::TaskRecord;
 use crate::templates::Template;
 use crate::templates::duration::human;
@@ -71,7 +71,7 @@ fn mark_path(nodes: &mut [Node], edges: &mut [Edge], path: &[usize]) {
 impl Diagram {
     /// A template that has not run: the critical path is the longest chain of steps.
     pub fn from_template(t: &Template) -> Diagram {
-        let dag = Dag::new(t);
+        let dag = t.dag();
         let mut nodes: Vec<Node> = t
             .steps
             .iter()
@@ -104,7 +104,7 @@ impl Diagram {
                 name: s.name.clone(),
                 state: Some(s.status),
                 attempts: s.attempts_shown(),
-                duration_ms: crate::engine::report::running(
+                duration_ms: crate::model::running(
                     s.state.started_at,
                     s.state.finished_at,
                     &task.sessions,

@@ -9,9 +9,5 @@ pub mod table;
 
 /// `1 step`, `3 steps`: a count with its noun, singular when it is one.
 pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    crate::text::count(n, noun)
 }

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::color::paint;
-use crate::engine::state::State;
 use crate::events::{Event, Kind, Subscriber};
+use crate::model::State;
 use crate::templates::duration::human;
 
 /// How much the run prints while it works.

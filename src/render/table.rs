@@ -7,8 +7,8 @@ use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 use super::color::paint;
 use crate::clock::rfc3339;
-use crate::engine::report::TaskReport;
 use crate::graph::Summary;
+use crate::insights::report::TaskReport;
 use crate::store::TaskSummary;
 use crate::templates::duration::human;
 
@@ -21,8 +21,8 @@ fn table() -> Table {
 
 /// A state in its colour, as a cell the table measures by its visible width (colour codes
 /// added as it prints, never counted in column widths).
-fn state_cell(t: &mut Table, on: bool, state: crate::engine::state::State) -> Cell {
-    use crate::engine::state::State;
+fn state_cell(t: &mut Table, on: bool, state: crate::model::State) -> Cell {
+    use crate::model::State;
     let cell = Cell::new(state.as_str());
     if !on {
         return cell;
@@ -70,7 +70,7 @@ pub fn status(r: &TaskReport, color: bool) -> String {
         r.execution.execution_status,
     );
     // What to do next means nothing once the task is done.
-    let next = if r.status.is_final() && r.status != crate::engine::state::State::Error {
+    let next = if r.status.is_final() && r.status != crate::model::State::Error {
         String::new()
     } else {
         format!("  next: {}", r.execution.recommended_action)
@@ -128,9 +128,7 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     t.set_header(["step", "state", "attempts", "duration", "flaky", "error"]);
     for s in &r.steps {
         let error = match (&s.error, &s.next_retry_at) {
-            (Some(e), _)
-                if e.class == "interrupted" && s.status == crate::engine::state::State::Error =>
-            {
+            (Some(e), _) if e.class == "interrupted" && s.status == crate::model::State::Error => {
                 "interrupted (not counted); `tasker resume` runs it again".to_owned()
             }
             (Some(e), Some(at)) => format!(

@@ -5,13 +5,22 @@ mod sqlite;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::engine::state::{Actor, Entity, State};
+use crate::model::{Actor, Entity, State};
 use crate::templates::Template;
 
 pub use sqlite::{Pruned, SCHEMA_VERSION, SqliteStore, default_path};
 
-pub type TaskId = i64;
-pub type StepId = i64;
+pub use crate::model::{Owner, StepId, TaskId};
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// A commit survives any crash of tasker (SQLite: `synchronous = NORMAL`).
+    #[default]
+    Normal,
+    /// A commit survives power loss too (SQLite: `synchronous = FULL`).
+    Full,
+}
 
 /// Everything needed to create a task and its steps in one transaction.
 #[derive(Debug)]
@@ -50,16 +59,6 @@ impl Created {
             Created::New(id) | Created::Existing(id) => *id,
         }
     }
-}
-
-/// The runner that owns a task while it runs: a process, named so that a reused pid is
-/// not mistaken for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Owner {
-    pub pid: u32,
-    pub host: String,
-    /// The process's start time (clock ticks since boot, from `/proc/PID/stat`).
-    pub started_at: i64,
 }
 
 /// A step's mutable state, written whole with each of its transitions.
@@ -491,7 +490,7 @@ pub(crate) fn check(
     to: State,
     actor: Actor,
 ) -> Result<(), StoreError> {
-    if crate::engine::state::allowed(entity, from, to, actor) {
+    if crate::model::allowed(entity, from, to, actor) {
         Ok(())
     } else {
         Err(StoreError::Illegal {

@@ -14,8 +14,8 @@ use super::{
     TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window, check,
 };
 use crate::clock::now_ms;
-use crate::engine::state::{Actor, Entity, State};
-use crate::events::{Event, Kind};
+use crate::model::{Actor, Entity, State};
+use crate::model::{Event, Kind};
 
 /// What `prune` removed (or would remove).
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, PartialEq, Eq)]
@@ -326,10 +326,10 @@ impl SqliteStore {
     }
 
     /// `synchronous = FULL` (safe against power loss) or `NORMAL` (against any crash).
-    pub fn set_durability(&self, durability: crate::config::Durability) -> Result<(), StoreError> {
+    pub fn set_durability(&self, durability: super::Durability) -> Result<(), StoreError> {
         let level = match durability {
-            crate::config::Durability::Full => "FULL",
-            crate::config::Durability::Normal => "NORMAL",
+            super::Durability::Full => "FULL",
+            super::Durability::Normal => "NORMAL",
         };
         self.conn.pragma_update(None, "synchronous", level)?;
         Ok(())
@@ -1385,7 +1385,7 @@ fn session_step(sessions: &mut Vec<(i64, Option<i64>)>, to_in_progress: bool, at
 /// The running time of `[start, end]` of a task: the time its runners worked on it.
 fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Option<u64> {
     match resumed.get(&task) {
-        Some(sessions) => crate::engine::report::running(start, Some(end), sessions, end),
+        Some(sessions) => crate::model::running(start, Some(end), sessions, end),
         None => start.map(|s| (end - s).max(0) as u64),
     }
 }

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::engine::state::State;
 use crate::events::{Event, Kind, Subscriber};
-use crate::graph::Dag;
+use crate::model::State;
 use crate::store::TaskRecord;
 use crate::templates::Template;
 
@@ -121,7 +120,7 @@ impl Collector {
             .iter()
             .map(|s| match (s.state.started_at, s.state.finished_at) {
                 (Some(a), Some(b)) => {
-                    crate::engine::report::running(Some(a), Some(b), &task.sessions, b).unwrap_or(0)
+                    crate::model::running(Some(a), Some(b), &task.sessions, b).unwrap_or(0)
                 }
                 _ => 0,
             })
@@ -140,7 +139,9 @@ impl Collector {
         slowest.truncate(5);
         // Steps that never ran weigh nothing: the critical path is made of measured work.
         let ran: Vec<bool> = task.steps.iter().map(|s| s.state.attempts > 0).collect();
-        let path = Dag::new(template).longest_path(|i| if ran[i] { step_ms[i].max(1) } else { 0 });
+        let path = template
+            .dag()
+            .longest_path(|i| if ran[i] { step_ms[i].max(1) } else { 0 });
         Summary {
             task_id: task.task_id,
             outcome: task.status,

@@ -709,7 +709,7 @@ impl Checker<'_> {
             self.expected(node, at(None, "on"), "a mapping of event names to commands");
             return Vec::new();
         };
-        let known: Vec<&str> = crate::events::CATALOG
+        let known: Vec<&str> = crate::model::CATALOG
             .iter()
             .map(|s| s.name)
             .chain(custom.unwrap_or_default().iter().map(|c| c.name.as_str()))
@@ -797,7 +797,7 @@ impl Checker<'_> {
             if !name.contains('.') {
                 // Tasker's own examples publish undotted names (`data_extraction_started`).
                 let dotted = name.replace('_', ".");
-                if let Some(own) = crate::events::CATALOG
+                if let Some(own) = crate::model::CATALOG
                     .iter()
                     .find(|e| e.name == dotted || e.name.replace('.', "_") == name)
                 {

@@ -33,6 +33,14 @@ pub struct Hook {
     pub program: Program,
 }
 
+impl Template {
+    /// The graph of its steps (a validated template has no cycle).
+    pub fn dag(&self) -> crate::graph::Dag {
+        let parents: Vec<&[usize]> = self.steps.iter().map(|s| s.parents.as_slice()).collect();
+        crate::graph::Dag::from_parents(&parents)
+    }
+}
+
 /// An event a template declares that its steps may publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomEvent {

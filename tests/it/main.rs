@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary, real templates, real SQLite files, real processes.
 
+mod architecture;
 mod bad_input;
 mod cli;
 mod compat;

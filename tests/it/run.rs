@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use tasker::engine::state::{Actor, Entity, State, allowed};
+use tasker::model::{Actor, Entity, State, allowed};
 
 use crate::support::{Sandbox, alive, eventually, stderr, stdout, task_id};
 

@@ -1,7 +1,7 @@
 //! Who runs a task: this process, named by pid, host and start time, and whether a recorded
 //! owner is still alive.
 
-use crate::store::Owner;
+use crate::model::Owner;
 
 /// Beyond this without a heartbeat, a runner on another host is taken for dead.
 pub const STALE_AFTER_MS: i64 = 30_000;

@@ -3,8 +3,8 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::state::State;
 use crate::clock::rfc3339;
+use crate::model::{State, running};
 use crate::store::{Owner, StepError, TaskRecord};
 
 /// `status --json`.
@@ -69,31 +69,6 @@ pub struct Execution {
     pub recommended_action: &'static str,
     pub completion_percentage: f64,
     pub health_status: &'static str,
-}
-
-/// Milliseconds from `start` to `end` (or to `now` while it runs); `None` before it started.
-pub fn span(start: Option<i64>, end: Option<i64>, now: i64) -> Option<u64> {
-    start.map(|s| (end.unwrap_or(now) - s).max(0) as u64)
-}
-
-/// Milliseconds of `[start, end]` (or to `now`) during which a runner worked on the task:
-/// the time it sat interrupted, failed or waiting for `resume` is not counted.
-pub fn running(
-    start: Option<i64>,
-    end: Option<i64>,
-    sessions: &[(i64, Option<i64>)],
-    now: i64,
-) -> Option<u64> {
-    let start = start?;
-    let end = end.unwrap_or(now);
-    if sessions.is_empty() {
-        return span(Some(start), Some(end), now);
-    }
-    let ms: i64 = sessions
-        .iter()
-        .map(|&(a, b)| (b.unwrap_or(now).min(end) - a.max(start)).max(0))
-        .sum();
-    Some(ms as u64)
 }
 
 /// Build the report of `task` as of `now` (ms).
@@ -176,7 +151,7 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
             && !task
                 .owner
                 .as_ref()
-                .is_some_and(|o| super::owner::alive(o, task.heartbeat_at)),
+                .is_some_and(|o| crate::runner::alive(o, task.heartbeat_at)),
         owner: task.owner.clone(),
         created_at: rfc3339(task.created_at),
         updated_at: rfc3339(task.updated_at),

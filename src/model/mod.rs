@@ -1,0 +1,14 @@
+//! The model every layer shares, importing none of them: the six states and their
+//! transition tables, actors, ids, failure classes, the event kinds and the event type.
+
+pub mod catalog;
+mod event;
+mod ids;
+pub mod state;
+mod time;
+
+pub use catalog::{CATALOG, Category, Kind};
+pub use event::{Event, Name, TraceRef};
+pub use ids::{Owner, StepId, TaskId};
+pub use state::{Actor, Entity, State, allowed};
+pub use time::{running, span};

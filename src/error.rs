@@ -12,6 +12,7 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     pub const REFUSED: u8 = 5;
     pub const STORE: u8 = 6;
+    pub const IO: u8 = 7;
 }
 
 /// Anything that stops a command.
@@ -32,18 +33,25 @@ pub enum Error {
     /// Several problems with what was asked (a context against its schema, flags).
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
+    /// The system failed tasker outside the store: a file it must write, its scratch
+    /// directory, a process it must start.
+    #[error("{0}")]
+    Io(String),
 }
 
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Template(_) | Error::Usage(_) | Error::Invalid(_) | Error::Config(_) => {
-                exit::USAGE
-            }
+            Error::Template(_)
+            | Error::Usage(_)
+            | Error::Invalid(_)
+            | Error::Config(_)
+            | Error::Store(StoreError::Unsupported(_)) => exit::USAGE,
             Error::Store(e) if e.is_refusal() => exit::REFUSED,
             Error::Store(_) => exit::STORE,
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Refused(_) => exit::REFUSED,
+            Error::Io(_) => exit::IO,
         }
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::Global;
 use crate::error::{Error, exit};
 use crate::render::progress::Verbosity;
-use crate::store::{INTERNAL_ANNOTATIONS, Store};
+use crate::store::INTERNAL_ANNOTATIONS;
 
 /// The most an annotation's value may hold: a note, not data.
 const MAX_VALUE: usize = 64 * 1024;
@@ -68,7 +68,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         None => Value::Null,
     };
     let mut store = super::existing_store(global, args.id)?;
-    super::find_task(&store, args.id)?;
+    super::find_task(&*store, args.id)?;
     store.annotate(args.id, &args.kind, &value)?;
     if global.verbosity() != Verbosity::Quiet {
         super::say!(

@@ -9,7 +9,7 @@ use crate::error::{Error, exit};
 use crate::events::{Event, Kind};
 use crate::model::{Actor, State};
 use crate::runner::owner;
-use crate::store::{AttemptEnd, Change, StepError, Store};
+use crate::store::{AttemptEnd, Change, StepError};
 
 /// Cancel a task, or some of its steps; a running task's runner stops them within a second
 #[derive(Debug, clap::Args)]
@@ -39,7 +39,7 @@ pub struct Args {
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let mut store = super::existing_store(global, args.id)?;
-    let task = super::find_task(&store, args.id)?;
+    let task = super::find_task(&*store, args.id)?;
     let positions: Vec<usize> = args
         .steps
         .iter()
@@ -65,7 +65,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
-            let now = super::find_task(&store, args.id)?;
+            let now = super::find_task(&*store, args.id)?;
             let done = if positions.is_empty() {
                 now.status != State::InProgress
             } else {
@@ -184,7 +184,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             metadata,
         });
     }
-    changes.extend(super::recorded(&store, events)?);
+    changes.extend(super::recorded(&*store, events)?);
     store.commit(&changes)?;
     if whole {
         super::say!("task {} cancelled", args.id);

@@ -41,7 +41,7 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Usage(format!("cannot write `{}`: {e}", path.display()))
+    move |e| Error::Io(format!("cannot write `{}`: {e}", path.display()))
 }
 
 /// Every man page: `tasker.1`, and `tasker-SUB[-SUB].1` for each subcommand.

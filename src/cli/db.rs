@@ -8,7 +8,7 @@ use super::Global;
 use crate::clock::now_ms;
 use crate::error::{Error, exit};
 use crate::model::State;
-use crate::store::{SCHEMA_VERSION, SqliteStore};
+use crate::store::{Backend, SCHEMA_VERSION};
 use crate::templates::duration;
 
 #[derive(Debug, clap::Subcommand)]
@@ -71,7 +71,7 @@ fn parse_state(s: &str) -> Result<State, String> {
 }
 
 /// The store, which must exist: a missing or empty file is a store error (exit 6).
-fn existing(global: &Global) -> Result<SqliteStore, Error> {
+fn existing(global: &Global) -> Result<Box<dyn Backend>, Error> {
     let (path, _) = global.db_path();
     global.open_existing_store()?.ok_or_else(|| {
         let why = if path.exists() {
@@ -100,7 +100,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             let store = global.open_store()?;
             super::say!(
                 "{}: schema version {} (current: {SCHEMA_VERSION})",
-                store.path().display(),
+                store.location(),
                 store.schema_version()?
             );
         }
@@ -113,7 +113,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
                     json!({"ok": problems.is_empty(), "problems": problems})
                 ));
             } else if problems.is_empty() {
-                super::emit(&format!("{}: ok\n", store.path().display()));
+                super::emit(&format!("{}: ok\n", store.location()));
             } else {
                 super::emit(&format!("{}\n", problems.join("\n")));
             }
@@ -156,7 +156,7 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             let (before, after) = store.vacuum()?;
             super::emit(&format!(
                 "{}: {} KiB → {} KiB\n",
-                store.path().display(),
+                store.location(),
                 before / 1024,
                 after / 1024
             ));

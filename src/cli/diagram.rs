@@ -62,7 +62,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         }
         (None, Some(id)) => {
             let store = super::existing_store(global, id)?;
-            Diagram::from_task(&super::find_task(&store, id)?, now_ms())
+            Diagram::from_task(&super::find_task(&*store, id)?, now_ms())
         }
         (None, None) => return Err(Error::Usage("give a task id or --template FILE".into())),
     };

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::{Global, outputs};
 use crate::clock::now_ms;
-use crate::engine::{self, Halt};
+use crate::engine::{self, Halt, RunError};
 use crate::error::{Error, exit};
 use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks, HooksEnd};
 use crate::events::{Event, Fanout, JsonLines, Subscriber};
@@ -21,7 +21,7 @@ use crate::model::State;
 use crate::render::live::Live;
 use crate::render::{color, progress::Lines, progress::Verbosity, summary};
 use crate::store::StoreError;
-use crate::store::{SqliteStore, Store, TaskId};
+use crate::store::{Backend, TaskId};
 use crate::telemetry::{self, Settings, Telemetry, metrics::Metrics, spans::Spans};
 use crate::templates::{Template, duration};
 
@@ -153,7 +153,7 @@ async fn recv(s: &mut Option<Signal>) -> Option<()> {
 /// subscribers first.
 pub fn drive(
     global: &Global,
-    store: &mut SqliteStore,
+    store: &mut dyn Backend,
     task_id: TaskId,
     template: &Template,
     args: &DriveArgs,
@@ -227,7 +227,7 @@ pub fn drive(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| Error::Io(format!("cannot start the runtime: {e}")))?;
     let halt = watch_signals(&runtime);
     let telemetry = Telemetry::start(outputs.settings).unwrap_or_else(|e| {
         tracing::warn!(task_id, "telemetry is off: {e}");
@@ -374,7 +374,7 @@ pub fn drive(
             "  task {task_id} is `{}` all the same: `tasker status {task_id}` and `tasker events log {task_id} --json` show it",
             record.status
         ));
-        return Err(Error::Usage(unwritten.join("\n")));
+        return Err(Error::Io(unwritten.join("\n")));
     }
     Ok(match finish.interrupted.or(late_signal) {
         Some(sig) => 128 + sig as u8,
@@ -415,7 +415,7 @@ fn watch_signals(runtime: &tokio::runtime::Runtime) -> watch::Receiver<Halt> {
 /// The engine on `runtime`, stopped by what `halt` says.
 fn run_engine(
     runtime: &tokio::runtime::Runtime,
-    store: &mut SqliteStore,
+    store: &mut dyn Backend,
     task_id: TaskId,
     template: &Template,
     options: &engine::Options,
@@ -426,15 +426,25 @@ fn run_engine(
         store, task_id, template, options, subscriber, halt,
     ));
     finish.map_err(|e| match e {
+        RunError::Scratch { .. } => Error::Io(format!(
+            "{e}\n  task {task_id} was not started; once TMPDIR is right, `tasker resume {task_id}` runs it"
+        )),
+        RunError::Store(e) => store_failed(store, task_id, e),
+    })
+}
+
+/// A store failure under a run, in words that say what stands and what to do.
+fn store_failed(store: &dyn Backend, task_id: TaskId, e: StoreError) -> Error {
+    match e {
         // The store failed under the run: what was committed stands, and says what to do.
-        StoreError::Sqlite(_) | StoreError::Open { .. } | StoreError::Corrupt(_) => {
+        StoreError::Backend { .. } | StoreError::Open { .. } | StoreError::Corrupt(_) => {
             Error::Store(StoreError::Failed {
-                path: store.path().display().to_string(),
+                path: store.location().to_string(),
                 message: format!(
                     "{e}\n  the run stopped; task {task_id} is as its last commit left it — once the fault is gone, `tasker resume {task_id}` takes it over"
                 ),
             })
         }
         other => Error::Store(other),
-    })
+    }
 }

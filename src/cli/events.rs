@@ -11,7 +11,6 @@ use crate::error::{Error, exit};
 use crate::events::catalog::{self, CATALOG, Category};
 use crate::model::State;
 use crate::runner::owner;
-use crate::store::Store;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -168,7 +167,7 @@ fn text(e: &Value) -> String {
 
 fn log(global: &Global, args: &LogArgs) -> Result<u8, Error> {
     let store = super::existing_store(global, args.id)?;
-    super::find_task(&store, args.id)?;
+    super::find_task(&*store, args.id)?;
     let mut after = 0u64;
     loop {
         let batch = store.events(args.id, after, 1000)?;
@@ -187,7 +186,7 @@ fn log(global: &Global, args: &LogArgs) -> Result<u8, Error> {
             return Ok(exit::OK);
         }
         // Follow while a live runner owns the task (or until it starts, if it is new).
-        let task = super::find_task(&store, args.id)?;
+        let task = super::find_task(&*store, args.id)?;
         let running = task.status == State::InProgress
             && task
                 .owner

@@ -72,7 +72,7 @@ pub fn analytics(global: &Global, args: &AnalyticsArgs) -> Result<u8, Error> {
         }
         return Ok(exit::OK);
     };
-    let a = insights::analytics(&store, &args.window.window())?;
+    let a = insights::analytics(&*store, &args.window.window())?;
     if args.json {
         // Written as it is made: a store with many step names makes a long document.
         use std::io::Write as _;
@@ -184,7 +184,7 @@ pub fn health(global: &Global, args: &HealthArgs) -> Result<u8, Error> {
         }
         return Ok(exit::OK);
     };
-    let h = insights::health(&store, limits, now_ms())?;
+    let h = insights::health(&*store, limits, now_ms())?;
     if args.json {
         super::emit(&format!(
             "{}\n",
@@ -246,7 +246,7 @@ const MAX_STEP_ROWS: usize = 50;
 
 pub fn metrics(global: &Global, args: &MetricsArgs) -> Result<u8, Error> {
     let collected = match global.open_existing_store()? {
-        Some(store) => metrics::collect(&store, &args.window.window())?,
+        Some(store) => metrics::collect(&*store, &args.window.window())?,
         None => metrics::Metrics::default(),
     };
     let format = match args.format {

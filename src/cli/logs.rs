@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::Global;
 use crate::error::{Error, exit};
 use crate::runner::owner;
-use crate::store::{AttemptRecord, SqliteStore, Store, TaskId};
+use crate::store::{AttemptRecord, Backend, TaskId};
 
 /// Print what a step wrote on stdout (or stderr) in one of its attempts
 #[derive(Debug, clap::Args)]
@@ -64,7 +64,7 @@ fn write(bytes: &[u8]) {
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let store = super::existing_store(global, args.id)?;
-    let task = super::find_task(&store, args.id)?;
+    let task = super::find_task(&*store, args.id)?;
     let position = super::step_position(&task, &args.step)?;
     let step_id = task.steps[position].step_id;
     let attempt = pick(&store.attempts(step_id)?, args.attempt, &args.step)?;
@@ -120,7 +120,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         if !args.follow {
             return Ok(exit::OK);
         }
-        if let Some(done) = finished(&store, args.id, step_id, attempt.attempt)? {
+        if let Some(done) = finished(&*store, args.id, step_id, attempt.attempt)? {
             // Print what the live copy did not show before it was removed.
             let (bytes, dropped) = kept(&done, args.stderr);
             let total = dropped + bytes.len() as u64;
@@ -147,7 +147,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         });
         if !runner_alive {
             // It may have ended the attempt just before it let the task go.
-            if finished(&store, args.id, step_id, attempt.attempt)?.is_some() {
+            if finished(&*store, args.id, step_id, attempt.attempt)?.is_some() {
                 continue;
             }
             super::say!(
@@ -166,7 +166,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
 
 /// The attempt, once it has ended.
 fn finished(
-    store: &SqliteStore,
+    store: &dyn Backend,
     _task: TaskId,
     step_id: i64,
     attempt: u32,

@@ -48,8 +48,8 @@ use crate::model::State;
 use crate::render::color::ColorChoice;
 use crate::render::progress::Verbosity;
 use crate::runner::owner;
-use crate::store::{SqliteStore, default_path};
-use crate::store::{Store, TaskRecord};
+use crate::store::TaskRecord;
+use crate::store::{self, Backend, Location, default_path};
 use crate::templates::TemplateError;
 use crate::templates::{LoadOptions, Template};
 
@@ -61,7 +61,7 @@ Examples:
   tasker tasks list --status error               tasks that need an operator
 
 Exit codes: 0 complete, 1 task error, 2 usage or invalid template, 3 cancelled,
-4 not found, 5 refused, 6 store error, 130/143 interrupted.";
+4 not found, 5 refused, 6 store error, 7 I/O failure, 130/143 interrupted.";
 
 /// A single-binary workflow runner: YAML templates, durable SQLite state, retries.
 #[derive(Debug, Parser)]
@@ -238,9 +238,16 @@ impl Global {
 
     /// The store path, and whether it is the default (whose directories we may create).
     pub fn db_path(&self) -> (PathBuf, bool) {
-        match self.db.as_ref().or(self.config.db.as_ref()) {
-            Some(p) => (p.clone(), false),
-            None => (default_path(), true),
+        match self.location() {
+            Ok((Location::Sqlite(path), is_default)) => (path, is_default),
+            // Refused when opened; as given until then.
+            Err(_) => (
+                self.db
+                    .clone()
+                    .or_else(|| self.config.db.clone())
+                    .unwrap_or_else(default_path),
+                false,
+            ),
         }
     }
 
@@ -266,12 +273,19 @@ impl Global {
         }
     }
 
+    /// Where the store is: `--db`, `TASKER_DB` or the config's `db` (a path or a URL), else
+    /// the default file (whose directories tasker may create).
+    pub fn location(&self) -> Result<(Location, bool), Error> {
+        match self.db.as_ref().or(self.config.db.as_ref()) {
+            Some(given) => Ok((Location::parse(given)?, false)),
+            None => Ok((Location::Sqlite(default_path()), true)),
+        }
+    }
+
     /// Open the store for writing, creating it if needed.
-    pub fn open_store(&self) -> Result<SqliteStore, Error> {
-        let (path, is_default) = self.db_path();
-        let store = SqliteStore::open(&path, is_default)?;
-        store.set_durability(self.durability())?;
-        Ok(store)
+    pub fn open_store(&self) -> Result<Box<dyn Backend>, Error> {
+        let (location, is_default) = self.location()?;
+        Ok(store::open(&location, is_default, self.durability())?)
     }
 
     /// The config file in effect (`tasker.toml`, else the XDG one).
@@ -280,13 +294,9 @@ impl Global {
     }
 
     /// Open the store for reading; `None` when it does not exist yet.
-    pub fn open_existing_store(&self) -> Result<Option<SqliteStore>, Error> {
-        let (path, _) = self.db_path();
-        let store = SqliteStore::open_existing(&path)?;
-        if let Some(s) = &store {
-            s.set_durability(self.durability())?;
-        }
-        Ok(store)
+    pub fn open_existing_store(&self) -> Result<Option<Box<dyn Backend>>, Error> {
+        let (location, _) = self.location()?;
+        Ok(store::open_existing(&location, self.durability())?)
     }
 }
 
@@ -393,12 +403,12 @@ pub(crate) fn no_task(id: i64) -> Error {
     ))
 }
 
-pub(crate) fn existing_store(global: &Global, id: i64) -> Result<SqliteStore, Error> {
+pub(crate) fn existing_store(global: &Global, id: i64) -> Result<Box<dyn Backend>, Error> {
     global.open_existing_store()?.ok_or_else(|| no_task(id))
 }
 
 /// Task `id`, or not found.
-pub(crate) fn find_task(store: &SqliteStore, id: i64) -> Result<TaskRecord, Error> {
+pub(crate) fn find_task(store: &dyn Backend, id: i64) -> Result<TaskRecord, Error> {
     store.task(id)?.ok_or_else(|| no_task(id))
 }
 
@@ -451,7 +461,7 @@ pub(crate) fn snapshot(global: &Global, task: &TaskRecord) -> Result<Template, E
 /// `events` as changes recorded after the task's last event (for verbs that act while no
 /// runner owns the task).
 pub(crate) fn recorded(
-    store: &SqliteStore,
+    store: &dyn Backend,
     events: Vec<crate::events::Event>,
 ) -> Result<Vec<crate::store::Change>, Error> {
     let mut out = Vec::with_capacity(events.len());

@@ -55,11 +55,11 @@ fn write_new(path: &Path, text: &str) -> Result<(), Error> {
                     path.display()
                 ))
             } else {
-                Error::Usage(format!("cannot write `{}`: {e}", path.display()))
+                Error::Io(format!("cannot write `{}`: {e}", path.display()))
             }
         })?;
     file.write_all(text.as_bytes())
-        .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))
+        .map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))
 }
 
 pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
@@ -101,7 +101,7 @@ pub fn run(_global: &Global, args: &Args) -> Result<u8, Error> {
         }
     }
     std::fs::create_dir_all(args.dir.join("plugins"))
-        .map_err(|e| Error::Usage(format!("cannot create `{}`: {e}", args.dir.display())))?;
+        .map_err(|e| Error::Io(format!("cannot create `{}`: {e}", args.dir.display())))?;
 
     let mut yaml = format!(
         "# {name}: made by `tasker new`. Every key is described in docs/templates.md.\n\

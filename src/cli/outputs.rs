@@ -14,7 +14,7 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// Open the file `flag` names for writing (after [`check`]).
 pub fn create(flag: &str, path: &Path) -> Result<File, Error> {
     File::create(path)
-        .map_err(|e| Error::Usage(format!("`{flag}`: cannot write `{}`: {e}", path.display())))
+        .map_err(|e| Error::Io(format!("`{flag}`: cannot write `{}`: {e}", path.display())))
 }
 
 /// Check that writing the file `flag` names destroys nothing: it is not the store or one

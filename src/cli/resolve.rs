@@ -7,7 +7,7 @@ use crate::clock::now_ms;
 use crate::error::{Error, exit};
 use crate::events::{Event, Kind};
 use crate::model::{Actor, State};
-use crate::store::{Change, StepState, Store};
+use crate::store::{Change, StepState};
 
 /// Mark a step resolved by hand (its results feed its dependents), or a failed task
 #[derive(Debug, clap::Args)]
@@ -72,7 +72,7 @@ fn results(arg: Option<&str>) -> Result<Value, Error> {
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let results = results(args.results.as_deref())?;
     let mut store = super::existing_store(global, args.id)?;
-    let task = super::find_task(&store, args.id)?;
+    let task = super::find_task(&*store, args.id)?;
     super::refuse_if_running(&task)?;
     let actor = super::actor(args.actor.as_deref());
     let metadata = json!({"actor": actor, "reason": args.reason, "operation": "resolve"});
@@ -94,7 +94,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             actor: Actor::Operator,
             metadata,
         }];
-        changes.extend(super::recorded(&store, vec![event])?);
+        changes.extend(super::recorded(&*store, vec![event])?);
         store.commit(&changes)?;
         super::say!("task {} resolved manually", args.id);
         return Ok(exit::OK);
@@ -120,7 +120,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         .states(step.status, State::ResolvedManually)
         .with("actor", actor.as_str())
         .with("reason", args.reason.as_str());
-    let mut changes = super::recorded(&store, vec![event])?;
+    let mut changes = super::recorded(&*store, vec![event])?;
     changes.insert(
         0,
         Change::Step {

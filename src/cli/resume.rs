@@ -4,7 +4,6 @@ use super::Global;
 use super::drive::{DriveArgs, drive};
 use crate::error::Error;
 use crate::model::State;
-use crate::store::Store;
 
 /// Continue a task from the store, with the template snapshot it was created from
 #[derive(Debug, clap::Args)]
@@ -27,7 +26,7 @@ pub struct Args {
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let outputs = args.drive.open_outputs(global)?;
     let mut store = super::existing_store(global, args.id)?;
-    let task = super::find_task(&store, args.id)?;
+    let task = super::find_task(&*store, args.id)?;
     match task.status {
         State::Pending | State::Error | State::InProgress => {}
         other => {
@@ -43,7 +42,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     super::announce(global, args.id, args.drive.json);
     drive(
         global,
-        &mut store,
+        &mut *store,
         args.id,
         &template,
         &args.drive,

@@ -9,7 +9,7 @@ use super::drive::{DriveArgs, drive};
 use crate::error::Error;
 use crate::events::{Event, Kind};
 use crate::model::{Actor, State};
-use crate::store::{Change, StepState, Store};
+use crate::store::{Change, StepState};
 
 /// Run failed steps again with fresh attempts (or the steps named), then continue the task
 #[derive(Debug, clap::Args)]
@@ -41,7 +41,7 @@ pub struct Args {
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let outputs = args.drive.open_outputs(global)?;
     let mut store = super::existing_store(global, args.id)?;
-    let task = super::find_task(&store, args.id)?;
+    let task = super::find_task(&*store, args.id)?;
     super::refuse_if_running(&task)?;
     if task.status == State::InProgress {
         return Err(Error::Refused(format!(
@@ -129,12 +129,12 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             .with("steps", json!(reset)),
     );
     let replay_after = store.last_event_seq(args.id)?;
-    changes.extend(super::recorded(&store, events)?);
+    changes.extend(super::recorded(&*store, events)?);
     store.commit(&changes)?;
     super::announce(global, args.id, args.drive.json);
     drive(
         global,
-        &mut store,
+        &mut *store,
         args.id,
         &template,
         &args.drive,

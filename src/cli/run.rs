@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::insights::report::report;
 use crate::limits;
 use crate::render::progress::Verbosity;
-use crate::store::{Created, NewTask, Store};
+use crate::store::{Created, NewTask};
 use crate::templates::catalog::{Catalog, Lookup};
 use crate::templates::{self, LoadOptions, context};
 
@@ -164,7 +164,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     }
     drive(
         global,
-        &mut store,
+        &mut *store,
         task_id,
         template,
         &args.drive,
@@ -241,7 +241,7 @@ fn dry_run(
 /// Hand the run to a `tasker resume` in a session of its own and return.
 fn detach(global: &Global, task_id: i64, drive: &DriveArgs) -> Result<u8, Error> {
     let exe = std::env::current_exe()
-        .map_err(|e| Error::Usage(format!("cannot find the tasker binary to detach: {e}")))?;
+        .map_err(|e| Error::Io(format!("cannot find the tasker binary to detach: {e}")))?;
     let mut cmd = std::process::Command::new(exe);
     let (db, _) = global.db_path();
     cmd.arg("--db")
@@ -275,7 +275,7 @@ fn detach(global: &Global, task_id: i64, drive: &DriveArgs) -> Result<u8, Error>
         .stderr(std::process::Stdio::null());
     crate::handlers::detach_session(&mut cmd);
     cmd.spawn()
-        .map_err(|e| Error::Usage(format!("cannot start the background runner: {e}")))?;
+        .map_err(|e| Error::Io(format!("cannot start the background runner: {e}")))?;
     if global.verbosity() != Verbosity::Quiet {
         super::say!(
             "task {task_id} runs in the background: `tasker status {task_id}`, `tasker events log {task_id} --follow`"

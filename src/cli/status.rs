@@ -8,7 +8,6 @@ use crate::error::{Error, exit};
 use crate::graph::Dag;
 use crate::insights::report::report;
 use crate::render::{color, table};
-use crate::store::Store;
 
 /// Show a task's state, its steps and Tasker's execution summary
 #[derive(Debug, clap::Args)]

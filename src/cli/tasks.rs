@@ -7,7 +7,7 @@ use crate::clock::{now_ms, rfc3339};
 use crate::error::{Error, exit};
 use crate::model::State;
 use crate::render::{color, table};
-use crate::store::{Store, TaskFilter};
+use crate::store::TaskFilter;
 use crate::templates::duration;
 
 #[derive(Debug, clap::Subcommand)]

@@ -42,6 +42,23 @@ pub struct Options {
 
 pub use crate::handlers::Echo;
 
+/// Why a run stopped short of an end of its own.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed: what was committed stands.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runner could not make the directory its steps' files go in.
+    #[error(
+        "cannot create the runner's scratch directory `{}`: {source}\n  hint: steps' output and input documents go there; point TMPDIR at a writable directory with room",
+        dir.display()
+    )]
+    Scratch {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -98,6 +115,6 @@ pub async fn run(
     options: &Options,
     subscriber: &mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
-) -> Result<Finish, StoreError> {
+) -> Result<Finish, RunError> {
     run::Run::start(store, task_id, template, options, subscriber, halt).await
 }

@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::{Finish, Halt, Options};
+use super::{Finish, Halt, Options, RunError};
 use crate::clock::now_ms;
 use crate::events::{Event, Kind, Subscriber, TraceRef};
 use crate::graph::Dag;
@@ -145,31 +145,49 @@ impl<'a> Run<'a> {
         options: &'a Options,
         subscriber: &'a mut dyn Subscriber,
         halt: watch::Receiver<Halt>,
-    ) -> Result<Finish, StoreError> {
+    ) -> Result<Finish, RunError> {
         let owner = owner::this_process();
-        store.claim(task_id, &owner, &owner::alive)?;
-        tracing::info!(task_id, pid = owner.pid, host = %owner.host, "claimed the task");
-        let task = store.task(task_id)?.ok_or_else(|| {
-            StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
-        })?;
-        let next_seq = store.last_event_seq(task_id)? + 1;
+        // The scratch space first: a runner that cannot have it claims nothing.
+        let mut dirs = vec![scratch_dir(task_id, &owner)];
+        let inputs = input_dir(task_id, &owner);
+        if inputs != dirs[0] {
+            dirs.push(inputs);
+        }
+        let remove = |dirs: &[PathBuf]| {
+            for d in dirs {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        };
+        for dir in &dirs {
+            if let Err(source) = make_scratch(dir) {
+                remove(&dirs);
+                return Err(RunError::Scratch {
+                    dir: dir.clone(),
+                    source,
+                });
+            }
+        }
+        let claimed = (|| {
+            store.claim(task_id, &owner, &owner::alive)?;
+            tracing::info!(task_id, pid = owner.pid, host = %owner.host, "claimed the task");
+            let task = store.task(task_id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
+            })?;
+            Ok::<_, StoreError>((task, store.last_event_seq(task_id)? + 1))
+        })();
+        let (task, next_seq) = match claimed {
+            Ok(c) => c,
+            Err(e) => {
+                remove(&dirs);
+                return Err(e.into());
+            }
+        };
         let swept = sweep_dead_runners();
         if swept > 0 {
             tracing::info!(task_id, swept, "removed what dead runners left behind");
         }
         let mut run = Run::new(task, template, options, subscriber, halt, owner, next_seq)?;
-        let dirs = if run.inputs == run.scratch {
-            vec![&run.scratch]
-        } else {
-            vec![&run.scratch, &run.inputs]
-        };
-        for dir in dirs {
-            make_scratch(dir).map_err(|e| StoreError::Open {
-                path: dir.display().to_string(),
-                message: format!("cannot create the scratch directory: {e}"),
-            })?;
-        }
-        let result = run.drive(store).await;
+        let result = run.drive(store).await.map_err(RunError::from);
         if result.is_err() {
             run.abandon().await;
         }

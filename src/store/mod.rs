@@ -355,10 +355,15 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
-    #[error("{}", explain(.0))]
-    Sqlite(#[from] rusqlite::Error),
+    /// The backend failed; `kind` says how, in terms of what the user can do, `message` in
+    /// its words and the backend's.
+    #[error("store error: {message}")]
+    Backend { kind: Failure, message: String },
     #[error("the store holds data this tasker cannot read: {0}")]
     Corrupt(String),
+    /// The user named a kind of store this tasker does not have.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("{entity} {id}: transition `{from}` → `{to}` is not allowed")]
     Illegal {
         entity: &'static str,
@@ -383,35 +388,102 @@ pub enum StoreError {
     },
 }
 
-/// A SQLite failure in the words of what the user can do about it.
-fn explain(e: &rusqlite::Error) -> String {
-    format!("store error: {}", describe(e))
+/// Where a store is, as the user named it: `--db PATH`, or `sqlite:PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
 }
 
-/// What a SQLite failure means, then SQLite's own words in parentheses.
-pub(crate) fn describe(e: &rusqlite::Error) -> String {
-    use rusqlite::ErrorCode as C;
-    let Some(code) = e.sqlite_error_code() else {
-        return e.to_string();
-    };
-    let what = match code {
-        C::DiskFull => "the disk is full (or the store reached its size limit)",
-        C::SystemIoFailure => {
-            "the store could not be written or read (a full disk, a file-size limit, a file or device made read-only, a failing device)"
+impl Location {
+    /// Read what the user gave. A URL of another kind is refused, naming the kinds there are.
+    pub fn parse(given: &std::path::Path) -> Result<Location, StoreError> {
+        let text = given.to_string_lossy();
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            return Ok(Location::Sqlite(path.trim_start_matches("//").into()));
         }
-        C::DatabaseBusy | C::DatabaseLocked => {
-            "the store is locked by another process and stayed locked past the 10 s busy timeout"
+        match text.split_once("://") {
+            Some((scheme, _))
+                if scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
+                Err(StoreError::Unsupported(format!(
+                    "`{scheme}://` stores are not supported by this tasker\n  hint: give a file path (`--db PATH` or `sqlite:PATH`)"
+                )))
+            }
+            _ => Ok(Location::Sqlite(given.to_owned())),
         }
-        C::ReadOnly => {
-            "the store is read-only (check the permissions of the file and its directory)"
+    }
+}
+
+/// A store as the commands use it: the state of tasks, and its upkeep.
+pub trait Backend: Store + Maintenance {}
+
+impl<T: Store + Maintenance> Backend for T {}
+
+/// Open (creating it if needed) the store at `location`; `create_dirs` when it is the default
+/// one, whose directories tasker may make.
+pub fn open(
+    location: &Location,
+    create_dirs: bool,
+    durability: Durability,
+) -> Result<Box<dyn Backend>, StoreError> {
+    match location {
+        Location::Sqlite(path) => {
+            let store = SqliteStore::open(path, create_dirs)?;
+            store.set_durability(durability)?;
+            Ok(Box::new(store))
         }
-        C::DatabaseCorrupt | C::NotADatabase => {
-            "the file is not a tasker store, or it is damaged: check the `--db` path; a damaged store is restored from a backup"
-        }
-        C::CannotOpen => "the store file cannot be opened (was it removed?)",
-        _ => return e.to_string(),
-    };
-    format!("{what} ({e})")
+    }
+}
+
+/// Open the store at `location` if it exists, never creating or writing it.
+pub fn open_existing(
+    location: &Location,
+    durability: Durability,
+) -> Result<Option<Box<dyn Backend>>, StoreError> {
+    match location {
+        Location::Sqlite(path) => match SqliteStore::open_existing(path)? {
+            Some(store) => {
+                store.set_durability(durability)?;
+                Ok(Some(Box::new(store)))
+            }
+            None => Ok(None),
+        },
+    }
+}
+
+/// What `tasker db` does to a store, whatever the backend.
+pub trait Maintenance {
+    /// Where the store is, as messages name it (a path, a URL without its password).
+    fn location(&self) -> String;
+    /// The schema version the store has.
+    fn schema_version(&self) -> Result<i64, StoreError>;
+    /// The backend's own consistency checks: the problems found, if any.
+    fn check(&self) -> Result<Vec<String>, StoreError>;
+    /// Delete tasks created before `before` whose state is one of `states` (never one that
+    /// is running), with everything that belongs to them; with `dry_run`, only count.
+    fn prune(&mut self, before: i64, states: &[State], dry_run: bool)
+    -> Result<Pruned, StoreError>;
+    /// Give freed space back; the store's size before and after, in bytes.
+    fn vacuum(&mut self) -> Result<(u64, u64), StoreError>;
+}
+
+/// How a store failed, whatever the backend: each backend maps its own errors to these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Held by another writer past the busy timeout.
+    Busy,
+    /// No room left (a full disk, a size limit).
+    Full,
+    /// The store may be read but not written.
+    ReadOnly,
+    /// Not a store, or a damaged one.
+    Corrupt,
+    /// Reading or writing failed below the store (a device, a vanished file).
+    Io,
+    /// Anything else the backend reports.
+    Other,
 }
 
 impl StoreError {

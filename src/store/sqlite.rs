@@ -9,9 +9,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde_json::Value as Json;
 
 use super::{
-    Annotation, AttemptRecord, Change, Counts, Created, INTERNAL_ANNOTATIONS, NewTask, Owner,
-    Request, RunningTask, StepError, StepFact, StepId, StepRecord, StepState, Store, StoreError,
-    TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window, check,
+    Annotation, AttemptRecord, Change, Counts, Created, Failure, INTERNAL_ANNOTATIONS, Maintenance,
+    NewTask, Owner, Request, RunningTask, StepError, StepFact, StepId, StepRecord, StepState,
+    Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window,
+    check,
 };
 use crate::clock::now_ms;
 use crate::model::{Actor, Entity, State};
@@ -169,15 +170,13 @@ impl SqliteStore {
         // The first use of a new store — configuring WAL, creating the schema — is one
         // process at a time; the others wait for it (an advisory lock SQLite does not use).
         let _init = lock_file(&file, BUSY_TIMEOUT).map_err(open_err)?;
-        let conn = Connection::open(path).map_err(|e| open_err(super::describe(&e)))?;
+        let conn = Connection::open(path).map_err(|e| open_err(describe(&e)))?;
         let mut store = SqliteStore {
             conn,
             path: path.to_owned(),
             file: file_id(path),
         };
-        store
-            .configure()
-            .map_err(|e| open_err(super::describe(&e)))?;
+        store.configure().map_err(|e| open_err(describe(&e)))?;
         store.migrate()?;
         Ok(store)
     }
@@ -205,7 +204,7 @@ impl SqliteStore {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| open_err(super::describe(&e)))?;
+        .map_err(|e| open_err(describe(&e)))?;
         let mut store = SqliteStore {
             conn,
             path: path.to_owned(),
@@ -213,7 +212,7 @@ impl SqliteStore {
         };
         store
             .configure_existing()
-            .map_err(|e| open_err(super::describe(&e)))?;
+            .map_err(|e| open_err(describe(&e)))?;
         let found = store.schema_version()?;
         if found == 0 {
             let tables: i64 = store.conn.query_row(
@@ -238,91 +237,6 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// The schema version of the open store.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: the problems found, if any.
-    pub fn check(&self) -> Result<Vec<String>, StoreError> {
-        let mut problems = Vec::new();
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let line: String = r.get(0)?;
-            if line != "ok" {
-                problems.push(format!("integrity: {line}"));
-            }
-        }
-        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (table, rowid, parent): (String, Option<i64>, String) =
-                (r.get(0)?, r.get(1)?, r.get(2)?);
-            problems.push(format!(
-                "foreign key: {table} row {} refers to a missing {parent} row",
-                rowid.map_or_else(|| "?".into(), |i| i.to_string())
-            ));
-        }
-        Ok(problems)
-    }
-
-    /// Delete tasks created before `before` whose state is one of `states` (never one that
-    /// is running), with everything that belongs to them; with `dry_run`, only count.
-    pub fn prune(
-        &mut self,
-        before: i64,
-        states: &[State],
-        dry_run: bool,
-    ) -> Result<Pruned, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS doomed (task_id INTEGER PRIMARY KEY); DELETE FROM doomed;")?;
-        {
-            let mut pick = tx.prepare(
-                "INSERT INTO doomed SELECT task_id FROM tasks WHERE created_at < ?1 AND status = ?2 AND status <> 'in_progress'",
-            )?;
-            for st in states.iter().filter(|s| **s != State::InProgress) {
-                pick.execute(params![before, st.as_str()])?;
-            }
-        }
-        let count = |sql: &str| -> Result<u64, StoreError> {
-            let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
-            Ok(n.max(0) as u64)
-        };
-        let pruned = Pruned {
-            tasks: count("SELECT COUNT(*) FROM doomed")?,
-            steps: count("SELECT COUNT(*) FROM workflow_steps WHERE task_id IN (SELECT task_id FROM doomed)")?,
-            attempts: count(
-                "SELECT COUNT(*) FROM step_attempts WHERE workflow_step_id IN
-                   (SELECT workflow_step_id FROM workflow_steps WHERE task_id IN (SELECT task_id FROM doomed))",
-            )?,
-            events: count("SELECT COUNT(*) FROM events WHERE task_id IN (SELECT task_id FROM doomed)")?,
-        };
-        if !dry_run {
-            // Foreign keys cascade from tasks to everything that belongs to them.
-            tx.execute(
-                "DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM doomed)",
-                [],
-            )?;
-        }
-        tx.execute_batch("DROP TABLE doomed;")?;
-        tx.commit()?;
-        Ok(pruned)
-    }
-
-    /// Rebuild the file to give freed pages back; its size before and after.
-    pub fn vacuum(&mut self) -> Result<(u64, u64), StoreError> {
-        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-        let before = size(&self.path);
-        self.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
-        Ok((before, size(&self.path)))
     }
 
     /// `synchronous = FULL` (safe against power loss) or `NORMAL` (against any crash).
@@ -840,11 +754,12 @@ impl Store for SqliteStore {
                             initiator: r.get(18)?,
                             source_system: r.get(19)?,
                             reason: r.get(20)?,
-                            tags: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
+                            tags: Vec::new(),
                             idempotency_key: r.get(22)?,
                         },
                         r.get::<_, Option<i64>>(23)?,
                         r.get::<_, Option<String>>(24)?,
+                        r.get::<_, String>(21)?,
                     ),
                 ))
             })
@@ -862,12 +777,17 @@ impl Store for SqliteStore {
                 content_hash,
             ),
             (workdir, pid, host, owner_started, created_at, updated_at, started_at, finished_at),
-            (environment, request, heartbeat_at, traceparent),
+            (environment, mut request, heartbeat_at, traceparent, tags),
         )) = row
         else {
             return Ok(None);
         };
 
+        request.tags = serde_json::from_str(&tags).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "task {id}: its `tags` are not a JSON list of strings ({e})"
+            ))
+        })?;
         let mut sessions: Vec<(i64, Option<i64>)> = Vec::new();
         {
             let mut stmt = self.conn.prepare_cached(
@@ -893,18 +813,30 @@ impl Store for SqliteStore {
             while let Some(r) = rows.next()? {
                 let step_id: i64 = r.get(0)?;
                 let position: i64 = r.get(2)?;
+                let name: String = r.get(1)?;
+                let at = |what: &str| {
+                    let (name, what) = (name.clone(), what.to_owned());
+                    move |e: StoreError| match e {
+                        StoreError::Corrupt(m) => StoreError::Corrupt(format!(
+                            "task {id}, step `{name}`: its `{what}`: {m}"
+                        )),
+                        other => other,
+                    }
+                };
+                let status = state_of(&r.get::<_, String>(3)?).map_err(at("status"))?;
+                let results = json_of(r.get(8)?).map_err(at("results"))?;
                 steps.push(StepRecord {
                     step_id,
-                    name: r.get(1)?,
+                    name,
                     position: position as usize,
-                    status: state_of(&r.get::<_, String>(3)?)?,
+                    status,
                     retry_limit: r.get(5)?,
                     retryable: r.get(6)?,
                     state: StepState {
                         attempts: r.get(4)?,
                         counted: r.get(14)?,
                         flaky: r.get(7)?,
-                        results: json_of(r.get(8)?)?,
+                        results,
                         error: error_of(r.get(9)?, r.get(10)?),
                         next_retry_at: r.get(11)?,
                         started_at: r.get(12)?,
@@ -966,9 +898,12 @@ impl Store for SqliteStore {
             name,
             namespace,
             version,
-            status: state_of(&status)?,
-            context: serde_json::from_str(&context)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            status: status
+                .parse::<State>()
+                .map_err(|m| StoreError::Corrupt(format!("task {id}: its `status`: {m}")))?,
+            context: serde_json::from_str(&context).map_err(|e| {
+                StoreError::Corrupt(format!("task {id}: its `context` is not JSON ({e})"))
+            })?,
             template_source,
             content_hash,
             workdir,
@@ -1367,6 +1302,97 @@ impl Store for SqliteStore {
     }
 }
 
+impl Maintenance for SqliteStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The schema version of the open store.
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: the problems found, if any.
+    fn check(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let line: String = r.get(0)?;
+            if line != "ok" {
+                problems.push(format!("integrity: {line}"));
+            }
+        }
+        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (table, rowid, parent): (String, Option<i64>, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?);
+            problems.push(format!(
+                "foreign key: {table} row {} refers to a missing {parent} row",
+                rowid.map_or_else(|| "?".into(), |i| i.to_string())
+            ));
+        }
+        Ok(problems)
+    }
+
+    /// Delete tasks created before `before` whose state is one of `states` (never one that
+    /// is running), with everything that belongs to them; with `dry_run`, only count.
+    fn prune(
+        &mut self,
+        before: i64,
+        states: &[State],
+        dry_run: bool,
+    ) -> Result<Pruned, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS doomed (task_id INTEGER PRIMARY KEY); DELETE FROM doomed;")?;
+        {
+            let mut pick = tx.prepare(
+                "INSERT INTO doomed SELECT task_id FROM tasks WHERE created_at < ?1 AND status = ?2 AND status <> 'in_progress'",
+            )?;
+            for st in states.iter().filter(|s| **s != State::InProgress) {
+                pick.execute(params![before, st.as_str()])?;
+            }
+        }
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        };
+        let pruned = Pruned {
+            tasks: count("SELECT COUNT(*) FROM doomed")?,
+            steps: count("SELECT COUNT(*) FROM workflow_steps WHERE task_id IN (SELECT task_id FROM doomed)")?,
+            attempts: count(
+                "SELECT COUNT(*) FROM step_attempts WHERE workflow_step_id IN
+                   (SELECT workflow_step_id FROM workflow_steps WHERE task_id IN (SELECT task_id FROM doomed))",
+            )?,
+            events: count("SELECT COUNT(*) FROM events WHERE task_id IN (SELECT task_id FROM doomed)")?,
+        };
+        if !dry_run {
+            // Foreign keys cascade from tasks to everything that belongs to them.
+            tx.execute(
+                "DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM doomed)",
+                [],
+            )?;
+        }
+        tx.execute_batch("DROP TABLE doomed;")?;
+        tx.commit()?;
+        Ok(pruned)
+    }
+
+    /// Rebuild the file to give freed pages back; its size before and after.
+    fn vacuum(&mut self) -> Result<(u64, u64), StoreError> {
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let before = size(&self.path);
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+        Ok((before, size(&self.path)))
+    }
+}
+
 /// The sessions (runs) of every task, by task.
 type Resumed = std::collections::HashMap<TaskId, Vec<(i64, Option<i64>)>>;
 
@@ -1404,6 +1430,51 @@ impl SqliteStore {
             session_step(out.entry(r.get(0)?).or_default(), started, r.get(2)?);
         }
         Ok(out)
+    }
+}
+
+/// What a SQLite failure means, then SQLite's own words in parentheses.
+pub(super) fn describe(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    let Some(code) = e.sqlite_error_code() else {
+        return e.to_string();
+    };
+    let what = match code {
+        C::DiskFull => "the disk is full (or the store reached its size limit)",
+        C::SystemIoFailure => {
+            "the store could not be written or read (a full disk, a file-size limit, a file or device made read-only, a failing device)"
+        }
+        C::DatabaseBusy | C::DatabaseLocked => {
+            "the store is locked by another process and stayed locked past the 10 s busy timeout"
+        }
+        C::ReadOnly => {
+            "the store is read-only (check the permissions of the file and its directory)"
+        }
+        C::DatabaseCorrupt | C::NotADatabase => {
+            "the file is not a tasker store, or it is damaged: check the `--db` path; a damaged store is restored from a backup"
+        }
+        C::CannotOpen => "the store file cannot be opened (was it removed?)",
+        _ => return e.to_string(),
+    };
+    format!("{what} ({e})")
+}
+
+/// SQLite's failures as the store's kinds, in words the user can act on.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode as C;
+        let kind = match e.sqlite_error_code() {
+            Some(C::DatabaseBusy | C::DatabaseLocked) => Failure::Busy,
+            Some(C::DiskFull) => Failure::Full,
+            Some(C::ReadOnly) => Failure::ReadOnly,
+            Some(C::DatabaseCorrupt | C::NotADatabase) => Failure::Corrupt,
+            Some(C::SystemIoFailure | C::CannotOpen) => Failure::Io,
+            _ => Failure::Other,
+        };
+        StoreError::Backend {
+            kind,
+            message: describe(&e),
+        }
     }
 }
 

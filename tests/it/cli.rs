@@ -330,7 +330,7 @@ fn an_output_that_cannot_be_written_is_an_error() {
     for (n, flag) in ["--events-out", "--summary-json"].iter().enumerate() {
         let out = sb.run(&["run", "t.yml", flag, "/dev/full"]);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert_eq!(out.status.code(), Some(7), "{flag}: {err}");
         let id = n as i64 + 1;
         assert!(
             err.contains(&format!(
@@ -419,4 +419,34 @@ fn hints_where_the_user_is_stuck() {
         "wrapped to 100 columns in a pipe: {text}"
     );
     assert!(text.contains("`tasker events log ID`"), "{text}");
+}
+
+/// The runner's scratch directory failing is named as such, with how to move it (exit 7, an
+/// I/O failure, not a store error); the task is left to resume.
+#[test]
+fn a_scratch_directory_that_cannot_be_made_names_itself() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    let out = sb
+        .cmd()
+        .env("TMPDIR", sb.path().join("no/such/dir"))
+        .args(["run", "t.yml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot create the runner's scratch directory `")
+            && err.contains("no/such/dir/tasker-1-")
+            && err.contains("point TMPDIR at a writable directory")
+            && err.contains("`tasker resume 1` runs it"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot open the store"), "{err}");
+    assert_eq!(sb.status(1)["status"], "pending", "nothing was claimed");
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

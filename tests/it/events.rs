@@ -375,7 +375,11 @@ fn the_summary_at_exit() {
     assert_eq!(quiet.status.code(), Some(0));
     assert_eq!(stderr(&quiet), "", "--quiet prints nothing but errors");
     let bad = sb.run(&["run", "t.yml", "--summary-json", "no/such/dir/s.json"]);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        bad.status.code(),
+        Some(7),
+        "a file that cannot be made is an I/O failure"
+    );
     assert_eq!(stdout(&bad), "", "refused before a task was created");
 }
 

@@ -319,3 +319,68 @@ fn stores_at_odd_paths() {
     assert_eq!(with_db(&missing, &["db", "check"]).status.code(), Some(6));
     assert!(!missing.exists());
 }
+
+/// A stored value tasker cannot read is an error naming where it is, never a silent
+/// default.
+#[test]
+fn a_corrupt_stored_value_names_its_row() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    assert_eq!(
+        sb.run(&["run", "t.yml", "--tag", "nightly"]).status.code(),
+        Some(0)
+    );
+    sb.sqlite()
+        .execute("UPDATE tasks SET tags = 'nope' WHERE task_id = 1", [])
+        .expect("corrupt");
+    let out = sb.run(&["status", "1"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        stderr(&out).contains("task 1: its `tags` are not a JSON list of strings"),
+        "{}",
+        stderr(&out)
+    );
+    sb.sqlite()
+        .execute("UPDATE tasks SET tags = '[]'", [])
+        .expect("mend");
+    sb.sqlite()
+        .execute("UPDATE workflow_steps SET results = '{oops'", [])
+        .expect("corrupt");
+    let out = sb.run(&["status", "1", "--json"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        stderr(&out).contains("task 1, step `a`: its `results`:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `--db` takes a path or `sqlite:PATH`; a URL of a kind this tasker has no backend for is a
+/// usage error that names the kinds it has and never echoes a password.
+#[test]
+fn the_store_is_named_by_path_or_url() {
+    let sb = Sandbox::new();
+    sb.write("t.yml", OK);
+    let url = format!("sqlite:{}", sb.path().join("other.db").display());
+    let out = sb.run(&["--db", &url, "run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(sb.path().join("other.db").is_file());
+    let out = sb.run(&["--db", &url, "db", "path"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        sb.path().join("other.db").display().to_string()
+    );
+    let out = sb.run(&[
+        "--db",
+        "postgres://ada:s3cret@db.example/tasker",
+        "status",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`postgres://` stores are not supported"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+}

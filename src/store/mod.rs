@@ -1,11 +1,12 @@
 //! Durable state: the [`Store`] trait the engine talks to, and its SQLite implementation.
 
+pub mod domain;
 mod sqlite;
 
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::model::{Actor, Entity, State};
+use crate::model::{Actor, Entity, Event, State};
 use crate::templates::Template;
 
 pub use sqlite::{Pruned, SCHEMA_VERSION, SqliteStore, default_path};
@@ -498,11 +499,28 @@ impl StoreError {
 
 /// The durable state of tasks. The engine and the commands use nothing else to reach it.
 pub trait Store {
-    /// Create a task and its steps, all `pending`.
-    fn create_task(&mut self, new: &NewTask<'_>) -> Result<Created, StoreError>;
+    /// Create a task and its steps, all `pending`, with the first events and the steps
+    /// bypassed at creation. The domain decides those (`domain::opening`); a backend only
+    /// writes them, through [`Store::insert_task`].
+    fn create_task(&mut self, new: &NewTask<'_>) -> Result<Created, StoreError> {
+        let opening = domain::opening(new)?;
+        self.insert_task(new, &opening)
+    }
+    /// Write a new task's rows, then `opening` (its events get the task's id and sequence
+    /// numbers 1, 2, …; its step changes are applied by position), in one transaction; or
+    /// return the task that already has `new`'s idempotency key. Persists only: decides
+    /// nothing.
+    fn insert_task(&mut self, new: &NewTask<'_>, opening: &Opening) -> Result<Created, StoreError>;
     /// Apply changes atomically: every transition checked against the state tables
     /// (and against the stored state) and audited in the same transaction.
-    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        domain::check_changes(changes)?;
+        self.apply(changes)
+    }
+    /// Write `changes` in one transaction, each transition only if the stored state is still
+    /// its `from` (else `Conflict`, and nothing is written). Persists only: whether a
+    /// transition is allowed was decided by [`Store::commit`].
+    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError>;
     /// A task and its steps, or `None`.
     fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError>;
     /// Tasks, newest first.
@@ -552,6 +570,25 @@ pub trait Store {
         kind: &str,
         after: i64,
     ) -> Result<Vec<(i64, Json)>, StoreError>;
+}
+
+/// What a new task starts with besides its rows: decided by the domain, written by a backend.
+#[derive(Debug, Clone, Default)]
+pub struct Opening {
+    /// The first events, in order; the backend sets their task id and sequence numbers.
+    pub events: Vec<Event>,
+    /// Step transitions made at creation (bypassed steps), by the step's position.
+    pub steps: Vec<OpeningStep>,
+}
+
+/// A step transition made as a task is created.
+#[derive(Debug, Clone)]
+pub struct OpeningStep {
+    pub position: usize,
+    pub from: State,
+    pub to: State,
+    pub metadata: Json,
+    pub state: StepState,
 }
 
 /// Check a transition against the tables before writing it.

@@ -10,13 +10,12 @@ use serde_json::Value as Json;
 
 use super::{
     Annotation, AttemptRecord, Change, Counts, Created, Failure, INTERNAL_ANNOTATIONS, Maintenance,
-    NewTask, Owner, Request, RunningTask, StepError, StepFact, StepId, StepRecord, StepState,
-    Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window,
-    check,
+    NewTask, Opening, Owner, Request, RunningTask, StepError, StepFact, StepId, StepRecord,
+    StepState, Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary,
+    Transition, Window,
 };
 use crate::clock::now_ms;
-use crate::model::{Actor, Entity, State};
-use crate::model::{Event, Kind};
+use crate::model::State;
 
 /// What `prune` removed (or would remove).
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, PartialEq, Eq)]
@@ -441,7 +440,7 @@ fn error_of(class: Option<String>, message: Option<String>) -> Option<StepError>
 }
 
 impl Store for SqliteStore {
-    fn create_task(&mut self, new: &NewTask<'_>) -> Result<Created, StoreError> {
+    fn insert_task(&mut self, new: &NewTask<'_>, opening: &Opening) -> Result<Created, StoreError> {
         let now = now_ms();
         let t = new.template;
         let tx = self
@@ -544,58 +543,19 @@ impl Store for SqliteStore {
                 }
             }
         }
-        // The task's first events: its creation, and the steps bypassed at creation.
-        let mut events = vec![
-            Event::new(Kind::TaskInitializeRequested, task_id)
-                .with("task_name", t.name.as_str())
-                .with("namespace", t.namespace.as_str())
-                .with("version", t.version.as_str())
-                .with("step_count", t.steps.len())
-                .with("context", crate::secrets::mask(new.context)),
-        ];
-        events.extend(t.steps.iter().map(|s| {
-            Event::new(Kind::StepInitializeRequested, task_id).with("step_name", s.name.as_str())
-        }));
-        let actor = new.initiator.unwrap_or("tasker");
-        for &i in new.bypass {
-            let Some(&step_id) = step_ids.get(i) else {
+        for s in &opening.steps {
+            let Some(&step_id) = step_ids.get(s.position) else {
                 continue;
             };
-            check(
-                Entity::Step,
-                step_id,
-                State::Pending,
-                State::ResolvedManually,
-                Actor::Operator,
-            )?;
-            let state = StepState {
-                results: Some(serde_json::json!({})),
-                finished_at: Some(now),
-                ..StepState::default()
-            };
-            let metadata = serde_json::json!({"actor": actor, "reason": "bypassed"});
-            Self::step_transition(
-                &tx,
-                step_id,
-                State::Pending,
-                State::ResolvedManually,
-                &metadata,
-                &state,
-                now,
-            )?;
-            events.push(
-                Event::new(Kind::StepResolvedManually, task_id)
-                    .with("step_name", t.steps[i].name.as_str())
-                    .states(State::Pending, State::ResolvedManually)
-                    .with("actor", actor)
-                    .with("reason", "bypassed"),
-            );
+            Self::step_transition(&tx, step_id, s.from, s.to, &s.metadata, &s.state, now)?;
         }
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (n, mut e) in events.into_iter().enumerate() {
+            for (n, e) in opening.events.iter().enumerate() {
+                let mut e = e.clone();
+                e.task_id = task_id;
                 e.seq = n as u64 + 1;
                 insert.execute(params![
                     task_id,
@@ -610,7 +570,7 @@ impl Store for SqliteStore {
         Ok(Created::New(task_id))
     }
 
-    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -624,21 +584,19 @@ impl Store for SqliteStore {
                     task_id,
                     from,
                     to,
-                    actor,
+                    actor: _,
                     metadata,
                 } => {
-                    check(Entity::Task, *task_id, *from, *to, *actor)?;
                     Self::task_transition(&tx, *task_id, *from, *to, metadata, now)?;
                 }
                 Change::Step {
                     step_id,
                     from,
                     to,
-                    actor,
+                    actor: _,
                     metadata,
                     state,
                 } => {
-                    check(Entity::Step, *step_id, *from, *to, *actor)?;
                     Self::step_transition(&tx, *step_id, *from, *to, metadata, state, now)?;
                 }
                 Change::AttemptStarted { step_id, attempt } => {

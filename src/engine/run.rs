@@ -335,7 +335,7 @@ impl<'a> Run<'a> {
                 doc: e.to_json(),
             });
         }
-        store.commit(&self.batch)?;
+        store.commit_as(self.task.task_id, &self.owner, &self.batch)?;
         self.batch.clear();
         for e in self.events.drain(..) {
             self.subscriber.on_event(&e);

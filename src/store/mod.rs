@@ -378,6 +378,12 @@ pub enum StoreError {
         id: i64,
         expected: State,
     },
+    /// This runner's lease on the task was taken over: it may write nothing more.
+    #[error(
+        "task {task_id} was taken over by {}: this runner's lease had lapsed, so it stopped its steps and wrote nothing more\n  hint: `tasker status {task_id}` shows who runs it now",
+        by.as_ref().map_or_else(|| "no runner".to_owned(), |o| format!("pid {} on {}", o.pid, o.host))
+    )]
+    Fenced { task_id: TaskId, by: Option<Owner> },
     #[error(
         "task {task_id} is being run by pid {} on {} (heartbeat {})\n  hint: wait for it, or `tasker cancel {task_id}`",
         owner.pid, owner.host, heartbeat_at.map(crate::clock::rfc3339).unwrap_or_else(|| "never".into())
@@ -492,7 +498,10 @@ impl StoreError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            StoreError::Illegal { .. } | StoreError::Conflict { .. } | StoreError::Owned { .. }
+            StoreError::Illegal { .. }
+                | StoreError::Conflict { .. }
+                | StoreError::Owned { .. }
+                | StoreError::Fenced { .. }
         )
     }
 }
@@ -515,12 +524,29 @@ pub trait Store {
     /// (and against the stored state) and audited in the same transaction.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
         domain::check_changes(changes)?;
-        self.apply(changes)
+        self.apply(None, changes)
     }
-    /// Write `changes` in one transaction, each transition only if the stored state is still
-    /// its `from` (else `Conflict`, and nothing is written). Persists only: whether a
-    /// transition is allowed was decided by [`Store::commit`].
-    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+    /// As [`Store::commit`], fenced: written only while `owner` still owns task `task_id`
+    /// (else `Fenced`, and nothing is written). A runner commits this way, so one whose task
+    /// was taken over changes nothing.
+    fn commit_as(
+        &mut self,
+        task_id: TaskId,
+        owner: &Owner,
+        changes: &[Change],
+    ) -> Result<(), StoreError> {
+        domain::check_changes(changes)?;
+        self.apply(Some((task_id, owner)), changes)
+    }
+    /// Write `changes` in one transaction — only while `fence`'s owner owns its task, when
+    /// one is given — each transition only if the stored state is still its `from` (else
+    /// `Conflict`, and nothing is written). Persists only: whether a transition is allowed
+    /// was decided by [`Store::commit`].
+    fn apply(
+        &mut self,
+        fence: Option<(TaskId, &Owner)>,
+        changes: &[Change],
+    ) -> Result<(), StoreError>;
     /// A task and its steps, or `None`.
     fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError>;
     /// Tasks, newest first.
@@ -529,14 +555,17 @@ pub trait Store {
     fn transitions(&self, id: TaskId) -> Result<Vec<Transition>, StoreError>;
     /// The attempts of one step, in order.
     fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError>;
-    /// Make `owner` the task's runner, unless a runner that `alive` says is alive owns it.
+    /// Make `owner` the task's runner, unless a runner that `alive` says is alive owns it: a
+    /// compare-and-set on the owner and its heartbeat as read, so of two claimants racing
+    /// one wins and the other is told who owns the task.
     fn claim(
         &mut self,
         task_id: TaskId,
         owner: &Owner,
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
     ) -> Result<(), StoreError>;
-    /// Record that `owner` still runs the task.
+    /// Record that `owner` still runs the task, keeping its lease; `Fenced` when another
+    /// runner has taken the task over.
     fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError>;
     /// Fail if the store's file was removed or replaced since it was opened: writes would
     /// go to a file nobody will read again.

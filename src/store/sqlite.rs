@@ -310,15 +310,18 @@ impl SqliteStore {
             State::Complete | State::Error | State::Cancelled | State::ResolvedManually
         );
         let running = to == State::InProgress;
+        // Leaving `in_progress` releases the owner; a claimed task moving on its way to
+        // running (`error → pending` as a resume takes it over) keeps it.
+        let releasing = from == State::InProgress && !running;
         let changed = tx
             .prepare_cached(
                 "UPDATE tasks SET status = ?2, updated_at = ?3,
                     started_at = CASE WHEN ?4 THEN COALESCE(started_at, ?3) ELSE started_at END,
                     finished_at = CASE WHEN ?5 THEN ?3 ELSE NULL END,
-                    owner_pid = CASE WHEN ?4 THEN owner_pid END,
-                    owner_host = CASE WHEN ?4 THEN owner_host END,
-                    owner_started_at = CASE WHEN ?4 THEN owner_started_at END,
-                    heartbeat_at = CASE WHEN ?4 THEN heartbeat_at END
+                    owner_pid = CASE WHEN ?7 THEN NULL ELSE owner_pid END,
+                    owner_host = CASE WHEN ?7 THEN NULL ELSE owner_host END,
+                    owner_started_at = CASE WHEN ?7 THEN NULL ELSE owner_started_at END,
+                    heartbeat_at = CASE WHEN ?7 THEN NULL ELSE heartbeat_at END
                  WHERE task_id = ?1 AND status = ?6",
             )?
             .execute(params![
@@ -328,6 +331,7 @@ impl SqliteStore {
                 running,
                 finished,
                 from.as_str(),
+                releasing,
             ])?;
         if changed == 0 {
             return Err(StoreError::Conflict {
@@ -570,7 +574,11 @@ impl Store for SqliteStore {
         Ok(Created::New(task_id))
     }
 
-    fn apply(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+    fn apply(
+        &mut self,
+        fence: Option<(TaskId, &Owner)>,
+        changes: &[Change],
+    ) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -578,6 +586,15 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some((task_id, owner)) = fence {
+            let holder = Self::owner_of(&tx, task_id)?;
+            if holder.as_ref() != Some(owner) {
+                return Err(StoreError::Fenced {
+                    task_id,
+                    by: holder,
+                });
+            }
+        }
         for change in changes {
             match change {
                 Change::Task {
@@ -1012,7 +1029,7 @@ impl Store for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        if let Some((Some(pid), Some(host), Some(started_at), heartbeat_at)) = current {
+        if let Some((Some(pid), Some(host), Some(started_at), heartbeat_at)) = current.clone() {
             let holder = Owner {
                 pid,
                 host,
@@ -1026,11 +1043,40 @@ impl Store for SqliteStore {
                 });
             }
         }
-        tx.execute(
+        // Compare-and-set on what was read: a claimant that raced ahead changes the row,
+        // and this one then takes nothing.
+        let (pid, host, started, beat) = current.unwrap_or_default();
+        let taken = tx.execute(
             "UPDATE tasks SET owner_pid = ?2, owner_host = ?3, owner_started_at = ?4, heartbeat_at = ?5
-             WHERE task_id = ?1",
-            params![task_id, owner.pid, owner.host, owner.started_at, now_ms()],
+             WHERE task_id = ?1 AND owner_pid IS ?6 AND owner_host IS ?7 AND owner_started_at IS ?8
+               AND heartbeat_at IS ?9",
+            params![
+                task_id,
+                owner.pid,
+                owner.host,
+                owner.started_at,
+                now_ms(),
+                pid,
+                host,
+                started,
+                beat
+            ],
         )?;
+        if taken == 0 {
+            let holder = Self::owner_of(&tx, task_id)?;
+            return Err(match holder {
+                Some(owner) => StoreError::Owned {
+                    task_id,
+                    owner,
+                    heartbeat_at: None,
+                },
+                None => StoreError::Conflict {
+                    entity: "task",
+                    id: task_id,
+                    expected: State::Pending,
+                },
+            });
+        }
         tx.commit()?;
         Ok(())
     }
@@ -1046,11 +1092,25 @@ impl Store for SqliteStore {
     }
 
     fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError> {
-        self.conn
+        let kept = self
+            .conn
             .prepare_cached(
-                "UPDATE tasks SET heartbeat_at = ?4 WHERE task_id = ?1 AND owner_pid = ?2 AND owner_started_at = ?3",
+                "UPDATE tasks SET heartbeat_at = ?5
+                 WHERE task_id = ?1 AND owner_pid = ?2 AND owner_host = ?3 AND owner_started_at = ?4",
             )?
-            .execute(params![task_id, owner.pid, owner.started_at, now_ms()])?;
+            .execute(params![
+                task_id,
+                owner.pid,
+                owner.host,
+                owner.started_at,
+                now_ms()
+            ])?;
+        if kept == 0 {
+            return Err(StoreError::Fenced {
+                task_id,
+                by: Self::owner_of(&self.conn, task_id)?,
+            });
+        }
         Ok(())
     }
 
@@ -1257,6 +1317,26 @@ impl Store for SqliteStore {
             out.push((id, json_of(r.get(1)?)?.unwrap_or(Json::Null)));
         }
         Ok(out)
+    }
+}
+
+impl SqliteStore {
+    /// The runner that owns task `task_id` now, if any.
+    fn owner_of(conn: &Connection, task_id: TaskId) -> Result<Option<Owner>, StoreError> {
+        let row: Option<(Option<u32>, Option<String>, Option<i64>)> = conn
+            .prepare_cached(
+                "SELECT owner_pid, owner_host, owner_started_at FROM tasks WHERE task_id = ?1",
+            )?
+            .query_row([task_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(match row {
+            Some((Some(pid), Some(host), Some(started_at))) => Some(Owner {
+                pid,
+                host,
+                started_at,
+            }),
+            _ => None,
+        })
     }
 }
 

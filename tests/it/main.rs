@@ -4,6 +4,7 @@ mod architecture;
 mod bad_input;
 mod cli;
 mod compat;
+mod conformance;
 mod data;
 mod events;
 mod http;

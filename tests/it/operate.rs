@@ -1026,3 +1026,46 @@ fn every_verb_on_an_unknown_task_is_not_found() {
     }
     assert!(!sb.path().join("tasker.db-journal").exists());
 }
+
+/// A runner whose task was taken over (its lease lapsed and another runner claimed it) is
+/// fenced: at its next heartbeat it stops its steps, writes nothing more and says so.
+#[test]
+fn a_runner_that_lost_its_lease_stops() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: fenced\nsteps:\n  - name: long\n    command: echo $$ > pid; sleep 60\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "500ms"]);
+    assert!(eventually(20, || sb.path().join("pid").exists()));
+    // Another runner, elsewhere, took the task over.
+    sb.sqlite()
+        .execute(
+            "UPDATE tasks SET owner_pid = 4242, owner_host = 'elsewhere', owner_started_at = 7, heartbeat_at = ?1",
+            [tasker::clock::now_ms()],
+        )
+        .expect("take over");
+    let started = Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "stopped at its heartbeat"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("task 1 was taken over by pid 4242 on elsewhere"),
+        "{err}"
+    );
+    let pid: i32 = std::fs::read_to_string(sb.path().join("pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert!(eventually(5, || !alive(pid)), "its step was stopped");
+    // It wrote nothing after it lost the lease: the step is still `in_progress` as the new
+    // owner found it.
+    let doc = sb.status(1);
+    assert_eq!(Sandbox::step(&doc, "long")["status"], "in_progress");
+    assert_eq!(doc["owner"]["host"], "elsewhere");
+}

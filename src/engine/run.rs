@@ -125,16 +125,22 @@ pub(super) fn span_id() -> u64 {
 }
 
 /// `(trace id, span id)` of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`).
+/// Read as OpenTelemetry's W3C propagator reads it; an invalid one (all-zero ids, a bad
+/// version) is none.
 pub fn parse_traceparent(value: &str) -> Option<(u128, u64)> {
-    let mut parts = value.trim().split('-');
-    let (version, trace, span, _flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version.len() != 2 || trace.len() != 32 || span.len() != 16 {
-        return None;
-    }
-    let trace = u128::from_str_radix(trace, 16).ok().filter(|t| *t != 0)?;
-    let span = u64::from_str_radix(span, 16).ok().filter(|s| *s != 0)?;
-    Some((trace, span))
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::trace::TraceContextExt;
+    let carrier: HashMap<String, String> =
+        HashMap::from([("traceparent".to_owned(), value.trim().to_owned())]);
+    let context = opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+    let span = context.span();
+    let ids = span.span_context();
+    ids.is_valid().then(|| {
+        (
+            u128::from_be_bytes(ids.trace_id().to_bytes()),
+            u64::from_be_bytes(ids.span_id().to_bytes()),
+        )
+    })
 }
 
 impl<'a> Run<'a> {

@@ -225,7 +225,9 @@ fn die_with_parent(command: &mut Command) {
     // SAFETY: prctl only sets a flag of the new process; it is async-signal-safe.
     unsafe {
         command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            let _ = rustix::process::set_parent_process_death_signal(Some(
+                rustix::process::Signal::KILL,
+            ));
             Ok(())
         });
     }

@@ -383,20 +383,21 @@ pub fn detach_session(command: &mut std::process::Command) {
     // SAFETY: setsid is async-signal-safe and touches no memory of ours.
     unsafe {
         command.pre_exec(|| {
-            libc::setsid();
+            let _ = rustix::process::setsid();
             Ok(())
         });
     }
 }
 
 /// Send `signal` to every process of group `pgid`; a group already gone is fine.
-#[expect(unsafe_code, reason = "killpg has no safe wrapper in std")]
 pub fn signal_group(pgid: i32, signal: i32) {
-    if pgid > 1 {
-        // SAFETY: killpg only sends a signal; it touches no memory of ours.
-        unsafe {
-            libc::killpg(pgid, signal);
-        }
+    if pgid > 1
+        && let (Some(group), Some(signal)) = (
+            rustix::process::Pid::from_raw(pgid),
+            rustix::process::Signal::from_named_raw(signal),
+        )
+    {
+        let _ = rustix::process::kill_process_group(group, signal);
     }
 }
 

@@ -15,23 +15,19 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// The start time of process `pid` in clock ticks since boot (field 22 of its `stat`), and
+/// The start time of process `pid` in clock ticks since boot (its `stat`'s `starttime`), and
 /// whether it is a zombie.
 fn start_time(pid: u32) -> Option<(i64, bool)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: fields start after the last `)`.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let zombie = fields.first() == Some(&"Z");
-    let start = fields.get(19)?.parse().ok()?;
-    Some((start, zombie))
+    let stat = procfs::process::Process::new(i32::try_from(pid).ok()?)
+        .ok()?
+        .stat()
+        .ok()?;
+    Some((i64::try_from(stat.starttime).ok()?, stat.state == 'Z'))
 }
 
 /// This process's effective user id.
-#[expect(unsafe_code, reason = "geteuid has no safe wrapper in std")]
 pub fn uid() -> u32 {
-    // SAFETY: geteuid cannot fail and touches no memory of ours.
-    unsafe { libc::geteuid() }
+    rustix::process::geteuid().as_raw()
 }
 
 /// Whether process `pid` of this host lives and started at `started_at` (a reused pid

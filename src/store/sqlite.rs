@@ -76,33 +76,28 @@ fn regular(path: &Path, file: &std::fs::File) -> Result<(), String> {
     ))
 }
 
-/// An advisory lock on `file` (flock), held until the guard drops; waits at most `wait`.
-struct Locked(i32);
+/// An advisory lock on a file (flock), held until the guard drops; waits at most `wait`.
+struct Locked<'f>(Option<&'f std::fs::File>);
 
-impl Drop for Locked {
-    #[expect(unsafe_code, reason = "flock has no safe wrapper in std")]
+impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        // SAFETY: unlocking a descriptor we locked; it stays open while the guard lives.
-        unsafe {
-            libc::flock(self.0, libc::LOCK_UN);
+        if let Some(file) = self.0 {
+            let _ = rustix::fs::flock(file, rustix::fs::FlockOperation::Unlock);
         }
     }
 }
 
-#[expect(unsafe_code, reason = "flock has no safe wrapper in std")]
-fn lock_file(file: &std::fs::File, wait: Duration) -> Result<Locked, String> {
-    use std::os::fd::AsRawFd;
-    let fd = file.as_raw_fd();
+fn lock_file(file: &std::fs::File, wait: Duration) -> Result<Locked<'_>, String> {
     let deadline = std::time::Instant::now() + wait;
     loop {
-        // SAFETY: flock on a descriptor we own; it touches no memory of ours.
-        if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(Locked(fd));
-        }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+        let e = match rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        {
+            Ok(()) => return Ok(Locked(Some(file))),
+            Err(e) => e,
+        };
+        if e != rustix::io::Errno::WOULDBLOCK {
             // A file system without flock: go on, as SQLite's own locks still hold.
-            return Ok(Locked(-1));
+            return Ok(Locked(None));
         }
         if std::time::Instant::now() >= deadline {
             return Err(

@@ -224,40 +224,11 @@ fn entry(t: &Template, path: PathBuf) -> Entry {
 
 /// Order two semantic versions (build metadata ignored; a pre-release sorts first).
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    fn parts(v: &str) -> (Vec<u64>, Option<&str>) {
-        let core = v.split('+').next().unwrap_or(v);
-        let (nums, pre) = match core.split_once('-') {
-            Some((n, p)) => (n, Some(p)),
-            None => (core, None),
-        };
-        (
-            nums.split('.').map(|n| n.parse().unwrap_or(0)).collect(),
-            pre,
-        )
+    match (semver::Version::parse(a), semver::Version::parse(b)) {
+        (Ok(x), Ok(y)) => x.cmp_precedence(&y),
+        // Only valid templates are listed; anything else sorts by text.
+        _ => a.cmp(b),
     }
-    let (an, ap) = parts(a);
-    let (bn, bp) = parts(b);
-    an.cmp(&bn).then_with(|| match (ap, bp) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (Some(x), Some(y)) => compare_pre(x, y),
-    })
-}
-
-fn compare_pre(a: &str, b: &str) -> Ordering {
-    for (x, y) in a.split('.').zip(b.split('.')) {
-        let o = match (x.parse::<u64>(), y.parse::<u64>()) {
-            (Ok(m), Ok(n)) => m.cmp(&n),
-            (Ok(_), Err(_)) => Ordering::Less,
-            (Err(_), Ok(_)) => Ordering::Greater,
-            (Err(_), Err(_)) => x.cmp(y),
-        };
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    a.split('.').count().cmp(&b.split('.').count())
 }
 
 #[cfg(test)]

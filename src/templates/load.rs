@@ -921,23 +921,7 @@ fn valid_task_name(s: &str) -> bool {
 
 /// `MAJOR.MINOR.PATCH` with optional `-prerelease` and `+build`, as semver.org writes it.
 pub(crate) fn is_semver(s: &str) -> bool {
-    let (core, _build) = s.split_once('+').unwrap_or((s, ""));
-    let (core, pre) = match core.split_once('-') {
-        Some((_, "")) => return false,
-        Some(split) => split,
-        None => (core, ""),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    let numeric = |p: &str| {
-        !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
-    };
-    parts.len() == 3
-        && parts.iter().all(|p| numeric(p))
-        && (pre.is_empty()
-            || pre
-                .split('.')
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')))
-        && (!s.contains('+') || !_build.is_empty())
+    semver::Version::parse(s).is_ok()
 }
 
 #[cfg(test)]

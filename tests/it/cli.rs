@@ -117,12 +117,13 @@ fn status_watch_follows_until_the_end() {
         let out = sb.run(&["status", "1", "--json"]);
         serde_json::from_slice::<Value>(&out.stdout).is_ok_and(|doc| doc["status"] == "in_progress")
     }));
-    let watch = sb.spawn(&["status", "1", "--watch", "--json"]);
-    std::thread::sleep(std::time::Duration::from_millis(600));
+    let mut watch = sb.spawn_logged("watch", &["status", "1", "--watch", "--json"]);
+    // The watcher has shown the task running before the step is let go.
+    assert!(eventually(20, || sb.holds("watch.out", "\"in_progress\"")));
     std::fs::write(sb.path().join("open"), "").expect("open");
-    let out = watch.wait_with_output().expect("watch");
-    assert_eq!(out.status.code(), Some(0));
-    let docs: Vec<Value> = stdout(&out)
+    assert_eq!(watch.wait().expect("watch").code(), Some(0));
+    let docs: Vec<Value> = std::fs::read_to_string(sb.path().join("watch.out"))
+        .expect("watch output")
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();

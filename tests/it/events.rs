@@ -233,12 +233,12 @@ fn events_log_follows_a_running_task() {
                 |r| r.get::<_, i64>(0)
             )
             .is_ok_and(|n| n == 1)));
-    let follower = sb.spawn(&["events", "log", "1", "--follow"]);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut follower = sb.spawn_logged("follow", &["events", "log", "1", "--follow"]);
+    // It follows: what happened so far is printed before the step is let go.
+    assert!(eventually(20, || sb.holds("follow.out", "step.before_handle")));
     std::fs::write(sb.path().join("open"), "").expect("open");
-    let out = follower.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(0));
-    let text = stdout(&out);
+    assert_eq!(follower.wait().expect("wait").code(), Some(0));
+    let text = std::fs::read_to_string(sb.path().join("follow.out")).expect("follow output");
     assert!(text.contains("step.before_handle  a #1"), "{text}");
     assert!(
         text.contains("step.completed  b #1  in_progress → complete"),
@@ -462,8 +462,8 @@ fn ctrl_c_clears_the_live_bar_before_it_speaks() {
         &runner
     )
     .is_ok_and(|s| s.ends_with('\n'))));
-    // The bar has been drawn a few times by now.
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    // The bar was redrawn (with the retry counted) as `slow` started, before it wrote its
+    // runner's pid.
     let pid: u32 = std::fs::read_to_string(&runner)
         .expect("pid")
         .trim()
@@ -609,7 +609,9 @@ fn hooks_never_hold_the_exit() {
         .args(["run", "t.yml"])
         .spawn()
         .expect("spawn");
-    assert!(eventually(10, || !sb.lines("hook-pids").is_empty()));
+    // The hooks' sleeps have started (their shells wrote their pids first).
+    assert!(eventually(10, || !sb.lines("hook-pids").is_empty()
+        && !hooks_of("KILL").is_empty()));
     signal(child.id(), "-KILL");
     let _ = child.wait();
     let shells: Vec<i32> = sb

@@ -162,14 +162,20 @@ fn a_second_ctrl_c_kills_at_once() {
         "t.yml",
         "name: stubborn\nsteps:\n  - name: s\n    command: trap '' TERM INT; sleep 300 & echo $! > pid; while true; do sleep 0.05; done\n",
     );
-    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "60s"]);
+    let mut child = sb.spawn_logged("run", &["run", "t.yml", "--kill-grace", "60s"]);
     assert!(eventually(20, || sb.path().join("pid").exists()));
     let started = Instant::now();
     signal(child.id(), "-INT");
-    std::thread::sleep(Duration::from_millis(300));
+    // The first signal was taken (the run says it is stopping) before the second comes.
+    assert!(eventually(20, || sb.holds("run.err", "stopping:")));
     signal(child.id(), "-INT");
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let code = child.wait().expect("wait").code();
+    assert_eq!(
+        code,
+        Some(130),
+        "{:?}",
+        std::fs::read_to_string(sb.path().join("run.err"))
+    );
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "did not wait for the 60s grace"
@@ -737,12 +743,15 @@ fn logs_follow_a_running_step() {
             .query_row("SELECT COUNT(*) FROM step_attempts", [], |r| r
                 .get::<_, i64>(0))
             .is_ok_and(|n| n == 1)));
-    let follower = sb.spawn(&["logs", "1", "s", "--follow"]);
-    std::thread::sleep(Duration::from_millis(900));
+    let mut follower = sb.spawn_logged("follow", &["logs", "1", "s", "--follow"]);
+    // The live lines arrive while the step runs, before it is let go.
+    assert!(eventually(20, || sb.holds("follow.out", "line 3\n")));
     std::fs::write(sb.path().join("open"), "").expect("open");
-    let out = follower.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), "line 1\nline 2\nline 3\nlast\n");
+    assert_eq!(follower.wait().expect("wait").code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("follow.out")).expect("output"),
+        "line 1\nline 2\nline 3\nlast\n"
+    );
     assert_eq!(
         child.wait_with_output().expect("run").status.code(),
         Some(0)

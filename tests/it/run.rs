@@ -33,19 +33,25 @@ fn read_log(sb: &Sandbox) -> Vec<(String, String, u128)> {
 #[test]
 fn dependents_never_start_before_their_parents_finish() {
     let sb = Sandbox::new();
-    let step = |name: &str, deps: &str, nap: &str| {
+    let step = |name: &str, deps: &str, work: &str| {
         format!(
-            "  - name: {name}\n    depends_on: [{deps}]\n    command: echo start {name} $(date +%s%N) >> log; sleep {nap}; echo end {name} $(date +%s%N) >> log\n"
+            "  - name: {name}\n    depends_on: [{deps}]\n    command: echo start {name} $(date +%s%N) >> log; touch started.{name}; {work}; echo end {name} $(date +%s%N) >> log\n"
         )
     };
+    // b ends only once c has started (it waits for it, 20 s at most): fan-out steps run side
+    // by side however slow the machine, with no fixed nap standing in for it.
     let yaml = format!(
         "name: order\nmax_parallel: 4\nsteps:\n{}{}{}{}{}{}",
-        step("a", "", "0.2"),
-        step("b", "a", "0.1"),
-        step("c", "a", "0.3"),
-        step("d", "a", "0"),
-        step("e", "b, c", "0.1"),
-        step("f", "e, d", "0"),
+        step("a", "", "sleep 0.2"),
+        step(
+            "b",
+            "a",
+            "n=0; while [ ! -f started.c ] && [ $n -lt 2000 ]; do sleep 0.01; n=$((n+1)); done"
+        ),
+        step("c", "a", "sleep 0.3"),
+        step("d", "a", "true"),
+        step("e", "b, c", "sleep 0.1"),
+        step("f", "e, d", "true"),
     );
     let (code, _, err) = run(&sb, &yaml, &[]);
     assert_eq!(code, 0, "{err}");

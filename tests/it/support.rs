@@ -143,6 +143,25 @@ impl Sandbox {
         self.cmd_std().args(args).spawn().expect("spawn tasker")
     }
 
+    /// Start `tasker ARGS` in the background with its stdout and stderr in the sandbox's
+    /// files `NAME.out` and `NAME.err`, which a test can wait on while it runs.
+    pub fn spawn_logged(&self, name: &str, args: &[&str]) -> std::process::Child {
+        let file = |ext: &str| {
+            std::fs::File::create(self.path().join(format!("{name}.{ext}"))).expect("log file")
+        };
+        self.cmd_std()
+            .args(args)
+            .stdout(file("out"))
+            .stderr(file("err"))
+            .spawn()
+            .expect("spawn tasker")
+    }
+
+    /// Whether the sandbox's file `name` holds `text` yet.
+    pub fn holds(&self, name: &str, text: &str) -> bool {
+        std::fs::read_to_string(self.path().join(name)).is_ok_and(|t| t.contains(text))
+    }
+
     /// Lines of a file in the sandbox (empty when it does not exist).
     pub fn lines(&self, name: &str) -> Vec<String> {
         std::fs::read_to_string(self.path().join(name))

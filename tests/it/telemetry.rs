@@ -412,7 +412,12 @@ mod grpc {
                 .serve(addr)
                 .await;
         });
-        std::thread::sleep(Duration::from_millis(200));
+        // Serving once it takes connections.
+        assert!(eventually(10, || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()));
         let sb = Sandbox::new();
         sb.write("t.yml", "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'true', depends_on: [a] }\n");
         let out = sb
@@ -448,11 +453,14 @@ mod grpc {
 fn a_silent_collector_holds_the_exit_only_for_the_flush_timeout() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    // Connections are taken and held open, never answered.
+    // Connections are taken and held open, never answered; each one is counted.
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = taken.clone();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for conn in listener.incoming().flatten() {
             held.push(conn);
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     });
     let sb = Sandbox::new();
@@ -478,6 +486,7 @@ fn a_silent_collector_holds_the_exit_only_for_the_flush_timeout() {
         "{err}"
     );
 
+    let before = taken.load(std::sync::atomic::Ordering::SeqCst);
     let child = sb
         .cmd_std()
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
@@ -491,7 +500,10 @@ fn a_silent_collector_holds_the_exit_only_for_the_flush_timeout() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout)
             .is_ok_and(|d| d["status"] == "complete")
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    // The run is done and sending: the collector has its connection.
+    assert!(eventually(10, || taken
+        .load(std::sync::atomic::Ordering::SeqCst)
+        > before));
     let sent = Instant::now();
     signal(child.id(), "-INT");
     let out = child.wait_with_output().expect("wait");

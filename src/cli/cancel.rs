@@ -128,7 +128,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 end: AttemptEnd {
                     outcome: State::Cancelled,
                     error: Some(StepError {
-                        class: "cancelled".into(),
+                        class: crate::model::FailureClass::Cancelled,
                         message: "cancelled by an operator".into(),
                     }),
                     ..AttemptEnd::default()

@@ -14,6 +14,7 @@ use super::run::{Done, Run, Stop, meta};
 use crate::clock::now_ms;
 use crate::events::{Event, Kind};
 use crate::handlers::{self, Outcome, Request};
+use crate::model::FailureClass;
 use crate::model::State;
 use crate::store::{AttemptEnd, Change, StepError};
 use crate::templates::{Action, interpolate};
@@ -40,7 +41,7 @@ impl Run<'_> {
             });
             return;
         }
-        let (abort_tx, abort_rx) = watch::channel(0u8);
+        let (abort_tx, abort_rx) = watch::channel(handlers::Abort::None);
         self.steps[i].abort = Some(abort_tx);
         let request = match self.prepare(i, attempt, abort_rx) {
             Ok(request) => request,
@@ -83,7 +84,7 @@ impl Run<'_> {
         &self,
         i: usize,
         attempt: u32,
-        abort: watch::Receiver<u8>,
+        abort: watch::Receiver<handlers::Abort>,
     ) -> Result<Request, handlers::Failure> {
         let step = &self.template.steps[i];
         let task = &self.task;
@@ -117,7 +118,8 @@ impl Run<'_> {
             abort,
         };
         let results = |j: usize| self.steps[j].state.results.as_ref();
-        let interpolation = |e: String| handlers::Failure::permanent("interpolation", e);
+        let interpolation =
+            |e: String| handlers::Failure::permanent(FailureClass::Interpolation, e);
         let raw: Vec<(String, String)> =
             self.template.env.iter().chain(&step.env).cloned().collect();
         let scope = RunScope {
@@ -141,7 +143,10 @@ impl Run<'_> {
         let input = serde_json::to_vec(&input).unwrap_or_default();
         let input_path = self.inputs.join(format!("{i}-{attempt}.input.json"));
         std::fs::write(&input_path, &input).map_err(|e| {
-            handlers::Failure::retryable("spawn", format!("cannot write TASKER_INPUT: {e}"))
+            handlers::Failure::retryable(
+                FailureClass::Spawn,
+                format!("cannot write TASKER_INPUT: {e}"),
+            )
         })?;
         request.input = Arc::new(input);
         env.extend(inputs::context_vars(&task.context));
@@ -206,18 +211,18 @@ impl Run<'_> {
                 .timeout
                 .map(crate::templates::duration::human)
                 .unwrap_or_default();
-            f.class = "timeout";
+            f.class = FailureClass::Timeout;
             f.message = format!("the task timed out after {after}");
             f.permanent = true;
         }
         let cancelled = interrupted
             && (self.steps[i].cancelling.is_some() || self.stopping == Some(Stop::Cancel));
         if cancelled && let Some(f) = &mut outcome.failure {
-            f.class = "cancelled";
+            f.class = FailureClass::Cancelled;
             f.message = "cancelled by an operator".into();
         }
         let error = outcome.failure.as_ref().map(|f| StepError {
-            class: f.class.to_owned(),
+            class: f.class,
             message: f.message.clone(),
         });
         // Only processes are given files (input, live output, events).

@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::events::{Event, Kind, Subscriber, TraceRef};
 use crate::graph::Dag;
 use crate::handlers::{self, Handler, Outcome};
-use crate::model::{Actor, State};
+use crate::model::{Actor, FailureClass, State};
 use crate::runner::{input_dir, make_scratch, owner, scratch_dir, sweep_dead_runners};
 use crate::store::{
     AttemptEnd, Change, Owner, StepError, StepState, Store, StoreError, TaskId, TaskRecord,
@@ -60,7 +60,7 @@ pub(super) struct StepRun {
     /// When the step last became ready (ms), for the ready → running wait.
     pub ready_at: Option<i64>,
     /// Stops the running attempt: 1 gracefully, 2 at once.
-    pub abort: Option<watch::Sender<u8>>,
+    pub abort: Option<watch::Sender<handlers::Abort>>,
     /// An operator asked to cancel this step while it ran: the transition's metadata.
     pub cancelling: Option<Json>,
     /// Its current attempt's process is not yet known to have started.
@@ -461,7 +461,7 @@ impl<'a> Run<'a> {
                 }
             }
             let error = StepError {
-                class: "interrupted".into(),
+                class: FailureClass::Interrupted,
                 message: "the runner stopped before the attempt ended".into(),
             };
             self.batch.push(Change::AttemptFinished {
@@ -592,7 +592,7 @@ impl<'a> Run<'a> {
     async fn abandon(&mut self) {
         for s in &self.steps {
             if let Some(abort) = &s.abort {
-                let _ = abort.send(2);
+                let _ = abort.send(handlers::Abort::Kill);
             }
         }
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -784,7 +784,13 @@ impl<'a> Run<'a> {
             Ok(mut slot) if !slot.is_empty() => std::mem::take(&mut *slot),
             _ => return,
         };
-        for (i, attempt, pid, started_at) in started {
+        for handlers::Started {
+            index: i,
+            attempt,
+            pid,
+            started_at,
+        } in started
+        {
             if std::mem::take(&mut self.steps[i].unrecorded) {
                 self.unrecorded -= 1;
             }
@@ -835,7 +841,7 @@ impl<'a> Run<'a> {
                 State::InProgress => {
                     self.steps[i].cancelling = Some(metadata.clone());
                     if let Some(abort) = &self.steps[i].abort {
-                        let _ = abort.send(1);
+                        let _ = abort.send(handlers::Abort::Stop);
                     }
                 }
                 State::Pending | State::Error => self.cancel_step(i, &metadata),
@@ -862,7 +868,11 @@ impl<'a> Run<'a> {
             self.stopping = Some(why);
         }
         if !matches!(why, Stop::FailFast) {
-            let level = if self.kill_now { 2 } else { 1 };
+            let level = if self.kill_now {
+                handlers::Abort::Kill
+            } else {
+                handlers::Abort::Stop
+            };
             for s in &self.steps {
                 if let Some(abort) = &s.abort {
                     let _ = abort.send(level);

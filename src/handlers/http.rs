@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::process::Captured;
 use super::{BoxFuture, Failure, Handler, Outcome, Request};
+use crate::model::FailureClass;
 use crate::templates::duration::human;
 use crate::templates::{Action, HttpBody};
 
@@ -43,17 +44,17 @@ fn client() -> Result<&'static reqwest::Client, String> {
 
 async fn run(req: Request) -> Outcome {
     let Action::Http(http) = &req.action else {
-        return Outcome::failed(Failure::permanent("http", "not an HTTP step"));
+        return Outcome::failed(Failure::permanent(FailureClass::Http, "not an HTTP step"));
     };
     let client = match client() {
         Ok(c) => c,
-        Err(e) => return Outcome::failed(Failure::permanent("http", e)),
+        Err(e) => return Outcome::failed(Failure::permanent(FailureClass::Http, e)),
     };
     let method = match reqwest::Method::from_bytes(http.method.as_bytes()) {
         Ok(m) => m,
         Err(_) => {
             return Outcome::failed(Failure::permanent(
-                "http",
+                FailureClass::Http,
                 format!("invalid method `{}`", http.method),
             ));
         }
@@ -62,7 +63,7 @@ async fn run(req: Request) -> Outcome {
         Ok(u) => u,
         Err(e) => {
             return Outcome::failed(Failure::permanent(
-                "http",
+                FailureClass::Http,
                 format!("invalid URL `{}`: {e}", http.url),
             ));
         }
@@ -90,7 +91,7 @@ async fn run(req: Request) -> Outcome {
         request = request.timeout(t);
     }
 
-    let aborted = super::process::reaches(req.abort.clone(), 1);
+    let aborted = super::process::reaches(req.abort.clone(), super::Abort::Stop);
     let exchange = async {
         let mut response = request.send().await?;
         let status = response.status();
@@ -112,7 +113,8 @@ async fn run(req: Request) -> Outcome {
             Err(e) => return Outcome::failed(transport_failure(&e, &url, timeout)),
         },
         () = aborted => {
-            return Outcome::failed(Failure::retryable("interrupted", "stopped: the run was interrupted"));
+            return Outcome::failed(Failure::retryable(
+                FailureClass::Interrupted, "stopped: the run was interrupted"));
         }
     };
 
@@ -164,8 +166,8 @@ async fn run(req: Request) -> Outcome {
         message.push_str(&snippet);
     }
     let mut failure = match code {
-        400 | 401 | 403 | 404 | 422 => Failure::permanent("http", message),
-        _ => Failure::retryable("http", message),
+        400 | 401 | 403 | 404 | 422 => Failure::permanent(FailureClass::Http, message),
+        _ => Failure::retryable(FailureClass::Http, message),
     };
     if matches!(code, 429 | 503) {
         failure.retry_after = headers
@@ -208,7 +210,10 @@ fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: Option<Dur
     let url = shown(url);
     if e.is_timeout() {
         let after = timeout.map(human).unwrap_or_default();
-        return Failure::retryable("timeout", format!("no response from {url} within {after}"));
+        return Failure::retryable(
+            FailureClass::Timeout,
+            format!("no response from {url} within {after}"),
+        );
     }
     let mut cause = String::new();
     let mut source = std::error::Error::source(e);
@@ -225,7 +230,7 @@ fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: Option<Dur
     if !cause.is_empty() {
         message.push_str(&format!(": {cause}"));
     }
-    Failure::retryable("http", message)
+    Failure::retryable(FailureClass::Http, message)
 }
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110), relative to `now`.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tokio::sync::watch;
 
+use crate::model::FailureClass;
 use crate::templates::{Action, Retry};
 
 /// Receives a step's output line by line: the step's name, whether it is stderr, the line.
@@ -55,7 +56,7 @@ pub struct Request {
     pub echo: Option<Echo>,
     /// Rises when the attempt must end: 1 = stop gracefully (SIGTERM, then SIGKILL after
     /// the grace period), 2 = kill at once.
-    pub abort: watch::Receiver<u8>,
+    pub abort: watch::Receiver<Abort>,
 }
 
 impl std::fmt::Debug for Request {
@@ -69,12 +70,22 @@ impl std::fmt::Debug for Request {
     }
 }
 
+/// What the runner asks of a running attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Abort {
+    /// Run on.
+    #[default]
+    None,
+    /// Stop: SIGTERM to its process group, SIGKILL after the grace period.
+    Stop,
+    /// Stop now: SIGKILL at once (a second Ctrl-C, a store that failed).
+    Kill,
+}
+
 /// Why an attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
-    /// `exit_code`, `signal`, `timeout`, `spawn`, `output`, `plugin`, `http`, `interpolation`,
-    /// `interrupted`.
-    pub class: &'static str,
+    pub class: FailureClass,
     pub message: String,
     pub permanent: bool,
     /// A delay the step asked for before its next attempt.
@@ -132,7 +143,7 @@ pub fn for_action(action: &Action) -> Arc<dyn Handler> {
 
 impl Failure {
     /// A failure that retrying cannot fix.
-    pub fn permanent(class: &'static str, message: impl Into<String>) -> Failure {
+    pub fn permanent(class: FailureClass, message: impl Into<String>) -> Failure {
         Failure {
             class,
             message: message.into(),
@@ -142,7 +153,7 @@ impl Failure {
     }
 
     /// A failure that may pass on another attempt.
-    pub fn retryable(class: &'static str, message: impl Into<String>) -> Failure {
+    pub fn retryable(class: FailureClass, message: impl Into<String>) -> Failure {
         Failure {
             class,
             message: message.into(),

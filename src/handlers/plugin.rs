@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 
 use super::shell::{exit_failure, last_line, settle, spawn};
 use super::{BoxFuture, Failure, Handler, Outcome, Request};
+use crate::model::FailureClass;
 use crate::templates::Action;
 
 /// Runs `plugin:` steps.
@@ -31,7 +32,7 @@ async fn run(mut req: Request) -> Outcome {
     // Its stdout carries the result, which may be as big as any result.
     req.output_limit = req.output_limit.max(crate::limits::RESULT as usize + 1);
     let Action::Plugin(program) = &req.action else {
-        return Outcome::failed(Failure::permanent("spawn", "not a plugin step"));
+        return Outcome::failed(Failure::permanent(FailureClass::Spawn, "not a plugin step"));
     };
     let finished = match spawn(&req, program, Some(Arc::clone(&req.input))).await {
         Ok(f) => f,
@@ -59,7 +60,7 @@ async fn run(mut req: Request) -> Outcome {
             if let Some(line) = last_line(&outcome.stderr.bytes) {
                 message.push_str(&format!(" (stderr: {line})"));
             }
-            outcome.failure = Some(Failure::permanent("plugin", message));
+            outcome.failure = Some(Failure::permanent(FailureClass::Plugin, message));
         }
     }
     outcome
@@ -100,9 +101,9 @@ fn parse(stdout: &[u8]) -> Result<Said, String> {
                 .and_then(Json::as_bool)
                 .unwrap_or(true);
             let mut failure = if retryable {
-                Failure::retryable("plugin", message)
+                Failure::retryable(FailureClass::Plugin, message)
             } else {
-                Failure::permanent("plugin", message)
+                Failure::permanent(FailureClass::Plugin, message)
             };
             failure.retry_after = error
                 .get("retry_after")

@@ -13,6 +13,7 @@ use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::Abort;
 use super::Request;
 use crate::templates::Program;
 
@@ -221,7 +222,7 @@ pub async fn run(
             terminate(&mut child, pgid, grace, abort.clone()).await;
             Exit::TimedOut
         }
-        () = reaches(abort.clone(), 1) => {
+        () = reaches(abort.clone(), Abort::Stop) => {
             terminate(&mut child, pgid, grace, abort.clone()).await;
             Exit::Aborted
         }
@@ -254,13 +255,28 @@ pub struct Spawned {
     pub attempt: u32,
 }
 
-/// A process an attempt started: step index, attempt, pid, start time (clock ticks).
-pub type Started = (usize, u32, u32, i64);
+/// A process an attempt started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Started {
+    /// The step's position in the template.
+    pub index: usize,
+    pub attempt: u32,
+    /// Its pid, which is also its process group.
+    pub pid: u32,
+    /// Its start time in clock ticks since boot, which tells it from a later process that
+    /// reuses the pid.
+    pub started_at: i64,
+}
 
 impl Spawned {
     fn send(&self, pid: u32, started_at: i64) {
         if let Ok(mut slot) = self.slot.lock() {
-            slot.push((self.index, self.attempt, pid, started_at));
+            slot.push(Started {
+                index: self.index,
+                attempt: self.attempt,
+                pid,
+                started_at,
+            });
         }
     }
 }
@@ -338,7 +354,7 @@ fn kill_matching(matches: impl Fn(&[&[u8]]) -> bool) -> usize {
 }
 
 /// Resolves once `abort` holds `level` or more (never, if its sender is gone first).
-pub async fn reaches(mut abort: watch::Receiver<u8>, level: u8) {
+pub async fn reaches(mut abort: watch::Receiver<Abort>, level: Abort) {
     loop {
         if *abort.borrow_and_update() >= level {
             return;
@@ -355,14 +371,14 @@ async fn terminate(
     child: &mut tokio::process::Child,
     pgid: Option<i32>,
     grace: Duration,
-    abort: watch::Receiver<u8>,
+    abort: watch::Receiver<Abort>,
 ) {
     if let Some(pgid) = pgid {
         signal_group(pgid, libc::SIGTERM);
     }
     let exited = tokio::select! {
         r = tokio::time::timeout(grace, child.wait()) => r.is_ok(),
-        () = reaches(abort, 2) => false,
+        () = reaches(abort, Abort::Kill) => false,
     };
     if !exited {
         if let Some(pgid) = pgid {

@@ -7,6 +7,7 @@ use serde_json::{Value as Json, json};
 
 use super::process::{self, Exit, Finished};
 use super::{BoxFuture, Failure, Handler, Outcome, Request};
+use crate::model::FailureClass;
 use crate::templates::duration::human;
 use crate::templates::{Action, Program, Retry};
 
@@ -25,7 +26,10 @@ impl Handler for Shell {
 
 async fn run(req: Request) -> Outcome {
     let Action::Command(program) = &req.action else {
-        return Outcome::failed(Failure::permanent("spawn", "not a command step"));
+        return Outcome::failed(Failure::permanent(
+            FailureClass::Spawn,
+            "not a command step",
+        ));
     };
     let _ = std::fs::remove_file(&req.output_path);
     let finished = match spawn(&req, program, None).await {
@@ -101,7 +105,10 @@ pub(super) async fn spawn(
                 Program::Shell(_) => format!("cannot start `sh`: {e}"),
             }
         };
-        Box::new(Outcome::failed(Failure::permanent("spawn", message)))
+        Box::new(Outcome::failed(Failure::permanent(
+            FailureClass::Spawn,
+            message,
+        )))
     })
 }
 
@@ -125,14 +132,14 @@ pub(super) fn settle(
         Exit::TimedOut => {
             let after = req.timeout.map(human).unwrap_or_default();
             outcome.failure = Some(Failure::retryable(
-                "timeout",
+                FailureClass::Timeout,
                 format!("timed out after {after}"),
             ));
             Err(Box::new(outcome))
         }
         Exit::Aborted => {
             outcome.failure = Some(Failure::retryable(
-                "interrupted",
+                FailureClass::Interrupted,
                 "stopped: the run was interrupted",
             ));
             Err(Box::new(outcome))
@@ -158,13 +165,13 @@ pub(super) fn exit_failure(status: ExitStatus, retry: &Retry, stderr: &[u8]) -> 
             message.push_str(": ");
             message.push_str(&line);
         }
-        let mut f = Failure::retryable("exit_code", message);
+        let mut f = Failure::retryable(FailureClass::ExitCode, message);
         f.permanent = permanent;
         return Some(f);
     }
     status.signal().map(|sig| {
         Failure::retryable(
-            "signal",
+            FailureClass::Signal,
             format!("killed by signal {sig} ({})", signal_name(sig)),
         )
     })
@@ -182,7 +189,7 @@ fn read_output(req: &Request) -> Result<Option<Json>, Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(Failure::permanent(
-                "output",
+                FailureClass::Output,
                 format!("cannot read TASKER_OUTPUT: {e}"),
             ));
         }
@@ -191,15 +198,18 @@ fn read_output(req: &Request) -> Result<Option<Json>, Failure> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| Failure::permanent("output", format!("TASKER_OUTPUT is not valid JSON: {e}")))
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Failure::permanent(
+            FailureClass::Output,
+            format!("TASKER_OUTPUT is not valid JSON: {e}"),
+        )
+    })
 }
 
 /// A result bigger than a result may be: a permanent failure of class `result_too_large`.
 pub(super) fn too_large(what: &str) -> Failure {
     Failure::permanent(
-        "result_too_large",
+        FailureClass::ResultTooLarge,
         format!(
             "{what} holds more than {}, the most a step's result may be; write big data to a file and return its path",
             crate::limits::size(crate::limits::RESULT)

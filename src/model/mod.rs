@@ -3,12 +3,14 @@
 
 pub mod catalog;
 mod event;
+mod failure;
 mod ids;
 pub mod state;
 mod time;
 
 pub use catalog::{CATALOG, Category, Kind};
 pub use event::{Event, Name, TraceRef};
+pub use failure::FailureClass;
 pub use ids::{Owner, StepId, TaskId};
 pub use state::{Actor, Entity, State, allowed};
 pub use time::{running, span};

@@ -6,7 +6,7 @@ mod sqlite;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::model::{Actor, Entity, Event, State};
+use crate::model::{Actor, Entity, Event, FailureClass, State};
 use crate::templates::Template;
 
 pub use sqlite::{Pruned, SCHEMA_VERSION, SqliteStore, default_path};
@@ -81,7 +81,7 @@ pub struct StepState {
 /// The last error of a step or an attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepError {
-    pub class: String,
+    pub class: FailureClass,
     pub message: String,
 }
 

@@ -431,11 +431,18 @@ fn json_of(text: Option<String>) -> Result<Option<Json>, StoreError> {
         .transpose()
 }
 
-fn error_of(class: Option<String>, message: Option<String>) -> Option<StepError> {
-    class.map(|class| StepError {
-        class,
-        message: message.unwrap_or_default(),
-    })
+fn error_of(
+    class: Option<String>,
+    message: Option<String>,
+) -> Result<Option<StepError>, StoreError> {
+    class
+        .map(|class| {
+            Ok(StepError {
+                class: class.parse().map_err(StoreError::Corrupt)?,
+                message: message.unwrap_or_default(),
+            })
+        })
+        .transpose()
 }
 
 impl Store for SqliteStore {
@@ -795,6 +802,7 @@ impl Store for SqliteStore {
                 };
                 let status = state_of(&r.get::<_, String>(3)?).map_err(at("status"))?;
                 let results = json_of(r.get(8)?).map_err(at("results"))?;
+                let error = error_of(r.get(9)?, r.get(10)?).map_err(at("error_class"))?;
                 steps.push(StepRecord {
                     step_id,
                     name,
@@ -807,7 +815,7 @@ impl Store for SqliteStore {
                         counted: r.get(14)?,
                         flaky: r.get(7)?,
                         results,
-                        error: error_of(r.get(9)?, r.get(10)?),
+                        error,
                         next_retry_at: r.get(11)?,
                         started_at: r.get(12)?,
                         finished_at: r.get(13)?,
@@ -993,7 +1001,7 @@ impl Store for SqliteStore {
                     .map(|s| state_of(&s))
                     .transpose()?,
                 exit_code: r.get(4)?,
-                error: error_of(r.get(5)?, r.get(6)?),
+                error: error_of(r.get(5)?, r.get(6)?)?,
                 stdout: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
                 stderr: r.get::<_, Option<Vec<u8>>>(8)?.unwrap_or_default(),
                 stdout_dropped: r.get::<_, i64>(9)?.max(0) as u64,

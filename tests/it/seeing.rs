@@ -12,7 +12,7 @@ name: odd
 steps:
   - { name: 'say \"hi\" [now] | <b> & done', command: 'true' }
   - { name: end, command: 'sleep 0.1', depends_on: ['say \"hi\" [now] | <b> & done'] }
-  - { name: graph, command: 'exit 3', retry: 1, depends_on: [end] }
+  - { name: graph, command: 'sleep 0.3; exit 3', retry: 1, depends_on: [end] }
   - { name: 'ünïcødé → 🚀', command: 'true', depends_on: [graph] }
   - { name: 'subgraph (x); #1', command: 'true' }
   - { name: 'click{y}', command: 'true', depends_on: ['subgraph (x); #1', end] }

@@ -313,7 +313,16 @@ pub fn drive(
     let finish = finish?;
 
     let record = super::find_task(store, task_id)?;
-    let summary = collector.summary(&record, template, wall_ms, finish.interrupted.is_some());
+    let summary = collector.summary(
+        &record,
+        template,
+        wall_ms,
+        finish.interrupted.is_some(),
+        telemetry::summary::EngineStats {
+            commits: finish.stats.commits,
+            busy_ms: finish.stats.busy_ms,
+        },
+    );
     if verbosity != Verbosity::Quiet {
         super::say_raw!("{}", summary::text(&summary, color_on));
         if let Some(sig) = finish.interrupted {

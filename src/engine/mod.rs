@@ -101,6 +101,18 @@ pub struct Finish {
     pub state: State,
     /// The signal that interrupted the run, if one did; the task is then resumable.
     pub interrupted: Option<i32>,
+    /// What the run cost the engine itself.
+    pub stats: Stats,
+}
+
+/// What a run cost the engine: commits, and the time its loop was busy (not waiting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Transactions written.
+    pub commits: u64,
+    /// Milliseconds the engine's loop worked — deciding, recording, committing — rather
+    /// than waiting for processes, timers or signals.
+    pub busy_ms: u64,
 }
 
 /// Run task `task_id` (created from `template`) until it ends or `halt` stops it.

@@ -113,6 +113,8 @@ pub(super) struct Run<'a> {
     cancel_seen: i64,
     next_tick: Instant,
     next_beat: Instant,
+    /// Commits written and time busy, for `--summary-json`.
+    stats: super::Stats,
 }
 
 pub(super) fn meta(reason: &str) -> Json {
@@ -291,6 +293,7 @@ impl<'a> Run<'a> {
             cancel_seen: 0,
             next_tick: now,
             next_beat: now + HEARTBEAT,
+            stats: super::Stats::default(),
         })
     }
 
@@ -341,7 +344,10 @@ impl<'a> Run<'a> {
                 doc: e.to_json(),
             });
         }
-        store.commit_as(self.task.task_id, &self.owner, &self.batch)?;
+        if !self.batch.is_empty() {
+            store.commit_as(self.task.task_id, &self.owner, &self.batch)?;
+            self.stats.commits += 1;
+        }
         self.batch.clear();
         for e in self.events.drain(..) {
             self.subscriber.on_event(&e);
@@ -535,6 +541,7 @@ impl<'a> Run<'a> {
         self.take_over(store)?;
         let deadline = self.template.timeout.map(|t| Instant::now() + t);
         let mut to_spawn = Vec::new();
+        let mut busy_since = std::time::Instant::now();
         loop {
             if Instant::now() >= self.next_tick {
                 self.tick(store)?;
@@ -581,9 +588,15 @@ impl<'a> Run<'a> {
                 self.event(e);
                 self.flush(store)?;
             }
+            self.stats.busy_ms += busy_since.elapsed().as_micros() as u64;
             self.wait(deadline).await;
+            busy_since = std::time::Instant::now();
         }
-        self.finish(store, started)
+        self.stats.busy_ms += busy_since.elapsed().as_micros() as u64;
+        let mut finish = self.finish(store, started)?;
+        // Counted in microseconds while running, reported in milliseconds.
+        finish.stats.busy_ms /= 1000;
+        Ok(finish)
     }
 
     /// The store failed: nothing more can be recorded. Stop every running step's process
@@ -899,6 +912,7 @@ impl<'a> Run<'a> {
             return Ok(Finish {
                 state: State::Pending,
                 interrupted: Some(sig),
+                stats: self.stats,
             });
         }
         let e = Event::new(Kind::WorkflowTaskFinalizationStarted, self.task.task_id);
@@ -961,6 +975,7 @@ impl<'a> Run<'a> {
         Ok(Finish {
             state: to,
             interrupted: None,
+            stats: self.stats,
         })
     }
 }

@@ -81,6 +81,15 @@ pub struct Summary {
     pub critical_path: Vec<String>,
     pub critical_path_ms: u64,
     pub parallelism: u64,
+    /// Commits written and the engine's busy time (not waiting).
+    pub engine: EngineStats,
+}
+
+/// The engine's own cost of a run.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct EngineStats {
+    pub commits: u64,
+    pub busy_ms: u64,
 }
 
 /// The `p`th percentile by nearest rank (`values` sorted).
@@ -110,6 +119,7 @@ impl Collector {
         template: &Template,
         wall_ms: u64,
         interrupted: bool,
+        engine: EngineStats,
     ) -> Summary {
         let mut by_state = BTreeMap::new();
         for s in &task.steps {
@@ -163,6 +173,7 @@ impl Collector {
             critical_path_ms: path.iter().map(|&i| step_ms[i]).sum(),
             critical_path: path.iter().map(|&i| task.steps[i].name.clone()).collect(),
             parallelism: self.max_running,
+            engine,
         }
     }
 }

@@ -1,14 +1,15 @@
 //! Hooks: commands run with an event's JSON on stdin, from `on:` in the template or the
 //! config file. A hook never changes a task's outcome: a failure or a timeout is logged.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
+
 use super::{Event, Subscriber};
+use crate::handlers::{Abort, process};
 use crate::templates::{Hook, Program};
 
 /// How long a hook may run before it is killed, and how long the exit waits for the hooks
@@ -26,7 +27,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 
 struct Job {
     program: Program,
-    event: String,
+    event: Arc<Vec<u8>>,
     name: String,
     task_id: i64,
 }
@@ -36,12 +37,14 @@ const QUEUE: usize = 1024;
 
 /// What the workers share.
 struct Shared {
-    /// Set at the deadline or on a signal: running hooks are killed, queued ones skipped.
-    stop: AtomicBool,
-    /// Hooks queued or running.
-    pending: AtomicUsize,
-    /// Process groups of the hooks running now.
-    running: Mutex<Vec<i32>>,
+    /// Rises to `Kill` at the deadline or on a signal: running hooks are killed, queued
+    /// ones skipped.
+    stop: watch::Sender<Abort>,
+    /// Hooks queued or running, and its change told to the exit's wait.
+    pending: Mutex<usize>,
+    idle: Condvar,
+    /// Hooks killed at the exit.
+    killed: AtomicUsize,
     cwd: std::path::PathBuf,
     timeout: Duration,
     /// `TASKER_HOOK_OF`, by which the next runner finds a dead runner's hooks.
@@ -100,9 +103,10 @@ impl Hooks {
         let mark_dir = std::env::temp_dir().join(format!("tasker-{marker}.hooks"));
         let _ = std::fs::create_dir(&mark_dir);
         let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            pending: AtomicUsize::new(0),
-            running: Mutex::new(Vec::new()),
+            stop: watch::Sender::new(Abort::None),
+            pending: Mutex::new(0),
+            idle: Condvar::new(),
+            killed: AtomicUsize::new(0),
             cwd,
             timeout,
             marker,
@@ -136,34 +140,42 @@ impl Hooks {
         let Some(shared) = self.shared.take() else {
             return end;
         };
-        while shared.pending.load(Ordering::SeqCst) > 0 {
+        // Woken as hooks finish; a signal is looked for between.
+        let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+        while *pending > 0 {
             if Instant::now() >= deadline || interrupted() {
-                shared.stop.store(true, Ordering::SeqCst);
-                for &group in shared
-                    .running
-                    .lock()
-                    .map(|g| g.clone())
-                    .unwrap_or_default()
-                    .iter()
-                {
-                    crate::handlers::signal_group(group, libc::SIGKILL);
-                }
+                shared.stop.send_replace(Abort::Kill);
                 break;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            let wait = deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(50));
+            pending = shared
+                .idle
+                .wait_timeout(pending, wait)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
+        drop(pending);
         for worker in self.workers.drain(..) {
             end.not_run += worker.join().unwrap_or(0);
         }
-        end.killed = shared.killed();
+        end.killed = shared.killed.load(Ordering::SeqCst);
         let _ = std::fs::remove_dir(&shared.mark_dir);
         end
     }
 }
 
 impl Shared {
-    fn killed(&self) -> usize {
-        self.running.lock().map(|r| r.len()).unwrap_or(0)
+    fn queued(&self) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    /// A job ended (run or skipped): the exit's wait hears of it.
+    fn done(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        *pending = pending.saturating_sub(1);
+        self.idle.notify_all();
     }
 }
 
@@ -179,19 +191,24 @@ impl Subscriber for Hooks {
             return;
         };
         let name = event.name();
+        // Serialized once, shared by every hook the event goes to.
+        let mut event_bytes: Option<Arc<Vec<u8>>> = None;
         for (hook, queue) in self.hooks.iter().zip(&self.queues) {
             if !matches(&hook.pattern, name) {
                 continue;
             }
-            shared.pending.fetch_add(1, Ordering::SeqCst);
+            shared.queued();
             let job = Job {
                 program: hook.program.clone(),
-                event: event.to_json().to_string(),
+                event: Arc::clone(
+                    event_bytes
+                        .get_or_insert_with(|| Arc::new(event.to_json().to_string().into_bytes())),
+                ),
                 name: name.to_owned(),
                 task_id: event.task_id,
             };
             if queue.try_send(job).is_err() {
-                shared.pending.fetch_sub(1, Ordering::SeqCst);
+                shared.done();
                 self.dropped += 1;
                 if self.dropped == 1 {
                     tracing::warn!(
@@ -205,24 +222,43 @@ impl Subscriber for Hooks {
 }
 
 /// A hook's worker: run it for each event queued until the queue closes; how many it
-/// skipped at a stop.
+/// skipped at a stop. Its processes are supervised as steps are (`handlers::process`), on a
+/// small runtime of the worker's own.
 fn work(rx: &mpsc::Receiver<Job>, shared: &Shared) -> usize {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("hooks cannot run: no runtime for them ({e})");
+            let mut skipped = 0;
+            for _ in rx {
+                skipped += 1;
+                shared.done();
+            }
+            return skipped;
+        }
+    };
     let mut skipped = 0;
     for job in rx {
-        if shared.stop.load(Ordering::SeqCst) {
+        if *shared.stop.borrow() != Abort::None {
             skipped += 1;
         } else {
-            run_one(&job, shared);
+            runtime.block_on(run_one(&job, shared));
         }
-        shared.pending.fetch_sub(1, Ordering::SeqCst);
+        shared.done();
     }
     skipped
 }
 
-#[expect(unsafe_code, reason = "prctl has no safe wrapper in std")]
-fn die_with_parent(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl only sets a flag of the new process; it is async-signal-safe.
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is unsafe: the closure runs between fork and exec"
+)]
+fn die_with_parent(command: &mut tokio::process::Command) {
+    // SAFETY: setting the parent-death signal is async-signal-safe and touches no memory of
+    // ours.
     unsafe {
         command.pre_exec(|| {
             let _ = rustix::process::set_parent_process_death_signal(Some(
@@ -233,105 +269,54 @@ fn die_with_parent(command: &mut Command) {
     }
 }
 
-fn run_one(job: &Job, shared: &Shared) {
-    let mut command = match &job.program {
-        Program::Shell(line) => {
-            let mut c = Command::new("sh");
-            c.arg("-c").arg(line);
-            c
-        }
-        Program::Argv(argv) => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
-    };
-    use std::os::unix::process::CommandExt;
+async fn run_one(job: &Job, shared: &Shared) {
+    let (mut command, _) = process::command_for(&job.program, None);
     command
         .current_dir(&shared.cwd)
         .env("TASKER_EVENT_NAME", &job.name)
         .env("TASKER_TASK_ID", job.task_id.to_string())
-        .env("TASKER_HOOK_OF", &shared.marker)
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env("TASKER_HOOK_OF", &shared.marker);
     // Killed with the runner even by SIGKILL; what it started is found by its mark.
     die_with_parent(&mut command);
     let shown = match &job.program {
         Program::Shell(l) => l.clone(),
         Program::Argv(a) => a.join(" "),
     };
-    let mut child = match command.spawn() {
-        Ok(c) => c,
+    let supervise = process::Supervise {
+        name: &job.name,
+        timeout: Some(shared.timeout),
+        // A hook past its time is killed outright: it only ever informs.
+        kill_grace: Duration::ZERO,
+        output_limit: 4096,
+        live_output: None,
+        spawned: None,
+        echo: None,
+        abort: shared.stop.subscribe(),
+    };
+    let finished = process::run(command, Some(Arc::clone(&job.event)), supervise).await;
+    let finished = match finished {
+        Ok(f) => f,
         Err(e) => {
             tracing::warn!(task_id = job.task_id, event = %job.name, hook = %shown, "hook could not start: {e}");
             return;
         }
     };
-    let group = child.id() as i32;
-    if let Ok(mut running) = shared.running.lock() {
-        running.push(group);
-    }
-    // Neither a hook that never reads its stdin nor one that floods stderr holds this up.
-    if let Some(mut stdin) = child.stdin.take() {
-        let event = job.event.clone();
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(event.as_bytes());
-        });
-    }
-    let stderr = child.stderr.take().map(|mut e| {
-        std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = std::io::Read::read(&mut e, &mut buf) {
-                if n == 0 {
-                    break;
-                }
-                kept.extend_from_slice(&buf[..n]);
-                if kept.len() > 8192 {
-                    kept.drain(..kept.len() - 4096);
-                }
-            }
-            String::from_utf8_lossy(&kept).into_owned()
-        })
-    });
-    let deadline = Instant::now() + shared.timeout;
-    let ended = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if shared.stop.load(Ordering::SeqCst) => {
-                crate::handlers::signal_group(group, libc::SIGKILL);
-                let _ = child.wait();
-                tracing::debug!(task_id = job.task_id, event = %job.name, hook = %shown,
-                    "hook stopped: tasker is exiting");
-                // Left in `running`, it is counted as killed.
-                return;
-            }
-            Ok(None) if Instant::now() >= deadline => {
-                crate::handlers::signal_group(group, libc::SIGKILL);
-                let _ = child.wait();
-                tracing::warn!(task_id = job.task_id, event = %job.name, hook = %shown,
-                    "hook timed out after {} and was killed", crate::templates::duration::human(shared.timeout));
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => break None,
+    match finished.exit {
+        process::Exit::Status(status) if !status.success() => {
+            tracing::warn!(task_id = job.task_id, event = %job.name, hook = %shown,
+                "hook failed ({status}): {}", crate::text::printable(finished.stderr.tail_text(4096).trim()));
         }
-    };
-    // What the hook itself left running in its group goes with it.
-    crate::handlers::signal_group(group, libc::SIGKILL);
-    if shared.stop.load(Ordering::SeqCst) {
-        // Killed at the exit: counted there, not reported one by one.
-        return;
-    }
-    if let Ok(mut running) = shared.running.lock() {
-        running.retain(|g| *g != group);
-    }
-    if let Some(status) = ended.filter(|s| !s.success()) {
-        let err = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        tracing::warn!(task_id = job.task_id, event = %job.name, hook = %shown,
-            "hook failed ({status}): {}", crate::text::printable(err.trim()));
+        process::Exit::Status(_) => {}
+        process::Exit::TimedOut => {
+            tracing::warn!(task_id = job.task_id, event = %job.name, hook = %shown,
+                "hook timed out after {} and was killed", crate::templates::duration::human(shared.timeout));
+        }
+        process::Exit::Aborted => {
+            // Killed at the exit: counted there, not reported one by one.
+            shared.killed.fetch_add(1, Ordering::SeqCst);
+            tracing::debug!(task_id = job.task_id, event = %job.name, hook = %shown,
+                "hook stopped: tasker is exiting");
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod http;
 mod plugin;
-mod process;
+pub mod process;
 mod shell;
 
 use std::future::Future;

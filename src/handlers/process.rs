@@ -156,12 +156,48 @@ pub fn plain_words(line: &str) -> Option<Vec<&str>> {
     Some(words)
 }
 
+/// How a process is watched: its deadline and grace, how much of its output is kept, who
+/// hears of it, and what stops it. Steps and hooks are supervised alike.
+pub struct Supervise<'a> {
+    /// Who it runs for, as `--follow-output` names its lines.
+    pub name: &'a str,
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL when it is stopped.
+    pub kill_grace: Duration,
+    /// Bytes of stdout and of stderr kept (the tail).
+    pub output_limit: usize,
+    /// Where stdout and stderr are also written as they come (`BASE.stdout`, `BASE.stderr`).
+    pub live_output: Option<&'a std::path::Path>,
+    /// Told which process started.
+    pub spawned: Option<&'a Spawned>,
+    /// Given each line as it comes.
+    pub echo: Option<super::Echo>,
+    pub abort: watch::Receiver<Abort>,
+}
+
+impl Request {
+    /// How an attempt's process is supervised.
+    pub fn supervise(&self) -> Supervise<'_> {
+        Supervise {
+            name: &self.step_name,
+            timeout: self.timeout,
+            kill_grace: self.kill_grace,
+            output_limit: self.output_limit,
+            live_output: self.live_output.as_deref(),
+            spawned: self.spawned.as_ref(),
+            echo: self.echo.clone(),
+            abort: self.abort.clone(),
+        }
+    }
+}
+
 /// Spawn `command` in its own process group and supervise it to the end; `stdin`, when
-/// given, is written to the process and then closed.
+/// given, is written to the process (inside its timeout, never blocking it) and then
+/// closed.
 pub async fn run(
     mut command: Command,
     stdin: Option<Arc<Vec<u8>>>,
-    req: &Request,
+    req: Supervise<'_>,
 ) -> std::io::Result<Finished> {
     command
         .process_group(0)
@@ -177,12 +213,12 @@ pub async fn run(
     let pgid = child.id().map(|id| id as i32);
     let (limit, live, timeout, grace) = (
         req.output_limit,
-        req.live_output.as_deref(),
+        req.live_output,
         req.timeout,
         req.kill_grace,
     );
     let abort = req.abort.clone();
-    if let (Some(report), Some(pid)) = (&req.spawned, child.id()) {
+    if let (Some(report), Some(pid)) = (req.spawned, child.id()) {
         // Read while the process cannot have been reaped: this task alone waits for it.
         report.send(pid, start_time(pid).unwrap_or(0));
     }
@@ -196,7 +232,7 @@ pub async fn run(
     let echo = |stderr: bool| {
         req.echo.clone().map(|e| Lines {
             echo: e,
-            step: req.step_name.clone(),
+            step: req.name.to_owned(),
             stderr,
             partial: Vec::new(),
         })

@@ -78,18 +78,18 @@ pub(super) async fn spawn(
     };
     let (command, direct) = process::command_for(program, path.as_deref());
     let result = match (
-        process::run(prepare(command), stdin.clone(), req).await,
+        process::run(prepare(command), stdin.clone(), req.supervise()).await,
         program,
     ) {
         // A program that could not be started directly is given to `sh`, so that what the
         // step sees (exit 126 or 127, the shell's message) is what `sh -c` would have given.
         (Err(_), Program::Shell(line)) if direct => {
-            process::run(prepare(process::shell(line, None)), stdin, req).await
+            process::run(prepare(process::shell(line, None)), stdin, req.supervise()).await
         }
         // Whatever was found on `PATH` earlier, exec's own search has the last word.
         (Err(_), _) => {
             let (command, _) = process::command_for(program, None);
-            process::run(prepare(command), stdin, req).await
+            process::run(prepare(command), stdin, req.supervise()).await
         }
         (ok, _) => ok,
     };

@@ -636,3 +636,32 @@ fn hooks_never_hold_the_exit() {
         hooks_of("KILL")
     );
 }
+
+/// A hook that never reads its stdin, handed a 1 MiB event, is killed at its timeout like
+/// any other, and the events after it still reach it.
+#[test]
+fn a_hook_that_ignores_a_big_event_is_killed_at_its_timeout() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: big\non:\n  '*': ['if [ \"$TASKER_EVENT_NAME\" = task.initialize_requested ]; then sleep 60; else echo $TASKER_EVENT_NAME >> seen; fi']\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    sb.write("tasker.toml", "hook_timeout = \"1s\"\n");
+    let big = format!("{{\"blob\": \"{}\"}}", "x".repeat(1024 * 1024));
+    sb.write("context.json", &big);
+    let started = std::time::Instant::now();
+    let out = sb.run(&["run", "t.yml", "--context", "@context.json"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("hook timed out after 1.0s and was killed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    let seen = sb.lines("seen");
+    assert!(
+        seen.iter().any(|l| l == "task.completed"),
+        "the later events reached the hook: {seen:?}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod plan;
 
 pub mod retry;
 mod run;
+mod writer;
 
 use std::time::Duration;
 
@@ -128,5 +129,16 @@ pub async fn run(
     subscriber: &mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
 ) -> Result<Finish, RunError> {
-    run::Run::start(store, task_id, template, options, subscriber, halt).await
+    // The store gets a thread of its own for the run (the writer), so store work never
+    // blocks the runtime's threads; this one drives the engine meanwhile.
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let (jobs, queue) = std::sync::mpsc::channel();
+            scope.spawn(move || writer::serve(store, queue));
+            let writer = writer::Writer::new(jobs);
+            tokio::runtime::Handle::current().block_on(run::Run::start(
+                &writer, task_id, template, options, subscriber, halt,
+            ))
+        })
+    })
 }

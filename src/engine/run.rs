@@ -10,6 +10,7 @@ use serde_json::{Value as Json, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::writer::{InFlight, Writer};
 use super::{Finish, Halt, Options, RunError};
 use crate::clock::now_ms;
 use crate::events::{Event, Kind, Subscriber, TraceRef};
@@ -18,7 +19,7 @@ use crate::handlers::{self, Handler, Outcome};
 use crate::model::{Actor, FailureClass, State};
 use crate::runner::{input_dir, make_scratch, owner, scratch_dir, sweep_dead_runners};
 use crate::store::{
-    AttemptEnd, Change, Owner, StepError, StepState, Store, StoreError, TaskId, TaskRecord,
+    AttemptEnd, Change, Owner, StepError, StepState, StoreError, TaskId, TaskRecord,
 };
 use crate::templates::Template;
 
@@ -115,6 +116,17 @@ pub(super) struct Run<'a> {
     next_beat: Instant,
     /// Commits written and time busy, for `--summary-json`.
     stats: super::Stats,
+    /// The batch the writer is committing, with what waits for it: its events, its
+    /// warnings, and the steps it starts.
+    in_flight: Option<Landing>,
+}
+
+/// What waits for a batch in flight to be durable.
+struct Landing {
+    commit: InFlight,
+    events: Vec<Event>,
+    warnings: Vec<String>,
+    spawn: Vec<usize>,
 }
 
 pub(super) fn meta(reason: &str) -> Json {
@@ -147,7 +159,7 @@ pub fn parse_traceparent(value: &str) -> Option<(u128, u64)> {
 
 impl<'a> Run<'a> {
     pub(super) async fn start(
-        store: &mut dyn Store,
+        writer: &Writer<'_>,
         task_id: TaskId,
         template: &'a Template,
         options: &'a Options,
@@ -175,14 +187,17 @@ impl<'a> Run<'a> {
                 });
             }
         }
-        let claimed = (|| {
-            store.claim(task_id, &owner, &owner::alive)?;
-            tracing::info!(task_id, pid = owner.pid, host = %owner.host, "claimed the task");
-            let task = store.task(task_id)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
-            })?;
-            Ok::<_, StoreError>((task, store.last_event_seq(task_id)? + 1))
-        })();
+        let claimant = owner.clone();
+        let claimed = writer
+            .call(move |store| {
+                store.claim(task_id, &claimant, &owner::alive)?;
+                tracing::info!(task_id, pid = claimant.pid, host = %claimant.host, "claimed the task");
+                let task = store.task(task_id)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
+                })?;
+                Ok((task, store.last_event_seq(task_id)? + 1))
+            })
+            .await;
         let (task, next_seq) = match claimed {
             Ok(c) => c,
             Err(e) => {
@@ -195,7 +210,7 @@ impl<'a> Run<'a> {
             tracing::info!(task_id, swept, "removed what dead runners left behind");
         }
         let mut run = Run::new(task, template, options, subscriber, halt, owner, next_seq)?;
-        let result = run.drive(store).await.map_err(RunError::from);
+        let result = run.drive(writer).await.map_err(RunError::from);
         if result.is_err() {
             run.abandon().await;
         }
@@ -294,6 +309,7 @@ impl<'a> Run<'a> {
             next_tick: now,
             next_beat: now + HEARTBEAT,
             stats: super::Stats::default(),
+            in_flight: None,
         })
     }
 
@@ -323,7 +339,94 @@ impl<'a> Run<'a> {
 
     /// Commit the batch with its events, then tell subscribers: nothing is reported before
     /// it is durable.
-    fn flush(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
+    /// Commit what is gathered and wait for it (after the batch in flight, if any), then
+    /// emit its events.
+    async fn flush(&mut self, writer: &Writer<'_>) -> Result<(), StoreError> {
+        self.land_in_flight().await?;
+        self.seal();
+        if !self.batch.is_empty() {
+            let batch = std::mem::take(&mut self.batch);
+            let (task_id, owner) = (self.task.task_id, self.owner.clone());
+            writer
+                .call(move |store| store.commit_as(task_id, &owner, &batch))
+                .await?;
+            self.stats.commits += 1;
+        }
+        for e in self.events.drain(..) {
+            self.subscriber.on_event(&e);
+        }
+        for w in self.warnings.drain(..) {
+            self.subscriber.warning(self.task.task_id, &w);
+        }
+        Ok(())
+    }
+
+    /// Hand what is gathered to the writer without waiting, unless a batch is in flight:
+    /// its events wait for it to be durable, and so do the steps it starts (`to_spawn`).
+    /// Changes gathered meanwhile go together into the next commit.
+    fn send(&mut self, writer: &Writer<'_>, to_spawn: &mut Vec<usize>) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        self.seal();
+        if self.batch.is_empty() {
+            for w in self.warnings.drain(..) {
+                self.subscriber.warning(self.task.task_id, &w);
+            }
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.in_flight = Some(Landing {
+            commit: writer.submit(self.task.task_id, self.owner.clone(), batch),
+            events: std::mem::take(&mut self.events),
+            warnings: std::mem::take(&mut self.warnings),
+            spawn: std::mem::take(to_spawn),
+        });
+    }
+
+    /// The batch in flight is durable (or failed): emit what waited for it, start its steps.
+    fn landed(&mut self, result: Result<(), StoreError>) -> Result<(), StoreError> {
+        let Some(landing) = self.in_flight.take() else {
+            return Ok(());
+        };
+        result?;
+        self.stats.commits += 1;
+        for e in &landing.events {
+            self.subscriber.on_event(e);
+        }
+        for w in &landing.warnings {
+            self.subscriber.warning(self.task.task_id, w);
+        }
+        for i in landing.spawn {
+            self.spawn(i);
+            // Stopped while its start was being committed: it stops at once.
+            if self.stopping.is_some()
+                && let Some(abort) = &self.steps[i].abort
+            {
+                let _ = abort.send(if self.kill_now {
+                    handlers::Abort::Kill
+                } else {
+                    handlers::Abort::Stop
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait for the batch in flight, if any, and take it as landed.
+    async fn land_in_flight(&mut self) -> Result<(), StoreError> {
+        let result = match &mut self.in_flight {
+            Some(f) => (&mut f.commit.landed)
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Corrupt("the store's writer stopped".into()))),
+            None => return Ok(()),
+        };
+        self.landed(result)
+    }
+
+    /// Make the gathered changes a batch: started processes ride with it (or get one of
+    /// their own once due), and the events follow.
+    fn seal(&mut self) {
         // Started processes ride with the next commit, or get one of their own once due.
         self.take_started();
         let due = self.pids_due.is_some_and(|due| Instant::now() >= due);
@@ -344,18 +447,6 @@ impl<'a> Run<'a> {
                 doc: e.to_json(),
             });
         }
-        if !self.batch.is_empty() {
-            store.commit_as(self.task.task_id, &self.owner, &self.batch)?;
-            self.stats.commits += 1;
-        }
-        self.batch.clear();
-        for e in self.events.drain(..) {
-            self.subscriber.on_event(&e);
-        }
-        for w in self.warnings.drain(..) {
-            self.subscriber.warning(self.task.task_id, &w);
-        }
-        Ok(())
     }
 
     pub fn task_change(&mut self, from: State, to: State, metadata: Json) {
@@ -418,7 +509,7 @@ impl<'a> Run<'a> {
     }
 
     /// Bring the task to `in_progress` and take over what an earlier runner left.
-    fn take_over(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+    async fn take_over(&mut self, writer: &Writer<'_>) -> Result<(), StoreError> {
         let now = now_ms();
         self.place_in_trace();
         let orphan = self.task.status == State::InProgress;
@@ -450,8 +541,9 @@ impl<'a> Run<'a> {
             let attempt = self.steps[i].state.attempts;
             // What the dead runner started may still run: it must not run twice at once.
             let step_id = self.task.steps[i].step_id;
-            match store
-                .attempts(step_id)?
+            match writer
+                .call(move |store| store.attempts(step_id))
+                .await?
                 .into_iter()
                 .find(|a| a.attempt == attempt)
                 .and_then(|a| a.process)
@@ -531,20 +623,22 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    async fn drive(&mut self, store: &mut dyn Store) -> Result<Finish, StoreError> {
+    async fn drive(&mut self, writer: &Writer<'_>) -> Result<Finish, StoreError> {
         let started = now_ms();
         // Cancel requests made before this run are not for it.
-        self.cancel_seen = store
-            .annotations(self.task.task_id, "cancel_request", 0)?
+        let task_id = self.task.task_id;
+        self.cancel_seen = writer
+            .call(move |store| store.annotations(task_id, "cancel_request", 0))
+            .await?
             .last()
             .map_or(0, |(id, _)| *id);
-        self.take_over(store)?;
+        self.take_over(writer).await?;
         let deadline = self.template.timeout.map(|t| Instant::now() + t);
         let mut to_spawn = Vec::new();
         let mut busy_since = std::time::Instant::now();
         loop {
             if Instant::now() >= self.next_tick {
-                self.tick(store)?;
+                self.tick(writer).await?;
             }
             if self.stopping.is_none() {
                 self.start_ready(&mut to_spawn);
@@ -565,16 +659,16 @@ impl<'a> Run<'a> {
                     self.start_ready(&mut to_spawn);
                 }
             }
-            self.flush(store)?;
-            for i in to_spawn.drain(..) {
-                self.spawn(i);
-            }
-            if self.running == 0
+            // The batch goes to the writer; its steps start once it is durable.
+            self.send(writer, &mut to_spawn);
+            let settled = self.in_flight.is_none() && self.batch.is_empty();
+            if settled
+                && self.running == 0
                 && (self.stopping.is_some() || (self.ready.is_empty() && self.backoff.is_empty()))
             {
                 break;
             }
-            if self.running == 0 && self.ready.is_empty() && !self.idle_announced {
+            if settled && self.running == 0 && self.ready.is_empty() && !self.idle_announced {
                 // Only retries remain, and none is due: say so once, then sleep.
                 self.idle_announced = true;
                 let waiting: Vec<String> = self
@@ -586,14 +680,14 @@ impl<'a> Run<'a> {
                     .with("reason", "waiting_for_retry")
                     .with("waiting_steps", json!(waiting));
                 self.event(e);
-                self.flush(store)?;
+                self.flush(writer).await?;
             }
             self.stats.busy_ms += busy_since.elapsed().as_micros() as u64;
-            self.wait(deadline).await;
+            self.wait(deadline).await?;
             busy_since = std::time::Instant::now();
         }
         self.stats.busy_ms += busy_since.elapsed().as_micros() as u64;
-        let mut finish = self.finish(store, started)?;
+        let mut finish = self.finish(writer, started).await?;
         // Counted in microseconds while running, reported in milliseconds.
         finish.stats.busy_ms /= 1000;
         Ok(finish)
@@ -661,7 +755,9 @@ impl<'a> Run<'a> {
         let mut started = Vec::new();
         // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
         // is committed in one round. Order is kept: a noop behind a waiting step waits.
-        let mut busy = self.running + to_spawn.len();
+        // Steps whose start is being committed hold their slots already.
+        let mut busy =
+            self.running + to_spawn.len() + self.in_flight.as_ref().map_or(0, |f| f.spawn.len());
         // About nine changes and events per noop step keep a round under the cap.
         let mut noops =
             (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
@@ -726,7 +822,7 @@ impl<'a> Run<'a> {
 
     /// Sleep until an attempt finishes, a retry comes due, the deadline passes, the next
     /// tick, or a signal.
-    async fn wait(&mut self, deadline: Option<Instant>) {
+    async fn wait(&mut self, deadline: Option<Instant>) -> Result<(), StoreError> {
         let retry_due =
             self.backoff
                 .peek()
@@ -738,14 +834,26 @@ impl<'a> Run<'a> {
         let tick = self.next_tick;
         // Work left by a capped round (uncommitted changes, steps that could start) is taken
         // up at once, once signals and finished attempts have been looked at.
+        let starting = self.in_flight.as_ref().map_or(0, |f| f.spawn.len());
         let work_now = self.stopping.is_none()
+            && self.in_flight.is_none()
             && (!self.batch.is_empty()
                 || self
                     .ready
                     .front()
-                    .is_some_and(|&i| self.is_noop(i) || self.running < self.limit));
+                    .is_some_and(|&i| self.is_noop(i) || self.running + starting < self.limit));
+        let landing = self.in_flight.as_mut().map(|f| &mut f.commit.landed);
+        let landing = async move {
+            match landing {
+                Some(rx) => rx.await.unwrap_or_else(|_| {
+                    Err(StoreError::Corrupt("the store's writer stopped".into()))
+                }),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
+            result = landing => return self.landed(result),
             changed = self.halt.changed(), if self.halt_open => {
                 match changed {
                     Ok(()) => {
@@ -788,6 +896,7 @@ impl<'a> Run<'a> {
             () = sleep_until(deadline), if deadline.is_some() => self.stop(Stop::Deadline),
             () = tokio::time::sleep_until(tick) => {}
         }
+        Ok(())
     }
 
     /// Take the processes handlers have started into `pids`, so that a later runner can stop
@@ -817,19 +926,26 @@ impl<'a> Run<'a> {
     }
 
     /// The periodic work: cancel requests from other processes, the owner's heartbeat.
-    fn tick(&mut self, store: &mut dyn Store) -> Result<(), StoreError> {
+    async fn tick(&mut self, writer: &Writer<'_>) -> Result<(), StoreError> {
         let now = Instant::now();
         self.next_tick = now + TICK;
-        store.check_file()?;
-        for (id, request) in
-            store.annotations(self.task.task_id, "cancel_request", self.cancel_seen)?
-        {
+        let beat = now >= self.next_beat;
+        if beat {
+            self.next_beat = now + HEARTBEAT;
+        }
+        let (task_id, owner, seen) = (self.task.task_id, self.owner.clone(), self.cancel_seen);
+        let requests = writer
+            .call(move |store| {
+                store.check_file()?;
+                if beat {
+                    store.heartbeat(task_id, &owner)?;
+                }
+                store.annotations(task_id, "cancel_request", seen)
+            })
+            .await?;
+        for (id, request) in requests {
             self.cancel_seen = id;
             self.cancel(&request);
-        }
-        if now >= self.next_beat {
-            self.next_beat = now + HEARTBEAT;
-            store.heartbeat(self.task.task_id, &self.owner)?;
         }
         Ok(())
     }
@@ -895,7 +1011,7 @@ impl<'a> Run<'a> {
     }
 
     /// Decide the task's final state and commit it.
-    fn finish(&mut self, store: &mut dyn Store, started: i64) -> Result<Finish, StoreError> {
+    async fn finish(&mut self, writer: &Writer<'_>, started: i64) -> Result<Finish, StoreError> {
         if let Some(Stop::Signal(sig)) = self.stopping {
             tracing::info!(
                 task_id = self.task.task_id,
@@ -908,7 +1024,7 @@ impl<'a> Run<'a> {
                 State::Pending,
                 json!({"actor": "tasker", "reason": "interrupted", "signal": sig}),
             );
-            self.flush(store)?;
+            self.flush(writer).await?;
             return Ok(Finish {
                 state: State::Pending,
                 interrupted: Some(sig),
@@ -971,7 +1087,7 @@ impl<'a> Run<'a> {
             .with("to_state", to.as_str())
             .with("duration_ms", took);
         self.event(done);
-        self.flush(store)?;
+        self.flush(writer).await?;
         Ok(Finish {
             state: to,
             interrupted: None,

@@ -507,7 +507,7 @@ impl StoreError {
 }
 
 /// The durable state of tasks. The engine and the commands use nothing else to reach it.
-pub trait Store {
+pub trait Store: Send {
     /// Create a task and its steps, all `pending`, with the first events and the steps
     /// bypassed at creation. The domain decides those (`domain::opening`); a backend only
     /// writes them, through [`Store::insert_task`].

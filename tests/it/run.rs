@@ -981,3 +981,43 @@ fn long_noop_chains_span_several_commits() {
     // Each step: pending → in_progress, then in_progress → complete.
     assert_eq!(transitions, 1200);
 }
+
+/// Group commit keeps the promise: a step starts only once its parents' completions are in
+/// the store (a child reads them there), and its own start is recorded before it runs.
+#[test]
+fn a_step_starts_only_after_its_parents_are_durable() {
+    let Some(python) = crate::support::tool("python3") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write(
+        "check.py",
+        "import os, sqlite3\n\
+         c = sqlite3.connect(os.environ['STORE'])\n\
+         status = lambda n: c.execute('SELECT status FROM workflow_steps WHERE name = ?', (n,)).fetchone()[0]\n\
+         me = os.environ['TASKER_STEP_NAME']\n\
+         print(me, *[status(p) for p in ('p1', 'p2', 'p3')], status(me), file=open('seen', 'a'))\n",
+    );
+    let mut yaml = format!("name: durable\nmax_parallel: 4\nenv: {{ STORE: tasker.db }}\nsteps:\n");
+    for p in ["p1", "p2", "p3"] {
+        yaml.push_str(&format!("  - {{ name: {p}, command: 'true' }}\n"));
+    }
+    for c in ["c1", "c2", "c3", "c4"] {
+        yaml.push_str(&format!(
+            "  - {{ name: {c}, depends_on: [p1, p2, p3], command: '{} check.py' }}\n",
+            python.display()
+        ));
+    }
+    let (code, _, err) = run(&sb, &yaml, &[]);
+    assert_eq!(code, 0, "{err}");
+    let seen = sb.lines("seen");
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    for line in &seen {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            &words[1..],
+            ["complete", "complete", "complete", "in_progress"],
+            "each child saw its parents complete and itself started, in the store: {line}"
+        );
+    }
+}

@@ -364,8 +364,20 @@ impl<'a> Run<'a> {
     /// Hand what is gathered to the writer without waiting, unless a batch is in flight:
     /// its events wait for it to be durable, and so do the steps it starts (`to_spawn`).
     /// Changes gathered meanwhile go together into the next commit.
-    fn send(&mut self, writer: &Writer<'_>, to_spawn: &mut Vec<usize>) {
+    ///
+    /// Events alone (a step's `before_handle`) and processes not yet due ride with the next
+    /// batch that changes state, unless nothing runs or the loop's tick came (`ripe`): a
+    /// step costs one commit, not two.
+    fn send(&mut self, writer: &Writer<'_>, to_spawn: &mut Vec<usize>, ripe: bool) {
         if self.in_flight.is_some() {
+            return;
+        }
+        let pids_due = self.pids_due.is_some_and(|due| Instant::now() >= due);
+        let urgent = !self.batch.is_empty()
+            || !to_spawn.is_empty()
+            || pids_due
+            || (!self.events.is_empty() && (ripe || self.running == 0));
+        if !urgent {
             return;
         }
         self.seal();
@@ -637,7 +649,8 @@ impl<'a> Run<'a> {
         let mut to_spawn = Vec::new();
         let mut busy_since = std::time::Instant::now();
         loop {
-            if Instant::now() >= self.next_tick {
+            let ticked = Instant::now() >= self.next_tick;
+            if ticked {
                 self.tick(writer).await?;
             }
             if self.stopping.is_none() {
@@ -660,7 +673,7 @@ impl<'a> Run<'a> {
                 }
             }
             // The batch goes to the writer; its steps start once it is durable.
-            self.send(writer, &mut to_spawn);
+            self.send(writer, &mut to_spawn, ticked);
             let settled = self.in_flight.is_none() && self.batch.is_empty();
             if settled
                 && self.running == 0

@@ -2,15 +2,14 @@
 //!
 //! Every check records a [`Problem`] and carries on, so one run of `validate` lists them all.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::Problem;
-use super::check::{At, Checker, at};
-use super::model::{Action, Backoff, CustomEvent, Hook, Program, Retry, Template};
+use super::check::{Checker, at};
+use super::handlers::Handlers;
+use super::model::{CustomEvent, Template};
 use super::node::{self, Node, Pos, Value};
-use super::shell;
-use super::suggest::closest;
+use super::retry::RetryPatch;
 
 pub(super) const TOP_KEYS: &[&str] = &[
     "name",
@@ -73,20 +72,6 @@ pub(super) const STEP_KEYS: &[&str] = &[
 pub(super) const HANDLER_KINDS: &[&str] = &["command", "plugin", "http", "handler_class", "noop"];
 
 const DEFAULTS_KEYS: &[&str] = &["retry", "timeout", "env", "cwd"];
-const RETRY_KEYS: &[&str] = &[
-    "limit",
-    "retryable",
-    "backoff",
-    "retry_on_exit_codes",
-    "permanent_exit_codes",
-];
-const BACKOFF_KEYS: &[&str] = &["base", "multiplier", "max", "jitter"];
-const HANDLER_KEYS: &[&str] = &["command", "plugin", "env", "cwd"];
-pub(super) const PLUGIN_KEYS: &[&str] = &["command"];
-const EVENT_KEYS: &[&str] = &["name", "description"];
-/// Event name prefixes that belong to tasker's own catalog.
-const RESERVED_PREFIXES: &[&str] = &["task", "step", "workflow", "observability"];
-
 /// What a template is read with besides its own text.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LoadOptions<'a> {
@@ -103,45 +88,6 @@ pub struct LoadOptions<'a> {
     /// The template is checked, not run (`validate`, `diagram`, `templates`): an unmapped
     /// `handler_class` is a warning rather than an error.
     pub checking: bool,
-}
-
-/// `handler_class` → how to run it, read from a config file.
-#[derive(Debug, Default, Clone)]
-pub struct Handlers(HashMap<String, HandlerDef>);
-
-impl Handlers {
-    /// How many handler classes are mapped.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Read a `handlers` table (`{ Class: { command | plugin, env, cwd } }`); `file` names it.
-    pub fn from_json(value: &serde_json::Value, file: &str) -> Result<Handlers, Vec<Problem>> {
-        let mut c = Checker::new(file);
-        let map = c.handlers(&Node::from_json(value));
-        c.warnings_are_errors();
-        if c.problems.is_empty() {
-            Ok(Handlers(map))
-        } else {
-            Err(c.problems)
-        }
-    }
-}
-
-/// Read an `on` table from a config file (any event name: it applies to every template).
-pub fn hooks_from_json(value: &serde_json::Value, file: &str) -> Result<Vec<Hook>, Vec<Problem>> {
-    let mut c = Checker::new(file);
-    let hooks = c.hooks(&Node::from_json(value), None);
-    c.warnings_are_errors();
-    if c.problems.is_empty() {
-        Ok(hooks)
-    } else {
-        Err(c.problems)
-    }
 }
 
 /// Validate template text; `file` names it in messages.
@@ -202,72 +148,11 @@ pub fn from_str_in(
     }
 }
 
-/// Retry settings as written at one level (defaults, step); unset fields inherit.
-#[derive(Default, Clone)]
-pub(super) struct RetryPatch {
-    pub(super) limit: Option<u32>,
-    pub(super) retryable: Option<bool>,
-    pub(super) base: Option<Duration>,
-    pub(super) multiplier: Option<f64>,
-    pub(super) max: Option<Duration>,
-    pub(super) jitter: Option<f64>,
-    pub(super) retry_on_exit_codes: Option<Vec<i32>>,
-    pub(super) permanent_exit_codes: Option<Vec<i32>>,
-}
-
-impl RetryPatch {
-    pub(super) fn over(&self, base: &RetryPatch) -> RetryPatch {
-        RetryPatch {
-            limit: self.limit.or(base.limit),
-            retryable: self.retryable.or(base.retryable),
-            base: self.base.or(base.base),
-            multiplier: self.multiplier.or(base.multiplier),
-            max: self.max.or(base.max),
-            jitter: self.jitter.or(base.jitter),
-            retry_on_exit_codes: self
-                .retry_on_exit_codes
-                .clone()
-                .or_else(|| base.retry_on_exit_codes.clone()),
-            permanent_exit_codes: self
-                .permanent_exit_codes
-                .clone()
-                .or_else(|| base.permanent_exit_codes.clone()),
-        }
-    }
-
-    pub(super) fn resolve(&self) -> Retry {
-        let d = Retry::default();
-        Retry {
-            limit: self.limit.unwrap_or(d.limit),
-            retryable: self.retryable.unwrap_or(d.retryable),
-            backoff: Backoff {
-                base: self.base.unwrap_or(d.backoff.base),
-                multiplier: self.multiplier.unwrap_or(d.backoff.multiplier),
-                max: self.max.unwrap_or(d.backoff.max),
-                jitter: self.jitter.unwrap_or(d.backoff.jitter),
-            },
-            retry_on_exit_codes: self.retry_on_exit_codes.clone(),
-            permanent_exit_codes: self
-                .permanent_exit_codes
-                .clone()
-                .unwrap_or(d.permanent_exit_codes),
-        }
-    }
-}
-
 /// Template-wide settings every step starts from.
 #[derive(Default)]
 pub(super) struct Defaults {
     pub(super) retry: RetryPatch,
     pub(super) timeout: Option<Duration>,
-    pub(super) env: Vec<(String, String)>,
-    pub(super) cwd: Option<String>,
-}
-
-/// How a `handler_class` runs, from the `handlers:` map.
-#[derive(Debug, Clone)]
-pub(super) struct HandlerDef {
-    pub(super) action: Action,
     pub(super) env: Vec<(String, String)>,
     pub(super) cwd: Option<String>,
 }
@@ -542,120 +427,6 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn handlers(&mut self, node: &Node) -> HashMap<String, HandlerDef> {
-        let mut out = HashMap::new();
-        let Value::Map(entries) = &node.value else {
-            self.expected(node, at(None, "handlers"), "a mapping of handler classes");
-            return out;
-        };
-        for (key, value) in entries {
-            let class = key.scalar_text().unwrap_or_default();
-            let field = format!("handlers.{class}");
-            let Some(hf) = self.fields(value, HANDLER_KEYS, at(None, &field)) else {
-                continue;
-            };
-            let action = match (hf.get("command"), hf.get("plugin")) {
-                (Some(cmd), None) => self
-                    .command(cmd, at(None, &format!("{field}.command")))
-                    .map(Action::Command),
-                (None, Some(plugin)) => self
-                    .plugin(plugin, at(None, &format!("{field}.plugin")))
-                    .map(Action::Plugin),
-                (Some(_), Some(_)) => {
-                    self.problem(
-                        value.pos,
-                        at(None, &field),
-                        "give `command` or `plugin`, not both",
-                    );
-                    None
-                }
-                (None, None) if hf.suggested.iter().any(|k| k == "command" || k == "plugin") => {
-                    None
-                }
-                (None, None) => {
-                    self.problem(value.pos, at(None, &field), "missing `command` or `plugin`");
-                    None
-                }
-            };
-            let Some(action) = action else {
-                continue;
-            };
-            let env = hf
-                .get("env")
-                .map(|n| self.env(n, at(None, &field)))
-                .unwrap_or_default();
-            let cwd = hf.get("cwd").and_then(|n| self.string(n, at(None, &field)));
-            out.insert(class, HandlerDef { action, env, cwd });
-        }
-        out
-    }
-
-    /// `plugin: { command: … }`.
-    pub(super) fn plugin(&mut self, node: &Node, at_: At<'_>) -> Option<Program> {
-        let pf = self.fields(node, PLUGIN_KEYS, at_)?;
-        match pf.get("command") {
-            Some(cmd) => self.command(cmd, at_),
-            None => {
-                self.problem(node.pos, at_, "missing required key `command`");
-                None
-            }
-        }
-    }
-
-    /// A command line (`sh -c`) or an argument vector.
-    pub(super) fn command(&mut self, node: &Node, at: At<'_>) -> Option<Program> {
-        match &node.value {
-            Value::Str(s) if s.trim().is_empty() => {
-                self.problem(node.pos, at, "the command is empty");
-                None
-            }
-            Value::Str(s) => self.program(node, at, Program::Shell(s.clone())),
-            Value::Seq(items) if items.is_empty() => {
-                self.problem(node.pos, at, "the argument list is empty");
-                None
-            }
-            Value::Seq(items) => {
-                let mut argv = Vec::with_capacity(items.len());
-                for item in items {
-                    match item.scalar_text() {
-                        Some(s) => argv.push(s),
-                        None => {
-                            self.expected(item, at, "a string argument");
-                            return None;
-                        }
-                    }
-                }
-                self.program(node, at, Program::Argv(argv))
-            }
-            _ => {
-                self.expected(node, at, "a command string or a list of arguments");
-                None
-            }
-        }
-    }
-
-    /// `program`, its problems reported: a NUL byte, or a reference whose value the shell
-    /// or another interpreter would read as code.
-    fn program(&mut self, node: &Node, at: At<'_>, program: Program) -> Option<Program> {
-        if program.texts().iter().any(|t| t.contains('\0')) {
-            self.problem(
-                node.pos,
-                at,
-                "the command holds a NUL byte, which no program can be given",
-            )
-            .hint = Some("remove it; a value with one is read from $TASKER_INPUT".into());
-        }
-        let multiline = program.texts().iter().any(|t| t.contains('\n'));
-        for (arg, refused) in shell::check(&program) {
-            let mut message = refused.message(multiline);
-            if let Some(j) = arg {
-                message = format!("argument {}: {message}", j + 1);
-            }
-            self.problem(node.pos, at, message).hint = Some(refused.hint);
-        }
-        Some(program)
-    }
-
     /// A JSON Schema for the task context, checked against its meta-schema.
     fn schema(&mut self, node: &Node) -> Option<serde_json::Value> {
         if !matches!(node.value, Value::Map(_) | Value::Bool(_)) {
@@ -701,215 +472,6 @@ impl Checker<'_> {
             }
         }
     }
-
-    /// `on: { PATTERN: [command, …] }`: hooks for events. A pattern is an event's name, a
-    /// prefix ending in `*` (`step.*`), or `*`.
-    pub(super) fn hooks(&mut self, node: &Node, custom: Option<&[CustomEvent]>) -> Vec<Hook> {
-        let Value::Map(entries) = &node.value else {
-            self.expected(node, at(None, "on"), "a mapping of event names to commands");
-            return Vec::new();
-        };
-        let known: Vec<&str> = crate::model::CATALOG
-            .iter()
-            .map(|s| s.name)
-            .chain(custom.unwrap_or_default().iter().map(|c| c.name.as_str()))
-            .collect();
-        let mut out = Vec::new();
-        for (key, value) in entries {
-            let pattern = key.scalar_text().unwrap_or_default();
-            let field = format!("on.{pattern}");
-            if custom.is_some() && !pattern.ends_with('*') && !known.contains(&pattern.as_str()) {
-                let hint = closest(&pattern, known.iter().copied())
-                    .map(|k| format!("did you mean `{k}`?"))
-                    .unwrap_or_else(|| {
-                        "`tasker events list` shows the event names; `step.*` matches a prefix"
-                            .into()
-                    });
-                self.problem(
-                    key.pos,
-                    at(None, "on"),
-                    format!("unknown event `{pattern}`"),
-                )
-                .hint = Some(hint);
-                continue;
-            }
-            // A list holds commands (each a string for `sh -c`, or an argv list).
-            let commands: Vec<&Node> = match &value.value {
-                Value::Seq(items) => items.iter().collect(),
-                _ => vec![value],
-            };
-            for c in commands {
-                if let Some(program) = self.command(c, at(None, &field)) {
-                    out.push(Hook {
-                        pattern: pattern.clone(),
-                        program,
-                    });
-                }
-            }
-        }
-        out
-    }
-
-    /// `custom_events`: names (dotted, not a reserved prefix), with optional descriptions.
-    fn custom_events(&mut self, node: &Node, step: Option<&str>) -> Vec<CustomEvent> {
-        let here = at(step, "custom_events");
-        let Value::Seq(items) = &node.value else {
-            self.expected(node, here, "a list of events");
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for item in items {
-            let (name_node, description) = match &item.value {
-                Value::Str(_) => (Some(item), None),
-                Value::Map(_) => match self.fields(item, EVENT_KEYS, here) {
-                    Some(ef) => (
-                        ef.get("name"),
-                        ef.get("description").and_then(|d| self.string(d, here)),
-                    ),
-                    None => continue,
-                },
-                _ => {
-                    self.expected(item, here, "an event name or `{ name, description }`");
-                    continue;
-                }
-            };
-            let Some(name_node) = name_node else {
-                self.problem(item.pos, here, "missing required key `name`");
-                continue;
-            };
-            let Some(name) = self.string(name_node, here) else {
-                continue;
-            };
-            let valid = name.split('.').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            });
-            if !valid {
-                self.problem(name_node.pos, here, format!("invalid event name `{name}`"))
-                    .hint = Some(
-                    "event names are words of letters, digits, `_` and `-` joined by dots, like `order.charged`"
-                        .into(),
-                );
-                continue;
-            }
-            if !name.contains('.') {
-                // Tasker's own examples publish undotted names (`data_extraction_started`).
-                let dotted = name.replace('_', ".");
-                if let Some(own) = crate::model::CATALOG
-                    .iter()
-                    .find(|e| e.name == dotted || e.name.replace('.', "_") == name)
-                {
-                    self.problem(
-                        name_node.pos,
-                        here,
-                        format!("`{name}` collides with tasker's own event `{}`", own.name),
-                    )
-                    .hint = Some("give the event a name of its own, like `order.charged`".into());
-                    continue;
-                }
-                self.warn(
-                    name_node.pos,
-                    here,
-                    format!("event name `{name}` has no dot"),
-                    " (accepted, as Tasker did)",
-                )
-                .hint = Some(
-                    "dotted names (`order.charged`) group events and match patterns like `order.*`"
-                        .into(),
-                );
-            }
-            let prefix = name.split('.').next().unwrap_or_default();
-            if RESERVED_PREFIXES.contains(&prefix) {
-                self.problem(
-                    name_node.pos,
-                    here,
-                    format!("`{name}` uses the reserved prefix `{prefix}.`"),
-                )
-                .hint = Some(
-                    "`task.`, `step.`, `workflow.` and `observability.` are tasker's own events"
-                        .into(),
-                );
-                continue;
-            }
-            out.push(CustomEvent { name, description });
-        }
-        out
-    }
-
-    pub(super) fn retry(&mut self, node: &Node, step: Option<&str>, field: &str) -> RetryPatch {
-        let mut patch = RetryPatch::default();
-        if let Value::Int(_) = node.value {
-            patch.limit = self.positive(node, at(step, &join(field, "limit")));
-            return patch;
-        }
-        let Some(rf) = self.fields(node, RETRY_KEYS, at(step, field)) else {
-            return patch;
-        };
-        if let Some(n) = rf.get("limit") {
-            patch.limit = self.positive(n, at(step, &join(field, "limit")));
-        }
-        if let Some(n) = rf.get("retryable") {
-            patch.retryable = self.boolean(n, at(step, &join(field, "retryable")));
-        }
-        if let Some(n) = rf.get("retry_on_exit_codes") {
-            patch.retry_on_exit_codes =
-                self.exit_codes(n, at(step, &join(field, "retry_on_exit_codes")));
-        }
-        if let Some(n) = rf.get("permanent_exit_codes") {
-            patch.permanent_exit_codes =
-                self.exit_codes(n, at(step, &join(field, "permanent_exit_codes")));
-        }
-        if let Some(b) = rf.get("backoff") {
-            let bfield = join(field, "backoff");
-            if let Some(bf) = self.fields(b, BACKOFF_KEYS, at(step, &bfield)) {
-                if let Some(n) = bf.get("base") {
-                    patch.base = self.duration(n, at(step, &join(&bfield, "base")));
-                }
-                if let Some(n) = bf.get("max") {
-                    patch.max = self.duration(n, at(step, &join(&bfield, "max")));
-                }
-                if let Some(n) = bf.get("multiplier") {
-                    let f = join(&bfield, "multiplier");
-                    patch.multiplier = self.number(n, at(step, &f)).filter(|m| {
-                        let ok = *m >= 1.0 && *m <= 100.0;
-                        if !ok {
-                            self.problem(
-                                n.pos,
-                                at(step, &f),
-                                format!("must be between 1 and 100, found {m}"),
-                            );
-                        }
-                        ok
-                    });
-                }
-                if let Some(n) = bf.get("jitter") {
-                    let f = join(&bfield, "jitter");
-                    patch.jitter = self.number(n, at(step, &f)).filter(|j| {
-                        let ok = (0.0..=1.0).contains(j);
-                        if !ok {
-                            self.problem(
-                                n.pos,
-                                at(step, &f),
-                                format!("must be between 0 and 1, found {j}"),
-                            );
-                        }
-                        ok
-                    });
-                }
-            }
-        }
-        patch
-    }
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
-    }
 }
 
 fn valid_task_name(s: &str) -> bool {
@@ -927,6 +489,8 @@ pub(crate) fn is_semver(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::templates::{Action, Program, Retry};
+    use std::time::Duration;
 
     fn problems(yaml: &str) -> Vec<String> {
         match from_str(yaml, "t.yml") {

@@ -5,11 +5,14 @@ mod check;
 pub mod context;
 pub mod duration;
 mod environments;
+mod events;
+mod handlers;
 mod http;
 pub mod interpolate;
 mod load;
 mod model;
 pub mod node;
+mod retry;
 pub mod shell;
 mod steps;
 mod suggest;
@@ -17,7 +20,9 @@ mod suggest;
 use std::fmt;
 use std::path::Path;
 
-pub use load::{Handlers, LoadOptions, from_str, from_str_in, hooks_from_json};
+pub use events::hooks_from_json;
+pub use handlers::Handlers;
+pub use load::{LoadOptions, from_str, from_str_in};
 pub use model::{
     Action, Backoff, CustomEvent, Hook, Http, HttpBody, Program, Retry, Step, Template,
 };

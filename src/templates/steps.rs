@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::check::{At, Checker, at};
+use super::handlers::HandlerDef;
 use super::interpolate::{self, Ref};
-use super::load::{Defaults, HANDLER_KINDS, HandlerDef, RetryPatch, STEP_KEYS};
+use super::load::{Defaults, HANDLER_KINDS, STEP_KEYS};
 use super::model::{Action, HttpBody, Step};
 use super::node::{Node, Pos, Value};
+use super::retry::RetryPatch;
 use super::suggest::closest;
 
 impl Checker<'_> {

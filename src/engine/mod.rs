@@ -132,10 +132,12 @@ pub async fn run(
     // The store gets a thread of its own for the run (the writer), so store work never
     // blocks the runtime's threads; this one drives the engine meanwhile.
     tokio::task::block_in_place(|| {
+        let shared: writer::Shared<'_> = std::sync::Mutex::new(store);
         std::thread::scope(|scope| {
             let (jobs, queue) = std::sync::mpsc::channel();
-            scope.spawn(move || writer::serve(store, queue));
-            let writer = writer::Writer::new(jobs);
+            let on_thread = &shared;
+            scope.spawn(move || writer::serve(on_thread, queue));
+            let writer = writer::Writer::new(jobs, &shared);
             tokio::runtime::Handle::current().block_on(run::Run::start(
                 &writer, task_id, template, options, subscriber, halt,
             ))

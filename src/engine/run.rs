@@ -159,7 +159,7 @@ pub fn parse_traceparent(value: &str) -> Option<(u128, u64)> {
 
 impl<'a> Run<'a> {
     pub(super) async fn start(
-        writer: &Writer<'_>,
+        writer: &Writer<'_, '_>,
         task_id: TaskId,
         template: &'a Template,
         options: &'a Options,
@@ -188,16 +188,14 @@ impl<'a> Run<'a> {
             }
         }
         let claimant = owner.clone();
-        let claimed = writer
-            .call(move |store| {
-                store.claim(task_id, &claimant, &owner::alive)?;
-                tracing::info!(task_id, pid = claimant.pid, host = %claimant.host, "claimed the task");
-                let task = store.task(task_id)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
-                })?;
-                Ok((task, store.last_event_seq(task_id)? + 1))
-            })
-            .await;
+        let claimed = writer.call(move |store| {
+            store.claim(task_id, &claimant, &owner::alive)?;
+            tracing::info!(task_id, pid = claimant.pid, host = %claimant.host, "claimed the task");
+            let task = store.task(task_id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
+            })?;
+            Ok((task, store.last_event_seq(task_id)? + 1))
+        });
         let (task, next_seq) = match claimed {
             Ok(c) => c,
             Err(e) => {
@@ -341,15 +339,13 @@ impl<'a> Run<'a> {
     /// it is durable.
     /// Commit what is gathered and wait for it (after the batch in flight, if any), then
     /// emit its events.
-    async fn flush(&mut self, writer: &Writer<'_>) -> Result<(), StoreError> {
+    async fn flush(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
         self.land_in_flight().await?;
         self.seal();
         if !self.batch.is_empty() {
             let batch = std::mem::take(&mut self.batch);
             let (task_id, owner) = (self.task.task_id, self.owner.clone());
-            writer
-                .call(move |store| store.commit_as(task_id, &owner, &batch))
-                .await?;
+            writer.call(move |store| store.commit_as(task_id, &owner, &batch))?;
             self.stats.commits += 1;
         }
         for e in self.events.drain(..) {
@@ -368,9 +364,14 @@ impl<'a> Run<'a> {
     /// Events alone (a step's `before_handle`) and processes not yet due ride with the next
     /// batch that changes state, unless nothing runs or the loop's tick came (`ripe`): a
     /// step costs one commit, not two.
-    fn send(&mut self, writer: &Writer<'_>, to_spawn: &mut Vec<usize>, ripe: bool) {
+    fn send(
+        &mut self,
+        writer: &Writer<'_, '_>,
+        to_spawn: &mut Vec<usize>,
+        ripe: bool,
+    ) -> Result<(), StoreError> {
         if self.in_flight.is_some() {
-            return;
+            return Ok(());
         }
         let pids_due = self.pids_due.is_some_and(|due| Instant::now() >= due);
         let urgent = !self.batch.is_empty()
@@ -378,22 +379,32 @@ impl<'a> Run<'a> {
             || pids_due
             || (!self.events.is_empty() && (ripe || self.running == 0));
         if !urgent {
-            return;
+            return Ok(());
         }
         self.seal();
-        if self.batch.is_empty() {
-            for w in self.warnings.drain(..) {
-                self.subscriber.warning(self.task.task_id, &w);
-            }
-            return;
-        }
-        let batch = std::mem::take(&mut self.batch);
-        self.in_flight = Some(Landing {
-            commit: writer.submit(self.task.task_id, self.owner.clone(), batch),
+        let landing = Landing {
+            commit: InFlight::none(),
             events: std::mem::take(&mut self.events),
             warnings: std::mem::take(&mut self.warnings),
             spawn: std::mem::take(to_spawn),
-        });
+        };
+        let batch = std::mem::take(&mut self.batch);
+        if batch.is_empty() {
+            self.after_commit(landing);
+        } else if self.running == 0 {
+            // Nothing runs, so nothing would gather meanwhile: commit here and start the
+            // batch's steps at once, sparing the hand-over to the writer.
+            let (task_id, owner) = (self.task.task_id, &self.owner);
+            writer.call(|store| store.commit_as(task_id, owner, &batch))?;
+            self.stats.commits += 1;
+            self.after_commit(landing);
+        } else {
+            self.in_flight = Some(Landing {
+                commit: writer.submit(self.task.task_id, self.owner.clone(), batch),
+                ..landing
+            });
+        }
+        Ok(())
     }
 
     /// The batch in flight is durable (or failed): emit what waited for it, start its steps.
@@ -403,6 +414,12 @@ impl<'a> Run<'a> {
         };
         result?;
         self.stats.commits += 1;
+        self.after_commit(landing);
+        Ok(())
+    }
+
+    /// A batch is durable: emit its events, start its steps.
+    fn after_commit(&mut self, landing: Landing) {
         for e in &landing.events {
             self.subscriber.on_event(e);
         }
@@ -422,7 +439,6 @@ impl<'a> Run<'a> {
                 });
             }
         }
-        Ok(())
     }
 
     /// Wait for the batch in flight, if any, and take it as landed.
@@ -521,7 +537,7 @@ impl<'a> Run<'a> {
     }
 
     /// Bring the task to `in_progress` and take over what an earlier runner left.
-    async fn take_over(&mut self, writer: &Writer<'_>) -> Result<(), StoreError> {
+    async fn take_over(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
         let now = now_ms();
         self.place_in_trace();
         let orphan = self.task.status == State::InProgress;
@@ -554,8 +570,7 @@ impl<'a> Run<'a> {
             // What the dead runner started may still run: it must not run twice at once.
             let step_id = self.task.steps[i].step_id;
             match writer
-                .call(move |store| store.attempts(step_id))
-                .await?
+                .call(move |store| store.attempts(step_id))?
                 .into_iter()
                 .find(|a| a.attempt == attempt)
                 .and_then(|a| a.process)
@@ -635,13 +650,12 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    async fn drive(&mut self, writer: &Writer<'_>) -> Result<Finish, StoreError> {
+    async fn drive(&mut self, writer: &Writer<'_, '_>) -> Result<Finish, StoreError> {
         let started = now_ms();
         // Cancel requests made before this run are not for it.
         let task_id = self.task.task_id;
         self.cancel_seen = writer
-            .call(move |store| store.annotations(task_id, "cancel_request", 0))
-            .await?
+            .call(move |store| store.annotations(task_id, "cancel_request", 0))?
             .last()
             .map_or(0, |(id, _)| *id);
         self.take_over(writer).await?;
@@ -673,7 +687,7 @@ impl<'a> Run<'a> {
                 }
             }
             // The batch goes to the writer; its steps start once it is durable.
-            self.send(writer, &mut to_spawn, ticked);
+            self.send(writer, &mut to_spawn, ticked)?;
             let settled = self.in_flight.is_none() && self.batch.is_empty();
             if settled
                 && self.running == 0
@@ -939,7 +953,7 @@ impl<'a> Run<'a> {
     }
 
     /// The periodic work: cancel requests from other processes, the owner's heartbeat.
-    async fn tick(&mut self, writer: &Writer<'_>) -> Result<(), StoreError> {
+    async fn tick(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
         let now = Instant::now();
         self.next_tick = now + TICK;
         let beat = now >= self.next_beat;
@@ -947,15 +961,13 @@ impl<'a> Run<'a> {
             self.next_beat = now + HEARTBEAT;
         }
         let (task_id, owner, seen) = (self.task.task_id, self.owner.clone(), self.cancel_seen);
-        let requests = writer
-            .call(move |store| {
-                store.check_file()?;
-                if beat {
-                    store.heartbeat(task_id, &owner)?;
-                }
-                store.annotations(task_id, "cancel_request", seen)
-            })
-            .await?;
+        let requests = writer.call(move |store| {
+            store.check_file()?;
+            if beat {
+                store.heartbeat(task_id, &owner)?;
+            }
+            store.annotations(task_id, "cancel_request", seen)
+        })?;
         for (id, request) in requests {
             self.cancel_seen = id;
             self.cancel(&request);
@@ -1024,7 +1036,11 @@ impl<'a> Run<'a> {
     }
 
     /// Decide the task's final state and commit it.
-    async fn finish(&mut self, writer: &Writer<'_>, started: i64) -> Result<Finish, StoreError> {
+    async fn finish(
+        &mut self,
+        writer: &Writer<'_, '_>,
+        started: i64,
+    ) -> Result<Finish, StoreError> {
         if let Some(Stop::Signal(sig)) = self.stopping {
             tracing::info!(
                 task_id = self.task.task_id,

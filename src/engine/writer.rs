@@ -1,67 +1,86 @@
-//! The store's writer: one thread that owns the store for the run, so store work never
-//! blocks the runtime's threads. The engine hands it work and awaits the answer; a commit
-//! can be in flight while the engine gathers the next batch — group commit.
+//! The store's writer: the store belongs to the run's engine thread and to a writer thread
+//! of its own, in turn. When steps are running, the engine hands a batch to the writer and
+//! goes on gathering — what arrives meanwhile goes into the next commit (group commit);
+//! when nothing runs there is nothing to gather, and the engine commits itself, sparing
+//! the hand-over. Neither blocks the runtime's worker threads.
 
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
 use crate::store::{Change, Owner, Store, StoreError, TaskId};
 
-/// Work for the writer thread: done with the store, in the order handed over.
-pub(super) type Job<'s> = Box<dyn FnOnce(&mut dyn Store) + Send + 's>;
+/// The store, taken in turn by the engine and the writer thread.
+pub(super) type Shared<'s> = Mutex<&'s mut dyn Store>;
+
+/// A batch for the writer thread: committed, and its answer sent.
+pub(super) struct Job {
+    task_id: TaskId,
+    owner: Owner,
+    batch: Vec<Change>,
+    answer: oneshot::Sender<Result<(), StoreError>>,
+}
 
 /// A batch handed to the writer; its answer arrives on `landed`.
 pub(super) struct InFlight {
     pub landed: oneshot::Receiver<Result<(), StoreError>>,
 }
 
-/// The engine's side of the writer thread.
-pub(super) struct Writer<'s> {
-    jobs: mpsc::Sender<Job<'s>>,
+impl InFlight {
+    /// No batch: for work that waited on nothing.
+    pub(super) fn none() -> InFlight {
+        let (_, landed) = oneshot::channel();
+        InFlight { landed }
+    }
+}
+
+/// The engine's side of the store.
+pub(super) struct Writer<'a, 's> {
+    jobs: mpsc::Sender<Job>,
+    store: &'a Shared<'s>,
 }
 
 fn gone() -> StoreError {
     StoreError::Corrupt("the store's writer stopped".into())
 }
 
-impl<'s> Writer<'s> {
-    pub(super) fn new(jobs: mpsc::Sender<Job<'s>>) -> Writer<'s> {
-        Writer { jobs }
+impl<'a, 's> Writer<'a, 's> {
+    pub(super) fn new(jobs: mpsc::Sender<Job>, store: &'a Shared<'s>) -> Writer<'a, 's> {
+        Writer { jobs, store }
     }
 
-    /// Do `f` with the store, after everything handed over before it; its answer.
-    pub(super) async fn call<T: Send + 's>(
+    /// Do `f` with the store now, on this thread (after the writer's commit in progress,
+    /// if any).
+    pub(super) fn call<T>(
         &self,
-        f: impl FnOnce(&mut dyn Store) -> Result<T, StoreError> + Send + 's,
+        f: impl FnOnce(&mut dyn Store) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move |store| {
-                let _ = tx.send(f(store));
-            }))
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let mut store = self.store.lock().map_err(|_| gone())?;
+        f(&mut **store)
     }
 
-    /// Commit `batch` as `owner` (fenced) without waiting: the engine goes on, and learns
-    /// how it went from the answer.
+    /// Commit `batch` as `owner` (fenced) on the writer thread, without waiting: the engine
+    /// goes on, and learns how it went from the answer.
     pub(super) fn submit(&self, task_id: TaskId, owner: Owner, batch: Vec<Change>) -> InFlight {
-        let (tx, landed) = oneshot::channel();
-        let sent = self.jobs.send(Box::new(move |store| {
-            let _ = tx.send(store.commit_as(task_id, &owner, &batch));
-        }));
-        if let Err(mpsc::SendError(job)) = sent {
-            // The thread is gone: answer at once, with that.
-            drop(job);
-        }
+        let (answer, landed) = oneshot::channel();
+        // A writer gone drops the job, and with it the answer: the engine hears it stopped.
+        let _ = self.jobs.send(Job {
+            task_id,
+            owner,
+            batch,
+            answer,
+        });
         InFlight { landed }
     }
 }
 
-/// The writer thread's loop: each job in turn, until the engine lets go.
-pub(super) fn serve(store: &mut dyn Store, jobs: mpsc::Receiver<Job<'_>>) {
+/// The writer thread's loop: each batch in turn, until the engine lets go.
+pub(super) fn serve(store: &Shared<'_>, jobs: mpsc::Receiver<Job>) {
     for job in jobs {
-        job(&mut *store);
+        let result = match store.lock() {
+            Ok(mut store) => store.commit_as(job.task_id, &job.owner, &job.batch),
+            Err(_) => Err(gone()),
+        };
+        let _ = job.answer.send(result);
     }
 }

@@ -998,7 +998,8 @@ fn a_step_starts_only_after_its_parents_are_durable() {
          me = os.environ['TASKER_STEP_NAME']\n\
          print(me, *[status(p) for p in ('p1', 'p2', 'p3')], status(me), file=open('seen', 'a'))\n",
     );
-    let mut yaml = String::from("name: durable\nmax_parallel: 4\nenv: { STORE: tasker.db }\nsteps:\n");
+    let mut yaml =
+        String::from("name: durable\nmax_parallel: 4\nenv: { STORE: tasker.db }\nsteps:\n");
     for p in ["p1", "p2", "p3"] {
         yaml.push_str(&format!("  - {{ name: {p}, command: 'true' }}\n"));
     }

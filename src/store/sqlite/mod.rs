@@ -1,0 +1,609 @@
+//! The SQLite store: WAL, busy timeout, foreign keys, numbered migrations.
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde_json::Value as Json;
+
+use super::{
+    Annotation, AttemptRecord, Change, Counts, Created, Failure, INTERNAL_ANNOTATIONS, Maintenance,
+    NewTask, Opening, Owner, Request, RunningTask, StepError, StepFact, StepId, StepRecord,
+    StepState, Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary,
+    Transition, Window,
+};
+use crate::clock::now_ms;
+use crate::model::State;
+
+mod facts;
+mod maintain;
+mod read;
+mod write;
+
+pub use maintain::Pruned;
+
+/// Migrations in order; `PRAGMA user_version` counts how many were applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+/// The schema version this tasker writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    /// The file's device and inode when it was opened.
+    file: Option<(u64, u64)>,
+}
+
+/// What is wrong with the store file, in words, from the error opening it.
+fn file_problem(path: &Path, e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => format!(
+            "permission denied: this user may not read and write `{}` (check its mode and owner)",
+            path.display()
+        ),
+        K::IsADirectory => "it is a directory, not a store file: check the `--db` path".into(),
+        K::NotFound => "its directory does not exist".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// A store is a regular file: a directory, a device (`/dev/null`), a pipe or a socket is
+/// refused before SQLite makes files beside it.
+fn regular(path: &Path, file: &std::fs::File) -> Result<(), String> {
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a device, a pipe or a socket)"
+    };
+    Err(format!(
+        "`{}` is {what}; a store is a regular file: check the `--db` path",
+        path.display()
+    ))
+}
+
+/// An advisory lock on a file (flock), held until the guard drops; waits at most `wait`.
+struct Locked<'f>(Option<&'f std::fs::File>);
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if let Some(file) = self.0 {
+            let _ = rustix::fs::flock(file, rustix::fs::FlockOperation::Unlock);
+        }
+    }
+}
+
+fn lock_file(file: &std::fs::File, wait: Duration) -> Result<Locked<'_>, String> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let e = match rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        {
+            Ok(()) => return Ok(Locked(Some(file))),
+            Err(e) => e,
+        };
+        if e != rustix::io::Errno::WOULDBLOCK {
+            // A file system without flock: go on, as SQLite's own locks still hold.
+            return Ok(Locked(None));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(
+                "another process is setting the store up and has not finished within 10 s".into(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Device and inode of the file at `path`.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// `$XDG_DATA_HOME/tasker/tasker.db`, else `~/.local/share/tasker/tasker.db`.
+pub fn default_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("tasker").join("tasker.db")
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store at `path`. With `create_dirs`, missing parent
+    /// directories are made (mode 0700); otherwise a missing directory is an error.
+    pub fn open(path: &Path, create_dirs: bool) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |message: String| StoreError::Open {
+            path: shown.clone(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            if create_dirs {
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .map_err(|e| open_err(format!("cannot create its directory: {e}")))?;
+            } else {
+                return Err(open_err(format!(
+                    "the directory `{}` does not exist",
+                    parent.display()
+                )));
+            }
+        }
+        // Opening the file ourselves first says plainly what is wrong with it (a directory,
+        // a device, no permission); creating it without `O_EXCL` lets several processes
+        // make a new store at once, and follows a symlink to a file not yet made.
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| open_err(file_problem(path, &e)))?;
+        regular(path, &file).map_err(open_err)?;
+        // The first use of a new store — configuring WAL, creating the schema — is one
+        // process at a time; the others wait for it (an advisory lock SQLite does not use).
+        let _init = lock_file(&file, BUSY_TIMEOUT).map_err(open_err)?;
+        let conn = Connection::open(path).map_err(|e| open_err(describe(&e)))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+            file: file_id(path),
+        };
+        store.configure().map_err(|e| open_err(describe(&e)))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Open an existing store without creating or initializing anything: `None` when the
+    /// file does not exist or is empty (nothing has been stored yet). Used by the commands
+    /// that read, and by those that change tasks that must already exist.
+    pub fn open_existing(path: &Path) -> Result<Option<SqliteStore>, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |message: String| StoreError::Open {
+            path: shown.clone(),
+            message,
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(open_err(file_problem(path, &e))),
+        };
+        regular(path, &file).map_err(open_err)?;
+        if file.metadata().map_or(0, |m| m.len()) == 0 {
+            return Ok(None);
+        }
+        drop(file);
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(describe(&e)))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+            file: file_id(path),
+        };
+        store
+            .configure_existing()
+            .map_err(|e| open_err(describe(&e)))?;
+        let found = store.schema_version()?;
+        if found == 0 {
+            let tables: i64 = store.conn.query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables == 0 {
+                // Made by a process that has not set it up yet: nothing stored so far.
+                return Ok(None);
+            }
+            return Err(open_err(
+                "the file is a SQLite database, but not a tasker store: check the `--db` path"
+                    .into(),
+            ));
+        }
+        if found != SCHEMA_VERSION {
+            store.migrate()?;
+        }
+        Ok(Some(store))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `synchronous = FULL` (safe against power loss) or `NORMAL` (against any crash).
+    pub fn set_durability(&self, durability: super::Durability) -> Result<(), StoreError> {
+        let level = match durability {
+            super::Durability::Full => "FULL",
+            super::Durability::Normal => "NORMAL",
+        };
+        self.conn.pragma_update(None, "synchronous", level)?;
+        Ok(())
+    }
+
+    /// Set the store up for this connection, WAL included (which writes the file).
+    fn configure(&mut self) -> rusqlite::Result<()> {
+        self.configure_existing()?;
+        let _mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        Ok(())
+    }
+
+    /// This connection's settings, for a store that exists: nothing that writes the file.
+    fn configure_existing(&mut self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // An 8 MiB page cache keeps a big task's rows in memory between rounds; checkpoints
+        // every 4,000 pages (16 MiB of WAL) copy each busy page once instead of four times,
+        // and the WAL file is cut back to 64 MiB after each.
+        self.conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4000;
+             PRAGMA journal_size_limit = 67108864;",
+        )
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.display().to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn task_transition(
+        tx: &Transaction<'_>,
+        task_id: TaskId,
+        from: State,
+        to: State,
+        metadata: &Json,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let finished = matches!(
+            to,
+            State::Complete | State::Error | State::Cancelled | State::ResolvedManually
+        );
+        let running = to == State::InProgress;
+        // Leaving `in_progress` releases the owner; a claimed task moving on its way to
+        // running (`error → pending` as a resume takes it over) keeps it.
+        let releasing = from == State::InProgress && !running;
+        let changed = tx
+            .prepare_cached(
+                "UPDATE tasks SET status = ?2, updated_at = ?3,
+                    started_at = CASE WHEN ?4 THEN COALESCE(started_at, ?3) ELSE started_at END,
+                    finished_at = CASE WHEN ?5 THEN ?3 ELSE NULL END,
+                    owner_pid = CASE WHEN ?7 THEN NULL ELSE owner_pid END,
+                    owner_host = CASE WHEN ?7 THEN NULL ELSE owner_host END,
+                    owner_started_at = CASE WHEN ?7 THEN NULL ELSE owner_started_at END,
+                    heartbeat_at = CASE WHEN ?7 THEN NULL ELSE heartbeat_at END
+                 WHERE task_id = ?1 AND status = ?6",
+            )?
+            .execute(params![
+                task_id,
+                to.as_str(),
+                now,
+                running,
+                finished,
+                from.as_str(),
+                releasing,
+            ])?;
+        if changed == 0 {
+            return Err(StoreError::Conflict {
+                entity: "task",
+                id: task_id,
+                expected: from,
+            });
+        }
+        tx.prepare_cached(
+            "UPDATE task_transitions SET most_recent = 0 WHERE task_id = ?1 AND most_recent = 1",
+        )?
+        .execute([task_id])?;
+        tx.prepare_cached(
+            "INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM task_transitions WHERE task_id = ?1), 1, ?4, ?5)",
+        )?
+        .execute(params![task_id, from.as_str(), to.as_str(), metadata.to_string(), now])?;
+        Ok(())
+    }
+
+    fn step_transition(
+        tx: &Transaction<'_>,
+        step_id: StepId,
+        from: State,
+        to: State,
+        metadata: &Json,
+        state: &StepState,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let changed = tx
+            .prepare_cached(
+                "UPDATE workflow_steps SET status = ?2, attempts = ?3, flaky = ?4, results = ?5,
+                    error_class = ?6, error_message = ?7, next_retry_at = ?8, started_at = ?9,
+                    finished_at = ?10, updated_at = ?11, counted_attempts = ?13
+                 WHERE workflow_step_id = ?1 AND status = ?12",
+            )?
+            .execute(params![
+                step_id,
+                to.as_str(),
+                state.attempts,
+                state.flaky,
+                state.results.as_ref().map(Json::to_string),
+                state.error.as_ref().map(|e| e.class.as_str()),
+                state.error.as_ref().map(|e| e.message.as_str()),
+                state.next_retry_at,
+                state.started_at,
+                state.finished_at,
+                now,
+                from.as_str(),
+                state.counted,
+            ])?;
+        if changed == 0 {
+            return Err(StoreError::Conflict {
+                entity: "step",
+                id: step_id,
+                expected: from,
+            });
+        }
+        tx.prepare_cached(
+            "UPDATE workflow_step_transitions SET most_recent = 0 WHERE workflow_step_id = ?1 AND most_recent = 1",
+        )?
+        .execute([step_id])?;
+        tx.prepare_cached(
+            "INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = ?1), 1, ?4, ?5)",
+        )?
+        .execute(params![step_id, from.as_str(), to.as_str(), metadata.to_string(), now])?;
+        Ok(())
+    }
+}
+
+/// Shares the text of names that repeat across many rows (namespaces, templates, steps).
+#[derive(Default)]
+struct Interner(std::collections::HashMap<String, std::sync::Arc<str>>);
+
+impl Interner {
+    fn get(
+        &mut self,
+        row: &rusqlite::Row<'_>,
+        i: usize,
+    ) -> Result<std::sync::Arc<str>, StoreError> {
+        let text = row
+            .get_ref(i)?
+            .as_str()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some(shared) = self.0.get(text) {
+            return Ok(std::sync::Arc::clone(shared));
+        }
+        let shared: std::sync::Arc<str> = text.into();
+        self.0
+            .insert(text.to_owned(), std::sync::Arc::clone(&shared));
+        Ok(shared)
+    }
+}
+
+fn state_of(text: &str) -> Result<State, StoreError> {
+    text.parse::<State>().map_err(StoreError::Corrupt)
+}
+
+fn json_of(text: Option<String>) -> Result<Option<Json>, StoreError> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+fn error_of(
+    class: Option<String>,
+    message: Option<String>,
+) -> Result<Option<StepError>, StoreError> {
+    class
+        .map(|class| {
+            Ok(StepError {
+                class: class.parse().map_err(StoreError::Corrupt)?,
+                message: message.unwrap_or_default(),
+            })
+        })
+        .transpose()
+}
+
+// The trait's methods, each written in the file of its concern (write, read, facts).
+impl Store for SqliteStore {
+    fn insert_task(&mut self, new: &NewTask<'_>, opening: &Opening) -> Result<Created, StoreError> {
+        SqliteStore::insert_task(self, new, opening)
+    }
+
+    fn apply(
+        &mut self,
+        fence: Option<(TaskId, &Owner)>,
+        changes: &[Change],
+    ) -> Result<(), StoreError> {
+        SqliteStore::apply(self, fence, changes)
+    }
+
+    fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        SqliteStore::task(self, id)
+    }
+
+    fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskSummary>, StoreError> {
+        SqliteStore::list_tasks(self, filter)
+    }
+
+    fn transitions(&self, id: TaskId) -> Result<Vec<Transition>, StoreError> {
+        SqliteStore::transitions(self, id)
+    }
+
+    fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError> {
+        SqliteStore::attempts(self, step_id)
+    }
+
+    fn claim(
+        &mut self,
+        task_id: TaskId,
+        owner: &Owner,
+        alive: &dyn Fn(&Owner, Option<i64>) -> bool,
+    ) -> Result<(), StoreError> {
+        SqliteStore::claim(self, task_id, owner, alive)
+    }
+
+    fn check_file(&self) -> Result<(), StoreError> {
+        SqliteStore::check_file(self)
+    }
+
+    fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError> {
+        SqliteStore::heartbeat(self, task_id, owner)
+    }
+
+    fn task_facts(&self, w: &Window, each: &mut dyn FnMut(TaskFact)) -> Result<(), StoreError> {
+        SqliteStore::task_facts(self, w, each)
+    }
+
+    fn step_facts(&self, w: &Window, each: &mut dyn FnMut(StepFact)) -> Result<(), StoreError> {
+        SqliteStore::step_facts(self, w, each)
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        SqliteStore::counts(self)
+    }
+
+    fn running(&self) -> Result<Vec<RunningTask>, StoreError> {
+        SqliteStore::running(self)
+    }
+
+    fn failed_since(&self, since: i64) -> Result<u64, StoreError> {
+        SqliteStore::failed_since(self, since)
+    }
+
+    fn last_event_seq(&self, task_id: TaskId) -> Result<u64, StoreError> {
+        SqliteStore::last_event_seq(self, task_id)
+    }
+
+    fn events(&self, task_id: TaskId, after: u64, limit: usize) -> Result<Vec<Json>, StoreError> {
+        SqliteStore::events(self, task_id, after, limit)
+    }
+
+    fn annotate(&mut self, task_id: TaskId, kind: &str, note: &Json) -> Result<i64, StoreError> {
+        SqliteStore::annotate(self, task_id, kind, note)
+    }
+
+    fn user_annotations(&self, task_id: TaskId) -> Result<Vec<Annotation>, StoreError> {
+        SqliteStore::user_annotations(self, task_id)
+    }
+
+    fn annotations(
+        &self,
+        task_id: TaskId,
+        kind: &str,
+        after: i64,
+    ) -> Result<Vec<(i64, Json)>, StoreError> {
+        SqliteStore::annotations(self, task_id, kind, after)
+    }
+}
+
+/// What a SQLite failure means, then SQLite's own words in parentheses.
+pub(super) fn describe(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    let Some(code) = e.sqlite_error_code() else {
+        return e.to_string();
+    };
+    let what = match code {
+        C::DiskFull => "the disk is full (or the store reached its size limit)",
+        C::SystemIoFailure => {
+            "the store could not be written or read (a full disk, a file-size limit, a file or device made read-only, a failing device)"
+        }
+        C::DatabaseBusy | C::DatabaseLocked => {
+            "the store is locked by another process and stayed locked past the 10 s busy timeout"
+        }
+        C::ReadOnly => {
+            "the store is read-only (check the permissions of the file and its directory)"
+        }
+        C::DatabaseCorrupt | C::NotADatabase => {
+            "the file is not a tasker store, or it is damaged: check the `--db` path; a damaged store is restored from a backup"
+        }
+        C::CannotOpen => "the store file cannot be opened (was it removed?)",
+        _ => return e.to_string(),
+    };
+    format!("{what} ({e})")
+}
+
+/// SQLite's failures as the store's kinds, in words the user can act on.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode as C;
+        let kind = match e.sqlite_error_code() {
+            Some(C::DatabaseBusy | C::DatabaseLocked) => Failure::Busy,
+            Some(C::DiskFull) => Failure::Full,
+            Some(C::ReadOnly) => Failure::ReadOnly,
+            Some(C::DatabaseCorrupt | C::NotADatabase) => Failure::Corrupt,
+            Some(C::SystemIoFailure | C::CannotOpen) => Failure::Io,
+            _ => Failure::Other,
+        };
+        StoreError::Backend {
+            kind,
+            message: describe(&e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema the migrations build, as SQLite records it.
+    fn dump(conn: &Connection) -> Vec<(String, String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
+            .expect("query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("collect")
+    }
+
+    #[test]
+    fn schema_sql_matches_the_migrations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let canonical = Connection::open_in_memory().expect("memory");
+        canonical
+            .execute_batch(include_str!("../../../schema.sql"))
+            .expect("schema.sql runs");
+        assert_eq!(dump(&store.conn), dump(&canonical));
+    }
+}

@@ -1,0 +1,377 @@
+//! Writes: a new task's rows, batches of changes (fenced, each transition a compare-and-set),
+//! claims, heartbeats, annotations.
+
+use super::*;
+
+impl SqliteStore {
+    pub(super) fn insert_task(
+        &mut self,
+        new: &NewTask<'_>,
+        opening: &Opening,
+    ) -> Result<Created, StoreError> {
+        let now = now_ms();
+        let t = new.template;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO task_namespaces (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![t.namespace, now],
+        )?;
+        let namespace_id: i64 = tx.query_row(
+            "SELECT task_namespace_id FROM task_namespaces WHERE name = ?1",
+            [&t.namespace],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO named_tasks (task_namespace_id, name, version, description, content_hash, template, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (task_namespace_id, name, version, content_hash) DO NOTHING",
+            params![namespace_id, t.name, t.version, t.description, new.content_hash, new.source, now],
+        )?;
+        let named_task_id: i64 = tx.query_row(
+            "SELECT named_task_id FROM named_tasks
+             WHERE task_namespace_id = ?1 AND name = ?2 AND version = ?3 AND content_hash = ?4",
+            params![namespace_id, t.name, t.version, new.content_hash],
+            |r| r.get(0),
+        )?;
+        let identity = format!("{}/{}@{}", t.namespace, t.name, t.version);
+        if let Some(key) = new.idempotency_key {
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT task_id FROM tasks WHERE identity = ?1 AND idempotency_key = ?2",
+                    params![identity, key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                return Ok(Created::Existing(id));
+            }
+        }
+        let uuid = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "INSERT INTO tasks (uuid, named_task_id, identity, environment, status, context, workdir, initiator,
+                                source_system, reason, tags, idempotency_key, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            params![
+                uuid,
+                named_task_id,
+                identity,
+                new.environment,
+                new.context.to_string(),
+                new.workdir,
+                new.initiator,
+                new.source_system,
+                new.reason,
+                serde_json::to_string(new.tags).unwrap_or_else(|_| "[]".into()),
+                new.idempotency_key,
+                now
+            ],
+        )?;
+        let task_id = tx.last_insert_rowid();
+        let mut step_ids = Vec::with_capacity(t.steps.len());
+        {
+            let mut named = tx.prepare_cached(
+                "INSERT INTO named_steps (dependent_system, name, description, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (dependent_system, name) DO UPDATE SET description = COALESCE(excluded.description, description)
+                 RETURNING named_step_id",
+            )?;
+            let mut step = tx.prepare_cached(
+                "INSERT INTO workflow_steps (task_id, named_step_id, name, position, retry_limit, retryable, skippable, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            )?;
+            let mut edge = tx.prepare_cached(
+                "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES (?1, ?2)",
+            )?;
+            for (i, s) in t.steps.iter().enumerate() {
+                let named_id: i64 = named.query_row(
+                    params![
+                        s.dependent_system.as_deref().unwrap_or(""),
+                        s.name,
+                        s.description,
+                        now
+                    ],
+                    |r| r.get(0),
+                )?;
+                step.execute(params![
+                    task_id,
+                    named_id,
+                    s.name,
+                    i as i64,
+                    s.retry.limit,
+                    s.retry.retryable,
+                    s.skippable,
+                    now
+                ])?;
+                step_ids.push(tx.last_insert_rowid());
+            }
+            for (i, s) in t.steps.iter().enumerate() {
+                for &p in &s.parents {
+                    edge.execute(params![step_ids[p], step_ids[i]])?;
+                }
+            }
+        }
+        for s in &opening.steps {
+            let Some(&step_id) = step_ids.get(s.position) else {
+                continue;
+            };
+            Self::step_transition(&tx, step_id, s.from, s.to, &s.metadata, &s.state, now)?;
+        }
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (n, e) in opening.events.iter().enumerate() {
+                let mut e = e.clone();
+                e.task_id = task_id;
+                e.seq = n as u64 + 1;
+                insert.execute(params![
+                    task_id,
+                    e.seq as i64,
+                    e.name(),
+                    e.to_json().to_string(),
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(Created::New(task_id))
+    }
+
+    pub(super) fn apply(
+        &mut self,
+        fence: Option<(TaskId, &Owner)>,
+        changes: &[Change],
+    ) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some((task_id, owner)) = fence {
+            let holder = Self::owner_of(&tx, task_id)?;
+            if holder.as_ref() != Some(owner) {
+                return Err(StoreError::Fenced {
+                    task_id,
+                    by: holder,
+                });
+            }
+        }
+        for change in changes {
+            match change {
+                Change::Task {
+                    task_id,
+                    from,
+                    to,
+                    actor: _,
+                    metadata,
+                } => {
+                    Self::task_transition(&tx, *task_id, *from, *to, metadata, now)?;
+                }
+                Change::Step {
+                    step_id,
+                    from,
+                    to,
+                    actor: _,
+                    metadata,
+                    state,
+                } => {
+                    Self::step_transition(&tx, *step_id, *from, *to, metadata, state, now)?;
+                }
+                Change::AttemptStarted { step_id, attempt } => {
+                    tx.prepare_cached(
+                        "INSERT INTO step_attempts (workflow_step_id, attempt, started_at) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![step_id, attempt, now])?;
+                }
+                Change::Event {
+                    task_id,
+                    seq,
+                    name,
+                    doc,
+                } => {
+                    tx.prepare_cached(
+                        "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![task_id, *seq as i64, name, doc.to_string(), now])?;
+                }
+                Change::Trace {
+                    task_id,
+                    traceparent,
+                } => {
+                    tx.prepare_cached("UPDATE tasks SET traceparent = ?2 WHERE task_id = ?1")?
+                        .execute(params![task_id, traceparent])?;
+                }
+                Change::AttemptProcess {
+                    step_id,
+                    attempt,
+                    pid,
+                    started_at,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE step_attempts SET pid = ?3, pid_started_at = ?4
+                         WHERE workflow_step_id = ?1 AND attempt = ?2",
+                    )?
+                    .execute(params![step_id, attempt, pid, started_at])?;
+                }
+                Change::AttemptFinished {
+                    step_id,
+                    attempt,
+                    end,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE step_attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5, signal = ?6,
+                            error_class = ?7, error_message = ?8, stdout = ?9, stderr = ?10,
+                            stdout_dropped = ?11, stderr_dropped = ?12, custom_events = ?13
+                         WHERE workflow_step_id = ?1 AND attempt = ?2",
+                    )?
+                    .execute(params![
+                        step_id,
+                        attempt,
+                        now,
+                        end.outcome.as_str(),
+                        end.exit_code,
+                        end.signal,
+                        end.error.as_ref().map(|e| e.class.as_str()),
+                        end.error.as_ref().map(|e| e.message.as_str()),
+                        end.stdout,
+                        end.stderr,
+                        end.stdout_dropped as i64,
+                        end.stderr_dropped as i64,
+                        (!end.custom_events.is_empty())
+                            .then(|| Json::Array(end.custom_events.clone()).to_string()),
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn claim(
+        &mut self,
+        task_id: TaskId,
+        owner: &Owner,
+        alive: &dyn Fn(&Owner, Option<i64>) -> bool,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        type OwnerRow = (Option<u32>, Option<String>, Option<i64>, Option<i64>);
+        let current: Option<OwnerRow> = tx
+            .query_row(
+                "SELECT owner_pid, owner_host, owner_started_at, heartbeat_at FROM tasks WHERE task_id = ?1",
+                [task_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        if let Some((Some(pid), Some(host), Some(started_at), heartbeat_at)) = current.clone() {
+            let holder = Owner {
+                pid,
+                host,
+                started_at,
+            };
+            if holder != *owner && alive(&holder, heartbeat_at) {
+                return Err(StoreError::Owned {
+                    task_id,
+                    owner: holder,
+                    heartbeat_at,
+                });
+            }
+        }
+        // Compare-and-set on what was read: a claimant that raced ahead changes the row,
+        // and this one then takes nothing.
+        let (pid, host, started, beat) = current.unwrap_or_default();
+        let taken = tx.execute(
+            "UPDATE tasks SET owner_pid = ?2, owner_host = ?3, owner_started_at = ?4, heartbeat_at = ?5
+             WHERE task_id = ?1 AND owner_pid IS ?6 AND owner_host IS ?7 AND owner_started_at IS ?8
+               AND heartbeat_at IS ?9",
+            params![
+                task_id,
+                owner.pid,
+                owner.host,
+                owner.started_at,
+                now_ms(),
+                pid,
+                host,
+                started,
+                beat
+            ],
+        )?;
+        if taken == 0 {
+            let holder = Self::owner_of(&tx, task_id)?;
+            return Err(match holder {
+                Some(owner) => StoreError::Owned {
+                    task_id,
+                    owner,
+                    heartbeat_at: None,
+                },
+                None => StoreError::Conflict {
+                    entity: "task",
+                    id: task_id,
+                    expected: State::Pending,
+                },
+            });
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError> {
+        let kept = self
+            .conn
+            .prepare_cached(
+                "UPDATE tasks SET heartbeat_at = ?5
+                 WHERE task_id = ?1 AND owner_pid = ?2 AND owner_host = ?3 AND owner_started_at = ?4",
+            )?
+            .execute(params![
+                task_id,
+                owner.pid,
+                owner.host,
+                owner.started_at,
+                now_ms()
+            ])?;
+        if kept == 0 {
+            return Err(StoreError::Fenced {
+                task_id,
+                by: Self::owner_of(&self.conn, task_id)?,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn annotate(
+        &mut self,
+        task_id: TaskId,
+        kind: &str,
+        note: &Json,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![task_id, kind, note.to_string(), now_ms()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+}
+
+impl SqliteStore {
+    /// The runner that owns task `task_id` now, if any.
+    fn owner_of(conn: &Connection, task_id: TaskId) -> Result<Option<Owner>, StoreError> {
+        let row: Option<(Option<u32>, Option<String>, Option<i64>)> = conn
+            .prepare_cached(
+                "SELECT owner_pid, owner_host, owner_started_at FROM tasks WHERE task_id = ?1",
+            )?
+            .query_row([task_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(match row {
+            Some((Some(pid), Some(host), Some(started_at))) => Some(Owner {
+                pid,
+                host,
+                started_at,
+            }),
+            _ => None,
+        })
+    }
+}

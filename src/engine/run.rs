@@ -869,6 +869,9 @@ impl<'a> Run<'a> {
                     .ready
                     .front()
                     .is_some_and(|&i| self.is_noop(i) || self.running + starting < self.limit));
+        // Processes due to be recorded wait for the commit in flight (nothing could be sent
+        // meanwhile: waking for them would spin).
+        let pids_due = self.pids_due.filter(|_| self.in_flight.is_none());
         let landing = self.in_flight.as_mut().map(|f| &mut f.commit.landed);
         let landing = async move {
             match landing {
@@ -918,7 +921,7 @@ impl<'a> Run<'a> {
                 }
             }
             () = std::future::ready(()), if work_now => {}
-            () = sleep_until(self.pids_due), if self.pids_due.is_some() => {}
+            () = sleep_until(pids_due), if pids_due.is_some() => {}
             () = sleep_until(retry_due), if retry_due.is_some() => {}
             () = sleep_until(deadline), if deadline.is_some() => self.stop(Stop::Deadline),
             () = tokio::time::sleep_until(tick) => {}

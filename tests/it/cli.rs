@@ -87,21 +87,21 @@ fn detach_returns_at_once_and_the_task_runs_on() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(stdout(&out), "task 1\n");
     assert!(
-        eventually(20, || sb.status(1)["status"] == "in_progress"),
+        eventually(20, || sb.state_now(1).as_deref() == Some("in_progress")),
         "the background runner took it"
     );
     assert_eq!(sb.status(1)["orphaned"], false);
     std::fs::write(sb.path().join("open"), "").expect("open");
-    assert!(eventually(20, || sb.status(1)["status"] == "complete"));
+    assert!(eventually(20, || sb.state_now(1).as_deref() == Some("complete")));
     assert!(sb.path().join("finished").exists());
     // Detached tasks can be cancelled like any other.
     let out = sb.run(&["run", "t.yml", "--detach"]);
     let id = task_id(&out).to_string();
     std::fs::remove_file(sb.path().join("open")).expect("rm");
-    assert!(eventually(20, || sb.status(2)["status"] == "in_progress"));
+    assert!(eventually(20, || sb.state_now(2).as_deref() == Some("in_progress")));
     let cancel = sb.run(&["cancel", &id]);
     assert_eq!(cancel.status.code(), Some(0), "{}", stderr(&cancel));
-    assert!(eventually(20, || sb.status(2)["status"] == "cancelled"));
+    assert!(eventually(20, || sb.state_now(2).as_deref() == Some("cancelled")));
 }
 
 #[test]

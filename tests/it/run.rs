@@ -484,7 +484,10 @@ fn run_json_prints_exactly_one_json_document() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("detach JSON");
     assert_eq!(doc["status"], "pending");
     let id = doc["task_id"].as_i64().expect("id");
-    assert!(crate::support::eventually(10, || sb.status(id)["status"] == "complete"));
+    assert!(crate::support::eventually(10, || sb
+        .state_now(id)
+        .as_deref()
+        == Some("complete")));
 }
 
 #[test]

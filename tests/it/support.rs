@@ -68,6 +68,14 @@ impl Sandbox {
         serde_json::from_slice(&out.stdout).expect("status JSON")
     }
 
+    /// The task's state now, or `None` while `status` cannot say (not created yet, the store
+    /// busy): for waits, which must not fail on a passing moment.
+    pub fn state_now(&self, id: i64) -> Option<String> {
+        let out = self.run(&["status", &id.to_string(), "--json"]);
+        let doc: Value = serde_json::from_slice(&out.stdout).ok()?;
+        doc["status"].as_str().map(str::to_owned)
+    }
+
     /// A step of a status document, by name.
     pub fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
         doc["steps"]

@@ -74,11 +74,26 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                     .all(|&i| !matches!(now.steps[i].status, State::InProgress | State::Pending))
             };
             if done {
-                super::say!(
-                    "task {} cancelled by its runner; it is {}",
-                    args.id,
-                    now.status
-                );
+                // A step may have ended on its own before the runner got to it.
+                let ended: Vec<String> = positions
+                    .iter()
+                    .filter(|&&i| now.steps[i].status != State::Cancelled)
+                    .map(|&i| format!("`{}` ({})", now.steps[i].name, now.steps[i].status))
+                    .collect();
+                if ended.is_empty() {
+                    super::say!(
+                        "task {} cancelled by its runner; it is {}",
+                        args.id,
+                        now.status
+                    );
+                } else {
+                    super::say!(
+                        "task {}: {} ended before the runner could cancel it; the task is {}",
+                        args.id,
+                        ended.join(", "),
+                        now.status
+                    );
+                }
                 return Ok(exit::OK);
             }
         }

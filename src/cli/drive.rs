@@ -349,7 +349,7 @@ pub fn drive(
             );
         }
     }
-    // A file a flag named that could not be written fails the command (exit 2), once the
+    // A file a flag named that could not be written fails the command (exit 7, an I/O failure), once the
     // task is recorded and summed up.
     let mut unwritten = Vec::new();
     if let (Some(e), Some(path)) = (events_out.and_then(|j| j.error), &args.events_out) {

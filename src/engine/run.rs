@@ -207,7 +207,13 @@ impl<'a> Run<'a> {
         if swept > 0 {
             tracing::info!(task_id, swept, "removed what dead runners left behind");
         }
-        let mut run = Run::new(task, template, options, subscriber, halt, owner, next_seq)?;
+        let mut run = match Run::new(task, template, options, subscriber, halt, owner, next_seq) {
+            Ok(run) => run,
+            Err(e) => {
+                remove(&dirs);
+                return Err(e.into());
+            }
+        };
         let result = run.drive(writer).await.map_err(RunError::from);
         if result.is_err() {
             run.abandon().await;
@@ -427,16 +433,27 @@ impl<'a> Run<'a> {
             self.subscriber.warning(self.task.task_id, w);
         }
         for i in landing.spawn {
-            self.spawn(i);
-            // Stopped while its start was being committed: it stops at once.
-            if self.stopping.is_some()
-                && let Some(abort) = &self.steps[i].abort
-            {
-                let _ = abort.send(if self.kill_now {
-                    handlers::Abort::Kill
-                } else {
-                    handlers::Abort::Stop
+            // Stopped (a signal, a cancel, the deadline) or cancelled while its start was
+            // being committed: nothing is run. The attempt is recorded as stopped, as it
+            // would have been a moment later, so the store ends up the same. Fail-fast lets
+            // what was started run, so it starts.
+            let stopped = matches!(
+                self.stopping,
+                Some(Stop::Signal(_) | Stop::Cancel | Stop::Deadline)
+            ) || self.steps[i].cancelling.is_some();
+            if stopped {
+                let attempt = self.steps[i].state.attempts;
+                self.running += 1;
+                self.finished(Done {
+                    index: i,
+                    attempt,
+                    outcome: Outcome::failed(handlers::Failure::retryable(
+                        FailureClass::Interrupted,
+                        "stopped before it started: the run was stopping",
+                    )),
                 });
+            } else {
+                self.spawn(i);
             }
         }
     }

@@ -101,27 +101,82 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &["model", "templates", "store", "config"]),
 ];
 
-/// The top-level modules of `src/` and the modules each one's code names (`crate::x`).
+/// The first path segment of each item of a use-group at the start of `text` (`{a::x, b}`).
+fn group_heads(text: &str) -> Vec<String> {
+    let mut heads = Vec::new();
+    let (mut depth, mut item) = (0usize, String::new());
+    for c in text.chars().skip(1) {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                heads.push(std::mem::take(&mut item));
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => heads.push(std::mem::take(&mut item)),
+            _ => {}
+        }
+        if depth == 0 && c != ',' && c != '}' {
+            item.push(c);
+        }
+    }
+    heads
+        .iter()
+        .map(|h| {
+            h.trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// The module path of a source file below `src/` (`engine/run/mod.rs` → `[engine, run]`).
+fn module_path(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The top-level modules of `src/` and the modules each one's code names: `crate::x`,
+/// `crate::{x::…, y}`, `super::…::x` reaching the crate root, and `crate::Name` for a name
+/// `lib.rs` re-exports from a module.
 fn uses(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    fn scan(src: &Path, path: &Path, out: &mut BTreeSet<String>) {
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
+    // `pub use error::Error;` → `Error` is the `error` module's.
+    let reexports: BTreeMap<String, String> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub use ")?.strip_suffix(';'))
+        .filter_map(|p| p.split_once("::"))
+        .map(|(m, name)| (name.to_owned(), m.to_owned()))
+        .collect();
+    let is_module = |name: &str| {
+        !name.is_empty() && (src.join(name).is_dir() || src.join(format!("{name}.rs")).is_file())
+    };
+    let resolve = |name: &str, out: &mut BTreeSet<String>| {
+        if is_module(name) {
+            out.insert(name.to_owned());
+        } else if let Some(m) = reexports.get(name) {
+            out.insert(m.clone());
+        }
+    };
+    let ident = |text: &str| -> String {
+        text.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    fn files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
         if path.is_dir() {
             for entry in std::fs::read_dir(path).expect("read dir").flatten() {
-                scan(src, &entry.path(), out);
+                files(&entry.path(), out);
             }
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(path).expect("read");
-            for (i, _) in text.match_indices("crate::") {
-                let name: String = text[i + "crate::".len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                // Functions at the crate root (`crate::install_tls_provider`) are no module.
-                if !name.is_empty()
-                    && (src.join(&name).is_dir() || src.join(format!("{name}.rs")).is_file())
-                {
-                    out.insert(name);
-                }
-            }
+            out.push(path.to_owned());
         }
     }
     let mut map = BTreeMap::new();
@@ -135,8 +190,52 @@ fn uses(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         if ["lib", "main"].contains(&name.as_str()) {
             continue;
         }
+        let mut sources = Vec::new();
+        files(&path, &mut sources);
         let mut used = BTreeSet::new();
-        scan(src, &path, &mut used);
+        for file in sources {
+            let text = std::fs::read_to_string(&file).expect("read");
+            let here = module_path(file.strip_prefix(src).expect("below src"));
+            for (i, _) in text.match_indices("crate::") {
+                let rest = &text[i + "crate::".len()..];
+                if rest.starts_with('{') {
+                    for head in group_heads(rest) {
+                        resolve(&head, &mut used);
+                    }
+                } else {
+                    resolve(&ident(rest), &mut used);
+                }
+            }
+            // `super::super::x`: as many levels up as there are `super`s; at the root, `x`
+            // is a top-level module.
+            let mut at = 0;
+            while let Some(found) = text[at..].find("super::") {
+                let start = at + found;
+                // Only the first `super` of a chain starts one.
+                let chained = text[..start].ends_with("super::");
+                at = start + "super::".len();
+                if chained
+                    || text[..start].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    continue;
+                }
+                let mut rest = &text[start..];
+                let mut ups = 0;
+                while let Some(r) = rest.strip_prefix("super::") {
+                    ups += 1;
+                    rest = r;
+                }
+                if ups == here.len() {
+                    if rest.starts_with('{') {
+                        for head in group_heads(rest) {
+                            resolve(&head, &mut used);
+                        }
+                    } else {
+                        resolve(&ident(rest), &mut used);
+                    }
+                }
+            }
+        }
         used.remove(&name);
         map.insert(name, used);
     }

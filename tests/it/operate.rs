@@ -1078,3 +1078,43 @@ fn a_runner_that_lost_its_lease_stops() {
     assert_eq!(Sandbox::step(&doc, "long")["status"], "in_progress");
     assert_eq!(doc["owner"]["host"], "elsewhere");
 }
+
+/// A step cancelled while its start is still being committed (the store held by another
+/// writer) never runs: the runner records it cancelled instead of starting it.
+#[test]
+fn a_step_cancelled_while_its_start_commits_never_runs() {
+    let Some(python) = crate::support::tool("python3") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: held\nsteps:\n  - { name: long, command: 'sleep 3' }\n  - { name: c, command: 'touch c.started; sleep 0.3' }\n  - { name: b, command: 'touch b_ran', depends_on: [c] }\n",
+    );
+    // Holds the store's write lock from c's start until well after c ends, and asks for b
+    // to be cancelled inside that hold.
+    sb.write(
+        "hold.py",
+        "import os, sqlite3, sys, time\n\
+         while not os.path.exists('c.started'):\n    time.sleep(0.01)\n\
+         c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
+         c.execute('BEGIN IMMEDIATE')\n\
+         c.execute(\"INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at) VALUES (1, 'cancel_request', '{\\\"steps\\\": [\\\"b\\\"], \\\"reason\\\": \\\"held\\\", \\\"actor\\\": \\\"test\\\"}', 0)\")\n\
+         time.sleep(1.2)\n\
+         c.execute('COMMIT')\n",
+    );
+    let child = sb.spawn(&["run", "t.yml"]);
+    let hold = std::process::Command::new(python)
+        .arg(sb.path().join("hold.py"))
+        .arg(sb.db())
+        .current_dir(sb.path())
+        .status()
+        .expect("hold");
+    assert!(hold.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!sb.path().join("b_ran").exists(), "b never ran");
+    let doc = sb.status(1);
+    assert_eq!(Sandbox::step(&doc, "b")["status"], "cancelled");
+    assert_eq!(Sandbox::step(&doc, "long")["status"], "complete");
+}

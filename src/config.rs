@@ -245,7 +245,16 @@ impl Config {
         };
         let mut config = Config {
             path: Some(path.to_owned()),
-            db: r.string(&table, "db").map(|s| anchored(&s)),
+            // A store named by URL stays as written; `sqlite:PATH` anchors its path.
+            db: r
+                .string(&table, "db")
+                .map(|s| match s.strip_prefix("sqlite:") {
+                    Some(rest) if !rest.starts_with("//") => {
+                        PathBuf::from(format!("sqlite:{}", anchored(rest).display()))
+                    }
+                    _ if s.contains("://") => PathBuf::from(s),
+                    _ => anchored(&s),
+                }),
             trace: r.choice(&table, "trace", &["none", "stdout", "otlp"]),
             kill_grace: r.duration(&table, "kill_grace"),
             color: r.choice(&table, "color", &["auto", "always", "never"]),

@@ -89,7 +89,9 @@ fn existing(global: &Global) -> Result<Box<dyn Backend>, Error> {
 pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
     match cmd {
         Command::Path => {
-            // Where the store is, or will be once something runs: the path either way.
+            // Where the store is, or will be once something runs: the path either way. A
+            // store tasker has no backend for is refused here too (its URL never echoed).
+            global.location()?;
             let (path, _) = global.db_path();
             super::emit(&format!("{}\n", path.display()));
             if !path.exists() && global.verbosity() != crate::render::progress::Verbosity::Quiet {

@@ -370,17 +370,44 @@ fn the_store_is_named_by_path_or_url() {
         stdout(&out).trim(),
         sb.path().join("other.db").display().to_string()
     );
-    let out = sb.run(&[
-        "--db",
-        "postgres://ada:s3cret@db.example/tasker",
-        "status",
-        "1",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(
-        err.contains("`postgres://` stores are not supported"),
-        "{err}"
+    for args in [&["status", "1"][..], &["db", "path"][..]] {
+        let out = sb
+            .cmd()
+            .args(["--db", "postgres://ada:s3cret@db.example/tasker"])
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("`postgres://` stores are not supported"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("s3cret") && !stdout(&out).contains("s3cret"),
+            "{err}"
+        );
+    }
+    // In a config file found from below: `sqlite:PATH` is relative to the file, a URL stays
+    // a URL (and is refused as such).
+    std::fs::create_dir_all(sb.path().join("sub")).expect("mkdir");
+    sb.write("tasker.toml", "db = \"sqlite:from-file.db\"\n");
+    let run = |args: &[&str]| {
+        sb.cmd()
+            .current_dir(sb.path().join("sub"))
+            .env_remove("TASKER_DB")
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    assert_eq!(
+        stdout(&run(&["db", "path"])).trim(),
+        sb.path().join("from-file.db").display().to_string()
     );
-    assert!(!err.contains("s3cret"), "{err}");
+    sb.write(
+        "tasker.toml",
+        "db = \"postgres://ada:s3cret@db.example/tasker\"\n",
+    );
+    let out = run(&["tasks", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

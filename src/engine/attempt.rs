@@ -1,6 +1,5 @@
 //! One attempt of one step: what it is given, starting it, and recording how it ended.
 
-use std::cmp::Reverse;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -283,11 +282,9 @@ impl Run<'_> {
             e.fields.insert("exit_code".into(), exit_code);
             let children: Vec<usize> = self.dag.children(i).collect();
             for c in children {
-                let child = &mut self.steps[c];
-                child.unfinished_parents -= 1;
-                if child.unfinished_parents == 0 && child.status == State::Pending {
-                    child.ready_at = Some(now);
-                    self.ready.push_back(c);
+                if self.queue.parent_done(c) && self.steps[c].status == State::Pending {
+                    self.steps[c].ready_at = Some(now);
+                    self.queue.push_ready(c);
                 }
             }
             return;
@@ -339,7 +336,7 @@ impl Run<'_> {
                 metadata["next_retry_at"] = json!(crate::clock::rfc3339(at));
                 self.step_change(i, State::Error, metadata);
                 if self.stopping.is_none() {
-                    self.backoff.push(Reverse((at, i)));
+                    self.queue.retry_at(i, at);
                 }
             }
             Decision::GiveUp(_) => {

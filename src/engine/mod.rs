@@ -9,6 +9,7 @@ mod attempt;
 mod inputs;
 pub mod plan;
 
+mod queue;
 pub mod retry;
 mod run;
 mod writer;

@@ -1,7 +1,6 @@
 //! The run loop: claim, take over, start what is ready, wait, record, finish.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +59,6 @@ pub(super) struct Done {
 pub(super) struct StepRun {
     pub status: State,
     pub state: StepState,
-    pub unfinished_parents: usize,
     /// When the current attempt started (ms), for event durations.
     pub attempt_started_at: i64,
     /// When the step last became ready (ms), for the ready → running wait.
@@ -91,8 +89,8 @@ pub(super) struct Run<'a> {
     pub index: HashMap<String, usize>,
     /// Problems worth a word that change nothing (bad `TASKER_EVENTS` lines).
     pub warnings: Vec<String>,
-    pub ready: VecDeque<usize>,
-    pub backoff: BinaryHeap<Reverse<(i64, usize)>>,
+    /// Readiness and retries due.
+    pub queue: super::queue::Queue,
     limit: usize,
     pub running: usize,
     pub stopping: Option<Stop>,
@@ -257,7 +255,6 @@ impl<'a> Run<'a> {
             .map(|(rec, step)| StepRun {
                 status: rec.status,
                 state: rec.state.clone(),
-                unfinished_parents: 0,
                 attempt_started_at: 0,
                 ready_at: None,
                 abort: None,
@@ -295,8 +292,7 @@ impl<'a> Run<'a> {
             steps,
             index,
             warnings: Vec::new(),
-            ready: VecDeque::new(),
-            backoff: BinaryHeap::new(),
+            queue: super::queue::Queue::new(template.steps.len()),
             limit,
             running: 0,
             stopping: None,
@@ -361,19 +357,16 @@ impl<'a> Run<'a> {
             // The batch goes to the writer; its steps start once it is durable.
             self.send(writer, &mut to_spawn, ticked)?;
             let settled = self.in_flight.is_none() && self.batch.is_empty();
-            if settled
-                && self.running == 0
-                && (self.stopping.is_some() || (self.ready.is_empty() && self.backoff.is_empty()))
-            {
+            if settled && self.running == 0 && (self.stopping.is_some() || self.queue.is_idle()) {
                 break;
             }
-            if settled && self.running == 0 && self.ready.is_empty() && !self.idle_announced {
+            if settled && self.running == 0 && self.queue.ready_len() == 0 && !self.idle_announced {
                 // Only retries remain, and none is due: say so once, then sleep.
                 self.idle_announced = true;
                 let waiting: Vec<String> = self
-                    .backoff
-                    .iter()
-                    .map(|Reverse((_, i))| self.template.steps[*i].name.clone())
+                    .queue
+                    .waiting()
+                    .map(|i| self.template.steps[i].name.clone())
                     .collect();
                 let e = Event::new(Kind::WorkflowNoViableSteps, self.task.task_id)
                     .with("reason", "waiting_for_retry")

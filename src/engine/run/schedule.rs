@@ -10,11 +10,7 @@ impl Run<'_> {
     /// Move due retries back to `pending`, then start ready steps up to the limit.
     pub(super) fn start_ready(&mut self, to_spawn: &mut Vec<usize>) {
         let now = now_ms();
-        while let Some(&Reverse((at, i))) = self.backoff.peek() {
-            if at > now {
-                break;
-            }
-            self.backoff.pop();
+        while let Some((at, i)) = self.queue.take_due(now) {
             // A step cancelled or resolved meanwhile is no longer waiting.
             if self.steps[i].status != State::Error || self.steps[i].state.next_retry_at != Some(at)
             {
@@ -42,7 +38,7 @@ impl Run<'_> {
                 "reason".into(),
                 json!(if interrupted { "interrupted" } else { "retry" }),
             );
-            self.ready.push_back(i);
+            self.queue.push_ready(i);
         }
         let mut started = Vec::new();
         // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
@@ -53,13 +49,13 @@ impl Run<'_> {
         // About nine changes and events per noop step keep a round under the cap.
         let mut noops =
             (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
-        while let Some(&i) = self.ready.front() {
+        while let Some(i) = self.queue.front() {
             let noop = self.is_noop(i);
             if (!noop && busy >= self.limit) || (noop && noops == 0) {
                 break;
             }
             noops -= usize::from(noop);
-            self.ready.pop_front();
+            self.queue.pop_front();
             if self.steps[i].status != State::Pending {
                 continue;
             }
@@ -115,13 +111,11 @@ impl Run<'_> {
     /// Sleep until an attempt finishes, a retry comes due, the deadline passes, the next
     /// tick, or a signal.
     pub(super) async fn wait(&mut self, deadline: Option<Instant>) -> Result<(), StoreError> {
-        let retry_due =
-            self.backoff
-                .peek()
-                .filter(|_| self.stopping.is_none())
-                .map(|Reverse((at, _))| {
-                    Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64)
-                });
+        let retry_due = self
+            .queue
+            .next_retry()
+            .filter(|_| self.stopping.is_none())
+            .map(|at| Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64));
         let deadline = deadline.filter(|_| self.stopping.is_none());
         let tick = self.next_tick;
         // Work left by a capped round (uncommitted changes, steps that could start) is taken
@@ -131,9 +125,9 @@ impl Run<'_> {
             && self.in_flight.is_none()
             && (!self.batch.is_empty()
                 || self
-                    .ready
+                    .queue
                     .front()
-                    .is_some_and(|&i| self.is_noop(i) || self.running + starting < self.limit));
+                    .is_some_and(|i| self.is_noop(i) || self.running + starting < self.limit));
         // Processes due to be recorded wait for the commit in flight (nothing could be sent
         // meanwhile: waking for them would spin).
         let pids_due = self.pids_due.filter(|_| self.in_flight.is_none());

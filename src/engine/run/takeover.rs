@@ -132,22 +132,22 @@ impl Run<'_> {
                 .parents(i)
                 .filter(|&p| !self.steps[p].status.is_satisfied())
                 .count();
-            self.steps[i].unfinished_parents = unfinished;
+            self.queue.set_unfinished(i, unfinished);
             if unfinished > 0 {
                 continue;
             }
             match (self.steps[i].status, self.steps[i].state.next_retry_at) {
                 (State::Pending, _) => {
                     self.steps[i].ready_at = Some(now);
-                    self.ready.push_back(i);
+                    self.queue.push_ready(i);
                 }
-                (State::Error, Some(at)) => self.backoff.push(Reverse((at, i))),
+                (State::Error, Some(at)) => self.queue.retry_at(i, at),
                 _ => {}
             }
         }
         let started = Event::new(Kind::WorkflowTaskStarted, self.task.task_id)
             .with("step_count", self.steps.len())
-            .with("ready_steps", self.ready.len());
+            .with("ready_steps", self.queue.ready_len());
         self.event(started);
         Ok(())
     }

@@ -1,0 +1,130 @@
+//! Which steps may start, and when the next retry comes due: readiness by counts of
+//! unfinished parents (nothing rescans the graph), retries by the time they are due. It
+//! keeps no clock: the time is given, so it is tested without waiting.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+#[derive(Debug, Default)]
+pub(super) struct Queue {
+    /// Each step's parents not yet `complete` or `resolved_manually`.
+    unfinished: Vec<usize>,
+    /// Steps whose parents are all done, in the order they became so.
+    ready: VecDeque<usize>,
+    /// Steps waiting out a backoff, by the time their retry is due (ms).
+    backoff: BinaryHeap<Reverse<(i64, usize)>>,
+}
+
+impl Queue {
+    pub(super) fn new(steps: usize) -> Queue {
+        Queue {
+            unfinished: vec![0; steps],
+            ..Queue::default()
+        }
+    }
+
+    /// Step `i` has `count` parents not yet done.
+    pub(super) fn set_unfinished(&mut self, i: usize, count: usize) {
+        self.unfinished[i] = count;
+    }
+
+    /// A parent of `child` is done; whether `child` has none left undone now.
+    pub(super) fn parent_done(&mut self, child: usize) -> bool {
+        let n = &mut self.unfinished[child];
+        *n = n.saturating_sub(1);
+        *n == 0
+    }
+
+    pub(super) fn push_ready(&mut self, i: usize) {
+        self.ready.push_back(i);
+    }
+
+    pub(super) fn front(&self) -> Option<usize> {
+        self.ready.front().copied()
+    }
+
+    pub(super) fn pop_front(&mut self) -> Option<usize> {
+        self.ready.pop_front()
+    }
+
+    pub(super) fn ready_len(&self) -> usize {
+        self.ready.len()
+    }
+
+    /// Step `i` retries at `at` (ms).
+    pub(super) fn retry_at(&mut self, i: usize, at: i64) {
+        self.backoff.push(Reverse((at, i)));
+    }
+
+    /// The earliest retry due at `now` or before, taken off the queue: `(due time, step)`.
+    pub(super) fn take_due(&mut self, now: i64) -> Option<(i64, usize)> {
+        match self.backoff.peek() {
+            Some(&Reverse((at, i))) if at <= now => {
+                self.backoff.pop();
+                Some((at, i))
+            }
+            _ => None,
+        }
+    }
+
+    /// When the earliest retry is due, if any waits.
+    pub(super) fn next_retry(&self) -> Option<i64> {
+        self.backoff.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// The steps waiting out a backoff.
+    pub(super) fn waiting(&self) -> impl Iterator<Item = usize> + '_ {
+        self.backoff.iter().map(|Reverse((_, i))| *i)
+    }
+
+    /// Nothing ready and nothing waiting.
+    pub(super) fn is_idle(&self) -> bool {
+        self.ready.is_empty() && self.backoff.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// a → (b, c) → d: d is ready only once both b and c are done, and each step becomes
+    /// ready once.
+    #[test]
+    fn readiness_follows_the_counts() {
+        let mut q = Queue::new(4);
+        for (i, n) in [(0, 0), (1, 1), (2, 1), (3, 2)] {
+            q.set_unfinished(i, n);
+        }
+        q.push_ready(0);
+        assert_eq!(q.pop_front(), Some(0));
+        assert!(q.parent_done(1) && q.parent_done(2), "b and c after a");
+        q.push_ready(1);
+        q.push_ready(2);
+        assert_eq!((q.pop_front(), q.pop_front()), (Some(1), Some(2)));
+        assert!(!q.parent_done(3), "d waits for c");
+        assert!(q.parent_done(3), "then d is ready");
+        assert!(q.is_idle());
+    }
+
+    /// Retries come due in time order, each once, and only when their time has come.
+    #[test]
+    fn retries_come_due_in_order() {
+        let mut q = Queue::new(3);
+        q.retry_at(0, 1_500);
+        q.retry_at(1, 1_000);
+        q.retry_at(2, 2_000);
+        assert_eq!(q.next_retry(), Some(1_000));
+        assert_eq!(q.take_due(999), None, "nothing is due early");
+        assert_eq!(q.take_due(1_600), Some((1_000, 1)));
+        assert_eq!(q.take_due(1_600), Some((1_500, 0)));
+        assert_eq!(q.take_due(1_600), None, "2,000 is not due at 1,600");
+        assert_eq!(q.waiting().collect::<Vec<_>>(), vec![2]);
+        assert!(!q.is_idle());
+        assert_eq!(
+            q.take_due(2_000),
+            Some((2_000, 2)),
+            "due exactly at its time"
+        );
+        assert!(q.is_idle());
+    }
+}

@@ -10,7 +10,6 @@ use tokio::sync::watch;
 use super::inputs::{self, RunScope};
 use super::retry::{self, Decision, Failure, GiveUp};
 use super::run::{Done, Run, Stop, meta};
-use crate::clock::now_ms;
 use crate::events::{Event, Kind};
 use crate::handlers::{self, Outcome, Request};
 use crate::model::FailureClass;
@@ -193,7 +192,7 @@ impl Run<'_> {
             self.unrecorded -= 1;
         }
         self.steps[i].abort = None;
-        let now = now_ms();
+        let now = self.now();
         let mut interrupted = outcome
             .failure
             .as_ref()

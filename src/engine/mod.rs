@@ -40,6 +40,24 @@ pub struct Options {
     pub traceparent: Option<String>,
     /// Given each line a step writes, as it writes it (`--follow-output`).
     pub echo: Option<Echo>,
+    /// Where the engine reads the time it records (starts, ends, retries due); tests give
+    /// one that stands still.
+    pub clock: std::sync::Arc<dyn Clock>,
+}
+
+/// The wall clock as the engine reads it, in milliseconds since the epoch.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        crate::clock::now_ms()
+    }
 }
 
 pub use crate::handlers::Echo;
@@ -70,6 +88,7 @@ impl Default for Options {
             output_limit: 1024 * 1024,
             traceparent: None,
             echo: None,
+            clock: std::sync::Arc::new(SystemClock),
         }
     }
 }
@@ -144,4 +163,68 @@ pub async fn run(
             ))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Ignore;
+    use crate::store::{NewTask, SqliteStore};
+
+    /// A clock that stands still.
+    struct Still(i64);
+
+    impl Clock for Still {
+        fn now_ms(&self) -> i64 {
+            self.0
+        }
+    }
+
+    /// The times the engine records are its clock's: a run under a clock that stands still
+    /// records every start and end at that instant.
+    #[test]
+    fn recorded_times_come_from_the_injected_clock() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("store");
+        let template = crate::templates::from_str(
+            "name: still\nsteps:\n  - { name: a, noop: true }\n  - { name: b, noop: true, depends_on: [a] }\n",
+            "still.yml",
+        )
+        .expect("template");
+        let id = store
+            .create_task(&NewTask {
+                template: &template,
+                source: "",
+                content_hash: "still",
+                workdir: "/tmp",
+                context: &serde_json::json!({}),
+                initiator: None,
+                source_system: None,
+                reason: None,
+                tags: &[],
+                environment: None,
+                idempotency_key: None,
+                bypass: &[],
+            })
+            .expect("create")
+            .task_id();
+        let options = Options {
+            clock: std::sync::Arc::new(Still(1_000_000)),
+            ..Options::default()
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (_halt_tx, halt) = watch::channel(Halt::None);
+        let finish = runtime
+            .block_on(run(&mut store, id, &template, &options, &mut Ignore, halt))
+            .expect("run");
+        assert_eq!(finish.state, State::Complete);
+        let task = store.task(id).expect("read").expect("task");
+        for s in &task.steps {
+            assert_eq!(s.state.started_at, Some(1_000_000), "{}", s.name);
+            assert_eq!(s.state.finished_at, Some(1_000_000), "{}", s.name);
+        }
+    }
 }

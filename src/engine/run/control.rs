@@ -152,7 +152,7 @@ impl Run<'_> {
             (State::Error, Kind::TaskFailed, "a step failed")
         };
         self.task_change(State::InProgress, to, meta(reason));
-        let took = (now_ms() - started).max(0) as u64;
+        let took = (self.now() - started).max(0) as u64;
         let mut end = Event::new(kind, self.task.task_id)
             .states(State::InProgress, to)
             .with("duration_ms", took);

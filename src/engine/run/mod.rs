@@ -11,7 +11,6 @@ use tokio::time::Instant;
 
 use super::writer::{InFlight, Writer};
 use super::{Finish, Halt, Options, RunError};
-use crate::clock::now_ms;
 use crate::events::{Event, Kind, Subscriber, TraceRef};
 use crate::graph::Dag;
 use crate::handlers::{self, Handler, Outcome};
@@ -319,7 +318,7 @@ impl<'a> Run<'a> {
     }
 
     async fn drive(&mut self, writer: &Writer<'_, '_>) -> Result<Finish, StoreError> {
-        let started = now_ms();
+        let started = self.now();
         // Cancel requests made before this run are not for it.
         let task_id = self.task.task_id;
         self.cancel_seen = writer

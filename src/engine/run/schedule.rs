@@ -3,13 +3,18 @@
 use super::*;
 
 impl Run<'_> {
+    /// The time, as the run's clock says.
+    pub(in crate::engine) fn now(&self) -> i64 {
+        self.options.clock.now_ms()
+    }
+
     pub(super) fn is_noop(&self, i: usize) -> bool {
         self.template.steps[i].action == crate::templates::Action::Noop
     }
 
     /// Move due retries back to `pending`, then start ready steps up to the limit.
     pub(super) fn start_ready(&mut self, to_spawn: &mut Vec<usize>) {
-        let now = now_ms();
+        let now = self.now();
         while let Some((at, i)) = self.queue.take_due(now) {
             // A step cancelled or resolved meanwhile is no longer waiting.
             if self.steps[i].status != State::Error || self.steps[i].state.next_retry_at != Some(at)
@@ -115,7 +120,7 @@ impl Run<'_> {
             .queue
             .next_retry()
             .filter(|_| self.stopping.is_none())
-            .map(|at| Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64));
+            .map(|at| Instant::now() + Duration::from_millis((at - self.now()).max(0) as u64));
         let deadline = deadline.filter(|_| self.stopping.is_none());
         let tick = self.next_tick;
         // Work left by a capped round (uncommitted changes, steps that could start) is taken

@@ -40,7 +40,7 @@ impl Run<'_> {
 
     /// Bring the task to `in_progress` and take over what an earlier runner left.
     pub(super) async fn take_over(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
-        let now = now_ms();
+        let now = self.now();
         self.place_in_trace();
         let orphan = self.task.status == State::InProgress;
         match self.task.status {

@@ -5,6 +5,8 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+use crate::model::State;
+
 #[derive(Debug, Default)]
 pub(super) struct Queue {
     /// Each step's parents not yet `complete` or `resolved_manually`.
@@ -21,6 +23,34 @@ impl Queue {
             unfinished: vec![0; steps],
             ..Queue::default()
         }
+    }
+
+    /// The queue of a task as it stands when a run takes it over: each step's parents not
+    /// yet done counted; a pending step with none ready, in order; a step in error with a
+    /// retry time waiting for it. `steps` holds each step's state and retry time, `parents`
+    /// its parents. The steps made ready are returned too.
+    pub(super) fn resume<I: Iterator<Item = usize>>(
+        steps: &[(State, Option<i64>)],
+        parents: impl Fn(usize) -> I,
+    ) -> (Queue, Vec<usize>) {
+        let mut queue = Queue::new(steps.len());
+        let mut ready = Vec::new();
+        for (i, &(status, retry_at)) in steps.iter().enumerate() {
+            let unfinished = parents(i).filter(|&p| !steps[p].0.is_satisfied()).count();
+            queue.set_unfinished(i, unfinished);
+            if unfinished > 0 {
+                continue;
+            }
+            match (status, retry_at) {
+                (State::Pending, _) => {
+                    queue.push_ready(i);
+                    ready.push(i);
+                }
+                (State::Error, Some(at)) => queue.retry_at(i, at),
+                _ => {}
+            }
+        }
+        (queue, ready)
     }
 
     /// Step `i` has `count` parents not yet done.
@@ -104,6 +134,33 @@ mod tests {
         assert!(!q.parent_done(3), "d waits for c");
         assert!(q.parent_done(3), "then d is ready");
         assert!(q.is_idle());
+    }
+
+    /// A task taken over part-way: done steps release their children, a failed step waits
+    /// for its retry, and a step behind it is ready only once it is done.
+    #[test]
+    fn a_take_over_counts_from_the_state_as_it_stands() {
+        // a (complete) → b (error, retry at 5,000) → c (pending); a → d (pending);
+        // e (resolved by hand) → f (pending); g (cancelled) → h (pending).
+        let steps = [
+            (State::Complete, None),
+            (State::Error, Some(5_000)),
+            (State::Pending, None),
+            (State::Pending, None),
+            (State::ResolvedManually, None),
+            (State::Pending, None),
+            (State::Cancelled, None),
+            (State::Pending, None),
+        ];
+        let parents: [&[usize]; 8] = [&[], &[0], &[1], &[0], &[], &[4], &[], &[6]];
+        let (mut q, ready) = Queue::resume(&steps, |i| parents[i].iter().copied());
+        assert_eq!(ready, vec![3, 5], "d and f: their parents are done");
+        assert_eq!(q.next_retry(), Some(5_000), "b waits for its retry");
+        assert_eq!(q.take_due(4_999), None);
+        assert_eq!(q.take_due(5_000), Some((5_000, 1)));
+        assert!(q.parent_done(2), "c once b is done");
+        assert!(!ready.contains(&7), "h: a cancelled parent blocks it");
+        assert_eq!(q.unfinished[7], 1);
     }
 
     /// Retries come due in time order, each once, and only when their time has come.

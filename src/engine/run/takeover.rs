@@ -126,24 +126,15 @@ impl Run<'_> {
             self.event(e);
         }
         // Readiness from the state as it now is.
-        for i in 0..self.steps.len() {
-            let unfinished = self
-                .dag
-                .parents(i)
-                .filter(|&p| !self.steps[p].status.is_satisfied())
-                .count();
-            self.queue.set_unfinished(i, unfinished);
-            if unfinished > 0 {
-                continue;
-            }
-            match (self.steps[i].status, self.steps[i].state.next_retry_at) {
-                (State::Pending, _) => {
-                    self.steps[i].ready_at = Some(now);
-                    self.queue.push_ready(i);
-                }
-                (State::Error, Some(at)) => self.queue.retry_at(i, at),
-                _ => {}
-            }
+        let states: Vec<(State, Option<i64>)> = self
+            .steps
+            .iter()
+            .map(|s| (s.status, s.state.next_retry_at))
+            .collect();
+        let (queue, ready) = super::super::queue::Queue::resume(&states, |i| self.dag.parents(i));
+        self.queue = queue;
+        for i in ready {
+            self.steps[i].ready_at = Some(now);
         }
         let started = Event::new(Kind::WorkflowTaskStarted, self.task.task_id)
             .with("step_count", self.steps.len())

@@ -9,6 +9,7 @@ mod attempt;
 mod inputs;
 pub mod plan;
 
+mod cancel;
 mod queue;
 pub mod retry;
 mod run;

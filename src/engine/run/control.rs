@@ -28,30 +28,19 @@ impl Run<'_> {
 
     /// Act on `tasker cancel`: the whole task, or the named steps.
     pub(super) fn cancel(&mut self, request: &Json) {
-        let reason = request["reason"].as_str().unwrap_or("cancelled").to_owned();
-        let actor = request["actor"].as_str().unwrap_or("operator").to_owned();
-        let metadata = json!({"actor": actor, "reason": reason});
-        let targets: Vec<usize> = match request["steps"].as_array() {
-            Some(names) => names
-                .iter()
-                .filter_map(|n| n.as_str().and_then(|n| self.index.get(n).copied()))
-                .collect(),
-            None => {
-                self.stop(Stop::Cancel);
-                (0..self.steps.len()).collect()
+        let states: Vec<State> = self.steps.iter().map(|s| s.status).collect();
+        let decided = super::super::cancel::decide(request, &self.index, &states);
+        if decided.whole {
+            self.stop(Stop::Cancel);
+        }
+        for i in decided.stop {
+            self.steps[i].cancelling = Some(decided.metadata.clone());
+            if let Some(abort) = &self.steps[i].abort {
+                let _ = abort.send(handlers::Abort::Stop);
             }
-        };
-        for i in targets {
-            match self.steps[i].status {
-                State::InProgress => {
-                    self.steps[i].cancelling = Some(metadata.clone());
-                    if let Some(abort) = &self.steps[i].abort {
-                        let _ = abort.send(handlers::Abort::Stop);
-                    }
-                }
-                State::Pending | State::Error => self.cancel_step(i, &metadata),
-                _ => {}
-            }
+        }
+        for i in decided.now {
+            self.cancel_step(i, &decided.metadata);
         }
     }
 

@@ -10,6 +10,7 @@ mod inputs;
 pub mod plan;
 
 mod cancel;
+mod outcome;
 mod queue;
 pub mod retry;
 mod run;

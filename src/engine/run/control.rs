@@ -119,27 +119,16 @@ impl Run<'_> {
             .filter(|&i| self.steps[i].status == State::Error)
             .map(|i| self.template.steps[i].name.clone())
             .collect();
-        let all_done = self.steps.iter().all(|s| s.status.is_satisfied());
-        let any_cancelled = self.steps.iter().any(|s| s.status == State::Cancelled);
+        let states: Vec<State> = self.steps.iter().map(|s| s.status).collect();
+        let ending = super::super::outcome::ending(&states, self.stopping == Some(Stop::Deadline));
+        let all_done = ending.state == State::Complete;
         if !all_done && !unfinished.is_empty() {
             let e = Event::new(Kind::WorkflowNoViableSteps, self.task.task_id)
                 .with("reason", "blocked")
                 .with("waiting_steps", json!(unfinished));
             self.event(e);
         }
-        let (to, kind, reason) = if all_done {
-            (State::Complete, Kind::TaskCompleted, "all steps complete")
-        } else if any_cancelled {
-            (
-                State::Cancelled,
-                Kind::TaskCancelled,
-                "a step was cancelled",
-            )
-        } else if self.stopping == Some(Stop::Deadline) {
-            (State::Error, Kind::TaskFailed, "the task timed out")
-        } else {
-            (State::Error, Kind::TaskFailed, "a step failed")
-        };
+        let (to, kind, reason) = (ending.state, ending.kind, ending.reason);
         self.task_change(State::InProgress, to, meta(reason));
         let took = (self.now() - started).max(0) as u64;
         let mut end = Event::new(kind, self.task.task_id)

@@ -97,6 +97,35 @@ impl Queue {
         }
     }
 
+    /// Take the ready steps that may start now, in order: each that runs a process takes a
+    /// slot while `busy` is under `limit`; a noop takes none but at most `noops` of them go
+    /// (a round stays bounded); the first that may not start stops the rest, so order is
+    /// kept. A step no longer pending (cancelled, resolved meanwhile) is dropped.
+    pub(super) fn pick(
+        &mut self,
+        mut busy: usize,
+        limit: usize,
+        mut noops: usize,
+        is_noop: impl Fn(usize) -> bool,
+        pending: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
+        let mut started = Vec::new();
+        while let Some(i) = self.front() {
+            let noop = is_noop(i);
+            if (!noop && busy >= limit) || (noop && noops == 0) {
+                break;
+            }
+            noops -= usize::from(noop);
+            self.pop_front();
+            if !pending(i) {
+                continue;
+            }
+            busy += usize::from(!noop);
+            started.push(i);
+        }
+        started
+    }
+
     /// When the earliest retry is due, if any waits.
     pub(super) fn next_retry(&self) -> Option<i64> {
         self.backoff.peek().map(|Reverse((at, _))| *at)
@@ -161,6 +190,36 @@ mod tests {
         assert!(q.parent_done(2), "c once b is done");
         assert!(!ready.contains(&7), "h: a cancelled parent blocks it");
         assert_eq!(q.unfinished[7], 1);
+    }
+
+    /// Steps start under the limit in order; noops take no slot but are bounded; a step no
+    /// longer pending is dropped; the first that may not start holds the rest back.
+    #[test]
+    fn steps_start_under_the_limit_in_order() {
+        let mut q = Queue::new(6);
+        for i in [0, 1, 2, 3, 4, 5] {
+            q.push_ready(i);
+        }
+        let noop = |i: usize| i == 2 || i == 4;
+        let pending = |i: usize| i != 1;
+        // One slot of three taken: 0 starts, 1 is dropped (no longer pending), 2 is a noop
+        // and takes no slot, 3 takes the last slot, 4 is a noop and starts too; 5 waits.
+        let started = q.pick(1, 3, 64, noop, pending);
+        assert_eq!(started, vec![0, 2, 3, 4]);
+        assert_eq!(q.front(), Some(5), "5 waits for a slot");
+        // With no slot, a noop behind a waiting step waits too: order is kept.
+        let mut q = Queue::new(3);
+        for i in [0, 1, 2] {
+            q.push_ready(i);
+        }
+        assert_eq!(q.pick(2, 2, 64, |i| i == 1, |_| true), Vec::<usize>::new());
+        // The noop budget bounds a round.
+        let mut q = Queue::new(5);
+        for i in 0..5 {
+            q.push_ready(i);
+        }
+        assert_eq!(q.pick(0, 1, 2, |_| true, |_| true), vec![0, 1]);
+        assert_eq!(q.ready_len(), 3);
     }
 
     /// Retries come due in time order, each once, and only when their time has come.

@@ -45,29 +45,22 @@ impl Run<'_> {
             );
             self.queue.push_ready(i);
         }
-        let mut started = Vec::new();
         // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
         // is committed in one round. Order is kept: a noop behind a waiting step waits.
         // Steps whose start is being committed hold their slots already.
-        let mut busy =
+        let busy =
             self.running + to_spawn.len() + self.in_flight.as_ref().map_or(0, |f| f.spawn.len());
         // About nine changes and events per noop step keep a round under the cap.
-        let mut noops =
-            (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
-        while let Some(i) = self.queue.front() {
-            let noop = self.is_noop(i);
-            if (!noop && busy >= self.limit) || (noop && noops == 0) {
-                break;
-            }
-            noops -= usize::from(noop);
-            self.queue.pop_front();
-            if self.steps[i].status != State::Pending {
-                continue;
-            }
-            busy += usize::from(!noop);
-            started.push(i);
-            to_spawn.push(i);
-        }
+        let noops = (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
+        let (steps, template) = (&self.steps, self.template);
+        let started = self.queue.pick(
+            busy,
+            self.limit,
+            noops,
+            |i| template.steps[i].action == crate::templates::Action::Noop,
+            |i| steps[i].status == State::Pending,
+        );
+        to_spawn.extend(&started);
         if started.is_empty() {
             return;
         }

@@ -21,16 +21,15 @@ pub(super) struct Job {
     answer: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// A batch handed to the writer; its answer arrives on `landed`.
+/// A batch handed to the writer; [`InFlight::landed`] is its answer.
 pub(super) struct InFlight {
-    pub landed: oneshot::Receiver<Result<(), StoreError>>,
+    answer: oneshot::Receiver<Result<(), StoreError>>,
 }
 
 impl InFlight {
-    /// No batch: for work that waited on nothing.
-    pub(super) fn none() -> InFlight {
-        let (_, landed) = oneshot::channel();
-        InFlight { landed }
+    /// How the commit went, once it has (a writer gone is an error too).
+    pub(super) async fn landed(&mut self) -> Result<(), StoreError> {
+        (&mut self.answer).await.unwrap_or_else(|_| Err(gone()))
     }
 }
 
@@ -63,6 +62,7 @@ impl<'a, 's> Writer<'a, 's> {
     /// goes on, and learns how it went from the answer.
     pub(super) fn submit(&self, task_id: TaskId, owner: Owner, batch: Vec<Change>) -> InFlight {
         let (answer, landed) = oneshot::channel();
+        let landed = InFlight { answer: landed };
         // A writer gone drops the job, and with it the answer: the engine hears it stopped.
         let _ = self.jobs.send(Job {
             task_id,
@@ -70,7 +70,7 @@ impl<'a, 's> Writer<'a, 's> {
             batch,
             answer,
         });
-        InFlight { landed }
+        landed
     }
 }
 

@@ -195,6 +195,13 @@ fn unmapped_handler_classes_validate_with_the_block_to_add_and_run_once_mapped()
     // Drawn before the handlers exist, too.
     let diagram = sb.run(&["diagram", "--template", "payments.yaml"]);
     assert_eq!(diagram.status.code(), Some(0), "{}", stderr(&diagram));
+    assert!(
+        stderr(&diagram).contains(
+            "warning: payments.yaml:6:20: step `charge`: `handler_class`: unknown handler class"
+        ),
+        "the diagram says what validate says: {}",
+        stderr(&diagram)
+    );
 
     // `run` refuses, with the same block, and writes nothing.
     let run = sb.run(&["run", "payments.yaml"]);

@@ -498,6 +498,16 @@ fn annotations_are_kept_shown_and_filtered() {
         stderr(&sb.run(&["annotate", "1", "reason", "replayed by hand"]))
             .contains("task 1: annotated reason replayed by hand")
     );
+    // A value holding escape codes is shown as text, never as terminal control.
+    assert_eq!(
+        sb.run(&["annotate", "3", "note", "\u{1b}[2Jwiped"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let shown = stdout(&sb.run(&["status", "3"]));
+    assert!(shown.contains("note      \\x1b[2Jwiped"), "{shown}");
+    assert!(!shown.contains('\u{1b}'), "{shown}");
     let doc = sb.status(2);
     let notes = doc["annotations"].as_array().expect("annotations");
     assert_eq!(notes.len(), 2, "{doc:#}");

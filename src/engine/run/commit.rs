@@ -52,7 +52,6 @@ impl Run<'_> {
         }
         self.seal();
         let landing = Landing {
-            commit: InFlight::none(),
             events: std::mem::take(&mut self.events),
             warnings: std::mem::take(&mut self.warnings),
             spawn: std::mem::take(to_spawn),
@@ -68,17 +67,15 @@ impl Run<'_> {
             self.stats.commits += 1;
             self.after_commit(landing);
         } else {
-            self.in_flight = Some(Landing {
-                commit: writer.submit(self.task.task_id, self.owner.clone(), batch),
-                ..landing
-            });
+            let commit = writer.submit(self.task.task_id, self.owner.clone(), batch);
+            self.in_flight = Some((commit, landing));
         }
         Ok(())
     }
 
     /// The batch in flight is durable (or failed): emit what waited for it, start its steps.
     pub(super) fn landed(&mut self, result: Result<(), StoreError>) -> Result<(), StoreError> {
-        let Some(landing) = self.in_flight.take() else {
+        let Some((_, landing)) = self.in_flight.take() else {
             return Ok(());
         };
         result?;
@@ -124,9 +121,7 @@ impl Run<'_> {
     /// Wait for the batch in flight, if any, and take it as landed.
     pub(super) async fn land_in_flight(&mut self) -> Result<(), StoreError> {
         let result = match &mut self.in_flight {
-            Some(f) => (&mut f.commit.landed)
-                .await
-                .unwrap_or_else(|_| Err(StoreError::Corrupt("the store's writer stopped".into()))),
+            Some((commit, _)) => commit.landed().await,
             None => return Ok(()),
         };
         self.landed(result)

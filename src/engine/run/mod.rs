@@ -120,12 +120,11 @@ pub(super) struct Run<'a> {
     stats: super::Stats,
     /// The batch the writer is committing, with what waits for it: its events, its
     /// warnings, and the steps it starts.
-    in_flight: Option<Landing>,
+    in_flight: Option<(InFlight, Landing)>,
 }
 
-/// What waits for a batch in flight to be durable.
+/// What waits for a batch to be durable.
 struct Landing {
-    commit: InFlight,
     events: Vec<Event>,
     warnings: Vec<String>,
     spawn: Vec<usize>,
@@ -328,6 +327,8 @@ impl<'a> Run<'a> {
         self.take_over(writer).await?;
         let deadline = self.template.timeout.map(|t| Instant::now() + t);
         let mut to_spawn = Vec::new();
+        // The loop's time not spent waiting.
+        let mut busy = Duration::ZERO;
         let mut busy_since = std::time::Instant::now();
         loop {
             let ticked = Instant::now() >= self.next_tick;
@@ -373,15 +374,13 @@ impl<'a> Run<'a> {
                 self.event(e);
                 self.flush(writer).await?;
             }
-            self.stats.busy_ms += busy_since.elapsed().as_micros() as u64;
+            busy += busy_since.elapsed();
             self.wait(deadline).await?;
             busy_since = std::time::Instant::now();
         }
-        self.stats.busy_ms += busy_since.elapsed().as_micros() as u64;
-        let mut finish = self.finish(writer, started).await?;
-        // Counted in microseconds while running, reported in milliseconds.
-        finish.stats.busy_ms /= 1000;
-        Ok(finish)
+        busy += busy_since.elapsed();
+        self.stats.busy_ms = busy.as_millis() as u64;
+        self.finish(writer, started).await
     }
 }
 

@@ -48,8 +48,9 @@ impl Run<'_> {
         // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
         // is committed in one round. Order is kept: a noop behind a waiting step waits.
         // Steps whose start is being committed hold their slots already.
-        let busy =
-            self.running + to_spawn.len() + self.in_flight.as_ref().map_or(0, |f| f.spawn.len());
+        let busy = self.running
+            + to_spawn.len()
+            + self.in_flight.as_ref().map_or(0, |(_, l)| l.spawn.len());
         // About nine changes and events per noop step keep a round under the cap.
         let noops = (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
         let (steps, template) = (&self.steps, self.template);
@@ -118,7 +119,7 @@ impl Run<'_> {
         let tick = self.next_tick;
         // Work left by a capped round (uncommitted changes, steps that could start) is taken
         // up at once, once signals and finished attempts have been looked at.
-        let starting = self.in_flight.as_ref().map_or(0, |f| f.spawn.len());
+        let starting = self.in_flight.as_ref().map_or(0, |(_, l)| l.spawn.len());
         let work_now = self.stopping.is_none()
             && self.in_flight.is_none()
             && (!self.batch.is_empty()
@@ -129,12 +130,10 @@ impl Run<'_> {
         // Processes due to be recorded wait for the commit in flight (nothing could be sent
         // meanwhile: waking for them would spin).
         let pids_due = self.pids_due.filter(|_| self.in_flight.is_none());
-        let landing = self.in_flight.as_mut().map(|f| &mut f.commit.landed);
+        let landing = self.in_flight.as_mut().map(|(commit, _)| commit);
         let landing = async move {
             match landing {
-                Some(rx) => rx.await.unwrap_or_else(|_| {
-                    Err(StoreError::Corrupt("the store's writer stopped".into()))
-                }),
+                Some(commit) => commit.landed().await,
                 None => std::future::pending().await,
             }
         };

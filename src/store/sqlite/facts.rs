@@ -9,7 +9,7 @@ impl SqliteStore {
         w: &Window,
         each: &mut dyn FnMut(TaskFact),
     ) -> Result<(), StoreError> {
-        let resumed = self.resumed_sessions()?;
+        let resumed = self.resumed_sessions(w)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, t.status, t.started_at, t.finished_at
              FROM tasks t
@@ -39,7 +39,7 @@ impl SqliteStore {
         w: &Window,
         each: &mut dyn FnMut(StepFact),
     ) -> Result<(), StoreError> {
-        let resumed = self.resumed_sessions()?;
+        let resumed = self.resumed_sessions(w)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.task_id, ns.name, nt.name, s.name, s.status, s.counted_attempts, s.started_at, s.finished_at,
                     s.next_retry_at IS NOT NULL
@@ -171,13 +171,16 @@ fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Opt
 }
 
 impl SqliteStore {
-    /// The sessions of every task (one ordered pass over the transitions' index): a task
+    /// The sessions of every task of the window (one ordered pass over the transitions' index): a task
     /// interrupted, then cancelled, or failed and resolved later, is charged its runs only.
-    fn resumed_sessions(&self) -> Result<Resumed, StoreError> {
+    fn resumed_sessions(&self, w: &Window) -> Result<Resumed, StoreError> {
+        // Only the tasks of the window: a question about the last hour reads no more.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT task_id, to_state, created_at FROM task_transitions ORDER BY task_id, sort_key",
+            "SELECT x.task_id, x.to_state, x.created_at FROM task_transitions x
+             WHERE ?1 IS NULL OR x.task_id IN (SELECT task_id FROM tasks WHERE created_at >= ?1)
+             ORDER BY x.task_id, x.sort_key",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([w.since])?;
         let mut out: Resumed = Resumed::new();
         while let Some(r) = rows.next()? {
             let started = r.get_ref(1)?.as_str().ok() == Some("in_progress");

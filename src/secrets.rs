@@ -51,6 +51,16 @@ pub fn is_secret(key: &str) -> bool {
             .is_some_and(|extra| extra.iter().any(|w| k.contains(w.as_str())))
 }
 
+/// `value` as shown when it sits under `key`: all of it `[FILTERED]` when the key looks
+/// secret, else masked within (see [`mask`]).
+pub fn mask_under(key: &str, value: &Value) -> Value {
+    if is_secret(key) && !value.is_null() {
+        Value::String(FILTERED.into())
+    } else {
+        mask(value)
+    }
+}
+
 /// A copy of `value` with the values of secret-looking keys replaced by `[FILTERED]`, at
 /// any depth.
 pub fn mask(value: &Value) -> Value {

@@ -75,21 +75,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             "task {}: annotated {} {}",
             args.id,
             args.kind,
-            crate::text::printable(&shown(&args.kind, &value))
+            crate::text::printable(&crate::render::table::annotation_text(
+                &crate::secrets::mask_under(&args.kind, &value)
+            ))
         );
     }
     Ok(exit::OK)
-}
-
-/// An annotation's value as a line shows it: text as it is, other JSON as JSON, secrets
-/// masked.
-pub(crate) fn shown(kind: &str, value: &Value) -> String {
-    if crate::secrets::is_secret(kind) && !value.is_null() {
-        return crate::secrets::FILTERED.to_owned();
-    }
-    match crate::secrets::mask(value) {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }

@@ -83,11 +83,7 @@ fn show(
     doc.annotations = notes
         .into_iter()
         .map(|mut a| {
-            a.annotation = if crate::secrets::is_secret(&a.kind) && !a.annotation.is_null() {
-                serde_json::Value::String(crate::secrets::FILTERED.into())
-            } else {
-                crate::secrets::mask(&a.annotation)
-            };
+            a.annotation = crate::secrets::mask_under(&a.kind, &a.annotation);
             a
         })
         .collect();

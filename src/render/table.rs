@@ -110,16 +110,11 @@ pub fn status(r: &TaskReport, color: bool) -> String {
             .unwrap_or(0);
         let _ = writeln!(out, "annotations");
         for a in &r.annotations {
-            let value = match &a.annotation {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
-            };
             let _ = writeln!(
                 out,
                 "  {:<width$}  {}  ({})",
                 a.kind,
-                crate::text::printable(&value),
+                crate::text::printable(&annotation_text(&a.annotation)),
                 a.created_at
             );
         }
@@ -151,6 +146,15 @@ pub fn status(r: &TaskReport, color: bool) -> String {
     }
     let _ = writeln!(out, "{t}");
     out
+}
+
+/// An annotation's value on a line: text as it is, nothing for none, other JSON as JSON.
+pub fn annotation_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// `tasks list`.

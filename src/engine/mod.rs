@@ -1,11 +1,13 @@
 //! The engine: runs a stored task to its end through the [`Store`] trait.
 //!
-//! One loop: start what is ready (committing `in_progress` first) → wait for an attempt to
-//! finish, a retry to come due, the task deadline, a tick (cancel requests, heartbeat) or a
-//! signal → record the outcomes → repeat. Readiness is incremental: each step counts its
-//! unfinished parents.
+//! Two halves. The scheduler (`scheduler`, with `queue`, `retry`, `cancel` and `outcome`)
+//! holds the run's state and makes every decision, with no I/O and time from an injected
+//! clock. The driver (`run`) does the I/O around it in one loop: start what is ready
+//! (committing `in_progress` first) → wait for an attempt to finish, a commit to land, a
+//! retry to come due, the task deadline, a tick (cancel requests, heartbeat) or a signal →
+//! hand the outcome to the scheduler → repeat. The writer (`writer`) commits off the
+//! runtime's threads.
 
-mod attempt;
 mod inputs;
 pub mod plan;
 
@@ -14,6 +16,7 @@ mod outcome;
 mod queue;
 pub mod retry;
 mod run;
+mod scheduler;
 mod writer;
 
 use std::time::Duration;
@@ -25,7 +28,7 @@ use crate::model::State;
 use crate::store::{Store, StoreError, TaskId};
 use crate::templates::Template;
 
-pub use run::parse_traceparent;
+pub use scheduler::parse_traceparent;
 
 /// How a run behaves; the command line fills it.
 #[derive(Clone)]

@@ -1,11 +1,20 @@
 //! Taking a task over: its place in the trace, and what an earlier runner left.
 
-use super::*;
+use std::collections::HashMap;
 
-impl Run<'_> {
-    /// Place this run in the task's trace: a new trace (or a child of `TRACEPARENT`) the
-    /// first time, the same trace under the first run's root afterwards.
-    pub(super) fn place_in_trace(&mut self) {
+use serde_json::{Value as Json, json};
+
+use super::{Scheduler, meta, span_id};
+use crate::engine::queue::Queue;
+use crate::events::{Event, Kind, TraceRef};
+use crate::model::{FailureClass, State};
+use crate::store::{AttemptEnd, Change, StepError, StoreError};
+
+impl Scheduler<'_> {
+    /// Place this run in the task's trace: a new trace (or a child of `outer`, the
+    /// `TRACEPARENT` tasker was given) the first time, the same trace under the first
+    /// run's root afterwards.
+    pub(in crate::engine) fn place_in_trace(&mut self, outer: Option<&str>) {
         match self.task.traceparent.as_deref().and_then(parse_traceparent) {
             Some((trace_id, root)) => {
                 self.trace = TraceRef {
@@ -16,11 +25,7 @@ impl Run<'_> {
                 };
             }
             None => {
-                let outer = self
-                    .options
-                    .traceparent
-                    .as_deref()
-                    .and_then(parse_traceparent);
+                let outer = outer.and_then(parse_traceparent);
                 let trace_id = outer.map_or_else(|| rand::random_range(1..u128::MAX), |(t, _)| t);
                 self.trace = TraceRef {
                     trace_id,
@@ -38,10 +43,20 @@ impl Run<'_> {
         }
     }
 
-    /// Bring the task to `in_progress` and take over what an earlier runner left.
-    pub(super) async fn take_over(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
+    /// The steps an earlier runner left `in_progress`: their processes may still run, and
+    /// must be stopped before [`Scheduler::take_over`] runs them again.
+    pub(in crate::engine) fn left_running(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        (0..self.steps.len())
+            .filter(|&i| self.steps[i].status == State::InProgress)
+            .map(|i| (i, self.steps[i].state.attempts))
+    }
+
+    /// Bring the task to `in_progress` and take over what an earlier runner left: attempts
+    /// in flight when it died were interrupted, and are retried at once without counting
+    /// against the limit. Readiness is counted from the state as it then is, and the
+    /// task's deadline starts now.
+    pub(in crate::engine) fn take_over(&mut self) -> Result<(), StoreError> {
         let now = self.now();
-        self.place_in_trace();
         let orphan = self.task.status == State::InProgress;
         match self.task.status {
             State::Pending | State::InProgress => {}
@@ -61,38 +76,15 @@ impl Run<'_> {
                 .states(State::Pending, State::InProgress);
             self.event(start);
         }
-        // Attempts in flight when the last runner died were interrupted: they are retried
-        // at once and do not count against the limit.
+        let left: Vec<(usize, u32)> = self.left_running().collect();
         let mut interrupted = Vec::new();
-        for i in 0..self.steps.len() {
-            if self.steps[i].status != State::InProgress {
-                continue;
-            }
-            let attempt = self.steps[i].state.attempts;
-            // What the dead runner started may still run: it must not run twice at once.
-            let step_id = self.task.steps[i].step_id;
-            match writer
-                .call(move |store| store.attempts(step_id))?
-                .into_iter()
-                .find(|a| a.attempt == attempt)
-                .and_then(|a| a.process)
-            {
-                Some((pid, started)) => handlers::kill_leftovers(pid, started),
-                // Started but not yet recorded: found by the marks it was given.
-                None => {
-                    handlers::kill_marked(&[
-                        format!("TASKER_TASK_UUID={}", self.task.uuid),
-                        format!("TASKER_STEP_NAME={}", self.template.steps[i].name),
-                        format!("TASKER_ATTEMPT={attempt}"),
-                    ]);
-                }
-            }
+        for (i, attempt) in left {
             let error = StepError {
                 class: FailureClass::Interrupted,
                 message: "the runner stopped before the attempt ended".into(),
             };
             self.batch.push(Change::AttemptFinished {
-                step_id,
+                step_id: self.task.steps[i].step_id,
                 attempt,
                 end: AttemptEnd {
                     outcome: State::Error,
@@ -125,13 +117,12 @@ impl Run<'_> {
                 .with("interrupted_steps", json!(interrupted));
             self.event(e);
         }
-        // Readiness from the state as it now is.
         let states: Vec<(State, Option<i64>)> = self
             .steps
             .iter()
             .map(|s| (s.status, s.state.next_retry_at))
             .collect();
-        let (queue, ready) = super::super::queue::Queue::resume(&states, |i| self.dag.parents(i));
+        let (queue, ready) = Queue::resume(&states, |i| self.dag.parents(i));
         self.queue = queue;
         for i in ready {
             self.steps[i].ready_at = Some(now);
@@ -140,6 +131,47 @@ impl Run<'_> {
             .with("step_count", self.steps.len())
             .with("ready_steps", self.queue.ready_len());
         self.event(started);
+        self.deadline = self.template.timeout.map(|t| now + t.as_millis() as i64);
         Ok(())
+    }
+}
+
+/// `(trace id, span id)` of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`).
+/// Read as OpenTelemetry's W3C propagator reads it; an invalid one (all-zero ids, a bad
+/// version) is none.
+pub fn parse_traceparent(value: &str) -> Option<(u128, u64)> {
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::trace::TraceContextExt;
+    let carrier: HashMap<String, String> =
+        HashMap::from([("traceparent".to_owned(), value.trim().to_owned())]);
+    let context = opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+    let span = context.span();
+    let ids = span.span_context();
+    ids.is_valid().then(|| {
+        (
+            u128::from_be_bytes(ids.trace_id().to_bytes()),
+            u64::from_be_bytes(ids.span_id().to_bytes()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_traceparent;
+
+    #[test]
+    fn traceparents() {
+        assert_eq!(
+            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some((
+                0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
+                0x00f0_67aa_0ba9_02b7
+            ))
+        );
+        assert_eq!(
+            parse_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(parse_traceparent("garbage"), None);
     }
 }

@@ -1,0 +1,264 @@
+//! Attempts: launching a started step, and recording how an attempt ended and what it
+//! makes ready.
+
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+
+use super::{Done, Scheduler, Stop, meta};
+use crate::engine::retry::{self, Decision, Failure, GiveUp};
+use crate::events::{Event, Kind};
+use crate::handlers::{self, Outcome};
+use crate::model::{FailureClass, State};
+use crate::store::{AttemptEnd, Change, StepError};
+use crate::templates::Action;
+
+impl Scheduler<'_> {
+    /// Launch step `i`, whose start is durable: whether it runs a process now (the driver
+    /// then runs it). A noop ends here; a step stopped or cancelled while its start was
+    /// being committed runs nothing and is recorded as stopped, as it would have been a
+    /// moment later, so the store ends up the same. Fail-fast lets what was started run.
+    pub(in crate::engine) fn launch(&mut self, i: usize) -> bool {
+        self.starting -= 1;
+        self.running += 1;
+        let attempt = self.steps[i].state.attempts;
+        let stopped = matches!(
+            self.stopping,
+            Some(Stop::Signal(_) | Stop::Cancel | Stop::Deadline)
+        ) || self.steps[i].cancelling.is_some();
+        if stopped {
+            self.finished(
+                Done {
+                    index: i,
+                    attempt,
+                    outcome: Outcome::failed(handlers::Failure::retryable(
+                        FailureClass::Interrupted,
+                        "stopped before it started: the run was stopping",
+                    )),
+                },
+                Vec::new(),
+            );
+            return false;
+        }
+        let kind = match &self.template.steps[i].action {
+            Action::Command(_) => "command",
+            Action::Plugin(_) => "plugin",
+            Action::Http(_) => "http",
+            Action::Noop => "noop",
+        };
+        self.step_event(Kind::StepBeforeHandle, i, attempt)
+            .fields
+            .insert("handler".into(), json!(kind));
+        if self.is_noop(i) {
+            // No work: done at once, in the batch that started it.
+            self.finished(
+                Done {
+                    index: i,
+                    attempt,
+                    outcome: handlers::Noop::outcome(),
+                },
+                Vec::new(),
+            );
+            return false;
+        }
+        self.steps[i].running = true;
+        true
+    }
+
+    /// Record how an attempt ended and what it makes ready. `custom` holds the declared
+    /// events the attempt wrote (each enters the event log, before the step's own).
+    pub(in crate::engine) fn finished(&mut self, done: Done, custom: Vec<Json>) {
+        self.running -= 1;
+        let Done {
+            index: i,
+            attempt,
+            mut outcome,
+        } = done;
+        self.steps[i].running = false;
+        let now = self.now();
+        let mut interrupted = outcome
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.class == "interrupted");
+        // Stopped by the task's own deadline: a timeout, counted and final, not an
+        // interruption to take up again on resume.
+        if interrupted
+            && self.stopping == Some(Stop::Deadline)
+            && let Some(f) = &mut outcome.failure
+        {
+            interrupted = false;
+            let after = self
+                .template
+                .timeout
+                .map(crate::templates::duration::human)
+                .unwrap_or_default();
+            f.class = FailureClass::Timeout;
+            f.message = format!("the task timed out after {after}");
+            f.permanent = true;
+        }
+        let cancelled = interrupted
+            && (self.steps[i].cancelling.is_some() || self.stopping == Some(Stop::Cancel));
+        if cancelled && let Some(f) = &mut outcome.failure {
+            f.class = FailureClass::Cancelled;
+            f.message = "cancelled by an operator".into();
+        }
+        let error = outcome.failure.as_ref().map(|f| StepError {
+            class: f.class,
+            message: f.message.clone(),
+        });
+        let step = self.template.steps[i].name.clone();
+        for e in &custom {
+            let event = Event::custom(e["name"].as_str().unwrap_or_default(), self.task.task_id)
+                .step(&step, attempt)
+                .with("payload", e["payload"].clone());
+            self.placed_event(i, event);
+        }
+        self.batch.push(Change::AttemptFinished {
+            step_id: self.task.steps[i].step_id,
+            attempt,
+            end: AttemptEnd {
+                custom_events: custom,
+                outcome: if error.is_some() {
+                    State::Error
+                } else {
+                    State::Complete
+                },
+                exit_code: outcome.exit_code,
+                signal: outcome.signal,
+                error: error.clone(),
+                stdout: std::mem::take(&mut outcome.stdout.bytes),
+                stderr: std::mem::take(&mut outcome.stderr.bytes),
+                stdout_dropped: outcome.stdout.dropped,
+                stderr_dropped: outcome.stderr.dropped,
+            },
+        });
+        let s = &mut self.steps[i];
+        let took = (now - s.attempt_started_at).max(0) as u64;
+        s.state.finished_at = Some(now);
+        if !interrupted {
+            s.state.counted += 1;
+        }
+        let exit_code = outcome.exit_code.map_or(Json::Null, |c| json!(c));
+        let Some(failure) = outcome.failure else {
+            s.state.results = outcome.result;
+            s.state.error = None;
+            // Flaky: it failed before it passed; an interrupted attempt is no failure.
+            s.state.flaky = s.state.counted > 1;
+            self.step_change(
+                i,
+                State::Complete,
+                json!({"actor": "tasker", "attempt": attempt}),
+            );
+            let e = self.step_event(Kind::StepCompleted, i, attempt);
+            e.fields.insert("from_state".into(), json!("in_progress"));
+            e.fields.insert("to_state".into(), json!("complete"));
+            e.fields.insert("duration_ms".into(), json!(took));
+            e.fields.insert("exit_code".into(), exit_code);
+            // Children made ready together start in the template's order.
+            let mut children: Vec<usize> = self.dag.children(i).collect();
+            children.sort_unstable();
+            for c in children {
+                if self.queue.parent_done(c) && self.steps[c].status == State::Pending {
+                    self.steps[c].ready_at = Some(now);
+                    self.queue.push_ready(c);
+                }
+            }
+            return;
+        };
+        s.state.error = error;
+
+        if cancelled {
+            let mut metadata = s
+                .cancelling
+                .take()
+                .unwrap_or_else(|| meta("the task was cancelled"));
+            metadata["attempt"] = json!(attempt);
+            s.state.next_retry_at = None;
+            self.step_change(i, State::Cancelled, metadata.clone());
+            let e = self.step_event(Kind::StepCancelled, i, attempt);
+            e.fields.insert("from_state".into(), json!("in_progress"));
+            e.fields.insert("to_state".into(), json!("cancelled"));
+            e.fields.insert("actor".into(), metadata["actor"].clone());
+            e.fields.insert("reason".into(), metadata["reason"].clone());
+            return;
+        }
+
+        let policy = &self.template.steps[i].retry;
+        let kind = if failure.permanent {
+            Failure::Permanent
+        } else {
+            Failure::Retryable
+        };
+        let decision = if interrupted {
+            // Interrupted attempts are retried on resume, whatever the policy says.
+            Decision::RetryAfter(Duration::ZERO)
+        } else {
+            retry::decide(
+                policy,
+                s.state.counted,
+                kind,
+                failure.retry_after,
+                (self.random)(),
+            )
+        };
+        let limit = policy.limit;
+        let mut metadata =
+            json!({"actor": "tasker", "attempt": attempt, "error_class": failure.class});
+        let retrying = matches!(decision, Decision::RetryAfter(_));
+        match decision {
+            Decision::RetryAfter(delay) => {
+                let at = now + delay.as_millis() as i64;
+                s.state.next_retry_at = Some(at);
+                metadata["next_retry_at"] = json!(crate::clock::rfc3339(at));
+                self.step_change(i, State::Error, metadata);
+                if self.stopping.is_none() {
+                    self.queue.retry_at(i, at);
+                }
+            }
+            Decision::GiveUp(_) => {
+                s.state.next_retry_at = None;
+                metadata["final"] = json!(true);
+                self.step_change(i, State::Error, metadata);
+            }
+        }
+        let e = self.step_event(Kind::StepFailed, i, attempt);
+        e.fields.insert("from_state".into(), json!("in_progress"));
+        e.fields.insert("to_state".into(), json!("error"));
+        e.fields.insert("duration_ms".into(), json!(took));
+        e.fields.insert("error_class".into(), json!(failure.class));
+        e.fields
+            .insert("error_message".into(), json!(failure.message));
+        e.fields.insert("retryable".into(), json!(retrying));
+        e.fields.insert("exit_code".into(), exit_code);
+        if failure.class == "timeout" {
+            let timeout = self.template.steps[i]
+                .timeout
+                .or(self.template.timeout)
+                .map_or(0, |t| t.as_millis() as u64);
+            self.step_event(Kind::StepTimeout, i, attempt)
+                .fields
+                .insert("timeout_ms".into(), json!(timeout));
+        }
+        match decision {
+            Decision::RetryAfter(delay) if !interrupted => {
+                let at = now + delay.as_millis() as i64;
+                let e = self.step_event(Kind::StepBackoff, i, attempt);
+                e.fields
+                    .insert("delay_ms".into(), json!(delay.as_millis() as u64));
+                e.fields
+                    .insert("next_retry_at".into(), json!(crate::clock::rfc3339(at)));
+            }
+            Decision::GiveUp(why) => {
+                if why == GiveUp::Exhausted {
+                    self.step_event(Kind::StepMaxRetriesReached, i, attempt)
+                        .fields
+                        .insert("retry_limit".into(), json!(limit));
+                }
+                if self.fail_fast {
+                    self.stop(Stop::FailFast);
+                }
+            }
+            Decision::RetryAfter(_) => {}
+        }
+    }
+}

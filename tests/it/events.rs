@@ -667,3 +667,103 @@ fn a_hook_that_ignores_a_big_event_is_killed_at_its_timeout() {
         "the later events reached the hook: {seen:?}"
     );
 }
+
+/// The JSON shape of every kind of event — its name, its keys in order, each value's type —
+/// as the run, `retry`, `resolve`, `resume`, `cancel` and task creation record them, pinned
+/// in a snapshot: the event log users read does not change shape unnoticed.
+#[test]
+fn every_event_shape_is_pinned() {
+    let sb = Sandbox::new();
+    let ok = |out: &std::process::Output, code: i32| {
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+    };
+    // 1: a permanent failure blocks its dependent; retried by an operator; resolved.
+    sb.write(
+        "blocked.yml",
+        "name: blocked\nsteps:\n  - { name: a, command: 'exit 127' }\n  - { name: b, command: 'true', depends_on: [a] }\n",
+    );
+    ok(&sb.run(&["run", "blocked.yml"]), 1);
+    ok(&sb.run(&["retry", "1"]), 1);
+    ok(&sb.run(&["resolve", "1", "--reason", "fixed by hand"]), 0);
+    // 2: a flaky step alone (so the run waits for its retry), with a custom event; a noop;
+    // a bypassed step.
+    sb.write(
+        "flaky.yml",
+        "name: flaky\ncustom_events: [order.charged]\nsteps:\n  - name: f\n    retry: { limit: 3, backoff: { base: 10ms } }\n    command: |\n      echo '{\"name\": \"order.charged\", \"payload\": {\"n\": 1}}' >> $TASKER_EVENTS\n      [ $TASKER_ATTEMPT -ge 2 ]\n  - { name: n, noop: true, depends_on: [f] }\n  - { name: s, command: 'exit 1', skippable: true }\n",
+    );
+    ok(&sb.run(&["run", "flaky.yml", "--bypass-steps", "s"]), 0);
+    // 3: a timeout that uses up the retries; the step resolved and the task resumed.
+    sb.write(
+        "slow.yml",
+        "name: slow\nsteps:\n  - { name: slow, command: 'sleep 5', timeout: 100ms, retry: { limit: 1 } }\n",
+    );
+    ok(&sb.run(&["run", "slow.yml", "--kill-grace", "100ms"]), 1);
+    ok(
+        &sb.run(&[
+            "resolve",
+            "3",
+            "--step",
+            "slow",
+            "--reason",
+            "done elsewhere",
+        ]),
+        0,
+    );
+    ok(&sb.run(&["resume", "3"]), 0);
+    // 4, 5, 6: a step that runs until stopped: cancelled while it runs; interrupted and
+    // then cancelled; its runner killed and the task resumed by another.
+    sb.write(
+        "long.yml",
+        "name: long\nsteps:\n  - name: l\n    command: |\n      [ -e resumed ] && exit 0\n      touch started-$TASKER_TASK_ID\n      sleep 30\n",
+    );
+    let started = |id: i64| {
+        let path = sb.path().join(format!("started-{id}"));
+        assert!(eventually(20, || path.exists()), "task {id} did not start");
+    };
+    let mut runner = sb.spawn(&["run", "long.yml"]);
+    started(4);
+    ok(&sb.run(&["cancel", "4", "--reason", "not needed"]), 0);
+    runner.wait().expect("runner");
+    let mut runner = sb.spawn(&["run", "long.yml", "--kill-grace", "100ms"]);
+    started(5);
+    crate::support::signal(runner.id(), "-INT");
+    runner.wait().expect("runner");
+    ok(&sb.run(&["cancel", "5", "--reason", "given up"]), 0);
+    let mut runner = sb.spawn(&["run", "long.yml"]);
+    started(6);
+    crate::support::signal(runner.id(), "-KILL");
+    runner.wait().expect("runner");
+    sb.write("resumed", "");
+    ok(&sb.run(&["resume", "6"]), 0);
+
+    let mut shapes = std::collections::BTreeSet::new();
+    for id in 1..=6 {
+        let log = stdout(&sb.run(&["events", "log", &id.to_string(), "--json"]));
+        for line in log.lines() {
+            let doc: Value = serde_json::from_str(line).expect("json");
+            let Value::Object(map) = &doc else {
+                panic!("not an object: {line}")
+            };
+            let keys: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    let ty = match v {
+                        Value::Null => "null",
+                        Value::Bool(_) => "bool",
+                        Value::Number(_) => "number",
+                        Value::String(_) => "string",
+                        Value::Array(_) => "array",
+                        Value::Object(_) => "object",
+                    };
+                    format!("{k}: {ty}")
+                })
+                .collect();
+            shapes.insert(format!(
+                "{} {{ {} }}",
+                map["name"].as_str().unwrap_or("?"),
+                keys.join(", ")
+            ));
+        }
+    }
+    insta::assert_snapshot!(shapes.into_iter().collect::<Vec<_>>().join("\n"));
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Global;
 use crate::error::{Error, exit};
-use crate::events::{Event, Kind};
+use crate::events::{Event, What};
 use crate::model::{Actor, State};
 use crate::runner::owner;
 use crate::store::{AttemptEnd, Change, StepError};
@@ -152,13 +152,17 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         }
         let mut state = step.state.clone();
         state.next_retry_at = None;
-        events.push(
-            Event::new(Kind::StepCancelled, task.task_id)
-                .step(&step.name, step.state.attempts)
-                .states(step.status, State::Cancelled)
-                .with("actor", actor.as_str())
-                .with("reason", reason.as_str()),
-        );
+        events.push(Event::new(
+            What::StepCancelled {
+                step_name: step.name.clone(),
+                attempt: step.state.attempts,
+                from_state: step.status,
+                to_state: State::Cancelled,
+                actor: actor.clone(),
+                reason: reason.clone(),
+            },
+            task.task_id,
+        ));
         changes.push(Change::Step {
             step_id: step.step_id,
             from: step.status,
@@ -185,12 +189,16 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             changes.clear();
             events.clear();
         }
-        events.push(
-            Event::new(Kind::TaskCancelled, task.task_id)
-                .states(task.status, State::Cancelled)
-                .with("actor", actor.as_str())
-                .with("reason", reason.as_str()),
-        );
+        events.push(Event::new(
+            What::TaskCancelled {
+                from_state: task.status,
+                to_state: State::Cancelled,
+                duration_ms: None,
+                actor: actor.clone(),
+                reason: reason.clone(),
+            },
+            task.task_id,
+        ));
         changes.push(Change::Task {
             task_id: task.task_id,
             from: task.status,

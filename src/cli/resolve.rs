@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::Global;
 use crate::clock::now_ms;
 use crate::error::{Error, exit};
-use crate::events::{Event, Kind};
+use crate::events::{Event, What};
 use crate::model::{Actor, State};
 use crate::store::{Change, StepState};
 
@@ -83,10 +83,15 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 args.id, task.status
             )));
         }
-        let event = Event::new(Kind::TaskResolvedManually, task.task_id)
-            .states(State::Error, State::ResolvedManually)
-            .with("actor", actor.as_str())
-            .with("reason", args.reason.as_str());
+        let event = Event::new(
+            What::TaskResolvedManually {
+                from_state: State::Error,
+                to_state: State::ResolvedManually,
+                actor: actor.clone(),
+                reason: args.reason.clone(),
+            },
+            task.task_id,
+        );
         let mut changes = vec![Change::Task {
             task_id: task.task_id,
             from: State::Error,
@@ -115,11 +120,16 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             step.status
         )));
     }
-    let event = Event::new(Kind::StepResolvedManually, task.task_id)
-        .with("step_name", name.as_str())
-        .states(step.status, State::ResolvedManually)
-        .with("actor", actor.as_str())
-        .with("reason", args.reason.as_str());
+    let event = Event::new(
+        What::StepResolvedManually {
+            step_name: name.clone(),
+            from_state: step.status,
+            to_state: State::ResolvedManually,
+            actor: actor.clone(),
+            reason: args.reason.clone(),
+        },
+        task.task_id,
+    );
     let mut changes = super::recorded(&*store, vec![event])?;
     changes.insert(
         0,

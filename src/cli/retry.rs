@@ -7,7 +7,7 @@ use serde_json::json;
 use super::Global;
 use super::drive::{DriveArgs, drive};
 use crate::error::Error;
-use crate::events::{Event, Kind};
+use crate::events::{Event, What};
 use crate::model::{Actor, State};
 use crate::store::{Change, StepState};
 
@@ -92,12 +92,17 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             continue;
         }
         reset.push(step.name.clone());
-        events.push(
-            Event::new(Kind::StepRetryRequested, task.task_id)
-                .step(&step.name, step.state.attempts + 1)
-                .states(step.status, State::Pending)
-                .with("actor", actor.as_str()),
-        );
+        events.push(Event::new(
+            What::StepRetryRequested {
+                step_name: step.name.clone(),
+                attempt: step.state.attempts + 1,
+                from_state: step.status,
+                to_state: State::Pending,
+                actor: actor.clone(),
+                reason: None,
+            },
+            task.task_id,
+        ));
         changes.push(Change::Step {
             step_id: step.step_id,
             from: step.status,
@@ -122,11 +127,16 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     }
     events.insert(
         0,
-        Event::new(Kind::TaskRetryRequested, task.task_id)
-            .states(task.status, State::Pending)
-            .with("actor", actor.as_str())
-            .with("reason", metadata["reason"].clone())
-            .with("steps", json!(reset)),
+        Event::new(
+            What::TaskRetryRequested {
+                from_state: task.status,
+                to_state: State::Pending,
+                actor,
+                reason: args.reason.as_deref().unwrap_or("retry").to_owned(),
+                steps: reset,
+            },
+            task.task_id,
+        ),
     );
     let replay_after = store.last_event_seq(args.id)?;
     changes.extend(super::recorded(&*store, events)?);

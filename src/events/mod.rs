@@ -5,7 +5,7 @@
 pub mod hooks;
 
 pub use crate::model::catalog::{self, CATALOG, Category, Kind};
-pub use crate::model::{Event, Name, TraceRef};
+pub use crate::model::{Event, TraceRef, Waiting, What};
 
 /// Receives every event, in order, after the change it describes is committed.
 pub trait Subscriber {

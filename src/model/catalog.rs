@@ -362,6 +362,9 @@ pub fn example(spec: &Spec) -> Value {
     for (field, ty) in spec.fields {
         doc.insert((*field).into(), example_value(field, *ty));
     }
+    if spec.kind == Kind::WorkflowNoViableSteps {
+        doc.insert("reason".into(), json!("waiting_for_retry"));
+    }
     Value::Object(doc)
 }
 

@@ -1,19 +1,16 @@
-//! The event type: a catalog kind (or a custom name), its task, and its fields.
+//! The event type: what happened, as a typed payload per catalog kind (or a declared
+//! custom event), with its task, sequence number and time.
 //!
 //! The engine emits each event exactly once, after the change it describes is committed, and
-//! persists it in the same transaction with a per-task sequence number.
+//! persists it in the same transaction with a per-task sequence number. JSON is the form at
+//! the edges (the event log, `--events-out`, hooks): [`Event::to_json`] writes it, and
+//! [`Event::from_json`] reads it back; in between, readers match on [`What`].
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::catalog::{CATALOG, Category, Kind};
-use crate::model::State;
-
-/// An event's name: one of the catalog's, or a custom event a template declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Name {
-    Known(Kind),
-    Custom(String),
-}
+use super::{FailureClass, State};
 
 /// Where an event sits in the task's trace: the span it belongs to and its ancestors.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,116 +31,348 @@ impl TraceRef {
     }
 }
 
-/// One event: its name, task, time, and the fields that apply to it.
+/// Why nothing can start (`workflow.no_viable_steps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiting {
+    /// Steps wait out a backoff.
+    WaitingForRetry,
+    /// Failed or cancelled steps block the rest.
+    Blocked,
+}
+
+/// What an event says: one variant per catalog kind, its fields in the catalog's order, and
+/// the custom events a template declares. The JSON form is `{"name", …fields}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name")]
+pub enum What {
+    #[serde(rename = "task.initialize_requested")]
+    TaskInitializeRequested {
+        task_name: String,
+        namespace: String,
+        version: String,
+        step_count: u64,
+        context: Value,
+    },
+    #[serde(rename = "task.start_requested")]
+    TaskStartRequested { from_state: State, to_state: State },
+    #[serde(rename = "task.completed")]
+    TaskCompleted {
+        from_state: State,
+        to_state: State,
+        duration_ms: u64,
+    },
+    #[serde(rename = "task.failed")]
+    TaskFailed {
+        from_state: State,
+        to_state: State,
+        duration_ms: u64,
+        failed_steps: Vec<String>,
+    },
+    #[serde(rename = "task.retry_requested")]
+    TaskRetryRequested {
+        from_state: State,
+        to_state: State,
+        actor: String,
+        reason: String,
+        steps: Vec<String>,
+    },
+    /// By the run (with how long it ran), or by `tasker cancel` on a task no runner holds.
+    #[serde(rename = "task.cancelled")]
+    TaskCancelled {
+        from_state: State,
+        to_state: State,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+        actor: String,
+        reason: String,
+    },
+    #[serde(rename = "task.resolved_manually")]
+    TaskResolvedManually {
+        from_state: State,
+        to_state: State,
+        actor: String,
+        reason: String,
+    },
+    #[serde(rename = "step.initialize_requested")]
+    StepInitializeRequested { step_name: String },
+    #[serde(rename = "step.execution_requested")]
+    StepExecutionRequested {
+        step_name: String,
+        attempt: u32,
+        from_state: State,
+        to_state: State,
+        queue_wait_ms: u64,
+    },
+    #[serde(rename = "step.before_handle")]
+    StepBeforeHandle {
+        step_name: String,
+        attempt: u32,
+        handler: String,
+    },
+    #[serde(rename = "step.completed")]
+    StepCompleted {
+        step_name: String,
+        attempt: u32,
+        from_state: State,
+        to_state: State,
+        duration_ms: u64,
+        exit_code: Option<i32>,
+    },
+    #[serde(rename = "step.failed")]
+    StepFailed {
+        step_name: String,
+        attempt: u32,
+        from_state: State,
+        to_state: State,
+        duration_ms: u64,
+        error_class: FailureClass,
+        error_message: String,
+        /// Another attempt follows.
+        retryable: bool,
+        exit_code: Option<i32>,
+    },
+    /// By the run (`reason`: `retry`, or `interrupted`), or by `tasker retry` (no reason).
+    #[serde(rename = "step.retry_requested")]
+    StepRetryRequested {
+        step_name: String,
+        attempt: u32,
+        from_state: State,
+        to_state: State,
+        actor: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    #[serde(rename = "step.cancelled")]
+    StepCancelled {
+        step_name: String,
+        attempt: u32,
+        from_state: State,
+        to_state: State,
+        actor: String,
+        reason: String,
+    },
+    #[serde(rename = "step.resolved_manually")]
+    StepResolvedManually {
+        step_name: String,
+        from_state: State,
+        to_state: State,
+        actor: String,
+        reason: String,
+    },
+    #[serde(rename = "workflow.task_started")]
+    WorkflowTaskStarted { step_count: u64, ready_steps: u64 },
+    #[serde(rename = "workflow.viable_steps_discovered")]
+    WorkflowViableStepsDiscovered { steps: Vec<String>, count: u64 },
+    #[serde(rename = "workflow.no_viable_steps")]
+    WorkflowNoViableSteps {
+        reason: Waiting,
+        waiting_steps: Vec<String>,
+    },
+    #[serde(rename = "workflow.task_finalization_started")]
+    WorkflowTaskFinalizationStarted {},
+    #[serde(rename = "workflow.task_finalization_completed")]
+    WorkflowTaskFinalizationCompleted { to_state: State, duration_ms: u64 },
+    #[serde(rename = "observability.step.backoff")]
+    StepBackoff {
+        step_name: String,
+        attempt: u32,
+        delay_ms: u64,
+        /// When the next attempt is due (ms; RFC 3339 in JSON).
+        #[serde(with = "stamp")]
+        next_retry_at: i64,
+    },
+    #[serde(rename = "observability.step.max_retries_reached")]
+    StepMaxRetriesReached {
+        step_name: String,
+        attempt: u32,
+        retry_limit: u32,
+    },
+    #[serde(rename = "observability.step.timeout")]
+    StepTimeout {
+        step_name: String,
+        attempt: u32,
+        timeout_ms: u64,
+    },
+    #[serde(rename = "observability.task.orphan_recovered")]
+    OrphanRecovered {
+        previous_owner_pid: Option<u32>,
+        previous_owner_host: Option<String>,
+        interrupted_steps: Vec<String>,
+    },
+    /// A custom event a template declared, written by a step to `TASKER_EVENTS`.
+    #[serde(skip)]
+    Custom {
+        name: String,
+        step_name: String,
+        attempt: u32,
+        payload: Value,
+    },
+}
+
+/// A timestamp in milliseconds, written as RFC 3339.
+mod stamp {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::clock::rfc3339(*ms))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.timestamp_millis())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl What {
+    /// Its catalog kind; none for a custom event.
+    pub fn kind(&self) -> Option<Kind> {
+        use What as W;
+        Some(match self {
+            W::TaskInitializeRequested { .. } => Kind::TaskInitializeRequested,
+            W::TaskStartRequested { .. } => Kind::TaskStartRequested,
+            W::TaskCompleted { .. } => Kind::TaskCompleted,
+            W::TaskFailed { .. } => Kind::TaskFailed,
+            W::TaskRetryRequested { .. } => Kind::TaskRetryRequested,
+            W::TaskCancelled { .. } => Kind::TaskCancelled,
+            W::TaskResolvedManually { .. } => Kind::TaskResolvedManually,
+            W::StepInitializeRequested { .. } => Kind::StepInitializeRequested,
+            W::StepExecutionRequested { .. } => Kind::StepExecutionRequested,
+            W::StepBeforeHandle { .. } => Kind::StepBeforeHandle,
+            W::StepCompleted { .. } => Kind::StepCompleted,
+            W::StepFailed { .. } => Kind::StepFailed,
+            W::StepRetryRequested { .. } => Kind::StepRetryRequested,
+            W::StepCancelled { .. } => Kind::StepCancelled,
+            W::StepResolvedManually { .. } => Kind::StepResolvedManually,
+            W::WorkflowTaskStarted { .. } => Kind::WorkflowTaskStarted,
+            W::WorkflowViableStepsDiscovered { .. } => Kind::WorkflowViableStepsDiscovered,
+            W::WorkflowNoViableSteps { .. } => Kind::WorkflowNoViableSteps,
+            W::WorkflowTaskFinalizationStarted {} => Kind::WorkflowTaskFinalizationStarted,
+            W::WorkflowTaskFinalizationCompleted { .. } => Kind::WorkflowTaskFinalizationCompleted,
+            W::StepBackoff { .. } => Kind::StepBackoff,
+            W::StepMaxRetriesReached { .. } => Kind::StepMaxRetriesReached,
+            W::StepTimeout { .. } => Kind::StepTimeout,
+            W::OrphanRecovered { .. } => Kind::OrphanRecovered,
+            W::Custom { .. } => return None,
+        })
+    }
+
+    /// The step and attempt it is about, for the events that name both.
+    pub fn step(&self) -> Option<(&str, u32)> {
+        use What as W;
+        match self {
+            W::StepExecutionRequested {
+                step_name, attempt, ..
+            }
+            | W::StepBeforeHandle {
+                step_name, attempt, ..
+            }
+            | W::StepCompleted {
+                step_name, attempt, ..
+            }
+            | W::StepFailed {
+                step_name, attempt, ..
+            }
+            | W::StepRetryRequested {
+                step_name, attempt, ..
+            }
+            | W::StepCancelled {
+                step_name, attempt, ..
+            }
+            | W::StepBackoff {
+                step_name, attempt, ..
+            }
+            | W::StepMaxRetriesReached {
+                step_name, attempt, ..
+            }
+            | W::StepTimeout {
+                step_name, attempt, ..
+            }
+            | W::Custom {
+                step_name, attempt, ..
+            } => Some((step_name, *attempt)),
+            _ => None,
+        }
+    }
+}
+
+/// One event: what happened, to which task, when, and its place in the log and the trace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The per-task sequence number (set when the event is recorded).
     pub seq: u64,
-    pub name: Name,
     pub task_id: i64,
     /// Milliseconds since the epoch.
     pub timestamp: i64,
-    pub fields: Map<String, Value>,
+    pub what: What,
     /// Telemetry's view; not part of the JSON form.
     pub trace: Option<TraceRef>,
 }
 
 impl Event {
-    pub fn new(kind: Kind, task_id: i64) -> Event {
+    pub fn new(what: What, task_id: i64) -> Event {
         Event {
             seq: 0,
-            name: Name::Known(kind),
             task_id,
             timestamp: crate::clock::now_ms(),
-            fields: Map::new(),
+            what,
             trace: None,
         }
     }
 
-    /// A declared custom event.
-    pub fn custom(name: &str, task_id: i64) -> Event {
-        Event {
-            name: Name::Custom(name.to_owned()),
-            ..Event::new(Kind::TaskStartRequested, task_id)
-        }
-    }
-
-    /// Set a field.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Event {
-        self.fields.insert(key.to_owned(), value.into());
-        self
-    }
-
-    pub fn step(self, name: &str, attempt: u32) -> Event {
-        self.with("step_name", name).with("attempt", attempt)
-    }
-
-    pub fn states(self, from: State, to: State) -> Event {
-        self.with("from_state", from.as_str())
-            .with("to_state", to.as_str())
-    }
-
     pub fn kind(&self) -> Option<Kind> {
-        match self.name {
-            Name::Known(k) => Some(k),
-            Name::Custom(_) => None,
-        }
+        self.what.kind()
     }
 
     pub fn name(&self) -> &str {
-        match &self.name {
-            Name::Known(k) => k.name(),
-            Name::Custom(n) => n,
+        match &self.what {
+            What::Custom { name, .. } => name,
+            what => what.kind().map_or("", Kind::name),
         }
     }
 
     pub fn category(&self) -> Category {
-        match self.name {
-            Name::Known(k) => k.category(),
-            Name::Custom(_) => Category::Custom,
-        }
+        self.kind().map_or(Category::Custom, Kind::category)
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields.get(key)
+    /// The step and attempt it is about, if it names both.
+    pub fn step(&self) -> Option<(&str, u32)> {
+        self.what.step()
     }
 
-    pub fn str(&self, key: &str) -> Option<&str> {
-        self.fields.get(key).and_then(Value::as_str)
-    }
-
-    pub fn u64(&self, key: &str) -> Option<u64> {
-        self.fields.get(key).and_then(Value::as_u64)
-    }
-
-    /// An event read back from its JSON form (the event log).
+    /// An event read back from its JSON form (the event log); none if it is not one.
     pub fn from_json(doc: &Value) -> Option<Event> {
         let Value::Object(map) = doc else { return None };
         let name = map.get("name")?.as_str()?;
-        let kind = CATALOG.iter().find(|s| s.name == name).map(|s| s.kind);
         let timestamp = map
             .get("timestamp")
             .and_then(Value::as_str)
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(0, |t| t.timestamp_millis());
-        let fields = map
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "seq" | "name" | "task_id" | "timestamp"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let what = if CATALOG.iter().any(|s| s.name == name) {
+            What::deserialize(doc).ok()?
+        } else {
+            What::Custom {
+                name: name.to_owned(),
+                step_name: map.get("step_name")?.as_str()?.to_owned(),
+                attempt: u32::try_from(map.get("attempt")?.as_u64()?).ok()?,
+                payload: map.get("payload").cloned().unwrap_or(Value::Null),
+            }
+        };
         Some(Event {
             seq: map.get("seq")?.as_u64()?,
-            name: kind.map_or_else(|| Name::Custom(name.to_owned()), Name::Known),
             task_id: map.get("task_id")?.as_i64()?,
             timestamp,
-            fields,
+            what,
             trace: None,
         })
     }
 
     /// The JSON form: `{"seq", "name", "task_id", "timestamp", …fields}`.
     pub fn to_json(&self) -> Value {
-        let mut doc = Map::with_capacity(self.fields.len() + 4);
+        let mut doc = Map::with_capacity(12);
         doc.insert("seq".into(), json!(self.seq));
         doc.insert("name".into(), json!(self.name()));
         doc.insert("task_id".into(), json!(self.task_id));
@@ -151,9 +380,58 @@ impl Event {
             "timestamp".into(),
             json!(crate::clock::rfc3339(self.timestamp)),
         );
-        for (k, v) in &self.fields {
-            doc.insert(k.clone(), v.clone());
+        match &self.what {
+            What::Custom {
+                step_name,
+                attempt,
+                payload,
+                ..
+            } => {
+                doc.insert("step_name".into(), json!(step_name));
+                doc.insert("attempt".into(), json!(attempt));
+                doc.insert("payload".into(), payload.clone());
+            }
+            what => {
+                if let Ok(Value::Object(fields)) = serde_json::to_value(what) {
+                    doc.extend(fields.into_iter().filter(|(k, _)| k != "name"));
+                }
+            }
         }
         Value::Object(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every catalog kind's typed form reads the catalog's example and writes it back the
+    /// same: the same keys, in the catalog's order, with the same values.
+    #[test]
+    fn each_kind_reads_and_writes_the_catalog_shape() {
+        for spec in CATALOG {
+            let example = super::super::catalog::example(spec);
+            let event = Event::from_json(&example)
+                .unwrap_or_else(|| panic!("{} does not read as its kind", spec.name));
+            assert_eq!(event.kind(), Some(spec.kind));
+            assert_eq!(event.to_json(), example, "{}", spec.name);
+            let keys: Vec<&str> = match &example {
+                Value::Object(m) => m.keys().map(String::as_str).skip(4).collect(),
+                _ => Vec::new(),
+            };
+            let fields: Vec<&str> = spec.fields.iter().map(|(f, _)| *f).collect();
+            assert_eq!(keys, fields, "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn a_custom_event_round_trips() {
+        let doc = json!({"seq": 3, "name": "order.charged", "task_id": 1,
+            "timestamp": "2026-11-27T10:00:00.000Z", "step_name": "charge", "attempt": 2,
+            "payload": {"amount": 10}});
+        let event = Event::from_json(&doc).expect("custom");
+        assert_eq!(event.category(), Category::Custom);
+        assert_eq!(event.step(), Some(("charge", 2)));
+        assert_eq!(event.to_json(), doc);
     }
 }

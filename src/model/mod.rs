@@ -9,7 +9,7 @@ pub mod state;
 mod time;
 
 pub use catalog::{CATALOG, Category, Kind};
-pub use event::{Event, Name, TraceRef};
+pub use event::{Event, TraceRef, Waiting, What};
 pub use failure::FailureClass;
 pub use ids::{Owner, StepId, TaskId};
 pub use state::{Actor, Entity, State, allowed};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::progress;
-use crate::events::{Event, Kind, Subscriber};
+use crate::events::{Event, Subscriber, What};
 
 /// A progress bar on stderr.
 #[derive(Debug)]
@@ -77,27 +77,31 @@ impl Live {
 
 impl Subscriber for Live {
     fn on_event(&mut self, e: &Event) {
-        let step = e.str("step_name").unwrap_or("").to_owned();
-        match e.kind() {
-            Some(Kind::StepExecutionRequested) => {
-                self.running.insert(step);
+        match &e.what {
+            What::StepExecutionRequested { step_name, .. } => {
+                self.running.insert(step_name.clone());
             }
-            Some(Kind::StepCompleted) => {
-                self.running.remove(&step);
+            What::StepCompleted { step_name, .. } => {
+                self.running.remove(step_name);
                 self.bar.inc(1);
             }
-            Some(Kind::StepFailed) => {
-                self.running.remove(&step);
-                if e.get("retryable") == Some(&serde_json::Value::Bool(false)) {
+            What::StepFailed {
+                step_name,
+                retryable,
+                ..
+            } => {
+                self.running.remove(step_name);
+                if !retryable {
                     self.bar.inc(1);
                 }
             }
-            Some(Kind::StepCancelled | Kind::StepResolvedManually) => {
-                self.running.remove(&step);
+            What::StepCancelled { step_name, .. }
+            | What::StepResolvedManually { step_name, .. } => {
+                self.running.remove(step_name);
                 self.bar.inc(1);
             }
             // Counted with the `retry` line it goes with, not when the backoff ends.
-            Some(Kind::StepBackoff) => self.retries += 1,
+            What::StepBackoff { .. } => self.retries += 1,
             _ => {}
         }
         if let Some(line) = progress::line(e, self.verbose, self.color) {

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::color::paint;
-use crate::events::{Event, Kind, Subscriber};
-use crate::model::State;
+use crate::events::{Event, Subscriber, What};
+use crate::model::{FailureClass, State};
 use crate::templates::duration::human;
 
 /// How much the run prints while it works.
@@ -26,37 +26,42 @@ pub struct Lines {
 
 /// The text of an event's line, if it deserves one at this verbosity.
 pub fn line(e: &Event, verbose: bool, color: bool) -> Option<String> {
-    let step = e.str("step_name").unwrap_or("");
-    let attempt = e.u64("attempt").unwrap_or(0);
-    let ms = |key| human(Duration::from_millis(e.u64(key).unwrap_or(0)));
-    Some(match e.kind() {
-        Some(Kind::StepExecutionRequested) if verbose => {
+    let (step, attempt) = e.step().unwrap_or(("", 0));
+    let ms = |ms: u64| human(Duration::from_millis(ms));
+    Some(match &e.what {
+        What::StepExecutionRequested { .. } if verbose => {
             format!("start  {step} (attempt {attempt})")
         }
-        Some(Kind::StepCompleted) if verbose => format!(
+        What::StepCompleted { duration_ms, .. } if verbose => format!(
             "{}  {step} in {}",
             paint(color, State::Complete, "done "),
-            ms("duration_ms")
+            ms(*duration_ms)
         ),
         // Stopped by Ctrl-C or SIGTERM: no failure, and `resume` takes it up again.
-        Some(Kind::StepFailed) if e.str("error_class") == Some("interrupted") => {
+        What::StepFailed {
+            error_class: FailureClass::Interrupted,
+            ..
+        } => {
             format!("stop   {step} attempt {attempt}: interrupted; not counted")
         }
-        Some(Kind::StepFailed) => format!(
-            "{}  {step} attempt {attempt}: {}: {}",
+        What::StepFailed {
+            error_class,
+            error_message,
+            ..
+        } => format!(
+            "{}  {step} attempt {attempt}: {error_class}: {}",
             paint(color, State::Error, "fail "),
-            e.str("error_class").unwrap_or("error"),
-            crate::text::printable(e.str("error_message").unwrap_or(""))
+            crate::text::printable(error_message)
         ),
-        Some(Kind::StepBackoff) => format!("retry  {step} in {}", ms("delay_ms")),
-        Some(Kind::StepMaxRetriesReached) => format!(
+        What::StepBackoff { delay_ms, .. } => format!("retry  {step} in {}", ms(*delay_ms)),
+        What::StepMaxRetriesReached { .. } => format!(
             "gave up  {step} after {}",
             crate::render::count(attempt as usize, "attempt")
         ),
-        Some(Kind::StepCancelled) => {
+        What::StepCancelled { .. } => {
             format!("{}  {step}", paint(color, State::Cancelled, "cancelled"))
         }
-        None if verbose => format!("event  {} from {step}", e.name()),
+        What::Custom { name, .. } if verbose => format!("event  {name} from {step}"),
         _ => return None,
     })
 }

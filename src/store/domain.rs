@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Change, NewTask, Opening, OpeningStep, StepState, StoreError, check};
 use crate::clock::now_ms;
-use crate::model::{Actor, Entity, Event, Kind, State};
+use crate::model::{Actor, Entity, Event, State, What};
 
 /// Every transition in `changes` checked against the state tables.
 pub fn check_changes(changes: &[Change]) -> Result<(), StoreError> {
@@ -37,19 +37,24 @@ pub fn check_changes(changes: &[Change]) -> Result<(), StoreError> {
 pub fn opening(new: &NewTask<'_>) -> Result<Opening, StoreError> {
     let t = new.template;
     // Task ids are filled in by the backend, which alone knows them.
-    let mut events = vec![
-        Event::new(Kind::TaskInitializeRequested, 0)
-            .with("task_name", t.name.as_str())
-            .with("namespace", t.namespace.as_str())
-            .with("version", t.version.as_str())
-            .with("step_count", t.steps.len())
-            .with("context", crate::secrets::mask(new.context)),
-    ];
-    events.extend(
-        t.steps.iter().map(|s| {
-            Event::new(Kind::StepInitializeRequested, 0).with("step_name", s.name.as_str())
-        }),
-    );
+    let mut events = vec![Event::new(
+        What::TaskInitializeRequested {
+            task_name: t.name.clone(),
+            namespace: t.namespace.clone(),
+            version: t.version.clone(),
+            step_count: t.steps.len() as u64,
+            context: crate::secrets::mask(new.context),
+        },
+        0,
+    )];
+    events.extend(t.steps.iter().map(|s| {
+        Event::new(
+            What::StepInitializeRequested {
+                step_name: s.name.clone(),
+            },
+            0,
+        )
+    }));
     let actor = new.initiator.unwrap_or("tasker");
     let now = now_ms();
     let mut steps = Vec::new();
@@ -75,13 +80,16 @@ pub fn opening(new: &NewTask<'_>) -> Result<Opening, StoreError> {
                 ..StepState::default()
             },
         });
-        events.push(
-            Event::new(Kind::StepResolvedManually, 0)
-                .with("step_name", step.name.as_str())
-                .states(State::Pending, State::ResolvedManually)
-                .with("actor", actor)
-                .with("reason", "bypassed"),
-        );
+        events.push(Event::new(
+            What::StepResolvedManually {
+                step_name: step.name.clone(),
+                from_state: State::Pending,
+                to_state: State::ResolvedManually,
+                actor: actor.to_owned(),
+                reason: "bypassed".into(),
+            },
+            0,
+        ));
     }
     Ok(Opening { events, steps })
 }

@@ -4,7 +4,7 @@
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 
-use crate::events::{Event, Kind, Subscriber};
+use crate::events::{Event, Subscriber, What};
 use crate::store::TaskRecord;
 
 /// Records metrics from a task's events.
@@ -72,40 +72,62 @@ impl Subscriber for Metrics {
     fn on_event(&mut self, e: &Event) {
         let step = KeyValue::new(
             "tasker.step.name",
-            e.str("step_name").unwrap_or("").to_owned(),
+            e.step().map_or("", |(s, _)| s).to_owned(),
         );
-        let ms = |key| e.u64(key).unwrap_or(0) as f64;
-        match e.kind() {
-            Some(Kind::StepExecutionRequested) => {
+        let ms = |ms: u64| ms as f64;
+        match &e.what {
+            What::StepExecutionRequested { queue_wait_ms, .. } => {
                 self.attempts
                     .add(1, &self.with(std::slice::from_ref(&step)));
                 self.queue_wait
-                    .record(ms("queue_wait_ms"), &self.with(&[step]));
+                    .record(ms(*queue_wait_ms), &self.with(&[step]));
             }
-            Some(Kind::StepRetryRequested) => self.retries.add(1, &self.with(&[step])),
-            Some(Kind::StepCompleted) => {
+            What::StepRetryRequested { .. } => self.retries.add(1, &self.with(&[step])),
+            What::StepCompleted { duration_ms, .. } => {
                 let attrs = self.with(&[step, KeyValue::new("outcome", "complete")]);
-                self.step_duration.record(ms("duration_ms"), &attrs);
+                self.step_duration.record(ms(*duration_ms), &attrs);
                 self.steps.add(1, &attrs);
             }
-            Some(Kind::StepFailed) => {
+            What::StepFailed {
+                duration_ms,
+                retryable,
+                ..
+            } => {
                 let attrs = self.with(&[step, KeyValue::new("outcome", "error")]);
-                self.step_duration.record(ms("duration_ms"), &attrs);
-                if e.get("retryable") == Some(&serde_json::Value::Bool(false)) {
+                self.step_duration.record(ms(*duration_ms), &attrs);
+                if !retryable {
                     self.steps.add(1, &attrs);
                 }
             }
-            Some(Kind::StepCancelled) => {
+            What::StepCancelled { .. } => {
                 self.steps.add(
                     1,
                     &self.with(&[step, KeyValue::new("outcome", "cancelled")]),
                 );
             }
-            Some(Kind::TaskCompleted | Kind::TaskFailed | Kind::TaskCancelled) => {
-                let outcome = e.str("to_state").unwrap_or("error").to_owned();
-                let attrs = self.with(&[KeyValue::new("outcome", outcome)]);
+            What::TaskCompleted {
+                to_state,
+                duration_ms,
+                ..
+            }
+            | What::TaskFailed {
+                to_state,
+                duration_ms,
+                ..
+            }
+            | What::TaskCancelled {
+                to_state,
+                duration_ms: Some(duration_ms),
+                ..
+            } => {
+                let attrs = self.with(&[KeyValue::new("outcome", to_state.as_str())]);
                 self.tasks.add(1, &attrs);
-                self.task_duration.record(ms("duration_ms"), &attrs);
+                self.task_duration.record(ms(*duration_ms), &attrs);
+            }
+            What::TaskCancelled { to_state, .. } => {
+                let attrs = self.with(&[KeyValue::new("outcome", to_state.as_str())]);
+                self.tasks.add(1, &attrs);
+                self.task_duration.record(0.0, &attrs);
             }
             _ => {}
         }

@@ -13,7 +13,7 @@ use opentelemetry::{Context, KeyValue, SpanId, TraceId};
 use opentelemetry_sdk::trace::SdkTracer;
 
 use super::ids;
-use crate::events::{Event, Kind, Subscriber, TraceRef};
+use crate::events::{Event, Subscriber, TraceRef, What};
 use crate::store::TaskRecord;
 
 fn time(ms: i64) -> SystemTime {
@@ -38,7 +38,7 @@ pub struct Spans {
     trace: Option<TraceRef>,
     run_start: Option<i64>,
     steps: HashMap<String, Open>,
-    attempts: HashMap<(String, u64), Open>,
+    attempts: HashMap<(String, u32), Open>,
     done: bool,
 }
 
@@ -192,10 +192,11 @@ impl Subscriber for Spans {
             self.trace = Some(trace);
             self.run_start = Some(e.timestamp);
         }
-        let step = e.str("step_name").unwrap_or("").to_owned();
-        let attempt = e.u64("attempt").unwrap_or(0);
-        match e.kind() {
-            Some(Kind::StepExecutionRequested) => {
+        let (step, attempt) = e
+            .step()
+            .map_or((String::new(), 0), |(s, a)| (s.to_owned(), a));
+        match &e.what {
+            What::StepExecutionRequested { .. } => {
                 let open = self.steps.entry(step.clone()).or_insert_with(|| Open {
                     start: e.timestamp,
                     trace,
@@ -211,22 +212,27 @@ impl Subscriber for Spans {
                     },
                 );
             }
-            Some(Kind::StepCompleted | Kind::StepFailed) => {
-                let failed = e.kind() == Some(Kind::StepFailed);
-                let error = failed.then(|| {
-                    (
-                        e.str("error_class").unwrap_or("error").to_owned(),
-                        e.str("error_message").unwrap_or("").to_owned(),
-                    )
-                });
+            What::StepCompleted { exit_code, .. } | What::StepFailed { exit_code, .. } => {
+                let (error, last) = match &e.what {
+                    What::StepFailed {
+                        error_class,
+                        error_message,
+                        retryable,
+                        ..
+                    } => (
+                        Some((error_class.as_str().to_owned(), error_message.clone())),
+                        !retryable,
+                    ),
+                    _ => (None, true),
+                };
                 if let (Some(open), Some(id)) = (
                     self.attempts.remove(&(step.clone(), attempt)),
                     trace.attempt_span,
                 ) {
                     let mut attrs = self.step_attrs(&step);
-                    attrs.push(KeyValue::new("tasker.attempt", attempt as i64));
-                    if let Some(code) = e.get("exit_code").and_then(serde_json::Value::as_i64) {
-                        attrs.push(KeyValue::new("process.exit.code", code));
+                    attrs.push(KeyValue::new("tasker.attempt", i64::from(attempt)));
+                    if let Some(code) = exit_code {
+                        attrs.push(KeyValue::new("process.exit.code", i64::from(*code)));
                     }
                     self.emit(
                         "tasker.step.attempt",
@@ -240,20 +246,19 @@ impl Subscriber for Spans {
                         error.clone(),
                     );
                 }
-                let last = !failed || e.get("retryable") == Some(&serde_json::Value::Bool(false));
                 if last {
                     self.end_step(e, &step, error);
                 }
             }
-            Some(Kind::StepCancelled) => {
+            What::StepCancelled { .. } => {
                 self.attempts.remove(&(step.clone(), attempt));
                 self.end_step(e, &step, Some(("cancelled".into(), "cancelled".into())));
             }
-            Some(Kind::StepRetryRequested | Kind::StepBackoff) => {
+            What::StepRetryRequested { .. } | What::StepBackoff { .. } => {
                 if let Some(open) = self.steps.get_mut(&step) {
-                    let mut attrs = vec![KeyValue::new("tasker.attempt", attempt as i64)];
-                    if let Some(d) = e.u64("delay_ms") {
-                        attrs.push(KeyValue::new("tasker.backoff.delay_ms", d as i64));
+                    let mut attrs = vec![KeyValue::new("tasker.attempt", i64::from(attempt))];
+                    if let What::StepBackoff { delay_ms, .. } = &e.what {
+                        attrs.push(KeyValue::new("tasker.backoff.delay_ms", *delay_ms as i64));
                     }
                     open.events.push(SpanEvent::new(
                         e.name().to_owned(),
@@ -263,10 +268,12 @@ impl Subscriber for Spans {
                     ));
                 }
             }
-            Some(Kind::TaskCompleted | Kind::TaskFailed | Kind::TaskCancelled) => {
+            What::TaskCompleted { to_state, .. }
+            | What::TaskFailed { to_state, .. }
+            | What::TaskCancelled { to_state, .. } => {
                 self.done = true;
-                let error = (e.kind() != Some(Kind::TaskCompleted)).then(|| {
-                    let to = e.str("to_state").unwrap_or("error").to_owned();
+                let error = (!matches!(e.what, What::TaskCompleted { .. })).then(|| {
+                    let to = to_state.as_str().to_owned();
                     (to.clone(), format!("the task ended {to}"))
                 });
                 self.emit(
@@ -281,13 +288,10 @@ impl Subscriber for Spans {
                     error,
                 );
             }
-            None => {
+            What::Custom { payload, .. } => {
                 // A custom event: a span event on its attempt, payload masked.
                 if let Some(open) = self.attempts.get_mut(&(step, attempt)) {
-                    let payload = e
-                        .get("payload")
-                        .map(|p| crate::secrets::mask(p).to_string())
-                        .unwrap_or_default();
+                    let payload = crate::secrets::mask(payload).to_string();
                     open.events.push(SpanEvent::new(
                         e.name().to_owned(),
                         time(e.timestamp),

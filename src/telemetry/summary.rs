@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::events::{Event, Kind, Subscriber};
+use crate::events::{Event, Subscriber, What};
 use crate::model::State;
 use crate::store::TaskRecord;
 use crate::templates::Template;
@@ -24,22 +24,25 @@ pub struct Collector {
 
 impl Subscriber for Collector {
     fn on_event(&mut self, e: &Event) {
-        match e.kind() {
-            Some(Kind::StepExecutionRequested) => {
+        match &e.what {
+            What::StepExecutionRequested { queue_wait_ms, .. } => {
                 self.attempts += 1;
-                self.queue_waits.push(e.u64("queue_wait_ms").unwrap_or(0));
+                self.queue_waits.push(*queue_wait_ms);
                 self.running += 1;
                 self.max_running = self.max_running.max(self.running);
             }
-            Some(Kind::StepCompleted | Kind::StepFailed) => {
-                self.durations.push(e.u64("duration_ms").unwrap_or(0));
+            What::StepCompleted { duration_ms, .. } | What::StepFailed { duration_ms, .. } => {
+                self.durations.push(*duration_ms);
                 self.running = self.running.saturating_sub(1);
             }
-            Some(Kind::StepCancelled) if e.str("from_state") == Some("in_progress") => {
+            What::StepCancelled {
+                from_state: State::InProgress,
+                ..
+            } => {
                 self.running = self.running.saturating_sub(1);
             }
             // Taking up an interrupted attempt again is no retry.
-            Some(Kind::StepRetryRequested) if e.str("reason") != Some("interrupted") => {
+            What::StepRetryRequested { reason, .. } if reason.as_deref() != Some("interrupted") => {
                 self.retries += 1;
             }
             _ => {}

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 
-use super::{Done, Scheduler, Stop, meta};
+use super::{Done, Scheduler, Stop, meta, text};
 use crate::engine::retry::{self, Decision, Failure, GiveUp};
-use crate::events::{Event, Kind};
+use crate::events::What;
 use crate::handlers::{self, Outcome};
 use crate::model::{FailureClass, State};
 use crate::store::{AttemptEnd, Change, StepError};
@@ -46,9 +46,12 @@ impl Scheduler<'_> {
             Action::Http(_) => "http",
             Action::Noop => "noop",
         };
-        self.step_event(Kind::StepBeforeHandle, i, attempt)
-            .fields
-            .insert("handler".into(), json!(kind));
+        let what = What::StepBeforeHandle {
+            step_name: self.name(i),
+            attempt,
+            handler: kind.into(),
+        };
+        self.step_event(i, what);
         if self.is_noop(i) {
             // No work: done at once, in the batch that started it.
             self.finished(
@@ -106,12 +109,14 @@ impl Scheduler<'_> {
             class: f.class,
             message: f.message.clone(),
         });
-        let step = self.template.steps[i].name.clone();
         for e in &custom {
-            let event = Event::custom(e["name"].as_str().unwrap_or_default(), self.task.task_id)
-                .step(&step, attempt)
-                .with("payload", e["payload"].clone());
-            self.placed_event(i, event);
+            let what = What::Custom {
+                name: text(&e["name"]),
+                step_name: self.name(i),
+                attempt,
+                payload: e["payload"].clone(),
+            };
+            self.step_event(i, what);
         }
         self.batch.push(Change::AttemptFinished {
             step_id: self.task.steps[i].step_id,
@@ -138,7 +143,7 @@ impl Scheduler<'_> {
         if !interrupted {
             s.state.counted += 1;
         }
-        let exit_code = outcome.exit_code.map_or(Json::Null, |c| json!(c));
+        let exit_code = outcome.exit_code;
         let Some(failure) = outcome.failure else {
             s.state.results = outcome.result;
             s.state.error = None;
@@ -149,11 +154,15 @@ impl Scheduler<'_> {
                 State::Complete,
                 json!({"actor": "tasker", "attempt": attempt}),
             );
-            let e = self.step_event(Kind::StepCompleted, i, attempt);
-            e.fields.insert("from_state".into(), json!("in_progress"));
-            e.fields.insert("to_state".into(), json!("complete"));
-            e.fields.insert("duration_ms".into(), json!(took));
-            e.fields.insert("exit_code".into(), exit_code);
+            let what = What::StepCompleted {
+                step_name: self.name(i),
+                attempt,
+                from_state: State::InProgress,
+                to_state: State::Complete,
+                duration_ms: took,
+                exit_code,
+            };
+            self.step_event(i, what);
             // Children made ready together start in the template's order.
             let mut children: Vec<usize> = self.dag.children(i).collect();
             children.sort_unstable();
@@ -175,11 +184,15 @@ impl Scheduler<'_> {
             metadata["attempt"] = json!(attempt);
             s.state.next_retry_at = None;
             self.step_change(i, State::Cancelled, metadata.clone());
-            let e = self.step_event(Kind::StepCancelled, i, attempt);
-            e.fields.insert("from_state".into(), json!("in_progress"));
-            e.fields.insert("to_state".into(), json!("cancelled"));
-            e.fields.insert("actor".into(), metadata["actor"].clone());
-            e.fields.insert("reason".into(), metadata["reason"].clone());
+            let what = What::StepCancelled {
+                step_name: self.name(i),
+                attempt,
+                from_state: State::InProgress,
+                to_state: State::Cancelled,
+                actor: text(&metadata["actor"]),
+                reason: text(&metadata["reason"]),
+            };
+            self.step_event(i, what);
             return;
         }
 
@@ -221,38 +234,49 @@ impl Scheduler<'_> {
                 self.step_change(i, State::Error, metadata);
             }
         }
-        let e = self.step_event(Kind::StepFailed, i, attempt);
-        e.fields.insert("from_state".into(), json!("in_progress"));
-        e.fields.insert("to_state".into(), json!("error"));
-        e.fields.insert("duration_ms".into(), json!(took));
-        e.fields.insert("error_class".into(), json!(failure.class));
-        e.fields
-            .insert("error_message".into(), json!(failure.message));
-        e.fields.insert("retryable".into(), json!(retrying));
-        e.fields.insert("exit_code".into(), exit_code);
-        if failure.class == "timeout" {
-            let timeout = self.template.steps[i]
+        let what = What::StepFailed {
+            step_name: self.name(i),
+            attempt,
+            from_state: State::InProgress,
+            to_state: State::Error,
+            duration_ms: took,
+            error_class: failure.class,
+            error_message: failure.message,
+            retryable: retrying,
+            exit_code,
+        };
+        self.step_event(i, what);
+        if failure.class == FailureClass::Timeout {
+            let timeout_ms = self.template.steps[i]
                 .timeout
                 .or(self.template.timeout)
                 .map_or(0, |t| t.as_millis() as u64);
-            self.step_event(Kind::StepTimeout, i, attempt)
-                .fields
-                .insert("timeout_ms".into(), json!(timeout));
+            let what = What::StepTimeout {
+                step_name: self.name(i),
+                attempt,
+                timeout_ms,
+            };
+            self.step_event(i, what);
         }
         match decision {
             Decision::RetryAfter(delay) if !interrupted => {
                 let at = now + delay.as_millis() as i64;
-                let e = self.step_event(Kind::StepBackoff, i, attempt);
-                e.fields
-                    .insert("delay_ms".into(), json!(delay.as_millis() as u64));
-                e.fields
-                    .insert("next_retry_at".into(), json!(crate::clock::rfc3339(at)));
+                let what = What::StepBackoff {
+                    step_name: self.name(i),
+                    attempt,
+                    delay_ms: delay.as_millis() as u64,
+                    next_retry_at: at,
+                };
+                self.step_event(i, what);
             }
             Decision::GiveUp(why) => {
                 if why == GiveUp::Exhausted {
-                    self.step_event(Kind::StepMaxRetriesReached, i, attempt)
-                        .fields
-                        .insert("retry_limit".into(), json!(limit));
+                    let what = What::StepMaxRetriesReached {
+                        step_name: self.name(i),
+                        attempt,
+                        retry_limit: limit,
+                    };
+                    self.step_event(i, what);
                 }
                 if self.fail_fast {
                     self.stop(Stop::FailFast);

@@ -14,7 +14,7 @@ use serde_json::{Value as Json, json};
 
 use super::queue::Queue;
 use super::{Clock, Options};
-use crate::events::{Event, Kind, TraceRef};
+use crate::events::{Event, Kind, TraceRef, Waiting, What};
 use crate::graph::Dag;
 use crate::handlers::{Abort, Outcome};
 use crate::model::{Actor, State};
@@ -106,6 +106,11 @@ pub(super) fn meta(reason: &str) -> Json {
 /// A new random span id (never zero).
 pub(super) fn span_id() -> u64 {
     rand::random_range(1..u64::MAX)
+}
+
+/// A string of a transition's metadata (`actor`, `reason`), empty when absent.
+pub(super) fn text(value: &Json) -> String {
+    value.as_str().unwrap_or_default().to_owned()
 }
 
 fn jitter() -> f64 {
@@ -256,14 +261,15 @@ impl<'a> Scheduler<'a> {
                 State::Pending,
                 json!({"actor": "tasker", "reason": "retry", "attempt": attempt + 1}),
             );
-            let e = self.step_event(Kind::StepRetryRequested, i, attempt + 1);
-            e.fields.insert("from_state".into(), json!("error"));
-            e.fields.insert("to_state".into(), json!("pending"));
-            e.fields.insert("actor".into(), json!("tasker"));
-            e.fields.insert(
-                "reason".into(),
-                json!(if interrupted { "interrupted" } else { "retry" }),
-            );
+            let what = What::StepRetryRequested {
+                step_name: self.name(i),
+                attempt: attempt + 1,
+                from_state: State::Error,
+                to_state: State::Pending,
+                actor: "tasker".into(),
+                reason: Some(if interrupted { "interrupted" } else { "retry" }.into()),
+            };
+            self.step_event(i, what);
             self.queue.push_ready(i);
         }
         // Noop steps run nothing, so they take no slot: a level of joins starts, ends and
@@ -284,14 +290,11 @@ impl<'a> Scheduler<'a> {
             return;
         }
         self.idle_announced = false;
-        let names: Vec<&str> = started
-            .iter()
-            .map(|&i| self.template.steps[i].name.as_str())
-            .collect();
-        let e = Event::new(Kind::WorkflowViableStepsDiscovered, self.task.task_id)
-            .with("steps", json!(names))
-            .with("count", started.len());
-        self.event(e);
+        let steps = started.iter().map(|&i| self.name(i)).collect();
+        self.emit(What::WorkflowViableStepsDiscovered {
+            steps,
+            count: started.len() as u64,
+        });
         for &i in &started {
             self.start_step(i, now);
         }
@@ -321,10 +324,14 @@ impl<'a> Scheduler<'a> {
             step_id: self.task.steps[i].step_id,
             attempt,
         });
-        let e = self.step_event(Kind::StepExecutionRequested, i, attempt);
-        e.fields.insert("from_state".into(), json!("pending"));
-        e.fields.insert("to_state".into(), json!("in_progress"));
-        e.fields.insert("queue_wait_ms".into(), json!(queue_wait));
+        let what = What::StepExecutionRequested {
+            step_name: self.name(i),
+            attempt,
+            from_state: State::Pending,
+            to_state: State::InProgress,
+            queue_wait_ms: queue_wait as u64,
+        };
+        self.step_event(i, what);
     }
 
     /// When the scheduler next needs to look, if nothing else happens first: the earliest
@@ -365,15 +372,11 @@ impl<'a> Scheduler<'a> {
             return false;
         }
         self.idle_announced = true;
-        let waiting: Vec<String> = self
-            .queue
-            .waiting()
-            .map(|i| self.template.steps[i].name.clone())
-            .collect();
-        let e = Event::new(Kind::WorkflowNoViableSteps, self.task.task_id)
-            .with("reason", "waiting_for_retry")
-            .with("waiting_steps", json!(waiting));
-        self.event(e);
+        let waiting_steps = self.queue.waiting().map(|i| self.name(i)).collect();
+        self.emit(What::WorkflowNoViableSteps {
+            reason: Waiting::WaitingForRetry,
+            waiting_steps,
+        });
         true
     }
 
@@ -404,12 +407,15 @@ impl<'a> Scheduler<'a> {
         let from = self.steps[i].status;
         self.steps[i].state.next_retry_at = None;
         self.step_change(i, State::Cancelled, metadata.clone());
-        let attempt = self.steps[i].state.attempts;
-        let e = self.step_event(Kind::StepCancelled, i, attempt);
-        e.fields.insert("from_state".into(), json!(from));
-        e.fields.insert("to_state".into(), json!("cancelled"));
-        e.fields.insert("actor".into(), metadata["actor"].clone());
-        e.fields.insert("reason".into(), metadata["reason"].clone());
+        let what = What::StepCancelled {
+            step_name: self.name(i),
+            attempt: self.steps[i].state.attempts,
+            from_state: from,
+            to_state: State::Cancelled,
+            actor: text(&metadata["actor"]),
+            reason: text(&metadata["reason"]),
+        };
+        self.step_event(i, what);
     }
 
     /// Stop starting steps; unless only fail-fast asks, stop the running ones too.
@@ -455,8 +461,7 @@ impl<'a> Scheduler<'a> {
             );
             return (State::Pending, Some(sig));
         }
-        let e = Event::new(Kind::WorkflowTaskFinalizationStarted, self.task.task_id);
-        self.event(e);
+        self.emit(What::WorkflowTaskFinalizationStarted {});
         if self.stopping == Some(Stop::Cancel) {
             // Steps that were running are recorded by now; cancel what never started.
             let metadata = meta("the task was cancelled");
@@ -477,28 +482,40 @@ impl<'a> Scheduler<'a> {
         let states: Vec<State> = self.steps.iter().map(|s| s.status).collect();
         let ending = super::outcome::ending(&states, self.stopping == Some(Stop::Deadline));
         if ending.state != State::Complete && !unfinished.is_empty() {
-            let e = Event::new(Kind::WorkflowNoViableSteps, self.task.task_id)
-                .with("reason", "blocked")
-                .with("waiting_steps", json!(unfinished));
-            self.event(e);
+            self.emit(What::WorkflowNoViableSteps {
+                reason: Waiting::Blocked,
+                waiting_steps: unfinished,
+            });
         }
         let (to, kind, reason) = (ending.state, ending.kind, ending.reason);
         self.task_change(State::InProgress, to, meta(reason));
         let took = (self.now() - started).max(0) as u64;
-        let mut end = Event::new(kind, self.task.task_id)
-            .states(State::InProgress, to)
-            .with("duration_ms", took);
-        match kind {
-            Kind::TaskFailed => end = end.with("failed_steps", json!(failed)),
-            Kind::TaskCancelled => end = end.with("actor", "tasker").with("reason", reason),
-            _ => {}
-        }
-        self.event(end);
+        let (from_state, to_state, duration_ms) = (State::InProgress, to, took);
+        self.emit(match kind {
+            Kind::TaskFailed => What::TaskFailed {
+                from_state,
+                to_state,
+                duration_ms,
+                failed_steps: failed,
+            },
+            Kind::TaskCancelled => What::TaskCancelled {
+                from_state,
+                to_state,
+                duration_ms: Some(duration_ms),
+                actor: "tasker".into(),
+                reason: reason.into(),
+            },
+            _ => What::TaskCompleted {
+                from_state,
+                to_state,
+                duration_ms,
+            },
+        });
         tracing::info!(task_id = self.task.task_id, state = %to, duration_ms = took, "the task ended");
-        let done = Event::new(Kind::WorkflowTaskFinalizationCompleted, self.task.task_id)
-            .with("to_state", to.as_str())
-            .with("duration_ms", took);
-        self.event(done);
+        self.emit(What::WorkflowTaskFinalizationCompleted {
+            to_state: to,
+            duration_ms: took,
+        });
         (to, None)
     }
 
@@ -528,7 +545,7 @@ impl<'a> Scheduler<'a> {
 
     /// Queue an event, at the clock's time: it is recorded with the batch it belongs to
     /// and given to the subscribers once that batch is committed.
-    pub(super) fn event(&mut self, mut event: Event) -> &mut Event {
+    fn event(&mut self, mut event: Event) {
         event.seq = self.next_seq;
         self.next_seq += 1;
         event.timestamp = self.now();
@@ -536,22 +553,26 @@ impl<'a> Scheduler<'a> {
             event.trace = Some(self.trace);
         }
         self.events.push(event);
-        let last = self.events.len() - 1;
-        &mut self.events[last]
     }
 
-    /// Queue an event about attempt `attempt` of step `i`, placed in its spans.
-    pub(super) fn step_event(&mut self, kind: Kind, i: usize, attempt: u32) -> &mut Event {
-        let event = Event::new(kind, self.task.task_id).step(&self.template.steps[i].name, attempt);
-        self.placed_event(i, event)
+    /// Queue an event about the task.
+    pub(super) fn emit(&mut self, what: What) {
+        self.event(Event::new(what, self.task.task_id));
     }
 
-    /// Queue `event`, placed in the spans of step `i` and its current attempt.
-    fn placed_event(&mut self, i: usize, mut event: Event) -> &mut Event {
+    /// Queue an event about step `i`, placed in the spans of the step and its current
+    /// attempt.
+    pub(super) fn step_event(&mut self, i: usize, what: What) {
         let mut trace = self.trace;
         trace.step_span = self.steps[i].span;
         trace.attempt_span = self.steps[i].attempt_span;
+        let mut event = Event::new(what, self.task.task_id);
         event.trace = Some(trace);
-        self.event(event)
+        self.event(event);
+    }
+
+    /// Step `i`'s name.
+    pub(super) fn name(&self, i: usize) -> String {
+        self.template.steps[i].name.clone()
     }
 }

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use super::{Scheduler, meta, span_id};
 use crate::engine::queue::Queue;
-use crate::events::{Event, Kind, TraceRef};
+use crate::events::{TraceRef, What};
 use crate::model::{FailureClass, State};
 use crate::store::{AttemptEnd, Change, StepError, StoreError};
 
@@ -72,9 +72,10 @@ impl Scheduler<'_> {
         }
         if self.task.status == State::Pending {
             self.task_change(State::Pending, State::InProgress, meta("run"));
-            let start = Event::new(Kind::TaskStartRequested, self.task.task_id)
-                .states(State::Pending, State::InProgress);
-            self.event(start);
+            self.emit(What::TaskStartRequested {
+                from_state: State::Pending,
+                to_state: State::InProgress,
+            });
         }
         let left: Vec<(usize, u32)> = self.left_running().collect();
         let mut interrupted = Vec::new();
@@ -105,17 +106,11 @@ impl Scheduler<'_> {
         }
         if orphan {
             let previous = self.task.owner.clone();
-            let e = Event::new(Kind::OrphanRecovered, self.task.task_id)
-                .with(
-                    "previous_owner_pid",
-                    previous.as_ref().map_or(Json::Null, |o| json!(o.pid)),
-                )
-                .with(
-                    "previous_owner_host",
-                    previous.as_ref().map_or(Json::Null, |o| json!(o.host)),
-                )
-                .with("interrupted_steps", json!(interrupted));
-            self.event(e);
+            self.emit(What::OrphanRecovered {
+                previous_owner_pid: previous.as_ref().map(|o| o.pid),
+                previous_owner_host: previous.map(|o| o.host),
+                interrupted_steps: interrupted,
+            });
         }
         let states: Vec<(State, Option<i64>)> = self
             .steps
@@ -127,10 +122,10 @@ impl Scheduler<'_> {
         for i in ready {
             self.steps[i].ready_at = Some(now);
         }
-        let started = Event::new(Kind::WorkflowTaskStarted, self.task.task_id)
-            .with("step_count", self.steps.len())
-            .with("ready_steps", self.queue.ready_len());
-        self.event(started);
+        self.emit(What::WorkflowTaskStarted {
+            step_count: self.steps.len() as u64,
+            ready_steps: self.queue.ready_len() as u64,
+        });
         self.deadline = self.template.timeout.map(|t| now + t.as_millis() as i64);
         Ok(())
     }

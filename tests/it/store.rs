@@ -411,3 +411,21 @@ fn the_store_is_named_by_path_or_url() {
     let out = run(&["tasks", "list"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// The tests' PostgreSQL starts, and gives each test a database of its own.
+#[test]
+fn the_test_postgres_starts_and_hands_out_databases() {
+    let Some(pg) = crate::support::postgres() else {
+        return;
+    };
+    let (a, b) = (pg.database(), pg.database());
+    assert_ne!(a, b);
+    for url in [a, b] {
+        let out = std::process::Command::new("psql")
+            .args([&url, "-Atc", "SELECT current_database()"])
+            .output()
+            .expect("psql");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(url.ends_with(String::from_utf8_lossy(&out.stdout).trim()));
+    }
+}

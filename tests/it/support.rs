@@ -327,3 +327,178 @@ pub fn processes_with_env(entry: &str) -> Vec<i32> {
     }
     out
 }
+
+/// A PostgreSQL server for the tests: `TASKER_TEST_PG_URL` when set, else a throwaway
+/// cluster of its own (Debian's PostgreSQL binaries, `initdb` in a temporary directory,
+/// fsync off, a free port on 127.0.0.1) that lives as long as the test process: it is told
+/// to quit (SIGQUIT) when the process ends. Each test gets a database of its own.
+pub struct Postgres {
+    /// `postgres://user@host:port` without a database.
+    base: String,
+    /// How to run `psql` against the server's `postgres` database.
+    admin: String,
+    next: std::sync::atomic::AtomicUsize,
+    _dir: Option<TempDir>,
+}
+
+static POSTGRES: std::sync::OnceLock<Option<Postgres>> = std::sync::OnceLock::new();
+
+/// The tests' PostgreSQL, started on first use; `None` (and a note) when there is none —
+/// unless `TASKER_REQUIRE_TOOLS` is set, as `.ci/run` does after installing it.
+pub fn postgres() -> Option<&'static Postgres> {
+    let pg = POSTGRES
+        .get_or_init(|| match std::env::var("TASKER_TEST_PG_URL") {
+            Ok(url) if !url.is_empty() => Some(Postgres {
+                base: url.trim_end_matches('/').to_owned(),
+                admin: format!("{}/postgres", url.trim_end_matches('/')),
+                next: 0.into(),
+                _dir: None,
+            }),
+            _ => start_postgres().map_err(|e| eprintln!("no PostgreSQL: {e}")).ok(),
+        })
+        .as_ref();
+    if pg.is_none() {
+        assert!(
+            std::env::var_os("TASKER_REQUIRE_TOOLS").is_none(),
+            "PostgreSQL is required but could not be started (apt-get install postgresql)"
+        );
+        skip("PostgreSQL is not available (apt-get install postgresql, or set TASKER_TEST_PG_URL; .ci/run does)");
+    }
+    pg
+}
+
+impl Postgres {
+    /// A new, empty database: its URL.
+    pub fn database(&self) -> String {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("t{}_{n}", std::process::id());
+        let out = std::process::Command::new("psql")
+            .args([&self.admin, "-q", "-v", "ON_ERROR_STOP=1", "-c"])
+            .arg(format!("CREATE DATABASE {name}"))
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("{}/{name}", self.base)
+    }
+}
+
+fn start_postgres() -> Result<Postgres, String> {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| format!("/usr/lib/postgresql: {e}"))?
+        .filter_map(Result::ok)
+        .map(|d| d.path().join("bin"))
+        .filter(|b| b.join("initdb").is_file())
+        .max()
+        .ok_or("no initdb under /usr/lib/postgresql")?;
+    // Clusters of test processes that are gone (each quit with its process) are removed.
+    let tmp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("tasker-pg-")
+            .and_then(|rest| rest.split('-').next())
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("tasker-pg-{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let root = rustix::process::geteuid().is_root();
+    let as_postgres = |program: &Path| {
+        let mut c = std::process::Command::new("setpriv");
+        if root {
+            c.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
+        }
+        c.args(["--pdeathsig", "QUIT", "--"]).arg(program);
+        c
+    };
+    if root {
+        let ok = std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .map_err(|e| e.to_string())?
+            .success();
+        if !ok {
+            return Err("cannot give the cluster's directory to `postgres`".into());
+        }
+    }
+    let data = dir.path().join("data");
+    let out = as_postgres(&bin.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "--no-sync"])
+        .output()
+        .map_err(|e| format!("initdb: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let mut server = as_postgres(&bin.join("postgres"));
+    server
+        .arg("-D")
+        .arg(&data)
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir.path())
+        .args([
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=300",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("log")).map_err(|e| e.to_string())?);
+    // Spawned from a thread that lives as long as the process: the server's parent-death
+    // signal fires when the spawning thread ends.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let child = server.spawn();
+        let ok = child.is_ok();
+        let _ = tx.send(child.map(|c| c.id()).map_err(|e| e.to_string()));
+        if ok {
+            loop {
+                std::thread::park();
+            }
+        }
+    });
+    rx.recv()
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("postgres: {e}"))?;
+    let base = format!("postgres://postgres@127.0.0.1:{port}");
+    let admin = format!("{base}/postgres");
+    let ready = eventually(20, || {
+        std::process::Command::new("psql")
+            .args([&admin, "-q", "-c", "SELECT 1"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !ready {
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        return Err(format!("the server did not start: {log}"));
+    }
+    Ok(Postgres {
+        base,
+        admin,
+        next: 0.into(),
+        _dir: Some(dir),
+    })
+}

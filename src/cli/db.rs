@@ -74,7 +74,9 @@ fn parse_state(s: &str) -> Result<State, String> {
 fn existing(global: &Global) -> Result<Box<dyn Backend>, Error> {
     let (path, _) = global.db_path();
     global.open_existing_store()?.ok_or_else(|| {
-        let why = if path.exists() {
+        let why = if global.db_file().is_none() {
+            "the database holds no tasker store yet: nothing has run with it"
+        } else if path.exists() {
             "the file is empty: nothing has been stored in it yet"
         } else {
             "there is no store there: nothing has run with it yet"
@@ -94,7 +96,10 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
             global.location()?;
             let (path, _) = global.db_path();
             super::emit(&format!("{}\n", path.display()));
-            if !path.exists() && global.verbosity() != crate::render::progress::Verbosity::Quiet {
+            if global.db_file().is_some()
+                && !path.exists()
+                && global.verbosity() != crate::render::progress::Verbosity::Quiet
+            {
                 super::say!("(no store there yet: the first `tasker run` creates it)");
             }
         }

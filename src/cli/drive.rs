@@ -92,7 +92,7 @@ impl DriveArgs {
         let otel_set = std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|v| !v.trim().is_empty());
         let settings = Settings::resolve(flag.or(if otel_set { None } else { from_file }))
             .map_err(Error::Usage)?;
-        let (store, _) = global.db_path();
+        let store = global.db_file().unwrap_or_default();
         if let Some(p) = &self.events_out {
             outputs::check("--events-out", p, &store, &[])?;
         }

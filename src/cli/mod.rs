@@ -236,10 +236,21 @@ impl Global {
         }
     }
 
-    /// The store path, and whether it is the default (whose directories we may create).
+    /// The store's file, and whether it is the default (whose directories we may create);
+    /// none for a store that is not a file (PostgreSQL).
+    pub fn db_file(&self) -> Option<PathBuf> {
+        match self.location() {
+            Ok((Location::Postgres(_), _)) => None,
+            _ => Some(self.db_path().0),
+        }
+    }
+
+    /// The store path, and whether it is the default (whose directories we may create). A
+    /// PostgreSQL store is shown by its URL, without the password.
     pub fn db_path(&self) -> (PathBuf, bool) {
         match self.location() {
             Ok((Location::Sqlite(path), is_default)) => (path, is_default),
+            Ok((Location::Postgres(url), _)) => (PathBuf::from(&url.shown), false),
             // Refused when opened; as given until then.
             Err(_) => (
                 self.db

@@ -243,12 +243,19 @@ fn detach(global: &Global, task_id: i64, drive: &DriveArgs) -> Result<u8, Error>
     let exe = std::env::current_exe()
         .map_err(|e| Error::Io(format!("cannot find the tasker binary to detach: {e}")))?;
     let mut cmd = std::process::Command::new(exe);
-    let (db, _) = global.db_path();
-    cmd.arg("--db")
-        .arg(db)
-        .arg("-q")
-        .arg("resume")
-        .arg(task_id.to_string());
+    match global.db_file() {
+        Some(db) => {
+            cmd.arg("--db").arg(db);
+        }
+        // A URL may hold a password: it goes in the environment, never on a command line
+        // other users can read.
+        None => {
+            if let Some(given) = global.db.as_ref().or(global.config.db.as_ref()) {
+                cmd.env("TASKER_DB", given);
+            }
+        }
+    }
+    cmd.arg("-q").arg("resume").arg(task_id.to_string());
     if let Some(n) = drive.concurrency {
         cmd.arg("--concurrency").arg(n.to_string());
     }

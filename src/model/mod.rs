@@ -13,4 +13,4 @@ pub use event::{Event, TraceRef, Waiting, What};
 pub use failure::FailureClass;
 pub use ids::{Owner, StepId, TaskId};
 pub use state::{Actor, Entity, State, allowed};
-pub use time::{running, span};
+pub use time::{running, session_step, span};

@@ -24,3 +24,15 @@ pub fn running(
         .sum();
     Some(ms as u64)
 }
+
+/// A task transition at `at` closes the open session; one to `in_progress` opens the next.
+pub fn session_step(sessions: &mut Vec<(i64, Option<i64>)>, to_in_progress: bool, at: i64) {
+    if let Some(last) = sessions.last_mut()
+        && last.1.is_none()
+    {
+        last.1 = Some(at);
+    }
+    if to_in_progress {
+        sessions.push((at, None));
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod domain;
 mod error;
+mod postgres;
 mod sqlite;
 
 use serde::Serialize;
@@ -10,6 +11,7 @@ use serde_json::Value as Json;
 use crate::model::{Actor, Entity, Event, FailureClass, State};
 use crate::templates::Template;
 
+pub use postgres::{PG_SCHEMA_VERSION, PgStore, PgUrl};
 pub use sqlite::{Pruned, SCHEMA_VERSION, SqliteStore, default_path};
 
 pub use crate::model::{Owner, StepId, TaskId};
@@ -343,10 +345,12 @@ pub struct AttemptRecord {
     pub stderr: Vec<u8>,
 }
 
-/// Where a store is, as the user named it: `--db PATH`, or `sqlite:PATH`.
+/// Where a store is, as the user named it: `--db PATH`, `sqlite:PATH`, or a PostgreSQL URL
+/// (`postgres://…`, `postgresql://…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Sqlite(std::path::PathBuf),
+    Postgres(Box<PgUrl>),
 }
 
 impl Location {
@@ -356,6 +360,11 @@ impl Location {
         if let Some(path) = text.strip_prefix("sqlite:") {
             return Ok(Location::Sqlite(path.trim_start_matches("//").into()));
         }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return postgres::parse_url(&text)
+                .map(|url| Location::Postgres(Box::new(url)))
+                .map_err(StoreError::Unsupported);
+        }
         match text.split_once("://") {
             Some((scheme, _))
                 if scheme
@@ -363,7 +372,7 @@ impl Location {
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
             {
                 Err(StoreError::Unsupported(format!(
-                    "`{scheme}://` stores are not supported by this tasker\n  hint: give a file path (`--db PATH` or `sqlite:PATH`)"
+                    "`{scheme}://` stores are not supported by this tasker\n  hint: give a file path (`--db PATH` or `sqlite:PATH`) or a PostgreSQL URL (`postgres://USER@HOST/DATABASE`)"
                 )))
             }
             _ => Ok(Location::Sqlite(given.to_owned())),
@@ -389,6 +398,9 @@ pub fn open(
             store.set_durability(durability)?;
             Ok(Box::new(store))
         }
+        // PostgreSQL commits synchronously either way (its own default): a commit survives
+        // a crash of the server as well as of tasker.
+        Location::Postgres(url) => Ok(Box::new(PgStore::open(url)?)),
     }
 }
 
@@ -405,6 +417,9 @@ pub fn open_existing(
             }
             None => Ok(None),
         },
+        Location::Postgres(url) => {
+            Ok(PgStore::open_existing(url)?.map(|store| Box::new(store) as Box<dyn Backend>))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The store conformance suite: what every backend must do, written against `dyn Backend`
-//! alone. It runs on a fresh SQLite file; `TASKER_TEST_STORE_URL` names another store to
-//! run it against (each test then works on tasks of its own).
+//! alone. Each test runs on a fresh SQLite file and on a fresh PostgreSQL database (the
+//! tests' own server, or `TASKER_TEST_PG_URL`'s); `TASKER_TEST_STORE_URL` names one store
+//! to run it against instead (each test then works on tasks of its own).
 
 use serde_json::json;
 use tasker::model::{Actor, Owner, State};
@@ -16,19 +17,43 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("dir");
-        let given = std::env::var_os("TASKER_TEST_STORE_URL")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| dir.path().join("conformance.db"));
-        Fixture {
+    /// The stores a test runs on: SQLite, and PostgreSQL when there is one.
+    fn all() -> Vec<Fixture> {
+        let at = |given: std::path::PathBuf, dir: tempfile::TempDir| Fixture {
             location: Location::parse(&given).expect("a store location"),
             _dir: dir,
+        };
+        if let Some(url) = std::env::var_os("TASKER_TEST_STORE_URL") {
+            return vec![at(url.into(), tempfile::tempdir().expect("dir"))];
         }
+        let dir = tempfile::tempdir().expect("dir");
+        let mut all = vec![at(dir.path().join("conformance.db"), dir)];
+        if let Some(pg) = crate::support::postgres() {
+            all.push(at(pg.database().into(), tempfile::tempdir().expect("dir")));
+        }
+        all
     }
 
     fn handle(&self) -> Box<dyn Backend> {
         store::open(&self.location, false, Durability::Normal).expect("open")
+    }
+
+    fn name(&self) -> &'static str {
+        match self.location {
+            Location::Sqlite(_) => "sqlite",
+            Location::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Run `test` on every store of [`Fixture::all`], saying which one failed.
+fn each(test: impl Fn(&Fixture)) {
+    for f in Fixture::all() {
+        let name = f.name();
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&f))) {
+            eprintln!("the {name} store failed this test");
+            std::panic::resume_unwind(panic);
+        }
     }
 }
 
@@ -83,229 +108,251 @@ fn task_move(task_id: i64, from: State, to: State) -> Change {
 
 #[test]
 fn transitions_follow_the_tables_and_a_refused_batch_writes_nothing() {
-    let f = Fixture::new();
-    let mut s = f.handle();
-    let t = template();
-    let id = create(&mut *s, &t, &[]);
-    let step = s.task(id).expect("read").expect("task").steps[0].step_id;
-    // An illegal move anywhere in a batch: the whole batch is refused.
-    let batch = [
-        task_move(id, State::Pending, State::InProgress),
-        Change::Step {
-            step_id: step,
-            from: State::Pending,
-            to: State::Complete,
-            actor: Actor::Engine,
-            metadata: json!({}),
-            state: StepState::default(),
-        },
-    ];
-    match s.commit(&batch) {
-        Err(StoreError::Illegal { from, to, .. }) => {
-            assert_eq!((from, to), (State::Pending, State::Complete));
+    each(|f| {
+        let mut s = f.handle();
+        let t = template();
+        let id = create(&mut *s, &t, &[]);
+        let step = s.task(id).expect("read").expect("task").steps[0].step_id;
+        // An illegal move anywhere in a batch: the whole batch is refused.
+        let batch = [
+            task_move(id, State::Pending, State::InProgress),
+            Change::Step {
+                step_id: step,
+                from: State::Pending,
+                to: State::Complete,
+                actor: Actor::Engine,
+                metadata: json!({}),
+                state: StepState::default(),
+            },
+        ];
+        match s.commit(&batch) {
+            Err(StoreError::Illegal { from, to, .. }) => {
+                assert_eq!((from, to), (State::Pending, State::Complete));
+            }
+            other => panic!("an illegal transition: {other:?}"),
         }
-        other => panic!("an illegal transition: {other:?}"),
-    }
-    let task = s.task(id).expect("read").expect("task");
-    assert_eq!(
-        task.status,
-        State::Pending,
-        "nothing of the batch was written"
-    );
-    assert!(s.transitions(id).expect("trail").is_empty());
-    // Legal ones are written with their audit rows.
-    s.commit(&[task_move(id, State::Pending, State::InProgress)])
-        .expect("legal");
-    let trail = s.transitions(id).expect("trail");
-    assert_eq!(trail.len(), 1);
-    assert_eq!(trail[0].to_state, State::InProgress);
-    assert!(trail[0].most_recent);
+        let task = s.task(id).expect("read").expect("task");
+        assert_eq!(
+            task.status,
+            State::Pending,
+            "nothing of the batch was written"
+        );
+        assert!(s.transitions(id).expect("trail").is_empty());
+        // Legal ones are written with their audit rows.
+        s.commit(&[task_move(id, State::Pending, State::InProgress)])
+            .expect("legal");
+        let trail = s.transitions(id).expect("trail");
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].to_state, State::InProgress);
+        assert!(trail[0].most_recent);
+    });
 }
 
 #[test]
 fn two_handles_compare_and_set_one_wins() {
-    let f = Fixture::new();
-    let (mut a, mut b) = (f.handle(), f.handle());
-    let t = template();
-    let id = create(&mut *a, &t, &[]);
-    a.commit(&[task_move(id, State::Pending, State::InProgress)])
-        .expect("first");
-    match b.commit(&[task_move(id, State::Pending, State::InProgress)]) {
-        Err(StoreError::Conflict { expected, .. }) => assert_eq!(expected, State::Pending),
-        other => panic!("the second writer of the same move: {other:?}"),
-    }
-    assert_eq!(b.transitions(id).expect("trail").len(), 1, "written once");
+    each(|f| {
+        let (mut a, mut b) = (f.handle(), f.handle());
+        let t = template();
+        let id = create(&mut *a, &t, &[]);
+        a.commit(&[task_move(id, State::Pending, State::InProgress)])
+            .expect("first");
+        match b.commit(&[task_move(id, State::Pending, State::InProgress)]) {
+            Err(StoreError::Conflict { expected, .. }) => assert_eq!(expected, State::Pending),
+            other => panic!("the second writer of the same move: {other:?}"),
+        }
+        assert_eq!(b.transitions(id).expect("trail").len(), 1, "written once");
+    });
 }
 
 #[test]
 fn racing_claims_have_exactly_one_winner() {
-    let f = Fixture::new();
-    let t = template();
-    let id = create(&mut *f.handle(), &t, &[]);
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
-    let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|n| {
-                let barrier = barrier.clone();
-                let f = &f;
-                scope.spawn(move || {
-                    let mut s = f.handle();
-                    barrier.wait();
-                    // Every other claimant is alive: only the race decides.
-                    s.claim(id, &owner(100 + n, &format!("host-{n}")), &|_, _| true)
+    each(|f| {
+        let t = template();
+        let id = create(&mut *f.handle(), &t, &[]);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|n| {
+                    let barrier = barrier.clone();
+                    scope.spawn(move || {
+                        let mut s = f.handle();
+                        barrier.wait();
+                        // Every other claimant is alive: only the race decides.
+                        s.claim(id, &owner(100 + n, &format!("host-{n}")), &|_, _| true)
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| matches!(e, StoreError::Owned { .. })),
+            "the losers are told who owns it: {results:?}"
+        );
     });
-    let won = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(won, 1, "{results:?}");
-    assert!(
-        results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .all(|e| matches!(e, StoreError::Owned { .. })),
-        "the losers are told who owns it: {results:?}"
-    );
 }
 
 #[test]
 fn a_lapsed_lease_is_taken_over_and_the_old_owner_is_fenced() {
-    let f = Fixture::new();
-    let (mut old, mut new) = (f.handle(), f.handle());
-    let t = template();
-    let id = create(&mut *old, &t, &[]);
-    let (a, b) = (owner(1, "host-a"), owner(2, "host-b"));
-    old.claim(id, &a, &|_, _| true).expect("a claims");
-    old.commit_as(id, &a, &[task_move(id, State::Pending, State::InProgress)])
-        .expect("a runs");
-    old.heartbeat(id, &a).expect("a keeps its lease");
-    // While a lives, b is refused.
-    assert!(matches!(
-        new.claim(id, &b, &|_, _| true),
-        Err(StoreError::Owned { .. })
-    ));
-    // a's lease lapses (its heartbeat is stale): b takes over.
-    new.claim(id, &b, &|_, _| false).expect("b takes over");
-    // a is fenced: its writes change nothing, its heartbeat says so.
-    let step = old.task(id).expect("read").expect("task").steps[0].step_id;
-    let late = [Change::Step {
-        step_id: step,
-        from: State::Pending,
-        to: State::InProgress,
-        actor: Actor::Engine,
-        metadata: json!({}),
-        state: StepState::default(),
-    }];
-    match old.commit_as(id, &a, &late) {
-        Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(b.clone())),
-        other => panic!("a late write of the old owner: {other:?}"),
-    }
-    assert!(matches!(
-        old.heartbeat(id, &a),
-        Err(StoreError::Fenced { .. })
-    ));
-    assert_eq!(
-        old.task(id).expect("read").expect("task").steps[0].status,
-        State::Pending,
-        "the fenced write changed nothing"
-    );
-    new.commit_as(id, &b, &late).expect("the new owner writes");
+    each(|f| {
+        let (mut old, mut new) = (f.handle(), f.handle());
+        let t = template();
+        let id = create(&mut *old, &t, &[]);
+        let (a, b) = (owner(1, "host-a"), owner(2, "host-b"));
+        old.claim(id, &a, &|_, _| true).expect("a claims");
+        old.commit_as(id, &a, &[task_move(id, State::Pending, State::InProgress)])
+            .expect("a runs");
+        old.heartbeat(id, &a).expect("a keeps its lease");
+        // While a lives, b is refused.
+        assert!(matches!(
+            new.claim(id, &b, &|_, _| true),
+            Err(StoreError::Owned { .. })
+        ));
+        // a's lease lapses (its heartbeat is stale): b takes over.
+        new.claim(id, &b, &|_, _| false).expect("b takes over");
+        // a is fenced: its writes change nothing, its heartbeat says so.
+        let step = old.task(id).expect("read").expect("task").steps[0].step_id;
+        let late = [Change::Step {
+            step_id: step,
+            from: State::Pending,
+            to: State::InProgress,
+            actor: Actor::Engine,
+            metadata: json!({}),
+            state: StepState::default(),
+        }];
+        match old.commit_as(id, &a, &late) {
+            Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(b.clone())),
+            other => panic!("a late write of the old owner: {other:?}"),
+        }
+        assert!(matches!(
+            old.heartbeat(id, &a),
+            Err(StoreError::Fenced { .. })
+        ));
+        assert_eq!(
+            old.task(id).expect("read").expect("task").steps[0].status,
+            State::Pending,
+            "the fenced write changed nothing"
+        );
+        new.commit_as(id, &b, &late).expect("the new owner writes");
+    });
 }
 
 #[test]
 fn events_are_kept_once_in_order() {
-    let f = Fixture::new();
-    let mut s = f.handle();
-    let t = template();
-    let id = create(&mut *s, &t, &[1]);
-    let events = s.events(id, 0, 100).expect("events");
-    let names: Vec<&str> = events.iter().filter_map(|e| e["name"].as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "task.initialize_requested",
-            "step.initialize_requested",
-            "step.initialize_requested",
-            "step.resolved_manually"
-        ]
-    );
-    let seqs: Vec<u64> = events.iter().filter_map(|e| e["seq"].as_u64()).collect();
-    assert_eq!(seqs, [1, 2, 3, 4]);
-    assert!(events.iter().all(|e| e["task_id"] == id));
-    // The bypassed step was resolved at creation, by the initiator.
-    assert_eq!(
-        s.task(id).expect("read").expect("task").steps[1].status,
-        State::ResolvedManually
-    );
-    // The same sequence number again is refused, and nothing of its batch is written.
-    let again = Change::Event {
-        task_id: id,
-        seq: 4,
-        name: "step.completed".into(),
-        doc: json!({"name": "step.completed"}),
-    };
-    let batch = [task_move(id, State::Pending, State::InProgress), again];
-    assert!(s.commit(&batch).is_err(), "an event twice");
-    assert_eq!(s.events(id, 0, 100).expect("events").len(), 4);
-    assert_eq!(
-        s.task(id).expect("read").expect("task").status,
-        State::Pending
-    );
-    assert_eq!(s.last_event_seq(id).expect("seq"), 4);
+    each(|f| {
+        let mut s = f.handle();
+        let t = template();
+        let id = create(&mut *s, &t, &[1]);
+        let events = s.events(id, 0, 100).expect("events");
+        let names: Vec<&str> = events.iter().filter_map(|e| e["name"].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "task.initialize_requested",
+                "step.initialize_requested",
+                "step.initialize_requested",
+                "step.resolved_manually"
+            ]
+        );
+        let seqs: Vec<u64> = events.iter().filter_map(|e| e["seq"].as_u64()).collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+        assert!(events.iter().all(|e| e["task_id"] == id));
+        // The bypassed step was resolved at creation, by the initiator.
+        assert_eq!(
+            s.task(id).expect("read").expect("task").steps[1].status,
+            State::ResolvedManually
+        );
+        // The same sequence number again is refused, and nothing of its batch is written.
+        let again = Change::Event {
+            task_id: id,
+            seq: 4,
+            name: "step.completed".into(),
+            doc: json!({"name": "step.completed"}),
+        };
+        let batch = [task_move(id, State::Pending, State::InProgress), again];
+        assert!(s.commit(&batch).is_err(), "an event twice");
+        assert_eq!(s.events(id, 0, 100).expect("events").len(), 4);
+        assert_eq!(
+            s.task(id).expect("read").expect("task").status,
+            State::Pending
+        );
+        assert_eq!(s.last_event_seq(id).expect("seq"), 4);
+    });
 }
 
 #[test]
 fn prune_takes_a_task_with_everything_of_it() {
-    let f = Fixture::new();
-    let mut s = f.handle();
-    let t = template();
-    let done = create(&mut *s, &t, &[]);
-    let kept = create(&mut *s, &t, &[]);
-    s.commit(&[
-        task_move(done, State::Pending, State::InProgress),
-        task_move(done, State::InProgress, State::Complete),
-    ])
-    .expect("finish");
-    let future = tasker::clock::now_ms() + 60_000;
-    let counted = s.prune(future, &[State::Complete], true).expect("dry run");
-    assert_eq!((counted.tasks, counted.steps), (1, 2));
-    assert!(
-        s.task(done).expect("read").is_some(),
-        "a dry run removes nothing"
-    );
-    let pruned = s.prune(future, &[State::Complete], false).expect("prune");
-    assert_eq!(pruned, counted);
-    assert!(s.task(done).expect("read").is_none());
-    assert!(s.events(done, 0, 10).expect("events").is_empty());
-    assert!(s.transitions(done).expect("trail").is_empty());
-    assert!(
-        s.task(kept).expect("read").is_some(),
-        "a pending task stays"
-    );
+    each(|f| {
+        let mut s = f.handle();
+        let t = template();
+        let done = create(&mut *s, &t, &[]);
+        let kept = create(&mut *s, &t, &[]);
+        s.commit(&[
+            task_move(done, State::Pending, State::InProgress),
+            task_move(done, State::InProgress, State::Complete),
+        ])
+        .expect("finish");
+        let future = tasker::clock::now_ms() + 60_000;
+        let counted = s.prune(future, &[State::Complete], true).expect("dry run");
+        assert_eq!((counted.tasks, counted.steps), (1, 2));
+        assert!(
+            s.task(done).expect("read").is_some(),
+            "a dry run removes nothing"
+        );
+        let pruned = s.prune(future, &[State::Complete], false).expect("prune");
+        assert_eq!(pruned, counted);
+        assert!(s.task(done).expect("read").is_none());
+        assert!(s.events(done, 0, 10).expect("events").is_empty());
+        assert!(s.transitions(done).expect("trail").is_empty());
+        assert!(
+            s.task(kept).expect("read").is_some(),
+            "a pending task stays"
+        );
+    });
 }
 
 #[test]
 fn a_store_of_a_newer_schema_is_refused() {
     if std::env::var_os("TASKER_TEST_STORE_URL").is_some() {
-        crate::support::skip(
-            "the newer-schema check writes the schema version by hand (SQLite only)",
-        );
+        crate::support::skip("the newer-schema check writes the schema version by hand");
         return;
     }
-    let f = Fixture::new();
-    drop(f.handle());
-    let Location::Sqlite(path) = &f.location;
-    rusqlite::Connection::open(path)
-        .expect("open")
-        .pragma_update(None, "user_version", 9999)
-        .expect("bump");
-    match store::open(&f.location, false, Durability::Normal) {
-        Err(StoreError::NewerSchema { found, .. }) => assert_eq!(found, 9999),
-        Err(other) => panic!("a newer schema: {other}"),
-        Ok(_) => panic!("a newer schema was opened"),
-    }
+    each(|f| {
+        drop(f.handle());
+        match &f.location {
+            Location::Sqlite(path) => {
+                rusqlite::Connection::open(path)
+                    .expect("open")
+                    .pragma_update(None, "user_version", 9999)
+                    .expect("bump");
+            }
+            Location::Postgres(url) => {
+                let out = std::process::Command::new("psql")
+                    .args([
+                        &url.shown,
+                        "-qc",
+                        "INSERT INTO tasker_schema VALUES (9999, 0)",
+                    ])
+                    .output()
+                    .expect("psql");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        match store::open(&f.location, false, Durability::Normal) {
+            Err(StoreError::NewerSchema { found, .. }) => assert_eq!(found, 9999),
+            Err(other) => panic!("a newer schema: {other}"),
+            Ok(_) => panic!("a newer schema was opened"),
+        }
+    });
 }

@@ -425,7 +425,66 @@ fn the_test_postgres_starts_and_hands_out_databases() {
             .args([&url, "-Atc", "SELECT current_database()"])
             .output()
             .expect("psql");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(url.ends_with(String::from_utf8_lossy(&out.stdout).trim()));
     }
+}
+
+/// The PostgreSQL schema the migrations build is `schema.postgres.sql`, the canonical
+/// schema committed beside `schema.sql` (compared as `pg_dump` prints them).
+#[test]
+fn schema_postgres_sql_matches_the_migrations() {
+    let Some(pg) = crate::support::postgres() else {
+        return;
+    };
+    let (migrated, canonical) = (pg.database(), pg.database());
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd()
+        .env("TASKER_DB", &migrated)
+        .args(["db", "migrate"])
+        .output()
+        .expect("tasker");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.postgres.sql");
+    let out = std::process::Command::new("psql")
+        .args([&canonical, "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(&schema)
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = |url: &str| {
+        let out = std::process::Command::new("pg_dump")
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "-T",
+                "tasker_schema",
+                url,
+            ])
+            .output()
+            .expect("pg_dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("--") && !l.starts_with('\\') && !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (a, b) = (dump(&migrated), dump(&canonical));
+    assert!(a.contains("CREATE TABLE public.workflow_steps"), "{a}");
+    assert_eq!(a, b);
 }

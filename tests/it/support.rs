@@ -354,7 +354,9 @@ pub fn postgres() -> Option<&'static Postgres> {
                 next: 0.into(),
                 _dir: None,
             }),
-            _ => start_postgres().map_err(|e| eprintln!("no PostgreSQL: {e}")).ok(),
+            _ => start_postgres()
+                .map_err(|e| eprintln!("no PostgreSQL: {e}"))
+                .ok(),
         })
         .as_ref();
     if pg.is_none() {
@@ -362,7 +364,9 @@ pub fn postgres() -> Option<&'static Postgres> {
             std::env::var_os("TASKER_REQUIRE_TOOLS").is_none(),
             "PostgreSQL is required but could not be started (apt-get install postgresql)"
         );
-        skip("PostgreSQL is not available (apt-get install postgresql, or set TASKER_TEST_PG_URL; .ci/run does)");
+        skip(
+            "PostgreSQL is not available (apt-get install postgresql, or set TASKER_TEST_PG_URL; .ci/run does)",
+        );
     }
     pg
 }

@@ -150,18 +150,6 @@ impl SqliteStore {
 /// The sessions (runs) of every task, by task.
 type Resumed = std::collections::HashMap<TaskId, Vec<(i64, Option<i64>)>>;
 
-/// A task transition at `at` closes the open session; one to `in_progress` opens the next.
-pub(super) fn session_step(sessions: &mut Vec<(i64, Option<i64>)>, to_in_progress: bool, at: i64) {
-    if let Some(last) = sessions.last_mut()
-        && last.1.is_none()
-    {
-        last.1 = Some(at);
-    }
-    if to_in_progress {
-        sessions.push((at, None));
-    }
-}
-
 /// The running time of `[start, end]` of a task: the time its runners worked on it.
 fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Option<u64> {
     match resumed.get(&task) {
@@ -184,7 +172,7 @@ impl SqliteStore {
         let mut out: Resumed = Resumed::new();
         while let Some(r) = rows.next()? {
             let started = r.get_ref(1)?.as_str().ok() == Some("in_progress");
-            session_step(out.entry(r.get(0)?).or_default(), started, r.get(2)?);
+            crate::model::session_step(out.entry(r.get(0)?).or_default(), started, r.get(2)?);
         }
         Ok(out)
     }

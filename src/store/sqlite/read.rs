@@ -1,8 +1,8 @@
 //! Reads: a task with its steps and sessions, lists, audit trails, attempts, events,
 //! annotations.
 
-use super::facts::session_step;
 use super::*;
+use crate::model::session_step;
 
 impl SqliteStore {
     pub(super) fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::support::{Sandbox, eventually, stderr, stdout};
+use crate::support::{Backend, Sandbox, eventually, on_both_stores, stderr, stdout};
 
 /// Steps with retries and backoff, a permanent failure, and a timeout.
 const MIXED: &str = "\
@@ -31,9 +31,8 @@ fn events(path: &std::path::Path) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn each_event_once_in_order() {
-    let sb = Sandbox::new();
+fn each_event_once_in_order(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write("t.yml", MIXED);
     let out = sb.run(&[
         "run",
@@ -671,9 +670,8 @@ fn a_hook_that_ignores_a_big_event_is_killed_at_its_timeout() {
 /// The JSON shape of every kind of event — its name, its keys in order, each value's type —
 /// as the run, `retry`, `resolve`, `resume`, `cancel` and task creation record them, pinned
 /// in a snapshot: the event log users read does not change shape unnoticed.
-#[test]
-fn every_event_shape_is_pinned() {
-    let sb = Sandbox::new();
+fn every_event_shape_is_pinned(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let ok = |out: &std::process::Output, code: i32| {
         assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
     };
@@ -765,5 +763,16 @@ fn every_event_shape_is_pinned() {
             ));
         }
     }
-    insta::assert_snapshot!(shapes.into_iter().collect::<Vec<_>>().join("\n"));
+    let text = shapes.into_iter().collect::<Vec<_>>().join("\n");
+    match backend {
+        Backend::Sqlite => insta::assert_snapshot!("every_event_shape_is_pinned", text),
+        // The same snapshot: the shapes do not depend on the store.
+        Backend::Postgres(_) => {
+            let snap = include_str!("snapshots/it__events__every_event_shape_is_pinned.snap");
+            let expected = snap.splitn(3, "---\n").nth(2).expect("a snapshot body");
+            assert_eq!(text, expected.trim_end());
+        }
+    }
 }
+
+on_both_stores!(each_event_once_in_order, every_event_shape_is_pinned,);

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{Sandbox, alive, eventually, signal, stderr, stdout};
+use crate::support::{Backend, Sandbox, alive, eventually, on_both_stores, signal, stderr, stdout};
 
 /// Each step appends its name to `done` when it finishes; `gate` steps wait for a file.
 const GATED: &str = "\
@@ -23,28 +23,23 @@ steps:
 fn run_to_gate(sb: &Sandbox, extra: &[&str]) -> std::process::Child {
     sb.write("t.yml", GATED);
     let child = sb.spawn(&[&["run", "t.yml"][..], extra].concat());
-    let db = sb.db();
     assert!(
         eventually(20, || {
-            db.exists()
+            sb.stored()
                 && sb
-                    .sqlite()
-                    .query_row(
+                    .value(
                         "SELECT s.status FROM workflow_steps s JOIN step_attempts a USING (workflow_step_id)
                          WHERE s.name = 'gate' AND a.pid IS NOT NULL",
-                        [],
-                        |r| r.get::<_, String>(0),
                     )
-                    .is_ok_and(|s| s == "in_progress")
+                    .is_some_and(|s| s == "in_progress")
         }),
         "the gate step never started (or its process was never recorded)"
     );
     child
 }
 
-#[test]
-fn resume_continues_an_interrupted_task_without_rerunning_steps() {
-    let sb = Sandbox::new();
+fn resume_continues_an_interrupted_task_without_rerunning_steps(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let child = run_to_gate(&sb, &["--kill-grace", "200ms"]);
     signal(child.id(), "-INT");
     let out = child.wait_with_output().expect("wait");
@@ -79,14 +74,14 @@ fn resume_continues_an_interrupted_task_without_rerunning_steps() {
     let gate = Sandbox::step(&doc, "gate");
     assert_eq!(gate["attempts"], 1, "the interrupted attempt is not shown");
     assert_eq!(gate["flaky"], false);
-    let (created, finished): (i64, i64) = sb
-        .sqlite()
-        .query_row(
-            "SELECT started_at, finished_at FROM tasks WHERE task_id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("times");
+    let times = sb.query("SELECT started_at, finished_at FROM tasks WHERE task_id = 1");
+    let time = |i: usize| -> i64 {
+        times[0][i]
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .expect("a time")
+    };
+    let (created, finished) = (time(0), time(1));
     let wall = (finished - created) as u64;
     let running = doc["duration_ms"].as_u64().expect("duration");
     assert!(
@@ -188,9 +183,8 @@ fn a_second_ctrl_c_kills_at_once() {
     assert!(eventually(5, || !alive(pid)));
 }
 
-#[test]
-fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
-    let sb = Sandbox::new();
+fn a_killed_runner_leaves_an_orphan_that_resume_takes_over(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let old = kill_the_runner_at_the_gate(&sb);
     let doc = sb.status(1);
     assert_eq!(doc["status"], "in_progress");
@@ -203,16 +197,13 @@ fn a_killed_runner_leaves_an_orphan_that_resume_takes_over() {
     assert_eq!(doc["status"], "complete");
     assert_eq!(doc["orphaned"], false);
     let classes: Vec<Option<String>> = sb
-        .sqlite()
-        .prepare(
+        .query(
             "SELECT a.error_class FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
              WHERE s.name = 'gate' ORDER BY a.attempt",
         )
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+        .into_iter()
+        .map(|mut r| r.remove(0))
+        .collect();
     assert_eq!(classes, vec![Some("interrupted".to_owned()), None]);
     assert_eq!(sb.lines("done"), vec!["a", "b", "gate", "c"]);
 }
@@ -249,12 +240,8 @@ fn kill_the_runner_at_the_gate(sb: &Sandbox) -> i32 {
     signal(child.id(), "-KILL");
     let _ = child.wait();
     let old: i32 = sb
-        .sqlite()
-        .query_row(
-            "SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL",
-            [],
-            |r| r.get(0),
-        )
+        .value("SELECT pid FROM step_attempts WHERE attempt = 1 AND finished_at IS NULL")
+        .and_then(|p| p.parse().ok())
         .expect("the orphaned attempt's pid");
     assert!(alive(old));
     old
@@ -272,9 +259,8 @@ fn resume_stops_the_leftover(sb: &Sandbox, old: i32) {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
-#[test]
-fn resume_is_refused_while_the_owner_lives_and_racing_resumes_run_once() {
-    let sb = Sandbox::new();
+fn resume_is_refused_while_the_owner_lives_and_racing_resumes_run_once(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let mut child = run_to_gate(&sb, &[]);
     let out = sb.run(&["resume", "1"]);
     assert_eq!(out.status.code(), Some(5));
@@ -292,13 +278,8 @@ fn resume_is_refused_while_the_owner_lives_and_racing_resumes_run_once() {
     let second = sb.spawn(&["resume", "1"]);
     // Once one of them runs the gate again (attempt 2), let it through.
     assert!(eventually(20, || sb
-        .sqlite()
-        .query_row(
-            "SELECT COUNT(*) FROM step_attempts WHERE attempt = 2",
-            [],
-            |r| r.get::<_, i64>(0)
-        )
-        .is_ok_and(|n| n == 1)));
+        .value("SELECT COUNT(*) FROM step_attempts WHERE attempt = 2")
+        .is_some_and(|n| n == "1")));
     std::fs::write(sb.path().join("open"), "").expect("open");
     let a = first.wait_with_output().expect("wait");
     let b = second.wait_with_output().expect("wait");
@@ -324,9 +305,8 @@ steps:
   - { name: side, command: echo side >> done }
 ";
 
-#[test]
-fn retry_gives_failed_steps_fresh_attempts() {
-    let sb = Sandbox::new();
+fn retry_gives_failed_steps_fresh_attempts(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write("t.yml", RETRY);
     assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
     std::fs::write(sb.path().join("fixed"), "").expect("fix");
@@ -348,17 +328,17 @@ fn retry_gives_failed_steps_fresh_attempts() {
     let doc = sb.status(1);
     assert_eq!(Sandbox::step(&doc, "transform")["attempts"], 3);
     // The audit trail: the operator's step and task transitions, then the engine's.
-    let rows: Vec<(Option<String>, String, String, String)> = sb
-        .sqlite()
-        .prepare(
-            "SELECT NULL, from_state, to_state, metadata FROM task_transitions WHERE task_id = 1 ORDER BY sort_key",
+    let rows: Vec<Vec<String>> = sb
+        .query(
+            "SELECT from_state, to_state, metadata FROM task_transitions WHERE task_id = 1 ORDER BY sort_key",
         )
-        .expect("prepare")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    let path: Vec<(&str, &str)> = rows.iter().map(|r| (r.1.as_str(), r.2.as_str())).collect();
+        .into_iter()
+        .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+        .collect();
+    let path: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
     assert_eq!(
         path,
         vec![
@@ -369,14 +349,13 @@ fn retry_gives_failed_steps_fresh_attempts() {
             ("in_progress", "complete")
         ]
     );
-    let meta: serde_json::Value = serde_json::from_str(&rows[2].3).expect("json");
+    let meta: serde_json::Value = serde_json::from_str(&rows[2][2]).expect("json");
     assert_eq!(meta["actor"], "alice");
     assert_eq!(meta["reason"], "upstream fixed");
 }
 
-#[test]
-fn retry_named_steps_and_their_dependents() {
-    let sb = Sandbox::new();
+fn retry_named_steps_and_their_dependents(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write("t.yml", RETRY);
     std::fs::write(sb.path().join("fixed"), "").expect("fix");
     assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
@@ -407,9 +386,8 @@ fn retry_named_steps_and_their_dependents() {
     );
 }
 
-#[test]
-fn cancel_from_another_terminal_stops_the_runner() {
-    let sb = Sandbox::new();
+fn cancel_from_another_terminal_stops_the_runner(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write(
         "t.yml",
         "name: long\nsteps:\n  - name: sleeper\n    command: sleep 300 & echo $! > pid; wait\n  - { name: after, command: 'true', depends_on: [sleeper] }\n  - { name: other, command: 'sleep 300' }\n",
@@ -441,26 +419,17 @@ fn cancel_from_another_terminal_stops_the_runner() {
     for name in ["sleeper", "after", "other"] {
         assert_eq!(Sandbox::step(&doc, name)["status"], "cancelled", "{name}");
     }
-    let meta: String = sb
-        .sqlite()
-        .query_row(
+    let meta = sb
+        .value(
             "SELECT x.metadata FROM workflow_step_transitions x JOIN workflow_steps s USING (workflow_step_id)
              WHERE s.name = 'after' AND x.to_state = 'cancelled'",
-            [],
-            |r| r.get(0),
         )
         .expect("row");
     assert!(meta.contains("no longer needed"), "{meta}");
     // The request went through the annotations table, and stays tasker's own.
-    let requests: i64 = sb
-        .sqlite()
-        .query_row(
-            "SELECT COUNT(*) FROM task_annotations WHERE annotation_type = 'cancel_request'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(requests, 1);
+    let requests =
+        sb.value("SELECT COUNT(*) FROM task_annotations WHERE annotation_type = 'cancel_request'");
+    assert_eq!(requests.as_deref(), Some("1"));
     assert_eq!(doc["annotations"], json!([]));
     let out = sb.run(&["annotate", "1", "cancel_request"]);
     assert_eq!(out.status.code(), Some(2));
@@ -469,9 +438,8 @@ fn cancel_from_another_terminal_stops_the_runner() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
-fn annotations_are_kept_shown_and_filtered() {
-    let sb = Sandbox::new();
+fn annotations_are_kept_shown_and_filtered(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write(
         "t.yml",
         "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
@@ -574,9 +542,8 @@ fn annotations_are_kept_shown_and_filtered() {
     );
 }
 
-#[test]
-fn cancelling_one_step_blocks_its_dependents_only() {
-    let sb = Sandbox::new();
+fn cancelling_one_step_blocks_its_dependents_only(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write(
         "t.yml",
         "name: part\nsteps:\n  - { name: slow, command: 'touch started; sleep 300' }\n  - { name: after, command: 'true', depends_on: [slow] }\n  - { name: quick, command: 'while [ ! -f open ]; do sleep 0.05; done' }\n",
@@ -629,9 +596,8 @@ fn cancelling_finished_tasks_follows_the_state_tables() {
     assert_eq!(sb.run(&["cancel", "7"]).status.code(), Some(4));
 }
 
-#[test]
-fn resolving_the_blocking_step_lets_resume_finish_the_task() {
-    let sb = Sandbox::new();
+fn resolving_the_blocking_step_lets_resume_finish_the_task(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write(
         "t.yml",
         "name: pay\nsteps:\n  - { name: charge, command: 'exit 1', retry: 1 }\n  - { name: receipt, command: 'echo {{ steps.charge.results.charge_id }} > receipt', depends_on: [charge] }\n",
@@ -692,9 +658,8 @@ fn resolving_the_blocking_step_lets_resume_finish_the_task() {
     );
 }
 
-#[test]
-fn resolving_a_failed_task_as_a_whole() {
-    let sb = Sandbox::new();
+fn resolving_a_failed_task_as_a_whole(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write(
         "t.yml",
         "name: t\nsteps:\n  - { name: a, command: 'exit 1', retry: 1 }\n",
@@ -711,9 +676,8 @@ fn resolving_a_failed_task_as_a_whole() {
     );
 }
 
-#[test]
-fn logs_of_any_attempt() {
-    let sb = Sandbox::new();
+fn logs_of_any_attempt(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     sb.write(
         "t.yml",
         "name: t\nsteps:\n  - name: s\n    retry: { limit: 2, backoff: { base: 10ms } }\n    command: echo out $TASKER_ATTEMPT; echo err $TASKER_ATTEMPT >&2; [ $TASKER_ATTEMPT = 2 ]\n",
@@ -1128,3 +1092,17 @@ fn a_step_cancelled_while_its_start_commits_never_runs() {
     assert_eq!(Sandbox::step(&doc, "b")["status"], "cancelled");
     assert_eq!(Sandbox::step(&doc, "long")["status"], "complete");
 }
+
+on_both_stores!(
+    resolving_the_blocking_step_lets_resume_finish_the_task,
+    resolving_a_failed_task_as_a_whole,
+    annotations_are_kept_shown_and_filtered,
+    logs_of_any_attempt,
+    cancelling_one_step_blocks_its_dependents_only,
+    retry_named_steps_and_their_dependents,
+    resume_continues_an_interrupted_task_without_rerunning_steps,
+    a_killed_runner_leaves_an_orphan_that_resume_takes_over,
+    retry_gives_failed_steps_fresh_attempts,
+    cancel_from_another_terminal_stops_the_runner,
+    resume_is_refused_while_the_owner_lives_and_racing_resumes_run_once,
+);

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tasker::model::{Actor, Entity, State, allowed};
 
-use crate::support::{Sandbox, alive, eventually, stderr, stdout, task_id};
+use crate::support::{
+    Backend, Sandbox, alive, eventually, on_both_stores, stderr, stdout, task_id,
+};
 
 /// Run a template written into the sandbox; return (exit code, task id).
 fn run(sb: &Sandbox, yaml: &str, extra: &[&str]) -> (i32, i64, String) {
@@ -30,9 +32,8 @@ fn read_log(sb: &Sandbox) -> Vec<(String, String, u128)> {
         .collect()
 }
 
-#[test]
-fn dependents_never_start_before_their_parents_finish() {
-    let sb = Sandbox::new();
+fn dependents_never_start_before_their_parents_finish(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let step = |name: &str, deps: &str, work: &str| {
         format!(
             "  - name: {name}\n    depends_on: [{deps}]\n    command: echo start {name} $(date +%s%N) >> log; touch started.{name}; {work}; echo end {name} $(date +%s%N) >> log\n"
@@ -183,9 +184,8 @@ fn retry_then_success_marks_the_step_flaky() {
     assert_eq!(rows[2].2, None);
 }
 
-#[test]
-fn exhausted_retries_fail_the_task_but_independent_branches_finish() {
-    let sb = Sandbox::new();
+fn exhausted_retries_fail_the_task_but_independent_branches_finish(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let yaml = "\
 name: branches
 steps:
@@ -352,9 +352,8 @@ steps:
     assert!(!alive(pid));
 }
 
-#[test]
-fn a_task_timeout_stops_everything() {
-    let sb = Sandbox::new();
+fn a_task_timeout_stops_everything(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let yaml = "\
 name: deadline
 timeout: 400ms
@@ -387,9 +386,8 @@ steps:
     );
 }
 
-#[test]
-fn results_and_environment_reach_status() {
-    let sb = Sandbox::new();
+fn results_and_environment_reach_status(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let yaml = "\
 name: results
 namespace: shop
@@ -1025,3 +1023,10 @@ fn a_step_starts_only_after_its_parents_are_durable() {
         );
     }
 }
+
+on_both_stores!(
+    dependents_never_start_before_their_parents_finish,
+    exhausted_retries_fail_the_task_but_independent_branches_finish,
+    results_and_environment_reach_status,
+    a_task_timeout_stops_everything,
+);

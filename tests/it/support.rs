@@ -7,16 +7,153 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// A scratch directory with its own store.
+/// A scratch directory with its own store: a SQLite file in it, or a PostgreSQL database.
 pub struct Sandbox {
     pub dir: TempDir,
+    /// The PostgreSQL store's URL, when the store is one.
+    pub url: Option<String>,
 }
+
+/// The store a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// A fresh database of the tests' PostgreSQL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// A fresh PostgreSQL database, if the tests have a PostgreSQL.
+    pub fn postgres() -> Option<Backend> {
+        postgres().map(|pg| Backend::Postgres(pg.database()))
+    }
+}
+
+/// Tests written once, run on both stores: each `fn NAME(backend: &Backend)` becomes a module
+/// `NAME` with the tests `sqlite` and `postgres` (the latter skipped, with a note, without a
+/// PostgreSQL).
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(&crate::support::Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(backend) = crate::support::Backend::postgres() {
+                    super::$name(&backend);
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use on_both_stores;
 
 impl Sandbox {
     pub fn new() -> Sandbox {
+        Sandbox::on(&Backend::Sqlite)
+    }
+
+    /// A sandbox whose store is `backend`.
+    pub fn on(backend: &Backend) -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().expect("tempdir"),
+            url: match backend {
+                Backend::Sqlite => None,
+                Backend::Postgres(url) => Some(url.clone()),
+            },
         }
+    }
+
+    /// What `TASKER_DB` says: the file's path, or the database's URL.
+    pub fn store(&self) -> std::ffi::OsString {
+        match &self.url {
+            Some(url) => url.into(),
+            None => self.db().into(),
+        }
+    }
+
+    /// Whether the store exists yet (the file, or tasker's tables in the database).
+    pub fn stored(&self) -> bool {
+        match &self.url {
+            Some(_) => self.value("SELECT count(*) FROM tasks").is_some(),
+            None => self.db().exists(),
+        }
+    }
+
+    /// The rows `sql` returns from the store, each value as text (`None` for NULL; PostgreSQL
+    /// writes booleans `t`/`f`, SQLite `1`/`0`). A query that fails returns no rows.
+    pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.url {
+            Some(url) => {
+                let out = std::process::Command::new("psql")
+                    .args([
+                        url.as_str(),
+                        "-AtX",
+                        "-F",
+                        "\x1f",
+                        "-R",
+                        "\x1e",
+                        "-P",
+                        "null=\x01",
+                        "-c",
+                        sql,
+                    ])
+                    .output()
+                    .expect("psql");
+                if !out.status.success() {
+                    return Vec::new();
+                }
+                String::from_utf8_lossy(&out.stdout)
+                    .trim_end_matches('\n')
+                    .split('\x1e')
+                    .filter(|r| !r.is_empty())
+                    .map(|r| {
+                        r.split('\x1f')
+                            .map(|v| (v != "\x01").then(|| v.to_owned()))
+                            .collect()
+                    })
+                    .collect()
+            }
+            None => {
+                let Ok(conn) = rusqlite::Connection::open(self.db()) else {
+                    return Vec::new();
+                };
+                let Ok(mut stmt) = conn.prepare(sql) else {
+                    return Vec::new();
+                };
+                let n = stmt.column_count();
+                let rows = stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Text(t)
+                                | rusqlite::types::ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                });
+                match rows {
+                    Ok(rows) => rows.filter_map(Result::ok).collect(),
+                    Err(_) => Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// The first column of the first row `sql` returns.
+    pub fn value(&self, sql: &str) -> Option<String> {
+        self.query(sql)
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
     }
 
     pub fn path(&self) -> &Path {
@@ -41,7 +178,7 @@ impl Sandbox {
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("tasker").expect("binary");
         c.current_dir(self.path())
-            .env("TASKER_DB", self.db())
+            .env("TASKER_DB", self.store())
             .env("XDG_CONFIG_HOME", self.path().join(".config"))
             .env_remove("TASKER_TEMPLATES")
             .env_remove("TASKER_CONFIG")
@@ -137,7 +274,7 @@ impl Sandbox {
     pub fn cmd_std(&self) -> std::process::Command {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"));
         c.current_dir(self.path())
-            .env("TASKER_DB", self.db())
+            .env("TASKER_DB", self.store())
             .env("NO_COLOR", "1")
             .env("XDG_CONFIG_HOME", self.path().join(".config"))
             .env_remove("RUST_BACKTRACE")

@@ -22,7 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
     $completions = @(switch ($command) {
         'tasker' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -76,7 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the task runs (stored and shown by `status`)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A tag for the task (repeatable)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop starting steps once one has failed for good')
@@ -95,7 +95,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;validate' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summaries as JSON')
@@ -111,7 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;status' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the status document as JSON')
@@ -134,7 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--summary-json', '--summary-json', [CompletionResultType]::ParameterName, 'Write the summary as JSON to FILE')
             [CompletionResult]::new('--events-out', '--events-out', [CompletionResultType]::ParameterName, 'Write every event of the run to FILE, one JSON object a line')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop starting steps once one has failed for good')
@@ -159,7 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--summary-json', '--summary-json', [CompletionResultType]::ParameterName, 'Write the summary as JSON to FILE')
             [CompletionResult]::new('--events-out', '--events-out', [CompletionResultType]::ParameterName, 'Write every event of the run to FILE, one JSON object a line')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--downstream', '--downstream', [CompletionResultType]::ParameterName, 'Also run again every step that depends on them')
@@ -179,7 +179,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept in the transitions'' metadata)')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who [default: $USER]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -196,7 +196,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (required; kept in the transition''s metadata)')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who [default: $USER]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -209,7 +209,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;annotate' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -223,7 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;logs' {
             [CompletionResult]::new('--attempt', '--attempt', [CompletionResultType]::ParameterName, 'The attempt (1-based) [default: the latest]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--stderr', '--stderr', [CompletionResultType]::ParameterName, 'Print stderr instead of stdout')
@@ -240,7 +240,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;events' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -258,7 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Only this category')
             [CompletionResult]::new('--search', '--search', [CompletionResultType]::ParameterName, 'Only events whose name or description contains this text')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -272,7 +272,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;events;log' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing events as they come, until the task''s runner stops')
@@ -306,7 +306,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'mermaid, dot (Graphviz) or json')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Draw the template with `environments.ENV` merged in')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -322,7 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only tasks of this namespace')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only tasks of this template name')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -340,7 +340,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--max-backoff', '--max-backoff', [CompletionResultType]::ParameterName, 'Steps allowed to wait out a backoff at once [default: no limit]')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'How far back failures count')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -358,7 +358,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only tasks of this namespace')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only tasks of this template name')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -371,7 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;tasks' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -392,7 +392,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--annotation', '--annotation', [CompletionResultType]::ParameterName, 'Only tasks annotated with TYPE (with this VALUE: JSON when it parses, else text)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many tasks')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -417,7 +417,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;templates' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -434,7 +434,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;templates;list' {
             [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -449,7 +449,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;templates;show' {
             [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print its identity, file and source as JSON')
@@ -478,7 +478,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -493,7 +493,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;config;show' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -518,7 +518,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;db' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -537,7 +537,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;db;path' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -550,7 +550,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;db;migrate' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -563,7 +563,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;db;check' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print as JSON')
@@ -579,7 +579,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only tasks created longer ago than this (e.g. `30d`)')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only tasks in this state (repeatable) [default: complete, cancelled, resolved_manually]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Count what would be removed; remove nothing')
@@ -594,7 +594,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;db;vacuum' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -637,7 +637,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Its steps, in order (each depends on the one before) [default: fetch,process,report]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where to write it')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -650,7 +650,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         }
         'tasker;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
@@ -665,7 +665,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--completions', '--completions', [CompletionResultType]::ParameterName, 'Where the completion scripts go')
             [CompletionResult]::new('--man', '--man', [CompletionResultType]::ParameterName, 'Where the man pages go')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')

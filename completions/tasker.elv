@@ -19,7 +19,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
     var completions = [
         &'tasker'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -72,7 +72,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --reason 'Why the task runs (stored and shown by `status`)'
             cand --tag 'A tag for the task (repeatable)'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --fail-fast 'Stop starting steps once one has failed for good'
@@ -90,7 +90,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;validate'= {
             cand --env 'Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print the summaries as JSON'
@@ -105,7 +105,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;status'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print the status document as JSON'
@@ -127,7 +127,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --summary-json 'Write the summary as JSON to FILE'
             cand --events-out 'Write every event of the run to FILE, one JSON object a line'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --fail-fast 'Stop starting steps once one has failed for good'
@@ -151,7 +151,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --summary-json 'Write the summary as JSON to FILE'
             cand --events-out 'Write every event of the run to FILE, one JSON object a line'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --downstream 'Also run again every step that depends on them'
@@ -170,7 +170,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --reason 'Why (kept in the transitions'' metadata)'
             cand --actor 'Who [default: $USER]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -186,7 +186,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --reason 'Why (required; kept in the transition''s metadata)'
             cand --actor 'Who [default: $USER]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -198,7 +198,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;annotate'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -211,7 +211,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;logs'= {
             cand --attempt 'The attempt (1-based) [default: the latest]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --stderr 'Print stderr instead of stdout'
@@ -227,7 +227,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;events'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -244,7 +244,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --category 'Only this category'
             cand --search 'Only events whose name or description contains this text'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -257,7 +257,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;events;log'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -f 'Keep printing events as they come, until the task''s runner stops'
@@ -286,7 +286,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --format 'mermaid, dot (Graphviz) or json'
             cand --env 'Draw the template with `environments.ENV` merged in'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -301,7 +301,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --namespace 'Only tasks of this namespace'
             cand --name 'Only tasks of this template name'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -318,7 +318,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --max-backoff 'Steps allowed to wait out a backoff at once [default: no limit]'
             cand --window 'How far back failures count'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -335,7 +335,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --namespace 'Only tasks of this namespace'
             cand --name 'Only tasks of this template name'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -347,7 +347,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;tasks'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -367,7 +367,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --annotation 'Only tasks annotated with TYPE (with this VALUE: JSON when it parses, else text)'
             cand --limit 'At most this many tasks'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -388,7 +388,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;templates'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -404,7 +404,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;templates;list'= {
             cand --templates 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -418,7 +418,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;templates;show'= {
             cand --templates 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print its identity, file and source as JSON'
@@ -442,7 +442,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;config'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -456,7 +456,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;config;show'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -477,7 +477,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;db'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -495,7 +495,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;db;path'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -507,7 +507,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;db;migrate'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -519,7 +519,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;db;check'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --json 'Print as JSON'
@@ -534,7 +534,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --older-than 'Only tasks created longer ago than this (e.g. `30d`)'
             cand --status 'Only tasks in this state (repeatable) [default: complete, cancelled, resolved_manually]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand --dry-run 'Count what would be removed; remove nothing'
@@ -548,7 +548,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;db;vacuum'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -583,7 +583,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --steps 'Its steps, in order (each depends on the one before) [default: fetch,process,report]'
             cand --dir 'Where to write it'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -595,7 +595,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         }
         &'tasker;completions'= {
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
@@ -609,7 +609,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --completions 'Where the completion scripts go'
             cand --man 'Where the man pages go'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
-            cand --db 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
             cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'

@@ -25,7 +25,7 @@ function __fish_tasker_using_subcommand
 end
 
 complete -c tasker -n "__fish_tasker_needs_command" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_needs_command" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_needs_command" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_needs_command" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -76,7 +76,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand run" -l source-system -d '
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l reason -d 'Why the task runs (stored and shown by `status`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l tag -d 'A tag for the task (repeatable)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand run" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand run" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand run" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -92,7 +92,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand run" -s q -l quiet -d 'Pri
 complete -c tasker -n "__fish_tasker_using_subcommand run" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l env -d 'Check the templates with `environments.ENV` merged in [env: TASKER_ENV; config: env]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand validate" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand validate" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -105,7 +105,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand validate" -s v -l verbose 
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand status" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand status" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand status" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand status" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -125,7 +125,7 @@ otlp\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l summary-json -d 'Write the summary as JSON to FILE' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l events-out -d 'Write every event of the run to FILE, one JSON object a line' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand resume" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand resume" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resume" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -148,7 +148,7 @@ otlp\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l summary-json -d 'Write the summary as JSON to FILE' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l events-out -d 'Write every event of the run to FILE, one JSON object a line' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand retry" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand retry" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand retry" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -165,7 +165,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l step -d 'Cancel
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l reason -d 'Why (kept in the transitions\' metadata)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l actor -d 'Who [default: $USER]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand cancel" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -179,7 +179,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l results -d 'Th
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l reason -d 'Why (required; kept in the transition\'s metadata)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l actor -d 'Who [default: $USER]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -189,7 +189,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand resolve" -s v -l verbose -
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand annotate" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand annotate" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand annotate" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand annotate" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -200,7 +200,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand annotate" -s q -l quiet -d
 complete -c tasker -n "__fish_tasker_using_subcommand annotate" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l attempt -d 'The attempt (1-based) [default: the latest]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand logs" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand logs" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -213,7 +213,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand logs" -s v -l verbose -d '
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and not __fish_seen_subcommand_from list log help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -232,7 +232,7 @@ observability\t''
 custom\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l search -d 'Only events whose name or description contains this text' -r
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -243,7 +243,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_su
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand events; and __fish_seen_subcommand_from log" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -263,7 +263,7 @@ dot\t''
 json\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l env -d 'Draw the template with `environments.ENV` merged in' -r
 complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand diagram" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -276,7 +276,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l since -d 'On
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l namespace -d 'Only tasks of this namespace' -r
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l name -d 'Only tasks of this template name' -r
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand analytics" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -291,7 +291,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand health" -l max-failed -d '
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l max-backoff -d 'Steps allowed to wait out a backoff at once [default: no limit]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l window -d 'How far back failures count' -r
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand health" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand health" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand health" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -308,7 +308,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l since -d 'Only
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l namespace -d 'Only tasks of this namespace' -r
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l name -d 'Only tasks of this template name' -r
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -318,7 +318,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand metrics" -s v -l verbose -
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand metrics" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and not __fish_seen_subcommand_from list help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -336,7 +336,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_sub
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l annotation -d 'Only tasks annotated with TYPE (with this VALUE: JSON when it parses, else text)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l limit -d 'At most this many tasks' -r
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from list" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -349,7 +349,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_sub
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tasks, newest first'
 complete -c tasker -n "__fish_tasker_using_subcommand tasks; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -363,7 +363,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l templates -d 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -375,7 +375,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l templates -d 'Directories holding templates by name [env: TASKER_TEMPLATES, `:`-separated; default: ./workflows]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from show" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -389,7 +389,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a template\'s source'
 complete -c tasker -n "__fish_tasker_using_subcommand templates; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -401,7 +401,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_see
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print the effective configuration and the source of each value'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -414,7 +414,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_su
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective configuration and the source of each value'
 complete -c tasker -n "__fish_tasker_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -430,7 +430,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_su
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -f -a "vacuum" -d 'Rebuild the file to give freed space back to the system'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and not __fish_seen_subcommand_from path migrate check prune vacuum help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -440,7 +440,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -450,7 +450,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from check" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -463,7 +463,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l older-than -d 'Only tasks created longer ago than this (e.g. `30d`)' -r
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l status -d 'Only tasks in this state (repeatable) [default: complete, cancelled, resolved_manually]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -475,7 +475,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcom
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand db; and __fish_seen_subcommand_from vacuum" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -494,7 +494,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand new" -l namespace -d 'Its 
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l steps -d 'Its steps, in order (each depends on the one before) [default: fetch,process,report]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l dir -d 'Where to write it' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand new" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand new" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand new" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -504,7 +504,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand new" -s v -l verbose -d 'P
 complete -c tasker -n "__fish_tasker_using_subcommand new" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c tasker -n "__fish_tasker_using_subcommand new" -s h -l help -d 'Print help'
 complete -c tasker -n "__fish_tasker_using_subcommand completions" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand completions" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand completions" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand completions" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -516,7 +516,7 @@ complete -c tasker -n "__fish_tasker_using_subcommand completions" -s h -l help 
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l completions -d 'Where the completion scripts go' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l man -d 'Where the man pages go' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
-complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l db -d 'The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
+complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand generate-docs" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"

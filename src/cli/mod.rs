@@ -88,8 +88,14 @@ pub struct Global {
     /// The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]
     #[arg(long = "config", global = true, value_name = "FILE")]
     pub config_file: Option<PathBuf>,
-    /// The SQLite store [default: $XDG_DATA_HOME/tasker/tasker.db]
-    #[arg(long, global = true, env = "TASKER_DB", value_name = "PATH")]
+    /// The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]
+    #[arg(
+        long,
+        global = true,
+        env = "TASKER_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
     pub db: Option<PathBuf>,
     /// Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]
     #[arg(

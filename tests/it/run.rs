@@ -145,9 +145,8 @@ steps:
     command: 'true'
 ";
 
-#[test]
-fn retry_then_success_marks_the_step_flaky() {
-    let sb = Sandbox::new();
+fn retry_then_success_marks_the_step_flaky(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let (code, id, err) = run(&sb, FLAKY, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("flaky: transform"), "{err}");
@@ -164,24 +163,17 @@ fn retry_then_success_marks_the_step_flaky() {
     assert_eq!(t["error"], Value::Null);
     assert_eq!(Sandbox::step(&doc, "load")["flaky"], false);
     // Each attempt is kept, with its exit code and output.
-    let conn = sb.sqlite();
-    type Row = (i64, Option<i64>, Option<String>, Vec<u8>);
-    let rows: Vec<Row> = conn
-        .prepare(
-            "SELECT a.attempt, a.exit_code, a.error_class, a.stderr FROM step_attempts a
-             JOIN workflow_steps s USING (workflow_step_id) WHERE s.name = 'transform' ORDER BY a.attempt",
-        )
-        .expect("prepare")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let rows = sb.query(
+        "SELECT a.attempt, a.exit_code, a.error_class FROM step_attempts a
+         JOIN workflow_steps s USING (workflow_step_id) WHERE s.name = 'transform' ORDER BY a.attempt",
+    );
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[0].1, Some(75));
-    assert_eq!(rows[0].2.as_deref(), Some("exit_code"));
-    assert_eq!(rows[1].3, b"not yet 2\n");
-    assert_eq!(rows[2].1, Some(0));
-    assert_eq!(rows[2].2, None);
+    assert_eq!(rows[0][1].as_deref(), Some("75"));
+    assert_eq!(rows[0][2].as_deref(), Some("exit_code"));
+    assert_eq!(rows[2][1].as_deref(), Some("0"));
+    assert_eq!(rows[2][2], None);
+    let out = sb.run(&["logs", "1", "transform", "--attempt", "2", "--stderr"]);
+    assert_eq!(stdout(&out), "not yet 2\n", "{}", stderr(&out));
 }
 
 fn exhausted_retries_fail_the_task_but_independent_branches_finish(backend: &Backend) {
@@ -530,9 +522,8 @@ fn output_is_bounded_and_keeps_the_tail() {
     assert_eq!(dropped + kept.len() as i64, total);
 }
 
-#[test]
-fn transition_audit_rows_obey_the_state_tables() {
-    let sb = Sandbox::new();
+fn transition_audit_rows_obey_the_state_tables(backend: &Backend) {
+    let sb = Sandbox::on(backend);
     let yaml = "\
 name: audit
 steps:
@@ -546,23 +537,23 @@ steps:
 ";
     let (code, id, err) = run(&sb, yaml, &[]);
     assert_eq!(code, 1, "{err}");
-    let conn = sb.sqlite();
     let check = |sql: &str, entity: Entity| {
-        let mut stmt = conn.prepare(sql).expect("prepare");
-        let rows: Vec<(i64, Option<String>, String, i64, bool, String)> = stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+        let rows: Vec<(i64, Option<String>, String, i64, bool, String)> = sb
+            .query(&sql.replace("?1", &id.to_string()))
+            .into_iter()
+            .map(|r| {
+                let text = |i: usize| r[i].clone().unwrap_or_default();
+                (
+                    text(0).parse().expect("id"),
+                    r[1].clone(),
+                    text(2),
+                    text(3).parse().expect("sort key"),
+                    matches!(text(4).as_str(), "1" | "t"),
+                    text(5),
+                )
             })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+            .collect();
+        assert!(!rows.is_empty(), "no rows for {entity:?}");
         let mut by_owner: HashMap<i64, Vec<_>> = HashMap::new();
         for row in rows {
             by_owner.entry(row.0).or_default().push(row);
@@ -651,17 +642,21 @@ fn the_examples_run() {
     }
 }
 
-#[test]
-fn sigint_stops_the_steps_and_leaves_the_task_resumable() {
-    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
-        let sb = Sandbox::new();
+fn sigint_stops_the_steps_and_leaves_the_task_resumable(backend: &Backend) {
+    for (n, (signal, code)) in [("-INT", 130), ("-TERM", 143)].into_iter().enumerate() {
+        // One store for both rounds: the second round's task is task 2.
+        let sb = Sandbox::on(backend);
+        let id = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres(_) => n as i64 + 1,
+        };
         sb.write(
             "t.yml",
             "name: long\nsteps:\n  - name: sleeper\n    command: sleep 300 & echo $! > pid; trap '' TERM; while true; do sleep 0.05; done\n  - { name: after, command: 'true', depends_on: [sleeper] }\n",
         );
         let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"))
             .current_dir(sb.path())
-            .env("TASKER_DB", sb.db())
+            .env("TASKER_DB", sb.store())
             .args(["run", "t.yml", "--kill-grace", "300ms"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -680,7 +675,7 @@ fn sigint_stops_the_steps_and_leaves_the_task_resumable() {
         let out = child.wait_with_output().expect("wait");
         assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
         assert!(
-            stderr(&out).contains("resume it with `tasker resume 1`"),
+            stderr(&out).contains(&format!("resume it with `tasker resume {id}`")),
             "{}",
             stderr(&out)
         );
@@ -693,7 +688,7 @@ fn sigint_stops_the_steps_and_leaves_the_task_resumable() {
             eventually(5, || !alive(grandchild)),
             "grandchild {grandchild} survived"
         );
-        let doc = sb.status(1);
+        let doc = sb.status(id);
         assert_eq!(doc["status"], "pending", "the task is resumable");
         let sleeper = Sandbox::step(&doc, "sleeper");
         assert_eq!(sleeper["status"], "error");
@@ -1029,4 +1024,7 @@ on_both_stores!(
     exhausted_retries_fail_the_task_but_independent_branches_finish,
     results_and_environment_reach_status,
     a_task_timeout_stops_everything,
+    retry_then_success_marks_the_step_flaky,
+    transition_audit_rows_obey_the_state_tables,
+    sigint_stops_the_steps_and_leaves_the_task_resumable,
 );

@@ -355,8 +355,8 @@ fn a_corrupt_stored_value_names_its_row() {
     );
 }
 
-/// `--db` takes a path or `sqlite:PATH`; a URL of a kind this tasker has no backend for is a
-/// usage error that names the kinds it has and never echoes a password.
+/// `--db` takes a path, `sqlite:PATH` or a PostgreSQL URL; a URL of a kind this tasker has
+/// no backend for is a usage error that names the kinds it has and never echoes a password.
 #[test]
 fn the_store_is_named_by_path_or_url() {
     let sb = Sandbox::new();
@@ -373,23 +373,21 @@ fn the_store_is_named_by_path_or_url() {
     for args in [&["status", "1"][..], &["db", "path"][..]] {
         let out = sb
             .cmd()
-            .args(["--db", "postgres://ada:s3cret@db.example/tasker"])
+            .args(["--db", "mysql://ada:s3cret@db.example/tasker"])
             .args(args)
             .output()
             .expect("run");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
-        assert!(
-            err.contains("`postgres://` stores are not supported"),
-            "{err}"
-        );
+        assert!(err.contains("`mysql://` stores are not supported"), "{err}");
+        assert!(err.contains("postgres://USER@HOST/DATABASE"), "{err}");
         assert!(
             !err.contains("s3cret") && !stdout(&out).contains("s3cret"),
             "{err}"
         );
     }
     // In a config file found from below: `sqlite:PATH` is relative to the file, a URL stays
-    // a URL (and is refused as such).
+    // a URL (a PostgreSQL one is shown without its password; another kind is refused).
     std::fs::create_dir_all(sb.path().join("sub")).expect("mkdir");
     sb.write("tasker.toml", "db = \"sqlite:from-file.db\"\n");
     let run = |args: &[&str]| {
@@ -408,8 +406,16 @@ fn the_store_is_named_by_path_or_url() {
         "tasker.toml",
         "db = \"postgres://ada:s3cret@db.example/tasker\"\n",
     );
+    let out = run(&["db", "path"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "postgres://ada@db.example:5432/tasker");
+    sb.write(
+        "tasker.toml",
+        "db = \"mysql://ada:s3cret@db.example/tasker\"\n",
+    );
     let out = run(&["tasks", "list"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("s3cret"));
 }
 
 /// The tests' PostgreSQL starts, and gives each test a database of its own.
@@ -487,4 +493,123 @@ fn schema_postgres_sql_matches_the_migrations() {
     let (a, b) = (dump(&migrated), dump(&canonical));
     assert!(a.contains("CREATE TABLE public.workflow_steps"), "{a}");
     assert_eq!(a, b);
+}
+
+/// PostgreSQL's bad input and faults: an unreachable server and an unreadable URL say
+/// which (exit 6, exit 2) and never show the password; neither does `--help` with the URL
+/// in `TASKER_DB`; a database of a newer schema is refused (exit 6).
+#[test]
+fn postgres_urls_and_unreachable_servers_are_named_without_passwords() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    for args in [
+        &["tasks", "list"][..],
+        &["run", "t.yml"],
+        &["db", "migrate"],
+    ] {
+        let out = sb
+            .cmd()
+            .env("TASKER_DB", "postgres://ada:s3cret@127.0.0.1:1/orders")
+            .args(args)
+            .output()
+            .expect("tasker");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(6), "{args:?}: {err}");
+        assert!(err.contains("postgres://ada@127.0.0.1:1/orders"), "{err}");
+        assert!(err.contains("cannot reach PostgreSQL"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+    for url in [
+        "postgres://ada:s3cret@db:notaport/orders",
+        "postgres://ada:s3cret@db/orders?sslmode=sometimes",
+    ] {
+        let out = sb
+            .cmd()
+            .env("TASKER_DB", url)
+            .args(["tasks", "list"])
+            .output()
+            .expect("tasker");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{url}: {err}");
+        assert!(err.contains("is not a PostgreSQL URL"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+    let out = sb
+        .cmd()
+        .env("TASKER_DB", "postgres://ada:s3cret@db/orders")
+        .arg("--help")
+        .output()
+        .expect("tasker");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stdout(&out).contains("s3cret"), "{}", stdout(&out));
+
+    let Some(pg) = crate::support::postgres() else {
+        return;
+    };
+    let url = pg.database();
+    let out = sb
+        .cmd()
+        .env("TASKER_DB", &url)
+        .args(["db", "migrate"])
+        .output()
+        .expect("tasker");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pg_sb = Sandbox::on(&crate::support::Backend::Postgres(url.clone()));
+    assert!(
+        pg_sb
+            .query("INSERT INTO tasker_schema VALUES (99, 0) RETURNING version")
+            .len()
+            == 1
+    );
+    let out = pg_sb.run(&["tasks", "list"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has schema version 99"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The connection to PostgreSQL lost under a run (the server ends the session): the run
+/// stops with exit 6 and the resume hint; what it committed stands, and `resume` finishes
+/// the task.
+#[test]
+fn a_lost_postgres_connection_stops_the_run_and_resume_finishes() {
+    let Some(backend) = crate::support::Backend::postgres() else {
+        return;
+    };
+    let sb = Sandbox::on(&backend);
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - name: gate\n    depends_on: [a]\n    command: 'touch started; while [ ! -f open ]; do sleep 0.05; done'\n  - { name: c, command: 'true', depends_on: [gate] }\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "200ms"]);
+    assert!(crate::support::eventually(20, || sb
+        .path()
+        .join("started")
+        .exists()));
+    // Every session of the run is ended by the server.
+    let ended = sb.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'tasker' AND datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    assert!(!ended.is_empty(), "the run's session was found");
+    let out = child.wait_with_output().expect("run");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("`tasker resume 1`"), "{err}");
+    assert!(err.contains("connection"), "{err}");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "complete");
+    assert_eq!(
+        Sandbox::step(&doc, "a")["attempts"],
+        1,
+        "a did not run again"
+    );
 }

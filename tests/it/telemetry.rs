@@ -11,7 +11,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 use crate::server::{Reply, Server, closed_port};
-use crate::support::{Sandbox, eventually, signal, stderr, stdout, task_id};
+use crate::support::{
+    Backend, Sandbox, eventually, on_both_stores, signal, stderr, stdout, task_id,
+};
 
 const OUTER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const OUTER_SPAN: &str = "00f067aa0ba902b7";
@@ -94,10 +96,9 @@ fn otlp(sb: &Sandbox, server: &Server, args: &[&str]) -> std::process::Output {
         .expect("run")
 }
 
-#[test]
-fn spans_and_metrics_reach_an_otlp_receiver() {
+fn spans_and_metrics_reach_an_otlp_receiver(backend: &Backend) {
     let server = Server::start(vec![Reply::new(200, "")]);
-    let sb = Sandbox::new();
+    let sb = Sandbox::on(backend);
     sb.write("t.yml", FLOW);
     let out = sb
         .cmd()
@@ -229,9 +230,8 @@ fn spans_and_metrics_reach_an_otlp_receiver() {
         format!("00-{OUTER_TRACE}-{}-01", hex(&first_attempt.span_id))
     );
     // The trace is stored with the task.
-    let stored: String = sb
-        .sqlite()
-        .query_row("SELECT traceparent FROM tasks", [], |r| r.get(0))
+    let stored = sb
+        .value("SELECT traceparent FROM tasks")
         .expect("traceparent");
     assert_eq!(
         stored,
@@ -252,14 +252,13 @@ fn spans_and_metrics_reach_an_otlp_receiver() {
     }
 }
 
-#[test]
-fn resume_continues_the_same_trace() {
+fn resume_continues_the_same_trace(backend: &Backend) {
     let server = Server::start(vec![Reply::new(200, "")]);
-    let sb = Sandbox::new();
+    let sb = Sandbox::on(backend);
     sb.write("t.yml", "name: two\nsteps:\n  - { name: a, command: 'true' }\n  - { name: gate, command: 'touch started; while [ ! -f open ]; do sleep 0.05; done', depends_on: [a] }\n");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tasker"))
         .current_dir(sb.path())
-        .env("TASKER_DB", sb.db())
+        .env("TASKER_DB", sb.store())
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", server.url(""))
         .env_remove("TRACEPARENT")
         .args(["run", "t.yml", "--trace", "otlp", "--kill-grace", "200ms"])
@@ -519,3 +518,8 @@ fn a_silent_collector_holds_the_exit_only_for_the_flush_timeout() {
         stderr(&out)
     );
 }
+
+on_both_stores!(
+    spans_and_metrics_reach_an_otlp_receiver,
+    resume_continues_the_same_trace,
+);

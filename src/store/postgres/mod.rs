@@ -25,6 +25,7 @@ use super::{
 };
 use crate::model::State;
 
+mod apply;
 mod connect;
 mod facts;
 mod maintain;
@@ -34,7 +35,10 @@ mod write;
 pub use connect::{PgUrl, parse_url};
 
 /// Migrations in order; `tasker_schema` records each one applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_workers.sql"),
+];
 
 /// The PostgreSQL schema version this tasker writes.
 pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -286,6 +290,12 @@ impl PgStore {
 /// PostgreSQL's failures as the store's kinds, in words the user can act on.
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> StoreError {
+        if let Some(db) = e.as_db_error()
+            && db.code().code() == "TK001"
+            && let Some(refused) = refused(db.message())
+        {
+            return refused;
+        }
         let (kind, what) = match e.code() {
             Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::OUT_OF_MEMORY => {
                 (Failure::Full, "the database server is out of room")
@@ -322,6 +332,22 @@ impl From<tokio_postgres::Error> for StoreError {
             message: format!("{what} ({detail})"),
         }
     }
+}
+
+/// A transition `tasker_apply` refused ("ENTITY ID EXPECTED"): the row no longer holds the
+/// state the change expected.
+fn refused(message: &str) -> Option<StoreError> {
+    let mut words = message.split_whitespace();
+    let entity = match words.next()? {
+        "task" => "task",
+        "step" => "step",
+        _ => return None,
+    };
+    Some(StoreError::Conflict {
+        entity,
+        id: words.next()?.parse().ok()?,
+        expected: words.next()?.parse().ok()?,
+    })
 }
 
 // The trait's methods, each written in the file of its concern (write, read, facts).

@@ -1,11 +1,8 @@
 //! Writes: a new task's rows (a few statements, whatever its size), batches of changes
 //! (fenced, each transition a compare-and-set), claims, heartbeats, annotations.
 
-use tokio_postgres::Transaction;
-
 use super::*;
 use crate::clock::now_ms;
-use crate::store::StepState;
 
 impl PgStore {
     pub(super) fn insert_task(
@@ -124,16 +121,18 @@ impl PgStore {
         let limits: Vec<i64> = t.steps.iter().map(|s| i64::from(s.retry.limit)).collect();
         let retryable: Vec<bool> = t.steps.iter().map(|s| s.retry.retryable).collect();
         let skippable: Vec<bool> = t.steps.iter().map(|s| s.skippable).collect();
+        let parents: Vec<i64> = t.steps.iter().map(|s| s.parents.len() as i64).collect();
         let mut step_ids = vec![0i64; t.steps.len()];
         for r in cache.query(
             &tx,
             "INSERT INTO workflow_steps (task_id, named_step_id, name, position, retry_limit, retryable,
-                                         skippable, created_at, updated_at)
-             SELECT $1, s, n, p, l, r, k, $7, $7
-             FROM UNNEST($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::boolean[], $8::boolean[])
-                  AS u (s, n, p, l, r, k)
+                                         skippable, unfinished_parents, created_at, updated_at)
+             SELECT $1, s, n, p, l, r, k, u, $7, $7
+             FROM UNNEST($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::boolean[], $8::boolean[],
+                         $9::bigint[])
+                  AS u (s, n, p, l, r, k, u)
              RETURNING workflow_step_id, position",
-            &[&task_id, &named_ids, &names, &positions, &limits, &retryable, &now, &skippable],
+            &[&task_id, &named_ids, &names, &positions, &limits, &retryable, &now, &skippable, &parents],
         )? {
             let (id, position): (i64, i64) = (col(&r, 0)?, col(&r, 1)?);
             if let Some(slot) = step_ids.get_mut(position as usize) {
@@ -155,20 +154,22 @@ impl PgStore {
                 &[&from, &to],
             )?;
         }
-        for s in &opening.steps {
-            let Some(&step_id) = step_ids.get(s.position) else {
-                continue;
-            };
-            step_transition(
-                cache,
-                &tx,
-                step_id,
-                s.from,
-                s.to,
-                &s.metadata,
-                &s.state,
-                now,
-            )?;
+        let moves: Vec<Change> = opening
+            .steps
+            .iter()
+            .filter_map(|s| {
+                Some(Change::Step {
+                    step_id: *step_ids.get(s.position)?,
+                    from: s.from,
+                    to: s.to,
+                    actor: crate::model::Actor::Operator,
+                    metadata: s.metadata.clone(),
+                    state: s.state.clone(),
+                })
+            })
+            .collect();
+        if !moves.is_empty() {
+            super::apply::apply_in(cache, &tx, &moves)?;
         }
         let (mut seqs, mut event_names, mut payloads) = (Vec::new(), Vec::new(), Vec::new());
         for (n, e) in opening.events.iter().enumerate() {
@@ -197,113 +198,21 @@ impl PgStore {
         if changes.is_empty() {
             return Ok(());
         }
-        let now = now_ms();
-        let cache = &self.cache;
-        let tx = wait(self.client.transaction())?;
-        if let Some((task_id, owner)) = fence {
-            // The task's row stays locked until this commit: a claim waits for it, and
-            // then finds what it wrote.
-            let holder = owner_locked(cache, &tx, task_id)?;
-            if holder.as_ref() != Some(owner) {
-                return Err(StoreError::Fenced {
-                    task_id,
-                    by: holder,
-                });
-            }
+        let held = self.apply_fenced(
+            fence.map(|(task_id, owner)| super::apply::Fence::Owner(task_id, owner)),
+            changes,
+        )?;
+        match fence {
+            Some((task_id, _)) if !held => Err(StoreError::Fenced {
+                task_id,
+                by: owner_now(&self.cache, &self.client, task_id)?,
+            }),
+            Some(_) => Ok(()),
+            None if held => Ok(()),
+            None => Err(StoreError::Corrupt(
+                "the database refused an unfenced batch as fenced".into(),
+            )),
         }
-        for change in changes {
-            match change {
-                Change::Task {
-                    task_id,
-                    from,
-                    to,
-                    actor: _,
-                    metadata,
-                } => task_transition(cache, &tx, *task_id, *from, *to, metadata, now)?,
-                Change::Step {
-                    step_id,
-                    from,
-                    to,
-                    actor: _,
-                    metadata,
-                    state,
-                } => step_transition(cache, &tx, *step_id, *from, *to, metadata, state, now)?,
-                Change::AttemptStarted { step_id, attempt } => {
-                    cache.exec(
-                        &tx,
-                        "INSERT INTO step_attempts (workflow_step_id, attempt, started_at) VALUES ($1, $2, $3)",
-                        &[step_id, &i64::from(*attempt), &now],
-                    )?;
-                }
-                Change::Event {
-                    task_id,
-                    seq,
-                    name,
-                    doc,
-                } => {
-                    cache.exec(
-                        &tx,
-                        "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-                        &[task_id, &(*seq as i64), name, &doc.to_string(), &now],
-                    )?;
-                }
-                Change::Trace {
-                    task_id,
-                    traceparent,
-                } => {
-                    cache.exec(
-                        &tx,
-                        "UPDATE tasks SET traceparent = $2 WHERE task_id = $1",
-                        &[task_id, traceparent],
-                    )?;
-                }
-                Change::AttemptProcess {
-                    step_id,
-                    attempt,
-                    pid,
-                    started_at,
-                } => {
-                    cache.exec(
-                        &tx,
-                        "UPDATE step_attempts SET pid = $3, pid_started_at = $4
-                         WHERE workflow_step_id = $1 AND attempt = $2",
-                        &[step_id, &i64::from(*attempt), &i64::from(*pid), started_at],
-                    )?;
-                }
-                Change::AttemptFinished {
-                    step_id,
-                    attempt,
-                    end,
-                } => {
-                    let custom = (!end.custom_events.is_empty())
-                        .then(|| Json::Array(end.custom_events.clone()).to_string());
-                    cache.exec(
-                        &tx,
-                        "UPDATE step_attempts SET finished_at = $3, outcome = $4, exit_code = $5, signal = $6,
-                            error_class = $7, error_message = $8, stdout = $9, stderr = $10,
-                            stdout_dropped = $11, stderr_dropped = $12, custom_events = $13
-                         WHERE workflow_step_id = $1 AND attempt = $2",
-                        &[
-                            step_id,
-                            &i64::from(*attempt),
-                            &now,
-                            &end.outcome.as_str(),
-                            &end.exit_code.map(i64::from),
-                            &end.signal.map(i64::from),
-                            &end.error.as_ref().map(|e| e.class.as_str()),
-                            &end.error.as_ref().map(|e| e.message.as_str()),
-                            &end.stdout,
-                            &end.stderr,
-                            &(end.stdout_dropped as i64),
-                            &(end.stderr_dropped as i64),
-                            &custom,
-                        ],
-                    )?;
-                }
-            }
-        }
-        wait(tx.commit())?;
-        Ok(())
     }
 
     pub(super) fn claim(
@@ -426,135 +335,4 @@ fn owner_now<C: GenericClient>(
         Some(r) => owner_of(col(&r, 0)?, col(&r, 1)?, col(&r, 2)?),
         None => None,
     })
-}
-
-/// The owner of task `task_id`, its row locked until the transaction ends.
-fn owner_locked(
-    cache: &Cache,
-    tx: &Transaction<'_>,
-    task_id: TaskId,
-) -> Result<Option<Owner>, StoreError> {
-    let row = cache.opt(
-        tx,
-        "SELECT owner_pid, owner_host, owner_started_at FROM tasks WHERE task_id = $1 FOR UPDATE",
-        &[&task_id],
-    )?;
-    Ok(match row {
-        Some(r) => owner_of(col(&r, 0)?, col(&r, 1)?, col(&r, 2)?),
-        None => None,
-    })
-}
-
-fn task_transition(
-    cache: &Cache,
-    tx: &Transaction<'_>,
-    task_id: TaskId,
-    from: State,
-    to: State,
-    metadata: &Json,
-    now: i64,
-) -> Result<(), StoreError> {
-    let finished = matches!(
-        to,
-        State::Complete | State::Error | State::Cancelled | State::ResolvedManually
-    );
-    let running = to == State::InProgress;
-    // Leaving `in_progress` releases the owner; a claimed task moving on its way to
-    // running (`error → pending` as a resume takes it over) keeps it.
-    let releasing = from == State::InProgress && !running;
-    let changed = cache.exec(
-        tx,
-        "UPDATE tasks SET status = $2, updated_at = $3,
-            started_at = CASE WHEN $4 THEN COALESCE(started_at, $3) ELSE started_at END,
-            finished_at = CASE WHEN $5 THEN $3 ELSE NULL END,
-            owner_pid = CASE WHEN $7 THEN NULL ELSE owner_pid END,
-            owner_host = CASE WHEN $7 THEN NULL ELSE owner_host END,
-            owner_started_at = CASE WHEN $7 THEN NULL ELSE owner_started_at END,
-            heartbeat_at = CASE WHEN $7 THEN NULL ELSE heartbeat_at END
-         WHERE task_id = $1 AND status = $6",
-        &[
-            &task_id,
-            &to.as_str(),
-            &now,
-            &running,
-            &finished,
-            &from.as_str(),
-            &releasing,
-        ],
-    )?;
-    if changed == 0 {
-        return Err(StoreError::Conflict {
-            entity: "task",
-            id: task_id,
-            expected: from,
-        });
-    }
-    cache.exec(
-        tx,
-        "UPDATE task_transitions SET most_recent = false WHERE task_id = $1 AND most_recent",
-        &[&task_id],
-    )?;
-    cache.exec(
-        tx,
-        "INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
-         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM task_transitions WHERE task_id = $1),
-                 true, $4, $5)",
-        &[&task_id, &from.as_str(), &to.as_str(), &metadata.to_string(), &now],
-    )?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn step_transition(
-    cache: &Cache,
-    tx: &Transaction<'_>,
-    step_id: StepId,
-    from: State,
-    to: State,
-    metadata: &Json,
-    state: &StepState,
-    now: i64,
-) -> Result<(), StoreError> {
-    let changed = cache.exec(
-        tx,
-        "UPDATE workflow_steps SET status = $2, attempts = $3, flaky = $4, results = $5,
-            error_class = $6, error_message = $7, next_retry_at = $8, started_at = $9,
-            finished_at = $10, updated_at = $11, counted_attempts = $13
-         WHERE workflow_step_id = $1 AND status = $12",
-        &[
-            &step_id,
-            &to.as_str(),
-            &i64::from(state.attempts),
-            &state.flaky,
-            &state.results.as_ref().map(Json::to_string),
-            &state.error.as_ref().map(|e| e.class.as_str()),
-            &state.error.as_ref().map(|e| e.message.as_str()),
-            &state.next_retry_at,
-            &state.started_at,
-            &state.finished_at,
-            &now,
-            &from.as_str(),
-            &i64::from(state.counted),
-        ],
-    )?;
-    if changed == 0 {
-        return Err(StoreError::Conflict {
-            entity: "step",
-            id: step_id,
-            expected: from,
-        });
-    }
-    cache.exec(
-        tx,
-        "UPDATE workflow_step_transitions SET most_recent = false WHERE workflow_step_id = $1 AND most_recent",
-        &[&step_id],
-    )?;
-    cache.exec(
-        tx,
-        "INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
-         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = $1),
-                 true, $4, $5)",
-        &[&step_id, &from.as_str(), &to.as_str(), &metadata.to_string(), &now],
-    )?;
-    Ok(())
 }

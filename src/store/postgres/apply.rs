@@ -1,0 +1,128 @@
+//! A batch of changes as one call of `tasker_apply` (one round trip, one transaction):
+//! the changes written as JSON, applied in order by the database, all or nothing.
+
+use serde_json::json;
+
+use super::*;
+use crate::clock::now_ms;
+
+/// How a batch is fenced: by the task's owner (a runner).
+pub(crate) enum Fence<'a> {
+    Owner(TaskId, &'a Owner),
+}
+
+/// Bytes as hexadecimal text (`decode(…, 'hex')` reads them back).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// One change as `tasker_apply` reads it.
+fn change(c: &Change) -> Json {
+    match c {
+        Change::Task {
+            task_id,
+            from,
+            to,
+            actor: _,
+            metadata,
+        } => json!({"kind": "task", "task": task_id, "from": from.as_str(), "to": to.as_str(),
+                    "metadata": metadata.to_string()}),
+        Change::Step {
+            step_id,
+            from,
+            to,
+            actor: _,
+            metadata,
+            state,
+        } => json!({
+            "kind": "step", "step": step_id, "from": from.as_str(), "to": to.as_str(),
+            "metadata": metadata.to_string(), "attempts": state.attempts, "counted": state.counted,
+            "flaky": state.flaky, "results": state.results.as_ref().map(Json::to_string),
+            "error_class": state.error.as_ref().map(|e| e.class.as_str()),
+            "error_message": state.error.as_ref().map(|e| e.message.as_str()),
+            "next_retry_at": state.next_retry_at, "started_at": state.started_at,
+            "finished_at": state.finished_at,
+        }),
+        Change::AttemptStarted { step_id, attempt } => {
+            json!({"kind": "attempt_started", "step": step_id, "attempt": attempt})
+        }
+        Change::AttemptProcess {
+            step_id,
+            attempt,
+            pid,
+            started_at,
+        } => json!({"kind": "attempt_process", "step": step_id, "attempt": attempt, "pid": pid,
+                    "started_at": started_at}),
+        Change::AttemptFinished {
+            step_id,
+            attempt,
+            end,
+        } => json!({
+            "kind": "attempt_finished", "step": step_id, "attempt": attempt,
+            "outcome": end.outcome.as_str(), "exit_code": end.exit_code, "signal": end.signal,
+            "error_class": end.error.as_ref().map(|e| e.class.as_str()),
+            "error_message": end.error.as_ref().map(|e| e.message.as_str()),
+            "stdout": hex(&end.stdout), "stderr": hex(&end.stderr),
+            "stdout_dropped": end.stdout_dropped, "stderr_dropped": end.stderr_dropped,
+            "custom_events": (!end.custom_events.is_empty())
+                .then(|| Json::Array(end.custom_events.clone()).to_string()),
+        }),
+        Change::Event {
+            task_id,
+            seq,
+            name,
+            doc,
+        } => json!({"kind": "event", "task": task_id, "seq": seq, "name": name,
+                    "doc": doc.to_string()}),
+        Change::Trace {
+            task_id,
+            traceparent,
+        } => json!({"kind": "trace", "task": task_id, "traceparent": traceparent}),
+    }
+}
+
+impl PgStore {
+    /// Apply `changes` in one transaction behind `fence`: `Ok(false)` when the fence does not
+    /// hold (nothing written).
+    pub(crate) fn apply_fenced(
+        &self,
+        fence: Option<Fence<'_>>,
+        changes: &[Change],
+    ) -> Result<bool, StoreError> {
+        let fence = match fence {
+            None => Json::Null,
+            Some(Fence::Owner(task_id, owner)) => json!({"task": task_id, "pid": owner.pid,
+                "host": owner.host, "started_at": owner.started_at}),
+        };
+        let batch = json!({
+            "now": now_ms(),
+            "fence": fence,
+            "changes": changes.iter().map(change).collect::<Vec<_>>(),
+        });
+        let row = self
+            .cache
+            .one(&self.client, "SELECT tasker_apply($1::json)", &[&batch])?;
+        let answer: String = col(&row, 0)?;
+        Ok(answer == "ok")
+    }
+}
+
+/// `changes` applied inside the transaction `tx` (no fence): a new task's opening moves.
+pub(super) fn apply_in<C: GenericClient>(
+    cache: &Cache,
+    tx: &C,
+    changes: &[Change],
+) -> Result<(), StoreError> {
+    let batch = json!({
+        "now": now_ms(),
+        "changes": changes.iter().map(change).collect::<Vec<_>>(),
+    });
+    cache.one(tx, "SELECT tasker_apply($1::json)", &[&batch])?;
+    Ok(())
+}

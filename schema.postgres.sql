@@ -217,7 +217,8 @@ CREATE TRIGGER workflow_steps_moved AFTER UPDATE OF status ON workflow_steps
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION tasker_step_moved();
 
--- A batch of changes in one call (one round trip), in order, all or nothing. `batch` is
+-- A batch of changes in one call (one round trip), in order, all or nothing (the rows of
+-- its tasks locked first). `batch` is
 -- {"now", "fence"?, "changes": [...]}, each change as tasker's `Change` says (see
 -- src/store/postgres/apply.rs). Fences: {"task", "pid", "host", "started_at"} — the runner
 -- that owns the task (its row stays locked to the end); or {"step", "attempt", "worker"} —
@@ -238,6 +239,25 @@ DECLARE
     last_seq bigint[] := '{}';
     i int;
 BEGIN
+    -- The rows of the tasks the batch is about are locked first, in one order, before any
+    -- of their steps': writers of one task queue here instead of deadlocking.
+    FOR id IN
+        SELECT DISTINCT x.t FROM (
+            SELECT (e->>'task')::bigint AS t FROM json_array_elements(batch->'changes') e
+             WHERE e->>'kind' IN ('task', 'event', 'trace')
+            UNION
+            SELECT s.task_id FROM workflow_steps s
+             WHERE f IS NOT NULL AND s.workflow_step_id = (f->>'step')::bigint
+            UNION
+            SELECT s.task_id FROM workflow_steps s
+             WHERE s.workflow_step_id IN (
+                   SELECT (e->>'step')::bigint FROM json_array_elements(batch->'changes') e
+                    WHERE e->>'kind' = 'step')) x
+         WHERE x.t IS NOT NULL
+         ORDER BY x.t
+    LOOP
+        PERFORM 1 FROM tasks WHERE task_id = id FOR UPDATE;
+    END LOOP;
     IF f IS NOT NULL AND f->>'task' IS NOT NULL THEN
         PERFORM 1 FROM tasks WHERE task_id = (f->>'task')::bigint
            AND owner_pid = (f->>'pid')::bigint AND owner_host = f->>'host'
@@ -316,7 +336,6 @@ BEGIN
                 -- Numbered here: after the task's last event, the task's row locked.
                 i := array_position(numbered, id);
                 IF i IS NULL THEN
-                    PERFORM 1 FROM tasks WHERE task_id = id FOR UPDATE;
                     SELECT COALESCE(MAX(e.seq), 0) INTO n FROM events e WHERE e.task_id = id;
                     numbered := numbered || id;
                     last_seq := last_seq || n;
@@ -333,4 +352,113 @@ BEGIN
         END IF;
     END LOOP;
     RETURN 'ok';
+END $$;
+
+-- Claim up to `n` ready steps (pending with every parent done, or in error with a retry due)
+-- of tasks that run under workers (in progress, no runner owning them), optionally of some
+-- namespaces, template names or one task: each moves to `in_progress` under `worker` for
+-- its next attempt (a retry through `pending`, as the state tables say), with its attempt
+-- row and its transitions, in one call. Rows another worker is claiming are skipped, not
+-- waited for: the lock is taken inside the sub-select that picks them.
+CREATE FUNCTION tasker_claim(worker text, n bigint, now_ms bigint, namespaces text[],
+                             names text[], only_task bigint)
+RETURNS TABLE (step_id bigint, task_id bigint, step_position bigint, attempt bigint, was text,
+               ready_at bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    next_attempt bigint;
+BEGIN
+    FOR r IN
+        SELECT s.workflow_step_id AS id, s.task_id AS task, s.position AS pos, s.attempts AS tries,
+               s.status AS status, s.next_retry_at AS due, s.updated_at AS since
+          FROM workflow_steps s
+         WHERE s.workflow_step_id IN (
+               SELECT c.workflow_step_id FROM workflow_steps c
+                 JOIN tasks t ON t.task_id = c.task_id
+                 JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
+                 JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
+                WHERE t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND ((c.status = 'pending' AND c.unfinished_parents = 0)
+                       OR (c.status = 'error' AND c.next_retry_at <= now_ms))
+                  AND (namespaces IS NULL OR ns.name = ANY (namespaces))
+                  AND (names IS NULL OR nt.name = ANY (names))
+                  AND (only_task IS NULL OR c.task_id = only_task)
+                ORDER BY c.task_id, c.position
+                LIMIT n
+                FOR UPDATE OF c SKIP LOCKED)
+    LOOP
+        next_attempt := r.tries + 1;
+        IF r.status = 'error' THEN
+            UPDATE workflow_step_transitions SET most_recent = false
+             WHERE workflow_step_id = r.id AND most_recent;
+            INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+            VALUES (r.id, 'error', 'pending',
+                    (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = r.id),
+                    true, json_build_object('actor', 'tasker', 'reason', 'retry', 'attempt', next_attempt)::text, now_ms);
+        END IF;
+        UPDATE workflow_steps SET status = 'in_progress', claimed_by = worker, attempts = next_attempt,
+               started_at = COALESCE(started_at, now_ms), finished_at = NULL, next_retry_at = NULL,
+               updated_at = now_ms
+         WHERE workflow_step_id = r.id;
+        UPDATE workflow_step_transitions SET most_recent = false
+         WHERE workflow_step_id = r.id AND most_recent;
+        INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+        VALUES (r.id, 'pending', 'in_progress',
+                (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = r.id),
+                true, json_build_object('actor', 'tasker', 'attempt', next_attempt, 'worker', worker)::text, now_ms);
+        INSERT INTO step_attempts (workflow_step_id, attempt, started_at) VALUES (r.id, next_attempt, now_ms);
+        step_id := r.id;
+        task_id := r.task;
+        step_position := r.pos;
+        attempt := next_attempt;
+        was := r.status;
+        ready_at := CASE WHEN r.status = 'error' THEN r.due ELSE r.since END;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+-- Take back the steps of workers silent for longer than `grace_ms` (or gone from `workers`):
+-- each attempt they held ends `interrupted` and the step waits in `error` with its retry
+-- due now, not counted against its limit. Their rows are removed. Returns what was taken.
+CREATE FUNCTION tasker_rescue(grace_ms bigint, now_ms bigint)
+RETURNS TABLE (step_id bigint, task_id bigint, attempt bigint, worker text, host text,
+               pid bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT s.workflow_step_id AS id, s.task_id AS task, s.attempts AS tries, s.claimed_by AS holder,
+               w.host AS on_host, w.pid AS on_pid
+          FROM workflow_steps s
+          LEFT JOIN workers w ON w.worker_id = s.claimed_by
+         WHERE s.status = 'in_progress' AND s.claimed_by IS NOT NULL
+           AND (w.worker_id IS NULL OR w.heartbeat_at < now_ms - grace_ms)
+         ORDER BY s.task_id, s.position
+           FOR UPDATE OF s SKIP LOCKED
+    LOOP
+        UPDATE workflow_steps SET status = 'error', claimed_by = NULL, next_retry_at = now_ms,
+               finished_at = now_ms, error_class = 'interrupted',
+               error_message = 'the worker stopped before the attempt ended', updated_at = now_ms
+         WHERE workflow_step_id = r.id;
+        UPDATE workflow_step_transitions SET most_recent = false
+         WHERE workflow_step_id = r.id AND most_recent;
+        INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
+        VALUES (r.id, 'in_progress', 'error',
+                (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = r.id),
+                true, json_build_object('actor', 'tasker', 'attempt', r.tries, 'error_class', 'interrupted',
+                                        'worker', r.holder)::text, now_ms);
+        UPDATE step_attempts SET finished_at = now_ms, outcome = 'error', error_class = 'interrupted',
+               error_message = 'the worker stopped before the attempt ended'
+         WHERE workflow_step_id = r.id AND step_attempts.attempt = r.tries;
+        step_id := r.id;
+        task_id := r.task;
+        attempt := r.tries;
+        worker := r.holder;
+        host := r.on_host;
+        pid := r.on_pid;
+        RETURN NEXT;
+    END LOOP;
+    DELETE FROM workers w WHERE w.heartbeat_at < now_ms - grace_ms;
 END $$;

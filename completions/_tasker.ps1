@@ -42,6 +42,8 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Mark a step resolved by hand (its results feed its dependents), or a failed task')
             [CompletionResult]::new('annotate', 'annotate', [CompletionResultType]::ParameterValue, 'Attach a note to a task: a ticket number, an incident link, a reason')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print what a step wrote on stdout (or stderr) in one of its attempts')
+            [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run the ready steps of any task in a shared (PostgreSQL) store, on this machine')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Follow a task to its end (run by workers, or by another terminal); exit as `run` would')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'The event catalog (`events list`), and a task''s event history (`events log ID`)')
             [CompletionResult]::new('diagram', 'diagram', [CompletionResultType]::ParameterValue, 'Draw a task (state, attempts, duration per step; the critical path marked) or a template')
             [CompletionResult]::new('analytics', 'analytics', [CompletionResultType]::ParameterValue, 'Slowest steps and tasks, rates, and duration percentiles per step and per template')
@@ -84,6 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--follow-output', '--follow-output', [CompletionResultType]::ParameterName, 'Stream each step''s output as it comes, each line prefixed `[step]`')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check everything and print the plan by level; run nothing, write nothing')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Run in the background: print `task <id>` and return at once')
+            [CompletionResult]::new('--submit', '--submit', [CompletionResultType]::ParameterName, 'Only create the task, for `tasker worker`s to run (a PostgreSQL store): print `task <id>` and exit 0; `tasker wait ID` follows it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -230,6 +233,42 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing while the attempt runs')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing while the attempt runs')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the attempt''s output and details as JSON')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'tasker;worker' {
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Steps running at once [default: the number of CPUs]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Steps running at once [default: the number of CPUs]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Only steps of tasks in this namespace (repeatable)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only steps of tasks of this template name (repeatable)')
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'How this worker is known in the store [default: HOST:PID]')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'A worker silent this long is taken for dead and its steps are run again')
+            [CompletionResult]::new('--kill-grace', '--kill-grace', [CompletionResultType]::ParameterName, 'Between SIGTERM and SIGKILL when a step is stopped')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
+            [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'Finish what this worker holds, claim nothing, and exit 0')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Run until nothing is ready, then exit 0')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'tasker;wait' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (exit 7) [default: wait as long as it takes]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: every step start and completion')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -686,6 +725,8 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Mark a step resolved by hand (its results feed its dependents), or a failed task')
             [CompletionResult]::new('annotate', 'annotate', [CompletionResultType]::ParameterValue, 'Attach a note to a task: a ticket number, an incident link, a reason')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print what a step wrote on stdout (or stderr) in one of its attempts')
+            [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run the ready steps of any task in a shared (PostgreSQL) store, on this machine')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Follow a task to its end (run by workers, or by another terminal); exit as `run` would')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'The event catalog (`events list`), and a task''s event history (`events log ID`)')
             [CompletionResult]::new('diagram', 'diagram', [CompletionResultType]::ParameterValue, 'Draw a task (state, attempts, duration per step; the critical path marked) or a template')
             [CompletionResult]::new('analytics', 'analytics', [CompletionResultType]::ParameterValue, 'Slowest steps and tasks, rates, and duration percentiles per step and per template')
@@ -726,6 +767,12 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             break
         }
         'tasker;help;logs' {
+            break
+        }
+        'tasker;help;worker' {
+            break
+        }
+        'tasker;help;wait' {
             break
         }
         'tasker;help;events' {

@@ -82,6 +82,12 @@ _tasker() {
             tasker,validate)
                 cmd="tasker__subcmd__validate"
                 ;;
+            tasker,wait)
+                cmd="tasker__subcmd__wait"
+                ;;
+            tasker,worker)
+                cmd="tasker__subcmd__worker"
+                ;;
             tasker__subcmd__config,help)
                 cmd="tasker__subcmd__config__subcmd__help"
                 ;;
@@ -214,6 +220,12 @@ _tasker() {
             tasker__subcmd__help,validate)
                 cmd="tasker__subcmd__help__subcmd__validate"
                 ;;
+            tasker__subcmd__help,wait)
+                cmd="tasker__subcmd__help__subcmd__wait"
+                ;;
+            tasker__subcmd__help,worker)
+                cmd="tasker__subcmd__help__subcmd__worker"
+                ;;
             tasker__subcmd__help__subcmd__config,show)
                 cmd="tasker__subcmd__help__subcmd__config__subcmd__show"
                 ;;
@@ -284,7 +296,7 @@ _tasker() {
 
     case "${cmd}" in
         tasker)
-            opts="-v -q -h -V --config --db --color --verbose --quiet --log-format --help --version run validate status resume retry cancel resolve annotate logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
+            opts="-v -q -h -V --config --db --color --verbose --quiet --log-format --help --version run validate status resume retry cancel resolve annotate logs worker wait events diagram analytics health metrics tasks templates config db new completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1126,7 +1138,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__help)
-            opts="run validate status resume retry cancel resolve annotate logs events diagram analytics health metrics tasks templates config db new completions generate-docs help"
+            opts="run validate status resume retry cancel resolve annotate logs worker wait events diagram analytics health metrics tasks templates config db new completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1601,6 +1613,34 @@ _tasker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tasker__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tasker__subcmd__help__subcmd__worker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tasker__subcmd__logs)
             opts="-f -v -q -h --attempt --stderr --follow --json --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1890,7 +1930,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__run)
-            opts="-j -v -q -h --context --set --env --templates --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --idempotency-key --dedup --bypass-steps --initiator --source-system --reason --tag --dry-run --detach --config --db --color --verbose --quiet --log-format --help"
+            opts="-j -v -q -h --context --set --env --templates --concurrency --fail-fast --json --kill-grace --trace --summary-json --events-out --follow-output --idempotency-key --dedup --bypass-steps --initiator --source-system --reason --tag --dry-run --detach --submit --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2305,6 +2345,98 @@ _tasker() {
             fi
             case "${prev}" in
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tasker__subcmd__wait)
+            opts="-v -q -h --timeout --config --db --color --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tasker__subcmd__worker)
+            opts="-j -v -q -h --concurrency --namespace --name --id --drain --once --grace --kill-grace --config --db --color --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kill-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

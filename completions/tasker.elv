@@ -39,6 +39,8 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand resolve 'Mark a step resolved by hand (its results feed its dependents), or a failed task'
             cand annotate 'Attach a note to a task: a ticket number, an incident link, a reason'
             cand logs 'Print what a step wrote on stdout (or stderr) in one of its attempts'
+            cand worker 'Run the ready steps of any task in a shared (PostgreSQL) store, on this machine'
+            cand wait 'Follow a task to its end (run by workers, or by another terminal); exit as `run` would'
             cand events 'The event catalog (`events list`), and a task''s event history (`events log ID`)'
             cand diagram 'Draw a task (state, attempts, duration per step; the critical path marked) or a template'
             cand analytics 'Slowest steps and tasks, rates, and duration percentiles per step and per template'
@@ -80,6 +82,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --follow-output 'Stream each step''s output as it comes, each line prefixed `[step]`'
             cand --dry-run 'Check everything and print the plan by level; run nothing, write nothing'
             cand --detach 'Run in the background: print `task <id>` and return at once'
+            cand --submit 'Only create the task, for `tasker worker`s to run (a PostgreSQL store): print `task <id>` and exit 0; `tasker wait ID` follows it'
             cand -v 'Print more: every step start and completion'
             cand --verbose 'Print more: every step start and completion'
             cand -q 'Print nothing on stderr but errors'
@@ -218,6 +221,40 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand -f 'Keep printing while the attempt runs'
             cand --follow 'Keep printing while the attempt runs'
             cand --json 'Print the attempt''s output and details as JSON'
+            cand -v 'Print more: every step start and completion'
+            cand --verbose 'Print more: every step start and completion'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'tasker;worker'= {
+            cand -j 'Steps running at once [default: the number of CPUs]'
+            cand --concurrency 'Steps running at once [default: the number of CPUs]'
+            cand --namespace 'Only steps of tasks in this namespace (repeatable)'
+            cand --name 'Only steps of tasks of this template name (repeatable)'
+            cand --id 'How this worker is known in the store [default: HOST:PID]'
+            cand --grace 'A worker silent this long is taken for dead and its steps are run again'
+            cand --kill-grace 'Between SIGTERM and SIGKILL when a step is stopped'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
+            cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
+            cand --drain 'Finish what this worker holds, claim nothing, and exit 0'
+            cand --once 'Run until nothing is ready, then exit 0'
+            cand -v 'Print more: every step start and completion'
+            cand --verbose 'Print more: every step start and completion'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'tasker;wait'= {
+            cand --timeout 'Give up after this long (exit 7) [default: wait as long as it takes]'
+            cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
+            cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
+            cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'
+            cand --log-format 'Diagnostic log lines on stderr as text or as JSON objects; TASKER_LOG sets the filter [default: text]'
             cand -v 'Print more: every step start and completion'
             cand --verbose 'Print more: every step start and completion'
             cand -q 'Print nothing on stderr but errors'
@@ -629,6 +666,8 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand resolve 'Mark a step resolved by hand (its results feed its dependents), or a failed task'
             cand annotate 'Attach a note to a task: a ticket number, an incident link, a reason'
             cand logs 'Print what a step wrote on stdout (or stderr) in one of its attempts'
+            cand worker 'Run the ready steps of any task in a shared (PostgreSQL) store, on this machine'
+            cand wait 'Follow a task to its end (run by workers, or by another terminal); exit as `run` would'
             cand events 'The event catalog (`events list`), and a task''s event history (`events log ID`)'
             cand diagram 'Draw a task (state, attempts, duration per step; the critical path marked) or a template'
             cand analytics 'Slowest steps and tasks, rates, and duration percentiles per step and per template'
@@ -660,6 +699,10 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;help;annotate'= {
         }
         &'tasker;help;logs'= {
+        }
+        &'tasker;help;worker'= {
+        }
+        &'tasker;help;wait'= {
         }
         &'tasker;help;events'= {
             cand list 'The catalog: every event tasker emits, with its payload fields and an example'

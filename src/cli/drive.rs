@@ -393,7 +393,7 @@ pub fn drive(
 
 /// SIGINT and SIGTERM turned into stops for as long as `runtime` lives: the first asks for a
 /// graceful stop, any later one to kill at once.
-fn watch_signals(runtime: &tokio::runtime::Runtime) -> watch::Receiver<Halt> {
+pub(super) fn watch_signals(runtime: &tokio::runtime::Runtime) -> watch::Receiver<Halt> {
     let (halt_tx, halt_rx) = watch::channel(Halt::None);
     let _guard = runtime.enter();
     let mut sigint = signal(SignalKind::interrupt()).ok();

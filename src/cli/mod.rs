@@ -38,6 +38,8 @@ pub mod status;
 pub mod tasks;
 pub mod templates;
 pub mod validate;
+pub mod wait;
+pub mod worker;
 
 use std::path::PathBuf;
 
@@ -183,6 +185,8 @@ pub enum Command {
     Resolve(resolve::Args),
     Annotate(annotate::Args),
     Logs(logs::Args),
+    Worker(worker::Args),
+    Wait(wait::Args),
     /// The event catalog (`events list`), and a task's event history (`events log ID`)
     #[command(subcommand)]
     Events(events::Command),
@@ -378,6 +382,8 @@ pub fn run(mut cli: Cli) -> Result<u8, Error> {
         Command::Cancel(args) => cancel::run(&cli.global, &args),
         Command::Resolve(args) => resolve::run(&cli.global, &args),
         Command::Annotate(args) => annotate::run(&cli.global, &args),
+        Command::Worker(args) => worker::run(&cli.global, &args),
+        Command::Wait(args) => wait::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
         Command::Events(cmd) => events::run(&cli.global, &cmd),
         Command::Diagram(args) => diagram::run(&cli.global, &args),

@@ -73,6 +73,10 @@ pub struct Args {
     /// Run in the background: print `task <id>` and return at once
     #[arg(long)]
     pub detach: bool,
+    /// Only create the task, for `tasker worker`s to run (a PostgreSQL store): print
+    /// `task <id>` and exit 0; `tasker wait ID` follows it
+    #[arg(long, conflicts_with_all = ["detach", "dry_run"])]
+    pub submit: bool,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
@@ -114,6 +118,11 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     if args.dry_run {
         return dry_run(template, &context, args.drive.json);
     }
+    if args.submit && !matches!(global.location()?.0, crate::store::Location::Postgres(_)) {
+        return Err(Error::Usage(
+            "--submit leaves the task to `tasker worker`s, which need a store they can share: a SQLite file belongs to one machine\n  hint: --db postgres://USER@HOST/DATABASE, or run it here without --submit".into(),
+        ));
+    }
     let outputs = args.drive.open_outputs(global)?;
     let mut store = global.open_store()?;
     let created = store.create_task(&NewTask {
@@ -131,6 +140,11 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         bypass: &bypass,
     })?;
     let task_id = created.task_id();
+    if let (Created::Existing(id), true) = (&created, args.submit) {
+        // Submitting again is asking for the same task: its id, as the first time.
+        super::announce(global, *id, args.drive.json);
+        return Ok(crate::error::exit::OK);
+    }
     if let Created::Existing(id) = created {
         // Loaded only here: a new task is loaded by the run itself.
         let task = store
@@ -159,6 +173,17 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         return Ok(exit_code(task.status));
     }
     super::announce(global, task_id, args.drive.json);
+    if args.submit {
+        let options = crate::engine::Options {
+            traceparent: std::env::var("TRACEPARENT").ok().filter(|v| !v.is_empty()),
+            ..crate::engine::Options::default()
+        };
+        crate::engine::submit(&mut *store, task_id, template, &options).map_err(|e| match e {
+            crate::engine::RunError::Store(s) => Error::Store(s),
+            other => Error::Io(other.to_string()),
+        })?;
+        return Ok(crate::error::exit::OK);
+    }
     if args.detach {
         return detach(global, task_id, &args.drive);
     }

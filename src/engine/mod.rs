@@ -8,6 +8,7 @@
 //! hand the outcome to the scheduler → repeat. The writer (`writer`) commits off the
 //! runtime's threads.
 
+mod attempt;
 mod inputs;
 pub mod plan;
 
@@ -17,6 +18,7 @@ mod queue;
 pub mod retry;
 mod run;
 mod scheduler;
+pub mod worker;
 mod writer;
 
 use std::time::Duration;
@@ -168,6 +170,33 @@ pub async fn run(
             ))
         })
     })
+}
+
+/// Start task `task_id` (just created from `template`) for workers to run: it moves to
+/// `in_progress` with the events of its start and its place in the trace, and no runner
+/// owns it.
+pub fn submit(
+    store: &mut dyn Store,
+    task_id: TaskId,
+    template: &Template,
+    options: &Options,
+) -> Result<(), RunError> {
+    let task = store.task(task_id)?.ok_or_else(|| {
+        StoreError::Corrupt(format!("task {task_id} vanished as it was submitted"))
+    })?;
+    let next_seq = store.last_event_seq(task_id)? + 1;
+    let mut sched = scheduler::Scheduler::new(task, template, options, next_seq)?;
+    sched.place_in_trace(options.traceparent.as_deref());
+    sched.take_over()?;
+    let mut changes = std::mem::take(&mut sched.batch);
+    changes.extend(sched.events.iter().map(|e| crate::store::Change::Event {
+        task_id,
+        seq: e.seq,
+        name: e.name().to_owned(),
+        doc: e.to_json(),
+    }));
+    store.commit(&changes)?;
+    Ok(())
 }
 
 #[cfg(test)]

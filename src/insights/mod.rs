@@ -243,9 +243,9 @@ pub fn health(store: &dyn Store, limits: Thresholds, now: i64) -> Result<Health,
     let orphaned: Vec<i64> = running
         .iter()
         .filter(|r| {
-            !r.owner
+            r.owner
                 .as_ref()
-                .is_some_and(|o| owner::alive(o, r.heartbeat_at))
+                .is_some_and(|o| !owner::alive(o, r.heartbeat_at))
         })
         .map(|r| r.task_id)
         .collect();

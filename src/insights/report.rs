@@ -147,11 +147,13 @@ pub fn report(task: &TaskRecord, now: i64) -> TaskReport {
         namespace: task.namespace.clone(),
         version: task.version.clone(),
         status: task.status,
+        // In progress with no runner owning it: run by workers (a shared store), not
+        // orphaned; a runner that owns it and is gone left an orphan.
         orphaned: task.status == State::InProgress
-            && !task
+            && task
                 .owner
                 .as_ref()
-                .is_some_and(|o| crate::runner::alive(o, task.heartbeat_at)),
+                .is_some_and(|o| !crate::runner::alive(o, task.heartbeat_at)),
         owner: task.owner.clone(),
         created_at: rfc3339(task.created_at),
         updated_at: rfc3339(task.updated_at),

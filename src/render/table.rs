@@ -57,6 +57,11 @@ pub fn status(r: &TaskReport, color: bool) -> String {
             paint(color, r.status, r.status.as_str()),
             r.task_id
         )
+    } else if r.status == crate::model::State::InProgress && r.owner.is_none() {
+        format!(
+            "{} (run by workers)",
+            paint(color, r.status, r.status.as_str())
+        )
     } else {
         paint(color, r.status, r.status.as_str())
     };

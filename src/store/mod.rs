@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use crate::model::{Actor, Entity, Event, FailureClass, State};
 use crate::templates::Template;
 
-pub use postgres::{PG_SCHEMA_VERSION, PgStore, PgUrl};
+pub use postgres::{ClaimFilter, Claimed, PG_SCHEMA_VERSION, PgStore, PgUrl, Rescued};
 pub use sqlite::{Pruned, SCHEMA_VERSION, SqliteStore, default_path};
 
 pub use crate::model::{Owner, StepId, TaskId};

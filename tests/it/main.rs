@@ -22,3 +22,4 @@ mod support;
 mod telemetry;
 mod tooling;
 mod validate;
+mod worker;

@@ -286,3 +286,94 @@ impl Scheduler<'_> {
         }
     }
 }
+
+/// What a worker keeps of an attempt it claimed, to record its end with a scheduler built
+/// again from the same snapshot: when it started, its spans, and the events of its start.
+#[derive(Debug, Clone)]
+pub(in crate::engine) struct Adopted {
+    pub started_at: i64,
+    pub span: Option<u64>,
+    pub attempt_span: Option<u64>,
+    pub trace: crate::events::TraceRef,
+    pub events: Vec<crate::events::Event>,
+}
+
+impl Scheduler<'_> {
+    /// Take up step `i`, which a worker claimed for its current attempt (the claim moved
+    /// it to `in_progress` and recorded its transitions): the events of its start — a retry
+    /// asked for, the execution, the handler about to run — wait in [`Scheduler::events`]
+    /// and are recorded with the attempt's end. `was` is its state before the claim,
+    /// `ready_at` when it became ready.
+    pub(in crate::engine) fn adopt(
+        &mut self,
+        i: usize,
+        was: State,
+        ready_at: Option<i64>,
+    ) -> Adopted {
+        let now = self.now();
+        let attempt = self.steps[i].state.attempts;
+        if was == State::Error {
+            let interrupted = self.steps[i]
+                .state
+                .error
+                .as_ref()
+                .is_some_and(|e| e.class == FailureClass::Interrupted);
+            let what = What::StepRetryRequested {
+                step_name: self.name(i),
+                attempt,
+                from_state: State::Error,
+                to_state: State::Pending,
+                actor: "tasker".into(),
+                reason: Some(if interrupted { "interrupted" } else { "retry" }.into()),
+            };
+            self.step_event(i, what);
+        }
+        let s = &mut self.steps[i];
+        s.attempt_started_at = now;
+        s.span.get_or_insert_with(super::span_id);
+        s.attempt_span = Some(super::span_id());
+        s.running = true;
+        self.running += 1;
+        let what = What::StepExecutionRequested {
+            step_name: self.name(i),
+            attempt,
+            from_state: State::Pending,
+            to_state: State::InProgress,
+            queue_wait_ms: ready_at.map_or(0, |r| (now - r).max(0) as u64),
+        };
+        self.step_event(i, what);
+        let kind = match &self.template.steps[i].action {
+            Action::Command(_) => "command",
+            Action::Plugin(_) => "plugin",
+            Action::Http(_) => "http",
+            Action::Noop => "noop",
+        };
+        let what = What::StepBeforeHandle {
+            step_name: self.name(i),
+            attempt,
+            handler: kind.into(),
+        };
+        self.step_event(i, what);
+        Adopted {
+            started_at: now,
+            span: self.steps[i].span,
+            attempt_span: self.steps[i].attempt_span,
+            trace: self.trace,
+            events: std::mem::take(&mut self.events),
+        }
+    }
+
+    /// Take up again the attempt of step `i` adopted earlier (by a scheduler built from the
+    /// same snapshot), so that [`Scheduler::finished`] can record its end after the
+    /// events of its start.
+    pub(in crate::engine) fn readopt(&mut self, i: usize, adopted: &Adopted) {
+        self.trace = adopted.trace;
+        let s = &mut self.steps[i];
+        s.attempt_started_at = adopted.started_at;
+        s.span = adopted.span;
+        s.attempt_span = adopted.attempt_span;
+        s.running = true;
+        self.running += 1;
+        self.events.extend(adopted.events.iter().cloned());
+    }
+}

@@ -26,6 +26,7 @@ mod takeover;
 #[cfg(test)]
 mod tests;
 
+pub(super) use attempt::Adopted;
 pub use takeover::parse_traceparent;
 
 /// Changes and events one commit holds at most when noop steps chain within a round.
@@ -41,6 +42,7 @@ pub(super) enum Stop {
 }
 
 /// A finished attempt, as its handler reports it.
+#[derive(Clone)]
 pub(super) struct Done {
     pub index: usize,
     pub attempt: u32,

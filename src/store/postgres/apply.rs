@@ -6,9 +6,15 @@ use serde_json::json;
 use super::*;
 use crate::clock::now_ms;
 
-/// How a batch is fenced: by the task's owner (a runner).
+/// How a batch is fenced: by the task's owner (a runner), or by a worker's claim of one
+/// step's attempt.
 pub(crate) enum Fence<'a> {
     Owner(TaskId, &'a Owner),
+    Claim {
+        step_id: StepId,
+        attempt: u32,
+        worker: &'a str,
+    },
 }
 
 /// Bytes as hexadecimal text (`decode(…, 'hex')` reads them back).
@@ -99,6 +105,11 @@ impl PgStore {
             None => Json::Null,
             Some(Fence::Owner(task_id, owner)) => json!({"task": task_id, "pid": owner.pid,
                 "host": owner.host, "started_at": owner.started_at}),
+            Some(Fence::Claim {
+                step_id,
+                attempt,
+                worker,
+            }) => json!({"step": step_id, "attempt": attempt, "worker": worker}),
         };
         let batch = json!({
             "now": now_ms(),

@@ -1,8 +1,6 @@
 //! Reaching the database: the URL and libpq's `PG*` variables, TLS, and the connection's
 //! own thread.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,10 +144,31 @@ pub fn without_password(text: &str) -> String {
     out
 }
 
-type Driving = Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+/// What a connection does with the notifications it receives (`LISTEN`).
+pub(crate) type OnNotify = Box<dyn Fn() + Send>;
 
-/// Connect, and drive the connection on a thread of its own until the client is dropped.
-pub(super) fn connect(url: &PgUrl) -> Result<Client, StoreError> {
+/// Drive `connection` until the client is dropped, handing each notification to `on`.
+async fn drive<S, T>(mut connection: tokio_postgres::Connection<S, T>, on: Option<OnNotify>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
+                if let Some(on) = &on {
+                    on();
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return,
+        }
+    }
+}
+
+/// Connect, and drive the connection on a thread of its own until the client is dropped;
+/// notifications go to `on_notify`.
+pub(super) fn connect(url: &PgUrl, on_notify: Option<OnNotify>) -> Result<Client, StoreError> {
     let config = url.config.clone();
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new()
@@ -166,25 +185,25 @@ pub(super) fn connect(url: &PgUrl) -> Result<Client, StoreError> {
                 }
             };
             runtime.block_on(async move {
-                let connected: Result<(Client, Driving), tokio_postgres::Error> =
-                    if config.get_ssl_mode() == SslMode::Disable {
-                        config
-                            .connect(NoTls)
-                            .await
-                            .map(|(c, conn)| (c, Box::pin(conn) as Driving))
-                    } else {
-                        config
-                            .connect(tls())
-                            .await
-                            .map(|(c, conn)| (c, Box::pin(conn) as Driving))
-                    };
-                match connected {
-                    Ok((client, connection)) => {
-                        let _ = tx.send(Ok(client));
-                        let _ = connection.await;
+                if config.get_ssl_mode() == SslMode::Disable {
+                    match config.connect(NoTls).await {
+                        Ok((client, connection)) => {
+                            let _ = tx.send(Ok(client));
+                            drive(connection, on_notify).await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(reason(&e)));
+                        }
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(reason(&e)));
+                } else {
+                    match config.connect(tls()).await {
+                        Ok((client, connection)) => {
+                            let _ = tx.send(Ok(client));
+                            drive(connection, on_notify).await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(reason(&e)));
+                        }
                     }
                 }
             });

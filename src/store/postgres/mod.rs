@@ -30,14 +30,17 @@ mod connect;
 mod facts;
 mod maintain;
 mod read;
+mod workers;
 mod write;
 
 pub use connect::{PgUrl, parse_url};
+pub use workers::{ClaimFilter, Claimed, Rescued};
 
 /// Migrations in order; `tasker_schema` records each one applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_workers.sql"),
+    include_str!("../migrations/postgres/0003_claims.sql"),
 ];
 
 /// The PostgreSQL schema version this tasker writes.
@@ -218,7 +221,7 @@ impl PgStore {
     }
 
     fn connect(url: &PgUrl) -> Result<PgStore, StoreError> {
-        let client = connect::connect(url)?;
+        let client = connect::connect(url, None)?;
         Ok(PgStore {
             client,
             shown: url.shown.clone(),

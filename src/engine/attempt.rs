@@ -1,0 +1,188 @@
+//! One attempt's files and what it is given: the input document, the environment, the
+//! resolved action; and, when it ends, the events it declared and the files it leaves.
+//! Shared by the foreground runner and the worker.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+use tokio::sync::watch;
+
+use super::Options;
+use super::inputs::{self, RunScope};
+use super::scheduler::Scheduler;
+use crate::handlers::{self, Request};
+use crate::model::FailureClass;
+use crate::templates::{Action, Template, interpolate};
+
+/// Where an attempt's files go: its output, live output and events in `scratch`, its input
+/// document in `inputs` (which may be the same directory).
+pub(super) struct Place<'a> {
+    pub scratch: &'a Path,
+    pub inputs: &'a Path,
+}
+
+/// Everything attempt `attempt` of step `i` needs: resolved references, its
+/// environment, its input document on disk.
+pub(super) fn prepare(
+    sched: &Scheduler<'_>,
+    i: usize,
+    attempt: u32,
+    abort: watch::Receiver<handlers::Abort>,
+    options: &Options,
+    place: &Place<'_>,
+    spawned: Option<handlers::Spawned>,
+) -> Result<Request, handlers::Failure> {
+    let step = &sched.template.steps[i];
+    let task = &sched.task;
+    let base = place.scratch.join(format!("{i}-{attempt}"));
+    let output_path = base.with_extension("json");
+    let mut request = Request {
+        task_id: task.task_id,
+        task_name: task.name.clone(),
+        namespace: task.namespace.clone(),
+        step_name: step.name.clone(),
+        attempt,
+        action: Action::Noop,
+        input: Arc::default(),
+        retry: step.retry.clone(),
+        env: Vec::new(),
+        cwd: match &step.cwd {
+            Some(c) => PathBuf::from(&task.workdir).join(c),
+            None => PathBuf::from(&task.workdir),
+        },
+        timeout: step.timeout,
+        kill_grace: options.kill_grace,
+        output_limit: options.output_limit,
+        output_path: output_path.clone(),
+        live_output: Some(base.clone()),
+        echo: options.echo.clone(),
+        spawned,
+        abort,
+    };
+    let results = |j: usize| sched.steps[j].state.results.as_ref();
+    let interpolation = |e: String| handlers::Failure::permanent(FailureClass::Interpolation, e);
+    let raw: Vec<(String, String)> = sched
+        .template
+        .env
+        .iter()
+        .chain(&step.env)
+        .cloned()
+        .collect();
+    let scope = RunScope {
+        task,
+        index: &sched.index,
+        results: &results,
+        env: &raw,
+    };
+    let mut env = raw
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), interpolate::render(v, &scope)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(interpolation)?;
+    let scope = RunScope { env: &env, ..scope };
+    let (action, vars) = inputs::resolve_action(&step.action, &scope).map_err(interpolation)?;
+    request.action = action;
+
+    let input = inputs::input_document(task, sched.template, i, attempt, &|j| {
+        sched.steps[j].state.results.clone()
+    });
+    let input = serde_json::to_vec(&input).unwrap_or_default();
+    let input_path = place.inputs.join(format!("{i}-{attempt}.input.json"));
+    std::fs::write(&input_path, &input).map_err(|e| {
+        handlers::Failure::retryable(
+            FailureClass::Spawn,
+            format!("cannot write TASKER_INPUT: {e}"),
+        )
+    })?;
+    request.input = Arc::new(input);
+    env.extend(inputs::context_vars(&task.context));
+    let traceparent = sched.steps[i]
+        .attempt_span
+        .map(|span| sched.trace.traceparent(span))
+        .unwrap_or_default();
+    env.extend([
+        ("TASKER_TASK_ID".to_owned(), task.task_id.to_string()),
+        ("TASKER_TASK_UUID".to_owned(), task.uuid.clone()),
+        ("TASKER_TASK_NAME".to_owned(), task.name.clone()),
+        ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
+        ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
+        ("TASKER_ATTEMPT".to_owned(), attempt.to_string()),
+        (
+            "TASKER_RETRY_LIMIT".to_owned(),
+            step.retry.limit.to_string(),
+        ),
+        ("TASKER_INPUT".to_owned(), input_path.display().to_string()),
+        (
+            "TASKER_OUTPUT".to_owned(),
+            output_path.display().to_string(),
+        ),
+        (
+            "TASKER_EVENTS".to_owned(),
+            base.with_extension("events").display().to_string(),
+        ),
+        ("TRACEPARENT".to_owned(), traceparent),
+    ]);
+    env.extend(vars);
+    request.env = env;
+    Ok(request)
+}
+
+impl Place<'_> {
+    /// The declared events an attempt appended to `TASKER_EVENTS` (each also enters the
+    /// event log); warnings for the rest.
+    pub(super) fn collect(
+        &self,
+        template: &Template,
+        i: usize,
+        attempt: u32,
+        now: i64,
+    ) -> (Vec<Json>, Vec<String>) {
+        let mut warnings_out = Vec::new();
+        let path = self.scratch.join(format!("{i}-{attempt}.events"));
+        let (bytes, cut) = match crate::limits::read(&path, crate::limits::EVENTS) {
+            Ok(crate::limits::Bounded::All(bytes)) => (bytes, false),
+            Ok(crate::limits::Bounded::TooBig(mut bytes)) => {
+                // Only whole lines count.
+                let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                bytes.truncate(end);
+                (bytes, true)
+            }
+            Err(_) => {
+                self.clean(i, attempt);
+                return (Vec::new(), warnings_out);
+            }
+        };
+        let _ = std::fs::remove_file(&path);
+        if cut {
+            let step = &template.steps[i].name;
+            warnings_out.push(format!(
+                "step `{step}`: TASKER_EVENTS holds more than {}; the rest was ignored",
+                crate::limits::size(crate::limits::EVENTS)
+            ));
+        }
+        let (mut events, warnings) = inputs::custom_events(
+            &String::from_utf8_lossy(&bytes),
+            &template.custom_events,
+            now,
+        );
+        let step = template.steps[i].name.clone();
+        warnings_out.extend(warnings.into_iter().map(|w| format!("step `{step}`: {w}")));
+        // Kept and shown: secret-looking keys of a payload are masked.
+        for e in &mut events {
+            if let Some(payload) = e.get_mut("payload") {
+                *payload = crate::secrets::mask(payload);
+            }
+        }
+        self.clean(i, attempt);
+        (events, warnings_out)
+    }
+
+    /// Remove what attempt `attempt` of step `i` left: its input document, its live output.
+    pub(super) fn clean(&self, i: usize, attempt: u32) {
+        let _ = std::fs::remove_file(self.inputs.join(format!("{i}-{attempt}.input.json")));
+        for ext in ["stdout", "stderr", "events"] {
+            let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
+        }
+    }
+}

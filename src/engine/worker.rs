@@ -1,0 +1,592 @@
+//! `tasker worker`: a long-running process that claims ready steps of any task in a shared
+//! store (PostgreSQL) and runs them with the same handlers, retries, timeouts, output
+//! capture and events as `run`. The database is the only thing workers share.
+//!
+//! One loop on the calling thread does the store's work; attempts run on the runtime given.
+//! Each claimed attempt is decided by a [`Scheduler`] built from the task's snapshot, as a
+//! runner decides it; the claim, the attempt's end and the task's end are each one call.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::attempt::Place;
+use super::scheduler::{Adopted, Done, Scheduler};
+use super::{Halt, Options, RunError};
+use crate::events::{Event, Subscriber, What};
+use crate::handlers::{self, Abort, Outcome};
+use crate::model::{FailureClass, State};
+use crate::runner::{input_dir, make_scratch, owner, scratch_dir};
+use crate::store::{
+    Change, ClaimFilter, Claimed, Failure, PgStore, PgUrl, StepId, Store, StoreError, TaskId,
+    TaskRecord,
+};
+use crate::templates::{Action, Template};
+
+/// How a worker behaves; `tasker worker`'s flags fill it.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How the worker is known (`host:pid` by default).
+    pub id: String,
+    /// Steps running at once.
+    pub concurrency: usize,
+    /// Which tasks' steps it takes.
+    pub filter: ClaimFilter,
+    /// Finish what it holds, claim nothing, and exit.
+    pub drain: bool,
+    /// Run until nothing is ready, then exit.
+    pub once: bool,
+    /// A worker silent this long is taken for dead, and its steps are taken back.
+    pub grace: Duration,
+    /// How often the store is asked for ready steps when no notification comes.
+    pub poll: Duration,
+    /// What each attempt is given (kill grace, output limit, the clock).
+    pub run: Options,
+}
+
+/// How a worker ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerEnd {
+    /// Attempts it ran to an end it recorded.
+    pub attempts: u64,
+    /// The signal that stopped it, if one did.
+    pub signal: Option<i32>,
+}
+
+/// What wakes the loop.
+enum Msg {
+    Done(StepId, Box<Done>),
+    Ready,
+    Halt(Halt),
+}
+
+/// An attempt this worker holds.
+struct Held {
+    task: TaskRecord,
+    template: Arc<Template>,
+    index: usize,
+    attempt: u32,
+    adopted: Adopted,
+    abort: watch::Sender<Abort>,
+    /// Its claim was taken back (or the step cancelled): its end is not recorded.
+    lost: bool,
+    scratch: PathBuf,
+    inputs: PathBuf,
+}
+
+/// The templates of the tasks this worker has run steps of, by task.
+type Templates = HashMap<TaskId, Arc<Template>>;
+
+/// Serve the store at `url` until drained, done (`once`) or stopped. `load` reads a task's
+/// template from its snapshot (with this worker's handler configuration).
+pub fn serve(
+    store: &mut PgStore,
+    url: &PgUrl,
+    opts: &WorkerOptions,
+    load: &dyn Fn(&TaskRecord) -> Result<Template, String>,
+    subscriber: &mut dyn Subscriber,
+    mut halt: watch::Receiver<Halt>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<WorkerEnd, RunError> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let wake = tx.clone();
+    let _listener = PgStore::listen(
+        url,
+        Box::new(move || {
+            let _ = wake.send(Msg::Ready);
+        }),
+    )?;
+    {
+        let tx = tx.clone();
+        runtime.spawn(async move {
+            while halt.changed().await.is_ok() {
+                let h = *halt.borrow_and_update();
+                if tx.send(Msg::Halt(h)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let me = owner::this_process();
+    store.register_worker(&opts.id, &me.host, me.pid)?;
+    tracing::info!(worker = %opts.id, "worker started");
+    let mut w = Worker {
+        store,
+        opts,
+        load,
+        subscriber,
+        runtime,
+        tx,
+        held: HashMap::new(),
+        templates: HashMap::new(),
+        draining: opts.drain,
+        end: WorkerEnd::default(),
+        owner: me,
+    };
+    // A store that fails for a moment (a deadlock, a lost connection) is tried again with
+    // backoff, on a new connection; what the worker holds runs on meanwhile.
+    let mut delay = Duration::from_millis(200);
+    let result = loop {
+        match w.run(&rx) {
+            Err(RunError::Store(StoreError::Backend { kind, message }))
+                if matches!(kind, Failure::Busy | Failure::Io) =>
+            {
+                w.subscriber.warning(
+                    0,
+                    &format!(
+                        "the store failed ({message}); trying again in {}",
+                        crate::templates::duration::human(delay)
+                    ),
+                );
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(10));
+                if kind == Failure::Io {
+                    match PgStore::open(url) {
+                        Ok(s) => *w.store = s,
+                        Err(_) => continue,
+                    }
+                    let held: Vec<StepId> = w.held.keys().copied().collect();
+                    let _ = w
+                        .store
+                        .register_worker(&opts.id, &w.owner.host, w.owner.pid);
+                    let _ = w.store.disown(&opts.id, &held);
+                }
+            }
+            other => break other,
+        }
+    };
+    // Whatever happened, what still runs is stopped; the store takes it back later.
+    for h in w.held.values() {
+        let _ = h.abort.send(Abort::Kill);
+    }
+    if result.is_ok() {
+        w.store.unregister_worker(&opts.id)?;
+    }
+    result.map(|()| w.end)
+}
+
+struct Worker<'a> {
+    store: &'a mut PgStore,
+    opts: &'a WorkerOptions,
+    load: &'a dyn Fn(&TaskRecord) -> Result<Template, String>,
+    subscriber: &'a mut dyn Subscriber,
+    runtime: &'a tokio::runtime::Handle,
+    tx: mpsc::Sender<Msg>,
+    held: HashMap<StepId, Held>,
+    templates: Templates,
+    draining: bool,
+    end: WorkerEnd,
+    owner: crate::store::Owner,
+}
+
+impl Worker<'_> {
+    fn run(&mut self, rx: &mpsc::Receiver<Msg>) -> Result<(), RunError> {
+        let beat = (self.opts.grace / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+        let mut next_beat = Instant::now();
+        let mut next_rescue = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= next_beat {
+                next_beat = now + beat;
+                if !self.store.worker_heartbeat(&self.opts.id, self.draining)? {
+                    // Taken for dead: what it held was taken back. It carries on, known again.
+                    self.store
+                        .register_worker(&self.opts.id, &self.owner.host, self.owner.pid)?;
+                }
+                self.check_claims()?;
+            }
+            if now >= next_rescue {
+                next_rescue = now + (self.opts.grace / 2).max(Duration::from_millis(200));
+                self.rescue()?;
+            }
+            for task_id in self.store.settled_tasks()? {
+                self.finish_task(task_id)?;
+            }
+            let free = self.opts.concurrency.saturating_sub(self.held.len());
+            let mut claimed = 0;
+            if !self.draining && free > 0 {
+                let got = self
+                    .store
+                    .claim_steps(&self.opts.id, free, &self.opts.filter)?;
+                claimed = got.len();
+                for c in got {
+                    self.start(c)?;
+                }
+            }
+            if self.held.is_empty() && (self.draining || (self.opts.once && claimed == 0)) {
+                return Ok(());
+            }
+            if claimed > 0 && self.held.len() < self.opts.concurrency {
+                // There may be more ready: ask again before sleeping.
+                continue;
+            }
+            let mut timeout = self.opts.poll.min(next_beat.saturating_duration_since(now));
+            if let Some(due) = self.store.next_retry()? {
+                let wait = (due - self.opts.run.clock.now_ms()).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(wait));
+            }
+            let first = match rx.recv_timeout(timeout) {
+                Ok(m) => Some(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            for msg in first
+                .into_iter()
+                .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+            {
+                match msg {
+                    Msg::Done(step, done) => self.finished(step, *done)?,
+                    Msg::Ready => {}
+                    Msg::Halt(Halt::None) => {}
+                    Msg::Halt(Halt::Signal(sig)) => {
+                        // Finish what it holds, claim nothing more.
+                        self.subscriber.stopping(&format!(
+                            "draining: {} running; again to stop them at once",
+                            crate::text::count(self.held.len(), "step")
+                        ));
+                        self.draining = true;
+                        self.end.signal = Some(sig);
+                    }
+                    Msg::Halt(Halt::Kill(sig)) => {
+                        self.subscriber.stopping("stopping the running steps now");
+                        self.draining = true;
+                        self.end.signal = Some(sig);
+                        for h in self.held.values() {
+                            let _ = h.abort.send(Abort::Kill);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The template of `task`, read from its snapshot once.
+    fn template(&mut self, task: &TaskRecord) -> Result<Arc<Template>, String> {
+        if let Some(t) = self.templates.get(&task.task_id) {
+            return Ok(Arc::clone(t));
+        }
+        let t = Arc::new((self.load)(task)?);
+        self.templates.insert(task.task_id, Arc::clone(&t));
+        Ok(t)
+    }
+
+    /// Start the attempt just claimed.
+    fn start(&mut self, c: Claimed) -> Result<(), RunError> {
+        let task = self.store.task(c.task_id)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("task {} vanished while claimed", c.task_id))
+        })?;
+        let template = match self.template(&task) {
+            Ok(t) => t,
+            Err(why) => {
+                // This worker cannot read the template (a handler it has no command for):
+                // the attempt fails, retryable, for a worker that can.
+                self.subscriber.warning(
+                    c.task_id,
+                    &format!("this worker cannot run task {}: {why}", c.task_id),
+                );
+                let template = Arc::new(
+                    crate::templates::from_str(&task.template_source, "snapshot")
+                        .map_err(|_| StoreError::Corrupt(why.clone()))?,
+                );
+                return self.fail_at_once(task, template, c, &why);
+            }
+        };
+        let mut sched = Scheduler::new(task.clone(), &template, &self.opts.run, 0)?;
+        sched.place_in_trace(None);
+        let adopted = sched.adopt(c.position, c.was, c.ready_at);
+        let (abort_tx, abort_rx) = watch::channel(Abort::None);
+        let scratch = scratch_dir(c.task_id, &self.owner);
+        let inputs = input_dir(c.task_id, &self.owner);
+        for dir in [&scratch, &inputs] {
+            make_scratch(dir).map_err(|source| RunError::Scratch {
+                dir: dir.clone(),
+                source,
+            })?;
+        }
+        let step = &template.steps[c.position];
+        let outcome = if step.action == Action::Noop {
+            Some(handlers::Noop::outcome())
+        } else {
+            let place = Place {
+                scratch: &scratch,
+                inputs: &inputs,
+            };
+            match super::attempt::prepare(
+                &sched,
+                c.position,
+                c.attempt,
+                abort_rx,
+                &self.opts.run,
+                &place,
+                None,
+            ) {
+                Ok(request) => {
+                    let handler = handlers::for_action(&step.action);
+                    let tx = self.tx.clone();
+                    let (index, attempt, step_id) = (c.position, c.attempt, c.step_id);
+                    self.runtime.spawn(async move {
+                        let outcome = handler.execute(request).await;
+                        let _ = tx.send(Msg::Done(
+                            step_id,
+                            Box::new(Done {
+                                index,
+                                attempt,
+                                outcome,
+                            }),
+                        ));
+                    });
+                    None
+                }
+                Err(failure) => Some(Outcome::failed(failure)),
+            }
+        };
+        self.held.insert(
+            c.step_id,
+            Held {
+                task,
+                template: Arc::clone(&template),
+                index: c.position,
+                attempt: c.attempt,
+                adopted,
+                abort: abort_tx,
+                lost: false,
+                scratch,
+                inputs,
+            },
+        );
+        if let Some(outcome) = outcome {
+            self.finished(
+                c.step_id,
+                Done {
+                    index: c.position,
+                    attempt: c.attempt,
+                    outcome,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// An attempt claimed that this worker cannot run: recorded as failed, retryable.
+    fn fail_at_once(
+        &mut self,
+        task: TaskRecord,
+        template: Arc<Template>,
+        c: Claimed,
+        why: &str,
+    ) -> Result<(), RunError> {
+        let mut sched = Scheduler::new(task.clone(), &template, &self.opts.run, 0)?;
+        sched.place_in_trace(None);
+        let adopted = sched.adopt(c.position, c.was, c.ready_at);
+        let (abort, _) = watch::channel(Abort::None);
+        self.held.insert(
+            c.step_id,
+            Held {
+                task,
+                template,
+                index: c.position,
+                attempt: c.attempt,
+                adopted,
+                abort,
+                lost: false,
+                scratch: PathBuf::new(),
+                inputs: PathBuf::new(),
+            },
+        );
+        self.finished(
+            c.step_id,
+            Done {
+                index: c.position,
+                attempt: c.attempt,
+                outcome: Outcome::failed(handlers::Failure::retryable(
+                    FailureClass::Spawn,
+                    format!("this worker cannot run it: {why}"),
+                )),
+            },
+        )
+    }
+
+    /// An attempt ended: record it behind its claim, tell the subscribers, and end its task
+    /// if nothing of it is left to run.
+    fn finished(&mut self, step_id: StepId, done: Done) -> Result<(), RunError> {
+        let Some(h) = self.held.remove(&step_id) else {
+            return Ok(());
+        };
+        let process = matches!(
+            h.template.steps[h.index].action,
+            Action::Command(_) | Action::Plugin(_)
+        );
+        let custom = if process && !h.scratch.as_os_str().is_empty() {
+            let place = Place {
+                scratch: &h.scratch,
+                inputs: &h.inputs,
+            };
+            let (events, warnings) = place.collect(
+                &h.template,
+                h.index,
+                h.attempt,
+                self.opts.run.clock.now_ms(),
+            );
+            for w in warnings {
+                self.subscriber.warning(h.task.task_id, &w);
+            }
+            events
+        } else {
+            Vec::new()
+        };
+        if h.lost {
+            return Ok(());
+        }
+        let task_id = h.task.task_id;
+        let mut sched = Scheduler::new(h.task.clone(), &h.template, &self.opts.run, 0)?;
+        sched.readopt(h.index, &h.adopted);
+        sched.finished(done.clone(), custom);
+        let (changes, events) = unnumbered(&mut sched);
+        let recorded = match self
+            .store
+            .complete_step(&self.opts.id, step_id, h.attempt, &changes)
+        {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                // Kept, to record again once the store answers.
+                let tx = self.tx.clone();
+                self.held.insert(step_id, h);
+                let _ = tx.send(Msg::Done(step_id, Box::new(done)));
+                return Err(e.into());
+            }
+        };
+        if recorded {
+            self.end.attempts += 1;
+            for e in &events {
+                self.subscriber.on_event(e);
+            }
+            if self.store.settled(task_id)? {
+                self.finish_task(task_id)?;
+            }
+        } else {
+            self.subscriber.warning(
+                task_id,
+                &format!(
+                    "step `{}`: this worker's claim was taken back; the end of attempt {} was not recorded",
+                    h.template.steps[h.index].name, h.attempt
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Stop the attempts whose claims no longer hold (taken back, cancelled).
+    fn check_claims(&mut self) -> Result<(), RunError> {
+        let ids: Vec<StepId> = self
+            .held
+            .iter()
+            .filter(|(_, h)| !h.lost)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in self.store.lost_claims(&self.opts.id, &ids)? {
+            if let Some(h) = self.held.get_mut(&id) {
+                h.lost = true;
+                let _ = h.abort.send(Abort::Stop);
+            }
+        }
+        Ok(())
+    }
+
+    /// Take back the steps of workers that went silent, and say so in their tasks' logs.
+    fn rescue(&mut self) -> Result<(), RunError> {
+        let grace = self.opts.grace.as_millis() as i64;
+        let rescued = self.store.rescue(grace)?;
+        let mut by_task: HashMap<TaskId, Vec<crate::store::Rescued>> = HashMap::new();
+        for r in rescued {
+            by_task.entry(r.task_id).or_default().push(r);
+        }
+        for (task_id, rs) in by_task {
+            let Some(task) = self.store.task(task_id)? else {
+                continue;
+            };
+            let names: Vec<String> = rs
+                .iter()
+                .filter_map(|r| task.steps.iter().find(|s| s.step_id == r.step_id))
+                .map(|s| s.name.clone())
+                .collect();
+            tracing::warn!(task_id, worker = %rs[0].worker, steps = ?names, "took back the steps of a silent worker");
+            let event = Event::new(
+                What::OrphanRecovered {
+                    previous_owner_pid: rs[0].pid,
+                    previous_owner_host: rs[0].host.clone(),
+                    interrupted_steps: names,
+                },
+                task_id,
+            );
+            let mut e = event.clone();
+            e.seq = 0;
+            self.store.commit(&[Change::Event {
+                task_id,
+                seq: 0,
+                name: e.name().to_owned(),
+                doc: e.to_json(),
+            }])?;
+            self.subscriber.on_event(&event);
+        }
+        Ok(())
+    }
+
+    /// Decide the end of task `task_id`, which has nothing left to run, and record it (if
+    /// another worker did first, nothing changes).
+    fn finish_task(&mut self, task_id: TaskId) -> Result<(), RunError> {
+        let Some(task) = self.store.task(task_id)? else {
+            return Ok(());
+        };
+        if task.status != State::InProgress || task.owner.is_some() {
+            return Ok(());
+        }
+        let template = match self.template(&task) {
+            Ok(t) => t,
+            Err(_) => Arc::new(
+                crate::templates::from_str(&task.template_source, "snapshot")
+                    .map_err(|_| StoreError::Corrupt(format!("task {task_id}: its snapshot")))?,
+            ),
+        };
+        let started = task.started_at.unwrap_or(task.created_at);
+        let mut sched = Scheduler::new(task, &template, &self.opts.run, 0)?;
+        sched.place_in_trace(None);
+        // The trace's place is the task's already; the change recording it is not needed.
+        sched.batch.clear();
+        sched.finish(started);
+        let (changes, events) = unnumbered(&mut sched);
+        match self.store.commit(&changes) {
+            Ok(()) => {
+                for e in &events {
+                    self.subscriber.on_event(e);
+                }
+                self.templates.remove(&task_id);
+                Ok(())
+            }
+            // Another worker ended it first.
+            Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The scheduler's changes, with its events as changes numbered by the store (seq 0), and
+/// the events themselves.
+fn unnumbered(sched: &mut Scheduler<'_>) -> (Vec<Change>, Vec<Event>) {
+    let mut changes = std::mem::take(&mut sched.batch);
+    let events = std::mem::take(&mut sched.events);
+    for e in &events {
+        let mut e = e.clone();
+        e.seq = 0;
+        changes.push(Change::Event {
+            task_id: e.task_id,
+            seq: 0,
+            name: e.name().to_owned(),
+            doc: e.to_json(),
+        });
+    }
+    (changes, events)
+}

@@ -1,0 +1,233 @@
+//! What `tasker worker` asks of the database: its row and heartbeat, claiming ready steps,
+//! completing a claimed attempt behind its fence, taking back the steps of silent workers,
+//! and being woken when steps become ready.
+
+use super::apply::Fence;
+use super::*;
+use crate::clock::now_ms;
+
+/// A step a worker claimed: its attempt is now `in_progress` under the worker.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub step_id: StepId,
+    pub task_id: TaskId,
+    pub position: usize,
+    pub attempt: u32,
+    /// Its state before the claim: `pending`, or `error` for a retry.
+    pub was: State,
+    /// When it became ready (ms), for the ready → running wait.
+    pub ready_at: Option<i64>,
+}
+
+/// An attempt taken back from a worker that went silent.
+#[derive(Debug, Clone)]
+pub struct Rescued {
+    pub step_id: StepId,
+    pub task_id: TaskId,
+    pub attempt: u32,
+    pub worker: String,
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+}
+
+/// Which tasks' steps a worker takes.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimFilter {
+    pub namespaces: Option<Vec<String>>,
+    pub names: Option<Vec<String>>,
+    pub task: Option<TaskId>,
+}
+
+impl PgStore {
+    /// A connection that listens for steps becoming ready: `wake` is called on each
+    /// notification. Kept open as long as the returned store lives.
+    pub fn listen(url: &PgUrl, wake: Box<dyn Fn() + Send>) -> Result<PgStore, StoreError> {
+        let client = connect::connect(url, Some(wake))?;
+        let store = PgStore {
+            client,
+            shown: url.shown.clone(),
+            cache: Cache::default(),
+        };
+        wait(store.client.batch_execute("LISTEN tasker_ready"))?;
+        Ok(store)
+    }
+
+    /// Record this worker (again, if its row is there), with a fresh heartbeat.
+    pub fn register_worker(&mut self, id: &str, host: &str, pid: u32) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.cache.exec(
+            &self.client,
+            "INSERT INTO workers (worker_id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (worker_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
+                heartbeat_at = EXCLUDED.heartbeat_at, draining = false",
+            &[&id, &host, &i64::from(pid), &now],
+        )?;
+        Ok(())
+    }
+
+    /// The worker's heartbeat: `false` when its row is gone (it was taken for dead).
+    pub fn worker_heartbeat(&mut self, id: &str, draining: bool) -> Result<bool, StoreError> {
+        let n = self.cache.exec(
+            &self.client,
+            "UPDATE workers SET heartbeat_at = $2, draining = $3 WHERE worker_id = $1",
+            &[&id, &now_ms(), &draining],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// The worker leaves: its row goes.
+    pub fn unregister_worker(&mut self, id: &str) -> Result<(), StoreError> {
+        self.cache.exec(
+            &self.client,
+            "DELETE FROM workers WHERE worker_id = $1",
+            &[&id],
+        )?;
+        Ok(())
+    }
+
+    /// Claim up to `n` ready steps for `worker` (one call).
+    pub fn claim_steps(
+        &mut self,
+        worker: &str,
+        n: usize,
+        filter: &ClaimFilter,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let rows = self.cache.query(
+            &self.client,
+            "SELECT step_id, task_id, step_position, attempt, was, ready_at
+               FROM tasker_claim($1, $2, $3, $4, $5, $6)",
+            &[
+                &worker,
+                &(n as i64),
+                &now_ms(),
+                &filter.namespaces,
+                &filter.names,
+                &filter.task,
+            ],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Claimed {
+                    step_id: col(r, 0)?,
+                    task_id: col(r, 1)?,
+                    position: col::<i64>(r, 2)?.max(0) as usize,
+                    attempt: u32_of(col(r, 3)?)?,
+                    was: state_of(&col::<String>(r, 4)?)?,
+                    ready_at: col(r, 5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Record how a claimed attempt ended (its changes and events, one call): `false` when
+    /// the claim no longer holds (the step was taken back or cancelled) and nothing was
+    /// written.
+    pub fn complete_step(
+        &mut self,
+        worker: &str,
+        step_id: StepId,
+        attempt: u32,
+        changes: &[Change],
+    ) -> Result<bool, StoreError> {
+        self.apply_fenced(
+            Some(Fence::Claim {
+                step_id,
+                attempt,
+                worker,
+            }),
+            changes,
+        )
+    }
+
+    /// Take back the steps of workers silent for longer than `grace_ms`.
+    pub fn rescue(&mut self, grace_ms: i64) -> Result<Vec<Rescued>, StoreError> {
+        let rows = self.cache.query(
+            &self.client,
+            "SELECT step_id, task_id, attempt, worker, host, pid FROM tasker_rescue($1, $2)",
+            &[&grace_ms, &now_ms()],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Rescued {
+                    step_id: col(r, 0)?,
+                    task_id: col(r, 1)?,
+                    attempt: u32_of(col(r, 2)?)?,
+                    worker: col(r, 3)?,
+                    host: col(r, 4)?,
+                    pid: col::<Option<i64>>(r, 5)?.and_then(|p| u32::try_from(p).ok()),
+                })
+            })
+            .collect()
+    }
+
+    /// Of the steps `held` (claimed by `worker`), those whose claim no longer holds: taken
+    /// back, cancelled by an operator, or finished by someone else.
+    pub fn lost_claims(&self, worker: &str, held: &[StepId]) -> Result<Vec<StepId>, StoreError> {
+        if held.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.cache.query(
+            &self.client,
+            "SELECT h FROM UNNEST($2::bigint[]) AS h
+              WHERE NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.workflow_step_id = h
+                                   AND s.claimed_by = $1 AND s.status = 'in_progress')",
+            &[&worker, &held],
+        )?;
+        rows.iter().map(|r| col(r, 0)).collect()
+    }
+
+    /// Give up the claims of `worker` on steps other than `held` (claims whose answer was
+    /// lost with a connection): they are marked for the next rescue, which takes them back.
+    pub fn disown(&mut self, worker: &str, held: &[StepId]) -> Result<u64, StoreError> {
+        self.cache.exec(
+            &self.client,
+            "UPDATE workflow_steps SET claimed_by = claimed_by || ' (disowned)'
+              WHERE claimed_by = $1 AND status = 'in_progress' AND NOT (workflow_step_id = ANY ($2))",
+            &[&worker, &held],
+        )
+    }
+
+    /// Whether task `task_id` is settled under workers: nothing of it runs, is ready or waits
+    /// for a retry, so its end can be decided.
+    pub fn settled(&self, task_id: TaskId) -> Result<bool, StoreError> {
+        let row = self.cache.one(
+            &self.client,
+            "SELECT NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.task_id = $1
+                   AND (s.status = 'in_progress'
+                        OR (s.status = 'pending' AND s.unfinished_parents = 0)
+                        OR (s.status = 'error' AND s.next_retry_at IS NOT NULL)))
+               AND EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = $1 AND t.status = 'in_progress'
+                   AND t.owner_pid IS NULL)",
+            &[&task_id],
+        )?;
+        col(&row, 0)
+    }
+
+    /// The tasks under workers (in progress, no runner owning them) with nothing left to
+    /// run: their ends are due.
+    pub fn settled_tasks(&self) -> Result<Vec<TaskId>, StoreError> {
+        let rows = self.cache.query(
+            &self.client,
+            "SELECT t.task_id FROM tasks t
+              WHERE t.status = 'in_progress' AND t.owner_pid IS NULL
+                AND NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.task_id = t.task_id
+                   AND (s.status = 'in_progress'
+                        OR (s.status = 'pending' AND s.unfinished_parents = 0)
+                        OR (s.status = 'error' AND s.next_retry_at IS NOT NULL)))",
+            &[],
+        )?;
+        rows.iter().map(|r| col(r, 0)).collect()
+    }
+
+    /// When the earliest retry of a task under workers is due, if one waits.
+    pub fn next_retry(&self) -> Result<Option<i64>, StoreError> {
+        let row = self.cache.one(
+            &self.client,
+            "SELECT MIN(s.next_retry_at) FROM workflow_steps s JOIN tasks t ON t.task_id = s.task_id
+              WHERE s.status = 'error' AND s.next_retry_at IS NOT NULL
+                AND t.status = 'in_progress' AND t.owner_pid IS NULL",
+            &[],
+        )?;
+        col(&row, 0)
+    }
+}

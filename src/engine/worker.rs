@@ -81,6 +81,16 @@ struct Held {
 /// The templates of the tasks this worker has run steps of, by task.
 type Templates = HashMap<TaskId, Arc<Template>>;
 
+/// For the crash tests: with `TASKER_TEST_CRASH` naming `point` (`after-claim`,
+/// `after-spawn`, `before-complete`, `after-complete`), the worker aborts there, as a
+/// machine that dies would leave it.
+fn crash_point(point: &str) {
+    if std::env::var("TASKER_TEST_CRASH").is_ok_and(|p| p == point) {
+        eprintln!("TASKER_TEST_CRASH: aborting {point}");
+        std::process::abort();
+    }
+}
+
 /// Serve the store at `url` until drained, done (`once`) or stopped. `load` reads a task's
 /// template from its snapshot (with this worker's handler configuration).
 pub fn serve(
@@ -213,6 +223,9 @@ impl Worker<'_> {
                     .store
                     .claim_steps(&self.opts.id, free, &self.opts.filter)?;
                 claimed = got.len();
+                if claimed > 0 {
+                    crash_point("after-claim");
+                }
                 for c in got {
                     self.start(c)?;
                 }
@@ -328,6 +341,7 @@ impl Worker<'_> {
                     let handler = handlers::for_action(&step.action);
                     let tx = self.tx.clone();
                     let (index, attempt, step_id) = (c.position, c.attempt, c.step_id);
+                    let crash = std::env::var_os("TASKER_TEST_CRASH").is_some();
                     self.runtime.spawn(async move {
                         let outcome = handler.execute(request).await;
                         let _ = tx.send(Msg::Done(
@@ -339,6 +353,11 @@ impl Worker<'_> {
                             }),
                         ));
                     });
+                    if crash {
+                        // The process is started within moments of the handler's task.
+                        std::thread::sleep(Duration::from_millis(100));
+                        crash_point("after-spawn");
+                    }
                     None
                 }
                 Err(failure) => Some(Outcome::failed(failure)),
@@ -446,11 +465,15 @@ impl Worker<'_> {
         sched.readopt(h.index, &h.adopted);
         sched.finished(done.clone(), custom);
         let (changes, events) = unnumbered(&mut sched);
+        crash_point("before-complete");
         let recorded = match self
             .store
             .complete_step(&self.opts.id, step_id, h.attempt, &changes)
         {
-            Ok(recorded) => recorded,
+            Ok(recorded) => {
+                crash_point("after-complete");
+                recorded
+            }
             Err(e) => {
                 // Kept, to record again once the store answers.
                 let tx = self.tx.clone();

@@ -256,3 +256,264 @@ fn racing_submits_with_one_idempotency_key_create_one_task() {
     assert_eq!(ids.len(), 1, "one task: {ids:?}");
     assert_eq!(sb.value("SELECT COUNT(*) FROM tasks").as_deref(), Some("1"));
 }
+
+/// The parent pid of `pid` (from `/proc/PID/stat`).
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`: the comm may hold spaces, so read after its `)`.
+    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
+/// Three workers on a 300-step graph (ten pipelines: a root, a fan-out of eight, a join and
+/// a chain of twenty; steps of 20–200 ms that log their start and end); one worker is
+/// killed with its steps' process groups while it holds running steps. The task completes;
+/// every step has exactly one successful attempt; the killed worker's attempts end
+/// `interrupted` and run once more elsewhere; no step started before its parents ended.
+#[test]
+fn three_workers_one_killed() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    let mut yaml = String::from("name: mesh\nsteps:\n");
+    let step = |yaml: &mut String, name: &str, parents: &[String], n: usize| {
+        let ms = 20 + (n * 37) % 181;
+        let deps = if parents.is_empty() {
+            String::new()
+        } else {
+            format!(", depends_on: [{}]", parents.join(", "))
+        };
+        yaml.push_str(&format!(
+            "  - {{ name: {name}, command: 'echo start {name} $(date +%s%N) >> log; sleep 0.{ms:03}; echo end {name} $(date +%s%N) >> log'{deps} }}\n"
+        ));
+    };
+    let mut parents_of: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut n = 0;
+    for p in 0..10 {
+        let root = format!("p{p}_root");
+        step(&mut yaml, &root, &[], n);
+        n += 1;
+        let fan: Vec<String> = (0..8).map(|f| format!("p{p}_f{f}")).collect();
+        for f in &fan {
+            step(&mut yaml, f, std::slice::from_ref(&root), n);
+            parents_of.insert(f.clone(), vec![root.clone()]);
+            n += 1;
+        }
+        let join = format!("p{p}_join");
+        step(&mut yaml, &join, &fan, n);
+        parents_of.insert(join.clone(), fan.clone());
+        n += 1;
+        let mut prev = join;
+        for c in 0..20 {
+            let name = format!("p{p}_c{c}");
+            step(&mut yaml, &name, std::slice::from_ref(&prev), n);
+            parents_of.insert(name.clone(), vec![prev.clone()]);
+            prev = name;
+            n += 1;
+        }
+    }
+    assert_eq!(n, 300);
+    sb.write("t.yml", &yaml);
+    assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
+    let uuid = sb
+        .value("SELECT uuid FROM tasks WHERE task_id = 1")
+        .expect("uuid");
+    let mut workers: Vec<_> = ["w1", "w2", "w3"]
+        .iter()
+        .map(|w| worker(&sb, w, &["-j", "4", "--grace", "2s", "-q"]))
+        .collect();
+    // Once w2 holds running steps, it and its steps' process groups die at once.
+    assert!(
+        eventually(30, || {
+            sb
+            .value("SELECT COUNT(*) FROM workflow_steps WHERE claimed_by = 'w2' AND status = 'in_progress'")
+            .is_some_and(|c| c != "0")
+        }),
+        "w2 never held a step"
+    );
+    let w2 = workers[1].id() as i32;
+    let steps_of_w2: Vec<i32> =
+        crate::support::processes_with_env(&format!("TASKER_TASK_UUID={uuid}"))
+            .into_iter()
+            .filter(|&p| parent_of(p) == Some(w2))
+            .collect();
+    signal(w2 as u32, "-KILL");
+    let _ = workers[1].wait();
+    for &p in &steps_of_w2 {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &format!("-{p}")])
+            .status();
+    }
+    assert!(
+        eventually(5, || steps_of_w2.iter().all(|&p| !alive(p))),
+        "w2's steps still run: {steps_of_w2:?}"
+    );
+
+    let out = sb.run(&["wait", "1", "--timeout", "120s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Exactly one successful attempt a step.
+    let wrong = sb.query(
+        "SELECT s.name, COUNT(a.*) FILTER (WHERE a.outcome = 'complete') FROM workflow_steps s
+           LEFT JOIN step_attempts a USING (workflow_step_id)
+          GROUP BY s.name HAVING COUNT(a.*) FILTER (WHERE a.outcome = 'complete') <> 1",
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    // The killed worker's attempts ended interrupted, and ran once more after them.
+    let interrupted = sb.query(
+        "SELECT s.name, a.attempt FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+          WHERE a.error_class = 'interrupted'",
+    );
+    assert!(!interrupted.is_empty(), "w2's attempts were taken back");
+    for row in &interrupted {
+        let (name, attempt) = (
+            row[0].clone().unwrap_or_default(),
+            row[1].clone().unwrap_or_default(),
+        );
+        let next = sb.value(&format!(
+            "SELECT a.outcome FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+              WHERE s.name = '{name}' AND a.attempt = {attempt} + 1"
+        ));
+        assert_eq!(
+            next.as_deref(),
+            Some("complete"),
+            "{name} after attempt {attempt}"
+        );
+    }
+    let failed_otherwise = sb.value(
+        "SELECT COUNT(*) FROM step_attempts WHERE outcome = 'error' AND error_class <> 'interrupted'",
+    );
+    assert_eq!(failed_otherwise.as_deref(), Some("0"));
+    // No step started (the run that completed) before its parents ended.
+    let mut last_start = std::collections::HashMap::new();
+    let mut last_end = std::collections::HashMap::new();
+    for line in sb.lines("log") {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let [what, name, at] = parts[..] else {
+            panic!("a log line: {line}")
+        };
+        let at: u128 = at.parse().expect("time");
+        match what {
+            "start" => last_start.insert(name.to_owned(), at),
+            _ => last_end.insert(name.to_owned(), at),
+        };
+    }
+    assert_eq!(last_end.len(), 300, "every step ended");
+    for (child, parents) in &parents_of {
+        for p in parents {
+            assert!(
+                last_start[child] >= last_end[p],
+                "{child} started before {p} ended"
+            );
+        }
+    }
+    for (i, w) in workers.iter_mut().enumerate() {
+        if i == 1 {
+            continue;
+        }
+        signal(w.id(), "-TERM");
+        assert_eq!(w.wait().expect("worker").code(), Some(0));
+    }
+}
+
+/// A worker whose claim was taken back records nothing: its completion is fenced.
+#[test]
+fn a_stale_workers_completion_changes_nothing() {
+    let Some(Backend::Postgres(url)) = Backend::postgres() else {
+        return;
+    };
+    let sb = Sandbox::on(&Backend::Postgres(url.clone()));
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
+    let tasker::store::Location::Postgres(pg) =
+        tasker::store::Location::parse(std::path::Path::new(&url)).expect("url")
+    else {
+        panic!("a PostgreSQL URL")
+    };
+    let mut store = tasker::store::PgStore::open(&pg).expect("open");
+    store.register_worker("old", "host-a", 1).expect("register");
+    let claimed = store
+        .claim_steps("old", 1, &tasker::store::ClaimFilter::default())
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Silent past a grace of 10 ms: taken back.
+    let rescued = store.rescue(10).expect("rescue");
+    assert_eq!(rescued.len(), 1);
+    let late = [tasker::store::Change::Event {
+        task_id: 1,
+        seq: 0,
+        name: "step.completed".into(),
+        doc: serde_json::json!({"seq": 0, "name": "step.completed"}),
+    }];
+    let written = store
+        .complete_step("old", claimed[0].step_id, claimed[0].attempt, &late)
+        .expect("complete");
+    assert!(!written, "fenced");
+    assert_eq!(
+        sb.value("SELECT COUNT(*) FROM events WHERE name = 'step.completed'")
+            .as_deref(),
+        Some("0"),
+        "nothing was written"
+    );
+    assert_eq!(
+        sb.value("SELECT status FROM workflow_steps").as_deref(),
+        Some("error"),
+        "taken back: waiting to run again"
+    );
+}
+
+/// A worker that dies at each point of an attempt's life — right after its claim is
+/// committed, right after the step's process starts, right before and right after its end
+/// is committed — is recovered by another: the task completes, each step with exactly one
+/// successful attempt, and only an attempt the dead worker held ends `interrupted`.
+#[test]
+fn a_worker_dying_at_each_crash_point_is_recovered() {
+    for point in [
+        "after-claim",
+        "after-spawn",
+        "before-complete",
+        "after-complete",
+    ] {
+        let Some(sb) = on_postgres() else {
+            return;
+        };
+        sb.write(
+            "t.yml",
+            "name: chain\nsteps:\n  - { name: a, command: 'echo a >> log; sleep 0.2' }\n  - { name: b, command: 'echo b >> log', depends_on: [a] }\n  - { name: c, command: 'echo c >> log', depends_on: [b] }\n",
+        );
+        assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
+        let mut dying = sb
+            .cmd_std()
+            .env("TASKER_TEST_CRASH", point)
+            .args(["worker", "--id", "dying", "-j", "1", "--grace", "1s", "-q"])
+            .spawn()
+            .expect("worker");
+        let died = dying.wait().expect("worker");
+        assert_eq!(died.code(), None, "{point}: the worker aborted");
+        let mut rescuer = worker(&sb, "rescuer", &["--grace", "1s", "-q"]);
+        let out = sb.run(&["wait", "1", "--timeout", "60s"]);
+        assert_eq!(out.status.code(), Some(0), "{point}: {}", stderr(&out));
+        let wrong = sb.query(
+            "SELECT s.name FROM workflow_steps s LEFT JOIN step_attempts a USING (workflow_step_id)
+              GROUP BY s.name HAVING COUNT(a.*) FILTER (WHERE a.outcome = 'complete') <> 1",
+        );
+        assert!(wrong.is_empty(), "{point}: {wrong:?}");
+        let interrupted =
+            sb.value("SELECT COUNT(*) FROM step_attempts WHERE error_class = 'interrupted'");
+        let expected = if point == "after-complete" { "0" } else { "1" };
+        assert_eq!(interrupted.as_deref(), Some(expected), "{point}");
+        let other = sb.value(
+            "SELECT COUNT(*) FROM step_attempts WHERE outcome IS NULL OR (outcome = 'error' AND error_class <> 'interrupted')",
+        );
+        assert_eq!(
+            other.as_deref(),
+            Some("0"),
+            "{point}: no attempt left open or failed"
+        );
+        signal(rescuer.id(), "-TERM");
+        assert_eq!(rescuer.wait().expect("worker").code(), Some(0), "{point}");
+    }
+}

@@ -223,7 +223,8 @@ CREATE TRIGGER workflow_steps_moved AFTER UPDATE OF status ON workflow_steps
 -- src/store/postgres/apply.rs). Fences: {"task", "pid", "host", "started_at"} — the runner
 -- that owns the task (its row stays locked to the end); or {"step", "attempt", "worker"} —
 -- the worker that claimed the step's attempt. Returns 'ok', or 'fenced' when the fence does
--- not hold (nothing is written). A transition whose row no longer holds the state it
+-- not hold (nothing is written), or 'settled' when a worker's completion leaves its task with
+-- nothing to run. A transition whose row no longer holds the state it
 -- expects raises SQLSTATE 'TK001' with the message 'ENTITY ID EXPECTED'. Events are
 -- numbered here, after the task's last one (the task's row locked while they are).
 CREATE FUNCTION tasker_apply(batch json) RETURNS text LANGUAGE plpgsql AS $$
@@ -351,6 +352,17 @@ BEGIN
             RAISE EXCEPTION 'unknown change kind %', k;
         END IF;
     END LOOP;
+    -- A worker's completion that leaves its task with nothing running, ready or waiting for
+    -- a retry says so: the task's end is due.
+    IF f IS NOT NULL AND f->>'step' IS NOT NULL THEN
+        SELECT s.task_id INTO id FROM workflow_steps s WHERE s.workflow_step_id = (f->>'step')::bigint;
+        IF NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.task_id = id
+                          AND (s.status = 'in_progress'
+                               OR (s.status = 'pending' AND s.unfinished_parents = 0)
+                               OR (s.status = 'error' AND s.next_retry_at IS NOT NULL))) THEN
+            RETURN 'settled';
+        END IF;
+    END IF;
     RETURN 'ok';
 END $$;
 

@@ -110,10 +110,13 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         other => Error::Io(other.to_string()),
     })?;
     if global.verbosity() != crate::render::progress::Verbosity::Quiet {
+        let trips = store.round_trips();
         super::say!(
-            "worker {}: {} recorded",
+            "worker {}: {} recorded; {} round trips to the store ({:.1} an attempt)",
             opts.id,
-            crate::text::count(end.attempts as usize, "attempt")
+            crate::text::count(end.attempts as usize, "attempt"),
+            trips,
+            trips as f64 / end.attempts.max(1) as f64
         );
     }
     drop(runtime);

@@ -133,6 +133,7 @@ pub fn serve(
         tx,
         held: HashMap::new(),
         templates: HashMap::new(),
+        tasks: HashMap::new(),
         draining: opts.drain,
         end: WorkerEnd::default(),
         owner: me,
@@ -188,6 +189,8 @@ struct Worker<'a> {
     tx: mpsc::Sender<Msg>,
     held: HashMap<StepId, Held>,
     templates: Templates,
+    /// The tasks this worker runs steps of, as it last read or wrote them.
+    tasks: HashMap<TaskId, TaskRecord>,
     draining: bool,
     end: WorkerEnd,
     owner: crate::store::Owner,
@@ -212,9 +215,10 @@ impl Worker<'_> {
             if now >= next_rescue {
                 next_rescue = now + (self.opts.grace / 2).max(Duration::from_millis(200));
                 self.rescue()?;
-            }
-            for task_id in self.store.settled_tasks()? {
-                self.finish_task(task_id)?;
+                // Tasks whose end fell to a worker that died before deciding it.
+                for task_id in self.store.settled_tasks()? {
+                    self.finish_task(task_id)?;
+                }
             }
             let free = self.opts.concurrency.saturating_sub(self.held.len());
             let mut claimed = 0;
@@ -238,7 +242,9 @@ impl Worker<'_> {
                 continue;
             }
             let mut timeout = self.opts.poll.min(next_beat.saturating_duration_since(now));
-            if let Some(due) = self.store.next_retry()? {
+            if claimed == 0
+                && let Some(due) = self.store.next_retry()?
+            {
                 let wait = (due - self.opts.run.clock.now_ms()).max(0) as u64;
                 timeout = timeout.min(Duration::from_millis(wait));
             }
@@ -287,11 +293,36 @@ impl Worker<'_> {
         Ok(t)
     }
 
-    /// Start the attempt just claimed.
-    fn start(&mut self, c: Claimed) -> Result<(), RunError> {
+    /// The task of claim `c` as it stands: the copy kept since this worker last read or
+    /// wrote it, when nobody else has worked on the step since and its parents' results are
+    /// there; else read again.
+    fn snapshot(&mut self, c: &Claimed) -> Result<TaskRecord, RunError> {
+        if let Some(t) = self.tasks.get_mut(&c.task_id) {
+            let fresh = t.steps.get(c.position).is_some_and(|s| {
+                s.state.attempts + 1 == c.attempt
+                    && s.parents.iter().all(|&p| t.steps[p].status.is_satisfied())
+            });
+            if fresh {
+                let now = self.opts.run.clock.now_ms();
+                let s = &mut t.steps[c.position];
+                s.status = State::InProgress;
+                s.state.attempts = c.attempt;
+                s.state.started_at.get_or_insert(now);
+                s.state.finished_at = None;
+                s.state.next_retry_at = None;
+                return Ok(t.clone());
+            }
+        }
         let task = self.store.task(c.task_id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("task {} vanished while claimed", c.task_id))
         })?;
+        self.tasks.insert(c.task_id, task.clone());
+        Ok(task)
+    }
+
+    /// Start the attempt just claimed.
+    fn start(&mut self, c: Claimed) -> Result<(), RunError> {
+        let task = self.snapshot(&c)?;
         let template = match self.template(&task) {
             Ok(t) => t,
             Err(why) => {
@@ -482,12 +513,17 @@ impl Worker<'_> {
                 return Err(e.into());
             }
         };
-        if recorded {
+        if let Some(settled) = recorded {
+            if let Some(t) = self.tasks.get_mut(&task_id) {
+                let s = &sched.steps[h.index];
+                t.steps[h.index].status = s.status;
+                t.steps[h.index].state = s.state.clone();
+            }
             self.end.attempts += 1;
             for e in &events {
                 self.subscriber.on_event(e);
             }
-            if self.store.settled(task_id)? {
+            if settled {
                 self.finish_task(task_id)?;
             }
         } else {
@@ -587,6 +623,7 @@ impl Worker<'_> {
                     self.subscriber.on_event(e);
                 }
                 self.templates.remove(&task_id);
+                self.tasks.remove(&task_id);
                 Ok(())
             }
             // Another worker ended it first.

@@ -451,7 +451,7 @@ fn a_stale_workers_completion_changes_nothing() {
     let written = store
         .complete_step("old", claimed[0].step_id, claimed[0].attempt, &late)
         .expect("complete");
-    assert!(!written, "fenced");
+    assert_eq!(written, None, "fenced");
     assert_eq!(
         sb.value("SELECT COUNT(*) FROM events WHERE name = 'step.completed'")
             .as_deref(),

@@ -94,13 +94,14 @@ fn change(c: &Change) -> Json {
 }
 
 impl PgStore {
-    /// Apply `changes` in one transaction behind `fence`: `Ok(false)` when the fence does not
-    /// hold (nothing written).
+    /// Apply `changes` in one transaction behind `fence`: `None` when the fence does not
+    /// hold (nothing written), else whether a worker's completion left its task with nothing
+    /// to run.
     pub(crate) fn apply_fenced(
         &self,
         fence: Option<Fence<'_>>,
         changes: &[Change],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<bool>, StoreError> {
         let fence = match fence {
             None => Json::Null,
             Some(Fence::Owner(task_id, owner)) => json!({"task": task_id, "pid": owner.pid,
@@ -120,7 +121,10 @@ impl PgStore {
             .cache
             .one(&self.client, "SELECT tasker_apply($1::json)", &[&batch])?;
         let answer: String = col(&row, 0)?;
-        Ok(answer == "ok")
+        Ok(match answer.as_str() {
+            "fenced" => None,
+            other => Some(other == "settled"),
+        })
     }
 }
 

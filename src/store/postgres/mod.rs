@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_workers.sql"),
     include_str!("../migrations/postgres/0003_claims.sql"),
+    include_str!("../migrations/postgres/0004_settled.sql"),
 ];
 
 /// The PostgreSQL schema version this tasker writes.
@@ -64,17 +65,24 @@ impl std::fmt::Debug for PgStore {
 }
 
 /// Prepared statements by their text: each is parsed by the server once per connection.
+/// Counts the round trips made through it.
 #[derive(Default)]
-struct Cache(RefCell<HashMap<&'static str, Statement>>);
+struct Cache(
+    RefCell<HashMap<&'static str, Statement>>,
+    std::cell::Cell<u64>,
+);
 
 /// A query parameter.
 type P<'a> = &'a (dyn ToSql + Sync);
 
 impl Cache {
     fn get<C: GenericClient>(&self, c: &C, sql: &'static str) -> Result<Statement, StoreError> {
+        // The statement's own exchange; preparing it, the first time, is one more.
+        self.1.set(self.1.get() + 1);
         if let Some(s) = self.0.borrow().get(sql) {
             return Ok(s.clone());
         }
+        self.1.set(self.1.get() + 1);
         let s = wait(c.prepare(sql))?;
         self.0.borrow_mut().insert(sql, s.clone());
         Ok(s)
@@ -227,6 +235,11 @@ impl PgStore {
             shown: url.shown.clone(),
             cache: Cache::default(),
         })
+    }
+
+    /// The round trips this store's statements have made so far.
+    pub fn round_trips(&self) -> u64 {
+        self.cache.1.get()
     }
 
     /// The schema version the database has (0 for none).

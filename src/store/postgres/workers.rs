@@ -119,16 +119,16 @@ impl PgStore {
             .collect()
     }
 
-    /// Record how a claimed attempt ended (its changes and events, one call): `false` when
+    /// Record how a claimed attempt ended (its changes and events, one call): `None` when
     /// the claim no longer holds (the step was taken back or cancelled) and nothing was
-    /// written.
+    /// written, else whether its task has nothing left to run (its end is due).
     pub fn complete_step(
         &mut self,
         worker: &str,
         step_id: StepId,
         attempt: u32,
         changes: &[Change],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<bool>, StoreError> {
         self.apply_fenced(
             Some(Fence::Claim {
                 step_id,

@@ -202,6 +202,7 @@ impl PgStore {
             fence.map(|(task_id, owner)| super::apply::Fence::Owner(task_id, owner)),
             changes,
         )?;
+        let held = held.is_some();
         match fence {
             Some((task_id, _)) if !held => Err(StoreError::Fenced {
                 task_id,

@@ -356,10 +356,7 @@ BEGIN
     -- a retry says so: the task's end is due.
     IF f IS NOT NULL AND f->>'step' IS NOT NULL THEN
         SELECT s.task_id INTO id FROM workflow_steps s WHERE s.workflow_step_id = (f->>'step')::bigint;
-        IF NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.task_id = id
-                          AND (s.status = 'in_progress'
-                               OR (s.status = 'pending' AND s.unfinished_parents = 0)
-                               OR (s.status = 'error' AND s.next_retry_at IS NOT NULL))) THEN
+        IF NOT tasker_busy(id) THEN
             RETURN 'settled';
         END IF;
     END IF;
@@ -381,6 +378,8 @@ DECLARE
     r record;
     next_attempt bigint;
 BEGIN
+    -- Ready steps first, then retries that are due: each pick is a locking sub-select over
+    -- its own partial index.
     FOR r IN
         SELECT s.workflow_step_id AS id, s.task_id AS task, s.position AS pos, s.attempts AS tries,
                s.status AS status, s.next_retry_at AS due, s.updated_at AS since
@@ -390,16 +389,34 @@ BEGIN
                  JOIN tasks t ON t.task_id = c.task_id
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
-                WHERE t.status = 'in_progress' AND t.owner_pid IS NULL
-                  AND ((c.status = 'pending' AND c.unfinished_parents = 0)
-                       OR (c.status = 'error' AND c.next_retry_at <= now_ms))
+                WHERE c.status = 'pending' AND c.unfinished_parents = 0
+                  AND t.status = 'in_progress' AND t.owner_pid IS NULL
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
                 ORDER BY c.task_id, c.position
                 LIMIT n
                 FOR UPDATE OF c SKIP LOCKED)
+        UNION ALL
+        SELECT s.workflow_step_id, s.task_id, s.position, s.attempts, s.status, s.next_retry_at,
+               s.updated_at
+          FROM workflow_steps s
+         WHERE s.workflow_step_id IN (
+               SELECT c.workflow_step_id FROM workflow_steps c
+                 JOIN tasks t ON t.task_id = c.task_id
+                 JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
+                 JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
+                WHERE c.status = 'error' AND c.next_retry_at <= now_ms
+                  AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND (namespaces IS NULL OR ns.name = ANY (namespaces))
+                  AND (names IS NULL OR nt.name = ANY (names))
+                  AND (only_task IS NULL OR c.task_id = only_task)
+                ORDER BY c.next_retry_at
+                LIMIT n
+                FOR UPDATE OF c SKIP LOCKED)
     LOOP
+        EXIT WHEN n <= 0;
+        n := n - 1;
         next_attempt := r.tries + 1;
         IF r.status = 'error' THEN
             UPDATE workflow_step_transitions SET most_recent = false
@@ -474,3 +491,17 @@ BEGIN
     END LOOP;
     DELETE FROM workers w WHERE w.heartbeat_at < now_ms - grace_ms;
 END $$;
+
+CREATE INDEX workflow_steps_running ON workflow_steps (task_id) WHERE status = 'in_progress';
+CREATE INDEX workflow_steps_waiting ON workflow_steps (task_id)
+    WHERE status = 'error' AND next_retry_at IS NOT NULL;
+
+-- Whether anything of task `task` runs, is ready, or waits for a retry (each over its own
+-- partial index: a big task is not scanned).
+CREATE FUNCTION tasker_busy(task bigint) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'in_progress')
+        OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'pending'
+                      AND unfinished_parents = 0)
+        OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'error'
+                      AND next_retry_at IS NOT NULL)
+$$;

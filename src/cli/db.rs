@@ -8,7 +8,7 @@ use super::Global;
 use crate::clock::now_ms;
 use crate::error::{Error, exit};
 use crate::model::State;
-use crate::store::{Backend, SCHEMA_VERSION};
+use crate::store::Backend;
 use crate::templates::duration;
 
 #[derive(Debug, clap::Subcommand)]
@@ -105,11 +105,14 @@ pub fn run(global: &Global, cmd: &Command) -> Result<u8, Error> {
         }
         Command::Migrate => {
             let store = global.open_store()?;
-            super::say!(
-                "{}: schema version {} (current: {SCHEMA_VERSION})",
-                store.location(),
-                store.schema_version()?
-            );
+            if global.verbosity() != crate::render::progress::Verbosity::Quiet {
+                super::say!(
+                    "{}: schema version {} (current: {})",
+                    store.location(),
+                    store.schema_version()?,
+                    store.supported_version()
+                );
+            }
         }
         Command::Check(args) => {
             let store = existing(global)?;

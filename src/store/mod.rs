@@ -429,6 +429,8 @@ pub trait Maintenance {
     fn location(&self) -> String;
     /// The schema version the store has.
     fn schema_version(&self) -> Result<i64, StoreError>;
+    /// The schema version this tasker writes for this kind of store.
+    fn supported_version(&self) -> i64;
     /// The backend's own consistency checks: the problems found, if any.
     fn check(&self) -> Result<Vec<String>, StoreError>;
     /// Delete tasks created before `before` whose state is one of `states` (never one that

@@ -8,6 +8,10 @@ impl Maintenance for PgStore {
         self.shown.clone()
     }
 
+    fn supported_version(&self) -> i64 {
+        super::PG_SCHEMA_VERSION
+    }
+
     fn schema_version(&self) -> Result<i64, StoreError> {
         self.version(&self.client)
     }

@@ -192,10 +192,7 @@ impl PgStore {
     pub fn settled(&self, task_id: TaskId) -> Result<bool, StoreError> {
         let row = self.cache.one(
             &self.client,
-            "SELECT NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.task_id = $1
-                   AND (s.status = 'in_progress'
-                        OR (s.status = 'pending' AND s.unfinished_parents = 0)
-                        OR (s.status = 'error' AND s.next_retry_at IS NOT NULL)))
+            "SELECT NOT tasker_busy($1)
                AND EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = $1 AND t.status = 'in_progress'
                    AND t.owner_pid IS NULL)",
             &[&task_id],
@@ -209,11 +206,7 @@ impl PgStore {
         let rows = self.cache.query(
             &self.client,
             "SELECT t.task_id FROM tasks t
-              WHERE t.status = 'in_progress' AND t.owner_pid IS NULL
-                AND NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.task_id = t.task_id
-                   AND (s.status = 'in_progress'
-                        OR (s.status = 'pending' AND s.unfinished_parents = 0)
-                        OR (s.status = 'error' AND s.next_retry_at IS NOT NULL)))",
+              WHERE t.status = 'in_progress' AND t.owner_pid IS NULL AND NOT tasker_busy(t.task_id)",
             &[],
         )?;
         rows.iter().map(|r| col(r, 0)).collect()

@@ -16,6 +16,10 @@ impl Maintenance for SqliteStore {
         self.path.display().to_string()
     }
 
+    fn supported_version(&self) -> i64 {
+        super::SCHEMA_VERSION
+    }
+
     /// The schema version of the open store.
     fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self

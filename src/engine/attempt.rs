@@ -25,7 +25,7 @@ pub(super) struct Place<'a> {
 /// Everything attempt `attempt` of step `i` needs: resolved references, its
 /// environment, its input document on disk.
 pub(super) fn prepare(
-    sched: &Scheduler<'_>,
+    sched: &Scheduler,
     i: usize,
     attempt: u32,
     abort: watch::Receiver<handlers::Abort>,
@@ -84,7 +84,7 @@ pub(super) fn prepare(
     let (action, vars) = inputs::resolve_action(&step.action, &scope).map_err(interpolation)?;
     request.action = action;
 
-    let input = inputs::input_document(task, sched.template, i, attempt, &|j| {
+    let input = inputs::input_document(task, &sched.template, i, attempt, &|j| {
         sched.steps[j].state.results.clone()
     });
     let input = serde_json::to_vec(&input).unwrap_or_default();

@@ -185,7 +185,12 @@ pub fn submit(
         StoreError::Corrupt(format!("task {task_id} vanished as it was submitted"))
     })?;
     let next_seq = store.last_event_seq(task_id)? + 1;
-    let mut sched = scheduler::Scheduler::new(task, template, options, next_seq)?;
+    let mut sched = scheduler::Scheduler::new(
+        task,
+        std::sync::Arc::new(template.clone()),
+        options,
+        next_seq,
+    )?;
     sched.place_in_trace(options.traceparent.as_deref());
     sched.take_over()?;
     let mut changes = std::mem::take(&mut sched.batch);

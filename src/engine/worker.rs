@@ -66,7 +66,7 @@ enum Msg {
 
 /// An attempt this worker holds.
 struct Held {
-    task: TaskRecord,
+    task_id: TaskId,
     template: Arc<Template>,
     index: usize,
     attempt: u32,
@@ -133,7 +133,7 @@ pub fn serve(
         tx,
         held: HashMap::new(),
         templates: HashMap::new(),
-        tasks: HashMap::new(),
+        schedulers: HashMap::new(),
         draining: opts.drain,
         end: WorkerEnd::default(),
         owner: me,
@@ -189,8 +189,9 @@ struct Worker<'a> {
     tx: mpsc::Sender<Msg>,
     held: HashMap<StepId, Held>,
     templates: Templates,
-    /// The tasks this worker runs steps of, as it last read or wrote them.
-    tasks: HashMap<TaskId, TaskRecord>,
+    /// A scheduler for each task this worker runs steps of: the task as it last read or
+    /// wrote it.
+    schedulers: HashMap<TaskId, Scheduler>,
     draining: bool,
     end: WorkerEnd,
     owner: crate::store::Owner,
@@ -293,38 +294,53 @@ impl Worker<'_> {
         Ok(t)
     }
 
-    /// The task of claim `c` as it stands: the copy kept since this worker last read or
-    /// wrote it, when nobody else has worked on the step since and its parents' results are
-    /// there; else read again.
-    fn snapshot(&mut self, c: &Claimed) -> Result<TaskRecord, RunError> {
-        if let Some(t) = self.tasks.get_mut(&c.task_id) {
-            let fresh = t.steps.get(c.position).is_some_and(|s| {
-                s.state.attempts + 1 == c.attempt
-                    && s.parents.iter().all(|&p| t.steps[p].status.is_satisfied())
-            });
-            if fresh {
-                let now = self.opts.run.clock.now_ms();
-                let s = &mut t.steps[c.position];
-                s.status = State::InProgress;
-                s.state.attempts = c.attempt;
-                s.state.started_at.get_or_insert(now);
-                s.state.finished_at = None;
-                s.state.next_retry_at = None;
-                return Ok(t.clone());
-            }
+    /// The scheduler of claim `c`'s task, the claim taken into it: the one kept since this
+    /// worker last read or wrote the task, when nobody else has worked on the step since and
+    /// its parents' results are there; else one built from the task read again. `Err` with
+    /// the reason when this worker cannot read the task's template.
+    fn scheduler(&mut self, c: &Claimed) -> Result<Result<&mut Scheduler, String>, RunError> {
+        let fresh = self.schedulers.get(&c.task_id).is_some_and(|s| {
+            s.steps.get(c.position).is_some_and(|step| {
+                step.state.attempts + 1 == c.attempt
+                    && s.dag
+                        .parents(c.position)
+                        .all(|p| s.steps[p].status.is_satisfied())
+            })
+        });
+        if fresh {
+            let sched = self.schedulers.get_mut(&c.task_id).expect("kept");
+            let now = sched.now();
+            let step = &mut sched.steps[c.position];
+            step.status = State::InProgress;
+            step.state.attempts = c.attempt;
+            step.state.started_at.get_or_insert(now);
+            step.state.finished_at = None;
+            step.state.next_retry_at = None;
+            return Ok(Ok(sched));
         }
         let task = self.store.task(c.task_id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("task {} vanished while claimed", c.task_id))
         })?;
-        self.tasks.insert(c.task_id, task.clone());
-        Ok(task)
+        let template = match self.template(&task) {
+            Ok(t) => t,
+            Err(why) => return Ok(Err(why)),
+        };
+        let mut sched = Scheduler::new(task, template, &self.opts.run, 0)?;
+        sched.place_in_trace(None);
+        // The trace's place is the task's already: nothing to record.
+        sched.batch.clear();
+        // Steps of the task this worker still runs: they stay running in the new one.
+        for h in self.held.values().filter(|h| h.task_id == c.task_id) {
+            sched.readopt(h.index, &h.adopted);
+        }
+        self.schedulers.insert(c.task_id, sched);
+        Ok(Ok(self.schedulers.get_mut(&c.task_id).expect("kept")))
     }
 
     /// Start the attempt just claimed.
     fn start(&mut self, c: Claimed) -> Result<(), RunError> {
-        let task = self.snapshot(&c)?;
-        let template = match self.template(&task) {
-            Ok(t) => t,
+        let sched = match self.scheduler(&c)? {
+            Ok(sched) => sched,
             Err(why) => {
                 // This worker cannot read the template (a handler it has no command for):
                 // the attempt fails, retryable, for a worker that can.
@@ -332,16 +348,11 @@ impl Worker<'_> {
                     c.task_id,
                     &format!("this worker cannot run task {}: {why}", c.task_id),
                 );
-                let template = Arc::new(
-                    crate::templates::from_str(&task.template_source, "snapshot")
-                        .map_err(|_| StoreError::Corrupt(why.clone()))?,
-                );
-                return self.fail_at_once(task, template, c, &why);
+                return self.fail_at_once(c, &why);
             }
         };
-        let mut sched = Scheduler::new(task.clone(), &template, &self.opts.run, 0)?;
-        sched.place_in_trace(None);
         let adopted = sched.adopt(c.position, c.was, c.ready_at);
+        let template = Arc::clone(&sched.template);
         let (abort_tx, abort_rx) = watch::channel(Abort::None);
         let scratch = scratch_dir(c.task_id, &self.owner);
         let inputs = input_dir(c.task_id, &self.owner);
@@ -359,8 +370,9 @@ impl Worker<'_> {
                 scratch: &scratch,
                 inputs: &inputs,
             };
+            let sched = &self.schedulers[&c.task_id];
             match super::attempt::prepare(
-                &sched,
+                sched,
                 c.position,
                 c.attempt,
                 abort_rx,
@@ -397,7 +409,7 @@ impl Worker<'_> {
         self.held.insert(
             c.step_id,
             Held {
-                task,
+                task_id: c.task_id,
                 template: Arc::clone(&template),
                 index: c.position,
                 attempt: c.attempt,
@@ -422,21 +434,24 @@ impl Worker<'_> {
     }
 
     /// An attempt claimed that this worker cannot run: recorded as failed, retryable.
-    fn fail_at_once(
-        &mut self,
-        task: TaskRecord,
-        template: Arc<Template>,
-        c: Claimed,
-        why: &str,
-    ) -> Result<(), RunError> {
-        let mut sched = Scheduler::new(task.clone(), &template, &self.opts.run, 0)?;
+    fn fail_at_once(&mut self, c: Claimed, why: &str) -> Result<(), RunError> {
+        let task = self.store.task(c.task_id)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("task {} vanished while claimed", c.task_id))
+        })?;
+        let template = Arc::new(
+            crate::templates::from_str(&task.template_source, "snapshot")
+                .map_err(|_| StoreError::Corrupt(why.to_owned()))?,
+        );
+        let mut sched = Scheduler::new(task, Arc::clone(&template), &self.opts.run, 0)?;
         sched.place_in_trace(None);
+        sched.batch.clear();
         let adopted = sched.adopt(c.position, c.was, c.ready_at);
+        self.schedulers.insert(c.task_id, sched);
         let (abort, _) = watch::channel(Abort::None);
         self.held.insert(
             c.step_id,
             Held {
-                task,
+                task_id: c.task_id,
                 template,
                 index: c.position,
                 attempt: c.attempt,
@@ -482,20 +497,39 @@ impl Worker<'_> {
                 self.opts.run.clock.now_ms(),
             );
             for w in warnings {
-                self.subscriber.warning(h.task.task_id, &w);
+                self.subscriber.warning(h.task_id, &w);
             }
             events
         } else {
             Vec::new()
         };
+        let task_id = h.task_id;
         if h.lost {
+            // What this worker knew of the step is stale: the task is read again when needed.
+            self.schedulers.remove(&task_id);
             return Ok(());
         }
-        let task_id = h.task.task_id;
-        let mut sched = Scheduler::new(h.task.clone(), &h.template, &self.opts.run, 0)?;
-        sched.readopt(h.index, &h.adopted);
+        let running = self
+            .schedulers
+            .get(&task_id)
+            .is_some_and(|s| s.steps[h.index].running);
+        if !running {
+            let task = self.store.task(task_id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("task {task_id} vanished while claimed"))
+            })?;
+            let mut sched = Scheduler::new(task, Arc::clone(&h.template), &self.opts.run, 0)?;
+            sched.place_in_trace(None);
+            sched.batch.clear();
+            for other in self.held.values().filter(|o| o.task_id == task_id) {
+                sched.readopt(other.index, &other.adopted);
+            }
+            sched.readopt(h.index, &h.adopted);
+            self.schedulers.insert(task_id, sched);
+        }
+        let sched = self.schedulers.get_mut(&task_id).expect("kept");
+        sched.events.extend(h.adopted.events.iter().cloned());
         sched.finished(done.clone(), custom);
-        let (changes, events) = unnumbered(&mut sched);
+        let (changes, events) = unnumbered(sched);
         crash_point("before-complete");
         let recorded = match self
             .store
@@ -506,7 +540,8 @@ impl Worker<'_> {
                 recorded
             }
             Err(e) => {
-                // Kept, to record again once the store answers.
+                // Kept, to record again once the store answers (the task read again then).
+                self.schedulers.remove(&task_id);
                 let tx = self.tx.clone();
                 self.held.insert(step_id, h);
                 let _ = tx.send(Msg::Done(step_id, Box::new(done)));
@@ -514,11 +549,6 @@ impl Worker<'_> {
             }
         };
         if let Some(settled) = recorded {
-            if let Some(t) = self.tasks.get_mut(&task_id) {
-                let s = &sched.steps[h.index];
-                t.steps[h.index].status = s.status;
-                t.steps[h.index].state = s.state.clone();
-            }
             self.end.attempts += 1;
             for e in &events {
                 self.subscriber.on_event(e);
@@ -611,7 +641,7 @@ impl Worker<'_> {
             ),
         };
         let started = task.started_at.unwrap_or(task.created_at);
-        let mut sched = Scheduler::new(task, &template, &self.opts.run, 0)?;
+        let mut sched = Scheduler::new(task, template, &self.opts.run, 0)?;
         sched.place_in_trace(None);
         // The trace's place is the task's already; the change recording it is not needed.
         sched.batch.clear();
@@ -623,7 +653,7 @@ impl Worker<'_> {
                     self.subscriber.on_event(e);
                 }
                 self.templates.remove(&task_id);
-                self.tasks.remove(&task_id);
+                self.schedulers.remove(&task_id);
                 Ok(())
             }
             // Another worker ended it first.
@@ -635,7 +665,7 @@ impl Worker<'_> {
 
 /// The scheduler's changes, with its events as changes numbered by the store (seq 0), and
 /// the events themselves.
-fn unnumbered(sched: &mut Scheduler<'_>) -> (Vec<Change>, Vec<Event>) {
+fn unnumbered(sched: &mut Scheduler) -> (Vec<Change>, Vec<Event>) {
     let mut changes = std::mem::take(&mut sched.batch);
     let events = std::mem::take(&mut sched.events);
     for e in &events {

@@ -87,7 +87,7 @@ impl Run<'_> {
                 inputs: &self.inputs,
             };
             let (events, warnings) =
-                place.collect(self.sched.template, i, attempt, self.sched.now());
+                place.collect(&self.sched.template, i, attempt, self.sched.now());
             self.warnings.extend(warnings);
             events
         } else {

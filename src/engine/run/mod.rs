@@ -44,7 +44,7 @@ struct Proc {
 }
 
 pub(super) struct Run<'a> {
-    sched: Scheduler<'a>,
+    sched: Scheduler,
     options: &'a Options,
     subscriber: &'a mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
@@ -135,7 +135,7 @@ impl<'a> Run<'a> {
         if swept > 0 {
             tracing::info!(task_id, swept, "removed what dead runners left behind");
         }
-        let sched = match Scheduler::new(task, template, options, next_seq) {
+        let sched = match Scheduler::new(task, Arc::new(template.clone()), options, next_seq) {
             Ok(sched) => sched,
             Err(e) => {
                 remove(&dirs);
@@ -153,7 +153,7 @@ impl<'a> Run<'a> {
     }
 
     fn new(
-        sched: Scheduler<'a>,
+        sched: Scheduler,
         options: &'a Options,
         subscriber: &'a mut dyn Subscriber,
         halt: watch::Receiver<Halt>,

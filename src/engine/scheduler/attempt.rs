@@ -13,7 +13,7 @@ use crate::model::{FailureClass, State};
 use crate::store::{AttemptEnd, Change, StepError};
 use crate::templates::Action;
 
-impl Scheduler<'_> {
+impl Scheduler {
     /// Launch step `i`, whose start is durable: whether it runs a process now (the driver
     /// then runs it). A noop ends here; a step stopped or cancelled while its start was
     /// being committed runs nothing and is recorded as stopped, as it would have been a
@@ -298,7 +298,7 @@ pub(in crate::engine) struct Adopted {
     pub events: Vec<crate::events::Event>,
 }
 
-impl Scheduler<'_> {
+impl Scheduler {
     /// Take up step `i`, which a worker claimed for its current attempt (the claim moved
     /// it to `in_progress` and recorded its transitions): the events of its start — a retry
     /// asked for, the execution, the handler about to run — wait in [`Scheduler::events`]
@@ -363,17 +363,18 @@ impl Scheduler<'_> {
         }
     }
 
-    /// Take up again the attempt of step `i` adopted earlier (by a scheduler built from the
-    /// same snapshot), so that [`Scheduler::finished`] can record its end after the
-    /// events of its start.
+    /// Take up again, in a scheduler built anew from the task, the attempt of step `i`
+    /// adopted earlier, so that [`Scheduler::finished`] can record its end (the events of
+    /// its start, kept in `adopted`, are the caller's to record with it).
     pub(in crate::engine) fn readopt(&mut self, i: usize, adopted: &Adopted) {
         self.trace = adopted.trace;
         let s = &mut self.steps[i];
         s.attempt_started_at = adopted.started_at;
         s.span = adopted.span;
         s.attempt_span = adopted.attempt_span;
-        s.running = true;
-        self.running += 1;
-        self.events.extend(adopted.events.iter().cloned());
+        if !s.running {
+            s.running = true;
+            self.running += 1;
+        }
     }
 }

@@ -69,9 +69,9 @@ pub(super) struct Step {
     pub attempt_span: Option<u64>,
 }
 
-pub(super) struct Scheduler<'a> {
+pub(super) struct Scheduler {
     pub task: TaskRecord,
-    pub template: &'a Template,
+    pub template: Arc<Template>,
     clock: Arc<dyn Clock>,
     /// A sample in `[0, 1)` for backoff jitter.
     random: fn() -> f64,
@@ -119,15 +119,15 @@ fn jitter() -> f64 {
     rand::random_range(0.0..1.0)
 }
 
-impl<'a> Scheduler<'a> {
+impl Scheduler {
     /// The scheduler of `task`, created from `template`; its events are numbered from
     /// `next_seq`. A task whose steps are not the template's is refused.
     pub(super) fn new(
         task: TaskRecord,
-        template: &'a Template,
+        template: Arc<Template>,
         options: &Options,
         next_seq: u64,
-    ) -> Result<Scheduler<'a>, StoreError> {
+    ) -> Result<Scheduler, StoreError> {
         if task.steps.len() != template.steps.len()
             || task
                 .steps
@@ -165,16 +165,18 @@ impl<'a> Scheduler<'a> {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), i))
             .collect();
+        let dag = template.dag();
+        let queue = Queue::new(template.steps.len());
         Ok(Scheduler {
             task,
             template,
             clock: Arc::clone(&options.clock),
             random: jitter,
             fail_fast: options.fail_fast,
-            dag: template.dag(),
+            dag,
             steps,
             index,
-            queue: Queue::new(template.steps.len()),
+            queue,
             limit,
             running: 0,
             starting: 0,
@@ -280,7 +282,7 @@ impl<'a> Scheduler<'a> {
         let busy = self.running + self.starting;
         // About nine changes and events per noop step keep a round under the cap.
         let noops = (BATCH_CAP.saturating_sub(self.batch.len() + self.events.len()) / 9).max(64);
-        let (steps, template) = (&self.steps, self.template);
+        let (steps, template) = (&self.steps, &*self.template);
         let started = self.queue.pick(
             busy,
             self.limit,

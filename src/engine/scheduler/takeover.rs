@@ -10,7 +10,7 @@ use crate::events::{TraceRef, What};
 use crate::model::{FailureClass, State};
 use crate::store::{AttemptEnd, Change, StepError, StoreError};
 
-impl Scheduler<'_> {
+impl Scheduler {
     /// Place this run in the task's trace: a new trace (or a child of `outer`, the
     /// `TRACEPARENT` tasker was given) the first time, the same trace under the first
     /// run's root afterwards.

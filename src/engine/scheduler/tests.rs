@@ -28,19 +28,19 @@ const T0: i64 = 1_800_000_000_000;
 
 struct Bench {
     clock: Arc<Fake>,
-    template: Template,
+    template: Arc<Template>,
 }
 
 impl Bench {
     fn new(yaml: &str) -> Bench {
         Bench {
             clock: Arc::new(Fake(AtomicI64::new(T0))),
-            template: crate::templates::from_str(yaml, "t.yml").expect("template"),
+            template: Arc::new(crate::templates::from_str(yaml, "t.yml").expect("template")),
         }
     }
 
     /// A scheduler for a new task of the template, `limit` steps at once.
-    fn scheduler(&self, limit: usize) -> Scheduler<'_> {
+    fn scheduler(&self, limit: usize) -> Scheduler {
         self.resumed(limit, State::Pending, &[])
     }
 
@@ -51,7 +51,7 @@ impl Bench {
         limit: usize,
         status: State,
         steps: &[(&str, State, StepState)],
-    ) -> Scheduler<'_> {
+    ) -> Scheduler {
         let options = Options {
             concurrency: Some(limit),
             clock: Arc::clone(&self.clock) as Arc<dyn Clock>,
@@ -99,7 +99,8 @@ impl Bench {
                 })
                 .collect(),
         };
-        let mut s = Scheduler::new(task, &self.template, &options, 1).expect("scheduler");
+        let mut s =
+            Scheduler::new(task, Arc::clone(&self.template), &options, 1).expect("scheduler");
         s.place_in_trace(None);
         s.take_over().expect("take over");
         s
@@ -112,7 +113,7 @@ impl Bench {
 
 /// What the driver commits: the batch's step transitions as `(name, state)`, and its
 /// events' names.
-fn commit(s: &mut Scheduler<'_>) -> (Vec<(String, State)>, Vec<String>) {
+fn commit(s: &mut Scheduler) -> (Vec<(String, State)>, Vec<String>) {
     let names: Vec<String> = s.template.steps.iter().map(|t| t.name.clone()).collect();
     let moves = std::mem::take(&mut s.batch)
         .into_iter()
@@ -129,10 +130,10 @@ fn commit(s: &mut Scheduler<'_>) -> (Vec<(String, State)>, Vec<String>) {
 }
 
 /// Start what is ready, commit, launch it: the names launched.
-fn start(s: &mut Scheduler<'_>) -> Vec<String> {
+fn start(s: &mut Scheduler) -> Vec<String> {
     let launched = s.start_ready();
     commit(s);
-    let template = s.template;
+    let template = Arc::clone(&s.template);
     launched
         .into_iter()
         .filter(|&i| s.launch(i))
@@ -140,11 +141,11 @@ fn start(s: &mut Scheduler<'_>) -> Vec<String> {
         .collect()
 }
 
-fn index(s: &Scheduler<'_>, name: &str) -> usize {
+fn index(s: &Scheduler, name: &str) -> usize {
     s.index[name]
 }
 
-fn passed(s: &Scheduler<'_>, name: &str) -> Done {
+fn passed(s: &Scheduler, name: &str) -> Done {
     let i = index(s, name);
     Done {
         index: i,
@@ -153,7 +154,7 @@ fn passed(s: &Scheduler<'_>, name: &str) -> Done {
     }
 }
 
-fn failed(s: &Scheduler<'_>, name: &str, failure: Failure) -> Done {
+fn failed(s: &Scheduler, name: &str, failure: Failure) -> Done {
     let i = index(s, name);
     Done {
         index: i,
@@ -162,7 +163,7 @@ fn failed(s: &Scheduler<'_>, name: &str, failure: Failure) -> Done {
     }
 }
 
-fn interrupted(s: &Scheduler<'_>, name: &str) -> Done {
+fn interrupted(s: &Scheduler, name: &str) -> Done {
     failed(
         s,
         name,
@@ -170,12 +171,12 @@ fn interrupted(s: &Scheduler<'_>, name: &str) -> Done {
     )
 }
 
-fn status(s: &Scheduler<'_>, name: &str) -> State {
+fn status(s: &Scheduler, name: &str) -> State {
     s.steps[index(s, name)].status
 }
 
 /// A step's events of `kind` in what is gathered, as JSON.
-fn gathered(s: &Scheduler<'_>, kind: Kind) -> Vec<Json> {
+fn gathered(s: &Scheduler, kind: Kind) -> Vec<Json> {
     s.events
         .iter()
         .filter(|e| e.kind() == Some(kind))

@@ -189,7 +189,10 @@ CREATE FUNCTION tasker_step_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     was boolean := OLD.status IN ('complete', 'resolved_manually');
     now_done boolean := NEW.status IN ('complete', 'resolved_manually');
-    woke bigint;
+    child bigint;
+    left_over bigint;
+    still text;
+    woke boolean := false;
 BEGIN
     IF was = now_done THEN
         IF NEW.status IN ('pending', 'error') AND OLD.status NOT IN ('pending', 'error') THEN
@@ -197,18 +200,20 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    UPDATE workflow_steps c
-       SET unfinished_parents = c.unfinished_parents + CASE WHEN now_done THEN -1 ELSE 1 END
-      FROM workflow_step_edges e
-     WHERE e.from_step_id = NEW.workflow_step_id AND c.workflow_step_id = e.to_step_id;
-    IF now_done THEN
-        SELECT count(*) INTO woke FROM workflow_step_edges e
-          JOIN workflow_steps c ON c.workflow_step_id = e.to_step_id
-         WHERE e.from_step_id = NEW.workflow_step_id
-           AND c.status = 'pending' AND c.unfinished_parents = 0;
-        IF woke > 0 THEN
-            PERFORM pg_notify('tasker_ready', '');
+    -- Each child by its key: a big task's steps are never scanned, whatever the planner
+    -- knows of the table.
+    FOR child IN SELECT e.to_step_id FROM workflow_step_edges e
+                  WHERE e.from_step_id = NEW.workflow_step_id LOOP
+        UPDATE workflow_steps
+           SET unfinished_parents = unfinished_parents + CASE WHEN now_done THEN -1 ELSE 1 END
+         WHERE workflow_step_id = child
+        RETURNING unfinished_parents, status INTO left_over, still;
+        IF left_over = 0 AND still = 'pending' THEN
+            woke := true;
         END IF;
+    END LOOP;
+    IF woke THEN
+        PERFORM pg_notify('tasker_ready', '');
     END IF;
     RETURN NULL;
 END $$;
@@ -217,7 +222,7 @@ CREATE TRIGGER workflow_steps_moved AFTER UPDATE OF status ON workflow_steps
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION tasker_step_moved();
 
--- A batch of changes in one call (one round trip), in order, all or nothing (the rows of
+-- A batch of changes (JSON, read once) in one call (one round trip), in order, all or nothing (the rows of
 -- its tasks locked first). `batch` is
 -- {"now", "fence"?, "changes": [...]}, each change as tasker's `Change` says (see
 -- src/store/postgres/apply.rs). Fences: {"task", "pid", "host", "started_at"} — the runner
@@ -227,12 +232,12 @@ CREATE TRIGGER workflow_steps_moved AFTER UPDATE OF status ON workflow_steps
 -- nothing to run. A transition whose row no longer holds the state it
 -- expects raises SQLSTATE 'TK001' with the message 'ENTITY ID EXPECTED'. Events are
 -- numbered here, after the task's last one (the task's row locked while they are).
-CREATE FUNCTION tasker_apply(batch json) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION tasker_apply(batch jsonb) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
-    c json;
+    c jsonb;
     k text;
     now_ms bigint := (batch->>'now')::bigint;
-    f json := CASE WHEN json_typeof(batch->'fence') = 'object' THEN batch->'fence' END;
+    f jsonb := CASE WHEN jsonb_typeof(batch->'fence') = 'object' THEN batch->'fence' END;
     n bigint;
     id bigint;
     seq bigint;
@@ -244,7 +249,7 @@ BEGIN
     -- of their steps': writers of one task queue here instead of deadlocking.
     FOR id IN
         SELECT DISTINCT x.t FROM (
-            SELECT (e->>'task')::bigint AS t FROM json_array_elements(batch->'changes') e
+            SELECT (e->>'task')::bigint AS t FROM jsonb_array_elements(batch->'changes') e
              WHERE e->>'kind' IN ('task', 'event', 'trace')
             UNION
             SELECT s.task_id FROM workflow_steps s
@@ -252,7 +257,7 @@ BEGIN
             UNION
             SELECT s.task_id FROM workflow_steps s
              WHERE s.workflow_step_id IN (
-                   SELECT (e->>'step')::bigint FROM json_array_elements(batch->'changes') e
+                   SELECT (e->>'step')::bigint FROM jsonb_array_elements(batch->'changes') e
                     WHERE e->>'kind' = 'step')) x
          WHERE x.t IS NOT NULL
          ORDER BY x.t
@@ -275,7 +280,7 @@ BEGIN
             RETURN 'fenced';
         END IF;
     END IF;
-    FOR c IN SELECT * FROM json_array_elements(batch->'changes') LOOP
+    FOR c IN SELECT * FROM jsonb_array_elements(batch->'changes') LOOP
         k := c->>'kind';
         IF k = 'task' THEN
             id := (c->>'task')::bigint;

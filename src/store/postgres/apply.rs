@@ -119,7 +119,7 @@ impl PgStore {
         });
         let row = self
             .cache
-            .one(&self.client, "SELECT tasker_apply($1::json)", &[&batch])?;
+            .one(&self.client, "SELECT tasker_apply($1::jsonb)", &[&batch])?;
         let answer: String = col(&row, 0)?;
         Ok(match answer.as_str() {
             "fenced" => None,
@@ -138,6 +138,6 @@ pub(super) fn apply_in<C: GenericClient>(
         "now": now_ms(),
         "changes": changes.iter().map(change).collect::<Vec<_>>(),
     });
-    cache.one(tx, "SELECT tasker_apply($1::json)", &[&batch])?;
+    cache.one(tx, "SELECT tasker_apply($1::jsonb)", &[&batch])?;
     Ok(())
 }

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_claims.sql"),
     include_str!("../migrations/postgres/0004_settled.sql"),
     include_str!("../migrations/postgres/0005_indexes.sql"),
+    include_str!("../migrations/postgres/0006_children.sql"),
 ];
 
 /// The PostgreSQL schema version this tasker writes.

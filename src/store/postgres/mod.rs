@@ -40,10 +40,6 @@ pub use workers::{ClaimFilter, Claimed, Rescued};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_workers.sql"),
-    include_str!("../migrations/postgres/0003_claims.sql"),
-    include_str!("../migrations/postgres/0004_settled.sql"),
-    include_str!("../migrations/postgres/0005_indexes.sql"),
-    include_str!("../migrations/postgres/0006_children.sql"),
 ];
 
 /// The PostgreSQL schema version this tasker writes.

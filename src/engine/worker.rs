@@ -231,8 +231,14 @@ impl Worker<'_> {
                 if claimed > 0 {
                     crash_point("after-claim");
                 }
+                // Each task's steps claimed together are announced once, with the first.
+                let mut by_task: HashMap<TaskId, Vec<usize>> = HashMap::new();
+                for c in &got {
+                    by_task.entry(c.task_id).or_default().push(c.position);
+                }
                 for c in got {
-                    self.start(c)?;
+                    let discovered = by_task.remove(&c.task_id);
+                    self.start(c, discovered)?;
                 }
             }
             if self.held.is_empty() && (self.draining || (self.opts.once && claimed == 0)) {
@@ -337,8 +343,9 @@ impl Worker<'_> {
         Ok(Ok(self.schedulers.get_mut(&c.task_id).expect("kept")))
     }
 
-    /// Start the attempt just claimed.
-    fn start(&mut self, c: Claimed) -> Result<(), RunError> {
+    /// Start the attempt just claimed; `discovered` holds the positions of its task's steps
+    /// claimed with it, announced (`workflow.viable_steps_discovered`) with this one.
+    fn start(&mut self, c: Claimed, discovered: Option<Vec<usize>>) -> Result<(), RunError> {
         let sched = match self.scheduler(&c)? {
             Ok(sched) => sched,
             Err(why) => {
@@ -351,6 +358,13 @@ impl Worker<'_> {
                 return self.fail_at_once(c, &why);
             }
         };
+        if let Some(positions) = discovered {
+            let steps: Vec<String> = positions.iter().map(|&i| sched.name(i)).collect();
+            sched.emit(What::WorkflowViableStepsDiscovered {
+                count: steps.len() as u64,
+                steps,
+            });
+        }
         let adopted = sched.adopt(c.position, c.was, c.ready_at);
         let template = Arc::clone(&sched.template);
         let (abort_tx, abort_rx) = watch::channel(Abort::None);

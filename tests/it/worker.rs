@@ -88,6 +88,14 @@ fn submitted_tasks_are_run_by_workers_sharing_the_store() {
     assert_eq!(count("step.completed"), 10);
     assert_eq!(count("step.execution_requested"), 10);
     assert_eq!(count("task.completed"), 1, "the task ended once: {names:?}");
+    // Steps claimed together are announced together, each step once.
+    let announced: usize = events
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["name"] == "workflow.viable_steps_discovered")
+        .map(|e| e["count"].as_u64().unwrap_or(0) as usize)
+        .sum();
+    assert_eq!(announced, 10, "{names:?}");
     assert_eq!(
         names.last().map(String::as_str),
         Some("workflow.task_finalization_completed")

@@ -51,7 +51,9 @@ CREATE TABLE tasks (
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL,
     started_at       BIGINT,
-    finished_at      BIGINT
+    finished_at      BIGINT,
+    -- The task's `timeout` (ms): under workers its deadline is `started_at` plus this.
+    timeout_ms       BIGINT
 );
 CREATE INDEX tasks_status ON tasks (status);
 CREATE INDEX tasks_named_task ON tasks (named_task_id, created_at);
@@ -396,6 +398,7 @@ BEGIN
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'pending' AND c.unfinished_parents = 0
                   AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
@@ -413,6 +416,7 @@ BEGIN
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'error' AND c.next_retry_at <= now_ms
                   AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
@@ -502,11 +506,14 @@ CREATE INDEX workflow_steps_waiting ON workflow_steps (task_id)
     WHERE status = 'error' AND next_retry_at IS NOT NULL;
 
 -- Whether anything of task `task` runs, is ready, or waits for a retry (each over its own
--- partial index: a big task is not scanned).
+-- partial index: a big task is not scanned); past the task's deadline, only what runs.
 CREATE FUNCTION tasker_busy(task bigint) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'in_progress')
-        OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'pending'
-                      AND unfinished_parents = 0)
-        OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'error'
-                      AND next_retry_at IS NOT NULL)
+        OR ((EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'pending'
+                        AND unfinished_parents = 0)
+             OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'error'
+                           AND next_retry_at IS NOT NULL))
+            -- Past its deadline, nothing more of a task starts.
+            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = task AND t.timeout_ms IS NOT NULL
+                               AND t.started_at + t.timeout_ms <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))
 $$;

@@ -221,6 +221,7 @@ impl Worker<'_> {
                     self.finish_task(task_id)?;
                 }
             }
+            let deadlines = self.deadlines();
             let free = self.opts.concurrency.saturating_sub(self.held.len());
             let mut claimed = 0;
             if !self.draining && free > 0 {
@@ -249,6 +250,10 @@ impl Worker<'_> {
                 continue;
             }
             let mut timeout = self.opts.poll.min(next_beat.saturating_duration_since(now));
+            if deadlines {
+                // A deadline is looked at four times a second while one runs.
+                timeout = timeout.min(Duration::from_millis(250));
+            }
             if claimed == 0
                 && let Some(due) = self.store.next_retry()?
             {
@@ -288,6 +293,28 @@ impl Worker<'_> {
                 }
             }
         }
+    }
+
+    /// Stop the attempts of tasks past their deadline (their ends are recorded as
+    /// timeouts); whether any task this worker runs has a deadline.
+    fn deadlines(&mut self) -> bool {
+        let mut any = false;
+        let mut signals = Vec::new();
+        for (task_id, sched) in &mut self.schedulers {
+            if !sched.has_deadline() || sched.running() == 0 {
+                continue;
+            }
+            any = true;
+            signals.extend(sched.advance().into_iter().map(|s| (*task_id, s)));
+        }
+        for (task_id, (index, level)) in signals {
+            for h in self.held.values() {
+                if h.task_id == task_id && h.index == index {
+                    let _ = h.abort.send(level);
+                }
+            }
+        }
+        any
     }
 
     /// The template of `task`, read from its snapshot once.
@@ -331,10 +358,7 @@ impl Worker<'_> {
             Ok(t) => t,
             Err(why) => return Ok(Err(why)),
         };
-        let mut sched = Scheduler::new(task, template, &self.opts.run, 0)?;
-        sched.place_in_trace(None);
-        // The trace's place is the task's already: nothing to record.
-        sched.batch.clear();
+        let mut sched = scheduler_of(task, template, &self.opts.run)?;
         // Steps of the task this worker still runs: they stay running in the new one.
         for h in self.held.values().filter(|h| h.task_id == c.task_id) {
             sched.readopt(h.index, &h.adopted);
@@ -456,9 +480,7 @@ impl Worker<'_> {
             crate::templates::from_str(&task.template_source, "snapshot")
                 .map_err(|_| StoreError::Corrupt(why.to_owned()))?,
         );
-        let mut sched = Scheduler::new(task, Arc::clone(&template), &self.opts.run, 0)?;
-        sched.place_in_trace(None);
-        sched.batch.clear();
+        let mut sched = scheduler_of(task, Arc::clone(&template), &self.opts.run)?;
         let adopted = sched.adopt(c.position, c.was, c.ready_at);
         self.schedulers.insert(c.task_id, sched);
         let (abort, _) = watch::channel(Abort::None);
@@ -531,9 +553,7 @@ impl Worker<'_> {
             let task = self.store.task(task_id)?.ok_or_else(|| {
                 StoreError::Corrupt(format!("task {task_id} vanished while claimed"))
             })?;
-            let mut sched = Scheduler::new(task, Arc::clone(&h.template), &self.opts.run, 0)?;
-            sched.place_in_trace(None);
-            sched.batch.clear();
+            let mut sched = scheduler_of(task, Arc::clone(&h.template), &self.opts.run)?;
             for other in self.held.values().filter(|o| o.task_id == task_id) {
                 sched.readopt(other.index, &other.adopted);
             }
@@ -655,10 +675,9 @@ impl Worker<'_> {
             ),
         };
         let started = task.started_at.unwrap_or(task.created_at);
-        let mut sched = Scheduler::new(task, template, &self.opts.run, 0)?;
-        sched.place_in_trace(None);
-        // The trace's place is the task's already; the change recording it is not needed.
-        sched.batch.clear();
+        let mut sched = scheduler_of(task, template, &self.opts.run)?;
+        // Past its deadline, the task ends timed out.
+        sched.advance();
         sched.finish(started);
         let (changes, events) = unnumbered(&mut sched);
         match self.store.commit(&changes) {
@@ -675,6 +694,24 @@ impl Worker<'_> {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// A scheduler of `task` for a worker: its place in the task's trace (recorded already),
+/// its deadline (the task's start plus its `timeout`).
+fn scheduler_of(
+    task: TaskRecord,
+    template: Arc<Template>,
+    options: &super::Options,
+) -> Result<Scheduler, StoreError> {
+    let deadline = task
+        .started_at
+        .zip(template.timeout)
+        .map(|(start, t)| start + t.as_millis() as i64);
+    let mut sched = Scheduler::new(task, template, options, 0)?;
+    sched.place_in_trace(None);
+    sched.batch.clear();
+    sched.set_deadline(deadline);
+    Ok(sched)
 }
 
 /// The scheduler's changes, with its events as changes numbered by the store (seq 0), and

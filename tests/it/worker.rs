@@ -534,3 +534,39 @@ fn a_worker_dying_at_each_crash_point_is_recovered() {
         assert_eq!(rescuer.wait().expect("worker").code(), Some(0), "{point}");
     }
 }
+
+/// The task's `timeout` holds under workers: past it, the running step is stopped and its
+/// attempt ends as a final timeout, nothing more starts, and the task ends in error.
+#[test]
+fn a_task_deadline_holds_under_workers() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write(
+        "t.yml",
+        "name: slow\ntimeout: 1s\nsteps:\n  - { name: long, command: 'sleep 30' }\n  - { name: after, command: 'true', depends_on: [long] }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
+    let started = std::time::Instant::now();
+    let mut w = worker(&sb, "w", &["--kill-grace", "200ms"]);
+    let out = sb.run(&["wait", "1", "--timeout", "30s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "ended after {:?}",
+        started.elapsed()
+    );
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "error");
+    let long = Sandbox::step(&doc, "long");
+    assert_eq!(long["status"], "error");
+    assert_eq!(long["error"]["class"], "timeout", "{long}");
+    assert_eq!(Sandbox::step(&doc, "after")["status"], "pending");
+    let events = stdout(&sb.run(&["events", "log", "1", "--json"]));
+    assert!(
+        events.contains("\"the task timed out\"") || events.contains("task.failed"),
+        "{events}"
+    );
+    signal(w.id(), "-TERM");
+    assert_eq!(w.wait().expect("worker").code(), Some(0));
+}

@@ -209,6 +209,17 @@ impl Scheduler {
         self.stopping
     }
 
+    /// The task's deadline (ms), for a scheduler that did not take the task over (a
+    /// worker's: the deadline is the task's `started_at` plus its `timeout`).
+    pub(super) fn set_deadline(&mut self, at: Option<i64>) {
+        self.deadline = at;
+    }
+
+    /// Whether the task has a deadline.
+    pub(super) fn has_deadline(&self) -> bool {
+        self.deadline.is_some()
+    }
+
     /// Look at the clock: past the task's deadline, the run stops.
     pub(super) fn advance(&mut self) -> Vec<Signal> {
         match self.deadline {

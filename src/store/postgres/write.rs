@@ -52,8 +52,9 @@ impl PgStore {
         let inserted = cache.opt(
             &tx,
             "INSERT INTO tasks (uuid, named_task_id, identity, environment, status, context, workdir, initiator,
-                                source_system, reason, tags, idempotency_key, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12)
+                                source_system, reason, tags, idempotency_key, created_at, updated_at,
+                                timeout_ms)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
              ON CONFLICT (identity, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
              RETURNING task_id",
             &[
@@ -69,6 +70,7 @@ impl PgStore {
                 &tags,
                 &new.idempotency_key,
                 &now,
+                &t.timeout.map(|d| d.as_millis() as i64),
             ],
         )?;
         let Some(inserted) = inserted else {

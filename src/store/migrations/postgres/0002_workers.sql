@@ -5,6 +5,8 @@
 ALTER TABLE workflow_steps ADD COLUMN unfinished_parents BIGINT NOT NULL DEFAULT 0;
 -- The worker running the step's current attempt (while it is `in_progress` under a worker).
 ALTER TABLE workflow_steps ADD COLUMN claimed_by TEXT;
+-- The task's `timeout` (ms): under workers its deadline is `started_at` plus this.
+ALTER TABLE tasks ADD COLUMN timeout_ms BIGINT;
 
 CREATE INDEX workflow_steps_ready ON workflow_steps (task_id, position)
     WHERE status = 'pending' AND unfinished_parents = 0;
@@ -238,6 +240,7 @@ BEGIN
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'pending' AND c.unfinished_parents = 0
                   AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
@@ -255,6 +258,7 @@ BEGIN
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'error' AND c.next_retry_at <= now_ms
                   AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
@@ -344,13 +348,16 @@ CREATE INDEX workflow_steps_waiting ON workflow_steps (task_id)
     WHERE status = 'error' AND next_retry_at IS NOT NULL;
 
 -- Whether anything of task `task` runs, is ready, or waits for a retry (each over its own
--- partial index: a big task is not scanned).
+-- partial index: a big task is not scanned); past the task's deadline, only what runs.
 CREATE FUNCTION tasker_busy(task bigint) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'in_progress')
-        OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'pending'
-                      AND unfinished_parents = 0)
-        OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'error'
-                      AND next_retry_at IS NOT NULL)
+        OR ((EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'pending'
+                        AND unfinished_parents = 0)
+             OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'error'
+                           AND next_retry_at IS NOT NULL))
+            -- Past its deadline, nothing more of a task starts.
+            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = task AND t.timeout_ms IS NOT NULL
+                               AND t.started_at + t.timeout_ms <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))
 $$;
 
 -- The counts of the steps stored before this migration.

@@ -563,8 +563,15 @@ fn hooks_never_hold_the_exit() {
         took < Duration::from_secs(8),
         "one deadline at exit, not one a hook: {took:?}"
     );
-    // One hook: its events one at a time, the rest never run once the deadline comes.
-    assert!(err.contains("hooks at exit: 1 stopped, "), "{err}");
+    // One hook: its events one at a time, the rest never run once the deadline comes. The
+    // running hook is stopped by the exit's deadline — or, the two 1 s deadlines racing, by
+    // its own timeout a moment before.
+    assert!(
+        err.contains("hooks at exit: 1 stopped, ")
+            || (err.contains("hooks at exit: 0 stopped, ") && err.contains("hook timed out")),
+        "{err}"
+    );
+    assert!(err.contains("never run"), "{err}");
     assert!(
         eventually(5, || hooks_of("timeout").is_empty()),
         "hooks left running: {:?}",

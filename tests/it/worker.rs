@@ -570,3 +570,78 @@ fn a_task_deadline_holds_under_workers() {
     signal(w.id(), "-TERM");
     assert_eq!(w.wait().expect("worker").code(), Some(0));
 }
+
+/// `--once` runs until nothing is ready, then exits 0; `--drain` with nothing held exits 0 at
+/// once; a worker's first Ctrl-C drains (what runs finishes), a second stops the running
+/// steps at once — their attempts end `interrupted`, to run again on another worker.
+#[test]
+fn once_drain_and_ctrl_c() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write("quick.yml", "name: quick\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'true', depends_on: [a] }\n");
+    assert_eq!(
+        sb.run(&["run", "quick.yml", "--submit"]).status.code(),
+        Some(0)
+    );
+    let out = sb.run(&["worker", "--once", "--id", "once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 attempts recorded"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.status(1)["status"], "complete");
+    let out = sb.run(&["worker", "--drain", "--id", "drain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    sb.write(
+        "long.yml",
+        "name: long\nsteps:\n  - name: l\n    command: 'echo $$ > pid; trap \"\" INT TERM; sleep 30'\n",
+    );
+    assert_eq!(
+        sb.run(&["run", "long.yml", "--submit"]).status.code(),
+        Some(0)
+    );
+    let mut w = worker(&sb, "w", &["--kill-grace", "30s"]);
+    let pid_file = sb.path().join("pid");
+    assert!(
+        eventually(20, || pid_file.exists()),
+        "the step never started"
+    );
+    let step: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    signal(w.id(), "-INT");
+    assert!(
+        eventually(5, || sb
+            .lines("w.err")
+            .iter()
+            .any(|l| l.contains("draining"))),
+        "{:?}",
+        sb.lines("w.err")
+    );
+    assert!(alive(step), "the first Ctrl-C lets the step run");
+    signal(w.id(), "-INT");
+    let status = w.wait().expect("worker");
+    assert_eq!(status.code(), Some(0), "{:?}", sb.lines("w.err"));
+    assert!(
+        eventually(5, || !alive(step)),
+        "the second Ctrl-C stops the step"
+    );
+    let attempt = sb.query(
+        "SELECT a.outcome, a.error_class FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+          JOIN tasks t ON t.task_id = s.task_id WHERE t.task_id = 2",
+    );
+    assert_eq!(
+        attempt,
+        [vec![Some("error".into()), Some("interrupted".into())]]
+    );
+    assert_eq!(
+        sb.status(2)["status"],
+        "in_progress",
+        "left for another worker"
+    );
+}

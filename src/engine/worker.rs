@@ -134,6 +134,7 @@ pub fn serve(
         held: HashMap::new(),
         templates: HashMap::new(),
         schedulers: HashMap::new(),
+        ended: Vec::new(),
         draining: opts.drain,
         end: WorkerEnd::default(),
         owner: me,
@@ -192,6 +193,8 @@ struct Worker<'a> {
     /// A scheduler for each task this worker runs steps of: the task as it last read or
     /// wrote it.
     schedulers: HashMap<TaskId, Scheduler>,
+    /// Attempts that ended as they started, recorded with their claim's others.
+    ended: Vec<(StepId, Done)>,
     draining: bool,
     end: WorkerEnd,
     owner: crate::store::Owner,
@@ -241,6 +244,8 @@ impl Worker<'_> {
                     let discovered = by_task.remove(&c.task_id);
                     self.start(c, discovered)?;
                 }
+                let ended = std::mem::take(&mut self.ended);
+                self.finished(ended)?;
             }
             if self.held.is_empty() && (self.draining || (self.opts.once && claimed == 0)) {
                 return Ok(());
@@ -265,12 +270,14 @@ impl Worker<'_> {
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
             };
+            // Attempts that ended together are recorded together.
+            let mut dones = Vec::new();
             for msg in first
                 .into_iter()
                 .chain(std::iter::from_fn(|| rx.try_recv().ok()))
             {
                 match msg {
-                    Msg::Done(step, done) => self.finished(step, *done)?,
+                    Msg::Done(step, done) => dones.push((step, *done)),
                     Msg::Ready => {}
                     Msg::Halt(Halt::None) => {}
                     Msg::Halt(Halt::Signal(sig)) => {
@@ -292,6 +299,7 @@ impl Worker<'_> {
                     }
                 }
             }
+            self.finished(dones)?;
         }
     }
 
@@ -459,14 +467,16 @@ impl Worker<'_> {
             },
         );
         if let Some(outcome) = outcome {
-            self.finished(
+            // Ended at once (a noop, an attempt that could not be prepared): recorded with
+            // the others of this claim.
+            self.ended.push((
                 c.step_id,
                 Done {
                     index: c.position,
                     attempt: c.attempt,
                     outcome,
                 },
-            )?;
+            ));
         }
         Ok(())
     }
@@ -498,7 +508,7 @@ impl Worker<'_> {
                 inputs: PathBuf::new(),
             },
         );
-        self.finished(
+        self.ended.push((
             c.step_id,
             Done {
                 index: c.position,
@@ -508,96 +518,133 @@ impl Worker<'_> {
                     format!("this worker cannot run it: {why}"),
                 )),
             },
-        )
+        ));
+        Ok(())
     }
 
-    /// An attempt ended: record it behind its claim, tell the subscribers, and end its task
-    /// if nothing of it is left to run.
-    fn finished(&mut self, step_id: StepId, done: Done) -> Result<(), RunError> {
-        let Some(h) = self.held.remove(&step_id) else {
-            return Ok(());
-        };
-        let process = matches!(
-            h.template.steps[h.index].action,
-            Action::Command(_) | Action::Plugin(_)
-        );
-        let custom = if process && !h.scratch.as_os_str().is_empty() {
-            let place = Place {
-                scratch: &h.scratch,
-                inputs: &h.inputs,
+    /// Attempts ended: record them behind their claims, all in one call, tell the
+    /// subscribers, and end the tasks left with nothing to run.
+    fn finished(&mut self, dones: Vec<(StepId, Done)>) -> Result<(), RunError> {
+        struct End {
+            step_id: StepId,
+            held: Held,
+            done: Done,
+            changes: Vec<Change>,
+            events: Vec<Event>,
+        }
+        let mut ends = Vec::new();
+        for (step_id, done) in dones {
+            let Some(h) = self.held.remove(&step_id) else {
+                continue;
             };
-            let (events, warnings) = place.collect(
-                &h.template,
-                h.index,
-                h.attempt,
-                self.opts.run.clock.now_ms(),
+            let process = matches!(
+                h.template.steps[h.index].action,
+                Action::Command(_) | Action::Plugin(_)
             );
-            for w in warnings {
-                self.subscriber.warning(h.task_id, &w);
+            let custom = if process && !h.scratch.as_os_str().is_empty() {
+                let place = Place {
+                    scratch: &h.scratch,
+                    inputs: &h.inputs,
+                };
+                let (events, warnings) = place.collect(
+                    &h.template,
+                    h.index,
+                    h.attempt,
+                    self.opts.run.clock.now_ms(),
+                );
+                for w in warnings {
+                    self.subscriber.warning(h.task_id, &w);
+                }
+                events
+            } else {
+                Vec::new()
+            };
+            let task_id = h.task_id;
+            if h.lost {
+                // What this worker knew of the step is stale: the task is read again.
+                self.schedulers.remove(&task_id);
+                continue;
             }
-            events
-        } else {
-            Vec::new()
-        };
-        let task_id = h.task_id;
-        if h.lost {
-            // What this worker knew of the step is stale: the task is read again when needed.
-            self.schedulers.remove(&task_id);
+            let running = self
+                .schedulers
+                .get(&task_id)
+                .is_some_and(|s| s.steps[h.index].running);
+            if !running {
+                let task = self.store.task(task_id)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("task {task_id} vanished while claimed"))
+                })?;
+                let mut sched = scheduler_of(task, Arc::clone(&h.template), &self.opts.run)?;
+                for other in self.held.values().filter(|o| o.task_id == task_id) {
+                    sched.readopt(other.index, &other.adopted);
+                }
+                sched.readopt(h.index, &h.adopted);
+                self.schedulers.insert(task_id, sched);
+            }
+            let sched = self.schedulers.get_mut(&task_id).expect("kept");
+            sched.events.extend(h.adopted.events.iter().cloned());
+            sched.finished(done.clone(), custom);
+            let (changes, events) = unnumbered(sched);
+            ends.push(End {
+                step_id,
+                held: h,
+                done,
+                changes,
+                events,
+            });
+        }
+        if ends.is_empty() {
             return Ok(());
         }
-        let running = self
-            .schedulers
-            .get(&task_id)
-            .is_some_and(|s| s.steps[h.index].running);
-        if !running {
-            let task = self.store.task(task_id)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("task {task_id} vanished while claimed"))
-            })?;
-            let mut sched = scheduler_of(task, Arc::clone(&h.template), &self.opts.run)?;
-            for other in self.held.values().filter(|o| o.task_id == task_id) {
-                sched.readopt(other.index, &other.adopted);
-            }
-            sched.readopt(h.index, &h.adopted);
-            self.schedulers.insert(task_id, sched);
-        }
-        let sched = self.schedulers.get_mut(&task_id).expect("kept");
-        sched.events.extend(h.adopted.events.iter().cloned());
-        sched.finished(done.clone(), custom);
-        let (changes, events) = unnumbered(sched);
+        // The rows of their tasks are locked in one order.
+        ends.sort_by_key(|e| e.held.task_id);
         crash_point("before-complete");
-        let recorded = match self
-            .store
-            .complete_step(&self.opts.id, step_id, h.attempt, &changes)
-        {
+        let batch: Vec<(StepId, u32, &[Change])> = ends
+            .iter()
+            .map(|e| (e.step_id, e.held.attempt, e.changes.as_slice()))
+            .collect();
+        let recorded = match self.store.complete_steps(&self.opts.id, &batch) {
             Ok(recorded) => {
                 crash_point("after-complete");
                 recorded
             }
             Err(e) => {
-                // Kept, to record again once the store answers (the task read again then).
-                self.schedulers.remove(&task_id);
-                let tx = self.tx.clone();
-                self.held.insert(step_id, h);
-                let _ = tx.send(Msg::Done(step_id, Box::new(done)));
+                // Kept, to record again once the store answers (their tasks read again).
+                for end in ends {
+                    self.schedulers.remove(&end.held.task_id);
+                    self.held.insert(end.step_id, end.held);
+                    let _ = self.tx.send(Msg::Done(end.step_id, Box::new(end.done)));
+                }
                 return Err(e.into());
             }
         };
-        if let Some(settled) = recorded {
-            self.end.attempts += 1;
-            for e in &events {
-                self.subscriber.on_event(e);
+        let mut settled = std::collections::BTreeSet::new();
+        for (end, recorded) in ends.iter().zip(recorded) {
+            let task_id = end.held.task_id;
+            match recorded {
+                Some(done) => {
+                    self.end.attempts += 1;
+                    for e in &end.events {
+                        self.subscriber.on_event(e);
+                    }
+                    if done {
+                        settled.insert(task_id);
+                    }
+                }
+                None => {
+                    // What this worker knew of the task is stale: read it again when needed.
+                    self.schedulers.remove(&task_id);
+                    self.subscriber.warning(
+                        task_id,
+                        &format!(
+                            "step `{}`: this worker's claim was taken back; the end of attempt {} was not recorded",
+                            end.held.template.steps[end.held.index].name, end.held.attempt
+                        ),
+                    );
+                }
             }
-            if settled {
-                self.finish_task(task_id)?;
-            }
-        } else {
-            self.subscriber.warning(
-                task_id,
-                &format!(
-                    "step `{}`: this worker's claim was taken back; the end of attempt {} was not recorded",
-                    h.template.steps[h.index].name, h.attempt
-                ),
-            );
+        }
+        for task_id in settled {
+            self.finish_task(task_id)?;
         }
         Ok(())
     }

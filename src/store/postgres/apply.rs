@@ -8,6 +8,7 @@ use crate::clock::now_ms;
 
 /// How a batch is fenced: by the task's owner (a runner), or by a worker's claim of one
 /// step's attempt.
+#[derive(Clone)]
 pub(crate) enum Fence<'a> {
     Owner(TaskId, &'a Owner),
     Claim {
@@ -102,6 +103,48 @@ impl PgStore {
         fence: Option<Fence<'_>>,
         changes: &[Change],
     ) -> Result<Option<bool>, StoreError> {
+        let batch = batch(fence, changes);
+        let row = self
+            .cache
+            .one(&self.client, "SELECT tasker_apply($1::jsonb)", &[&batch])?;
+        let answer: String = col(&row, 0)?;
+        Ok(answer_of(&answer))
+    }
+
+    /// Apply several fenced batches in one call, each on its own (one refused writes
+    /// nothing of itself only): each answer as [`PgStore::apply_fenced`]'s, `None` also for a
+    /// batch whose transition was refused. Batches come in their tasks' order.
+    pub(crate) fn apply_many(
+        &self,
+        batches: &[(Fence<'_>, &[Change])],
+    ) -> Result<Vec<Option<bool>>, StoreError> {
+        let all = Json::Array(
+            batches
+                .iter()
+                .map(|(fence, changes)| batch(Some(fence.clone()), changes))
+                .collect(),
+        );
+        let row = self
+            .cache
+            .one(&self.client, "SELECT tasker_apply_many($1::jsonb)", &[&all])?;
+        let answers: Vec<String> = col(&row, 0)?;
+        Ok(answers.iter().map(|a| answer_of(a)).collect())
+    }
+}
+
+/// What `tasker_apply` answered: `None` for a fence that did not hold (or a refused
+/// transition, from `tasker_apply_many`), else whether the task has nothing left to run.
+fn answer_of(answer: &str) -> Option<bool> {
+    match answer {
+        "ok" => Some(false),
+        "settled" => Some(true),
+        _ => None,
+    }
+}
+
+/// A batch as `tasker_apply` reads it.
+fn batch(fence: Option<Fence<'_>>, changes: &[Change]) -> Json {
+    {
         let fence = match fence {
             None => Json::Null,
             Some(Fence::Owner(task_id, owner)) => json!({"task": task_id, "pid": owner.pid,
@@ -112,18 +155,10 @@ impl PgStore {
                 worker,
             }) => json!({"step": step_id, "attempt": attempt, "worker": worker}),
         };
-        let batch = json!({
+        json!({
             "now": now_ms(),
             "fence": fence,
             "changes": changes.iter().map(change).collect::<Vec<_>>(),
-        });
-        let row = self
-            .cache
-            .one(&self.client, "SELECT tasker_apply($1::jsonb)", &[&batch])?;
-        let answer: String = col(&row, 0)?;
-        Ok(match answer.as_str() {
-            "fenced" => None,
-            other => Some(other == "settled"),
         })
     }
 }

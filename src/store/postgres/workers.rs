@@ -139,6 +139,36 @@ impl PgStore {
         )
     }
 
+    /// Record how several claimed attempts ended, in one call (as
+    /// [`PgStore::complete_step`] each, in order; a claim that no longer holds, or a
+    /// transition refused, writes nothing of its own attempt only). `ends` come in their
+    /// tasks' order.
+    pub fn complete_steps(
+        &mut self,
+        worker: &str,
+        ends: &[(StepId, u32, &[Change])],
+    ) -> Result<Vec<Option<bool>>, StoreError> {
+        if let [(step_id, attempt, changes)] = ends {
+            return Ok(vec![
+                self.complete_step(worker, *step_id, *attempt, changes)?,
+            ]);
+        }
+        let batches: Vec<(Fence<'_>, &[Change])> = ends
+            .iter()
+            .map(|(step_id, attempt, changes)| {
+                (
+                    Fence::Claim {
+                        step_id: *step_id,
+                        attempt: *attempt,
+                        worker,
+                    },
+                    *changes,
+                )
+            })
+            .collect();
+        self.apply_many(&batches)
+    }
+
     /// Take back the steps of workers silent for longer than `grace_ms`.
     pub fn rescue(&mut self, grace_ms: i64) -> Result<Vec<Rescued>, StoreError> {
         let rows = self.cache.query(

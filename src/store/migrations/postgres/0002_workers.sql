@@ -360,6 +360,25 @@ CREATE FUNCTION tasker_busy(task bigint) RETURNS boolean LANGUAGE sql STABLE AS 
                                AND t.started_at + t.timeout_ms <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))
 $$;
 
+-- Several batches in one call (a worker's attempts that ended together), each on its own:
+-- the answers in order ('ok', 'settled', 'fenced', or 'conflict …' for a batch whose
+-- transition was refused and which wrote nothing). The caller orders them by task, so that
+-- the rows of their tasks are locked in one order.
+CREATE FUNCTION tasker_apply_many(batches jsonb) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb;
+    answers text[] := '{}';
+BEGIN
+    FOR b IN SELECT * FROM jsonb_array_elements(batches) LOOP
+        BEGIN
+            answers := answers || tasker_apply(b);
+        EXCEPTION WHEN SQLSTATE 'TK001' THEN
+            answers := answers || ('conflict ' || SQLERRM);
+        END;
+    END LOOP;
+    RETURN answers;
+END $$;
+
 -- The counts of the steps stored before this migration.
 UPDATE workflow_steps s SET unfinished_parents = (
     SELECT count(*) FROM workflow_step_edges e JOIN workflow_steps p ON p.workflow_step_id = e.from_step_id

@@ -329,7 +329,7 @@ fn three_workers_one_killed() {
         .iter()
         .map(|w| worker(&sb, w, &["-j", "4", "--grace", "2s", "-q"]))
         .collect();
-    // Once w2 holds running steps, it and its steps' process groups die at once.
+    // Once w2 holds running steps, it and its steps' processes die at once.
     assert!(
         eventually(30, || {
             sb
@@ -339,24 +339,32 @@ fn three_workers_one_killed() {
         "w2 never held a step"
     );
     let w2 = workers[1].id() as i32;
-    let steps_of_w2: Vec<i32> =
-        crate::support::processes_with_env(&format!("TASKER_TASK_UUID={uuid}"))
-            .into_iter()
-            .filter(|&p| parent_of(p) == Some(w2))
-            .collect();
-    signal(w2 as u32, "-KILL");
-    let _ = workers[1].wait();
-    // A step that ended meanwhile may have had its pid given to another process: a group
-    // is killed only while its leader still carries this task's mark.
     let mark = format!("TASKER_TASK_UUID={uuid}");
     let marked = |p: i32| {
         std::fs::read(format!("/proc/{p}/environ"))
             .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == mark.as_bytes()))
     };
+    // w2's steps and what they started: the task's marked processes below w2.
+    let all = crate::support::processes_with_env(&mark);
+    let mut steps_of_w2: Vec<i32> = all
+        .iter()
+        .copied()
+        .filter(|&p| parent_of(p) == Some(w2))
+        .collect();
+    let below: Vec<i32> = all
+        .iter()
+        .copied()
+        .filter(|&p| parent_of(p).is_some_and(|pp| steps_of_w2.contains(&pp)))
+        .collect();
+    steps_of_w2.extend(below);
+    signal(w2 as u32, "-KILL");
+    let _ = workers[1].wait();
+    // Each by its pid, and only while it still carries this task's mark: a process that
+    // ended meanwhile may have had its pid given to another (pid_max is small here).
     for &p in &steps_of_w2 {
         if marked(p) {
             let _ = std::process::Command::new("kill")
-                .args(["-KILL", &format!("-{p}")])
+                .args(["-KILL", &p.to_string()])
                 .status();
         }
     }

@@ -1,5 +1,6 @@
 //! Durable state: the [`Store`] trait the engine talks to, and its SQLite implementation.
 
+mod decode;
 pub mod domain;
 mod error;
 mod postgres;

@@ -144,23 +144,21 @@ fn answer_of(answer: &str) -> Option<bool> {
 
 /// A batch as `tasker_apply` reads it.
 fn batch(fence: Option<Fence<'_>>, changes: &[Change]) -> Json {
-    {
-        let fence = match fence {
-            None => Json::Null,
-            Some(Fence::Owner(task_id, owner)) => json!({"task": task_id, "pid": owner.pid,
-                "host": owner.host, "started_at": owner.started_at}),
-            Some(Fence::Claim {
-                step_id,
-                attempt,
-                worker,
-            }) => json!({"step": step_id, "attempt": attempt, "worker": worker}),
-        };
-        json!({
-            "now": now_ms(),
-            "fence": fence,
-            "changes": changes.iter().map(change).collect::<Vec<_>>(),
-        })
-    }
+    let fence = match fence {
+        None => Json::Null,
+        Some(Fence::Owner(task_id, owner)) => json!({"task": task_id, "pid": owner.pid,
+            "host": owner.host, "started_at": owner.started_at}),
+        Some(Fence::Claim {
+            step_id,
+            attempt,
+            worker,
+        }) => json!({"step": step_id, "attempt": attempt, "worker": worker}),
+    };
+    json!({
+        "now": now_ms(),
+        "fence": fence,
+        "changes": changes.iter().map(change).collect::<Vec<_>>(),
+    })
 }
 
 /// `changes` applied inside the transaction `tx` (no fence): a new task's opening moves.

@@ -5,17 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::model::session_step;
-
-/// The sessions (runs) of every task, by task.
-type Resumed = HashMap<TaskId, Vec<(i64, Option<i64>)>>;
-
-/// The running time of `[start, end]` of a task: the time its runners worked on it.
-fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Option<u64> {
-    match resumed.get(&task) {
-        Some(sessions) => crate::model::running(start, Some(end), sessions, end),
-        None => start.map(|s| (end - s).max(0) as u64),
-    }
-}
+use crate::store::decode::{Resumed, running};
 
 /// Shares the text of names that repeat across many rows.
 #[derive(Default)]

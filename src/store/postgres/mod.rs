@@ -20,10 +20,12 @@ use tokio_postgres::{Client, GenericClient, Row, Statement};
 
 use super::{
     Annotation, AttemptRecord, Change, Counts, Created, Failure, NewTask, Opening, Owner,
-    RunningTask, StepError, StepFact, StepId, Store, StoreError, TaskFact, TaskFilter, TaskId,
-    TaskRecord, TaskSummary, Transition, Window,
+    RunningTask, StepFact, StepId, Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord,
+    TaskSummary, Transition, Window,
 };
 use crate::model::State;
+
+use super::decode::{error_of, json_of, state_of};
 
 mod apply;
 mod connect;
@@ -158,29 +160,6 @@ fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, StoreError> {
             row.columns().get(i).map_or("?", |c| c.name())
         ))
     })
-}
-
-fn state_of(text: &str) -> Result<State, StoreError> {
-    text.parse::<State>().map_err(StoreError::Corrupt)
-}
-
-fn json_of(text: Option<String>) -> Result<Option<Json>, StoreError> {
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
-}
-
-fn error_of(
-    class: Option<String>,
-    message: Option<String>,
-) -> Result<Option<StepError>, StoreError> {
-    class
-        .map(|class| {
-            Ok(StepError {
-                class: class.parse().map_err(StoreError::Corrupt)?,
-                message: message.unwrap_or_default(),
-            })
-        })
-        .transpose()
 }
 
 /// A `u32` stored as `BIGINT`.

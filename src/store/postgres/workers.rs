@@ -217,19 +217,6 @@ impl PgStore {
         )
     }
 
-    /// Whether task `task_id` is settled under workers: nothing of it runs, is ready or waits
-    /// for a retry, so its end can be decided.
-    pub fn settled(&self, task_id: TaskId) -> Result<bool, StoreError> {
-        let row = self.cache.one(
-            &self.client,
-            "SELECT NOT tasker_busy($1)
-               AND EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = $1 AND t.status = 'in_progress'
-                   AND t.owner_pid IS NULL)",
-            &[&task_id],
-        )?;
-        col(&row, 0)
-    }
-
     /// The tasks under workers (in progress, no runner owning them) with nothing left to
     /// run: their ends are due.
     pub fn settled_tasks(&self) -> Result<Vec<TaskId>, StoreError> {

@@ -2,6 +2,7 @@
 //! time, counts by state.
 
 use super::*;
+use crate::store::decode::{Resumed, running};
 
 impl SqliteStore {
     pub(super) fn task_facts(
@@ -144,17 +145,6 @@ impl SqliteStore {
             )?
             .query_row([since], |r| r.get(0))?;
         Ok(n.max(0) as u64)
-    }
-}
-
-/// The sessions (runs) of every task, by task.
-type Resumed = std::collections::HashMap<TaskId, Vec<(i64, Option<i64>)>>;
-
-/// The running time of `[start, end]` of a task: the time its runners worked on it.
-fn running(resumed: &Resumed, task: TaskId, start: Option<i64>, end: i64) -> Option<u64> {
-    match resumed.get(&task) {
-        Some(sessions) => crate::model::running(start, Some(end), sessions, end),
-        None => start.map(|s| (end - s).max(0) as u64),
     }
 }
 

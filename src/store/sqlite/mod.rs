@@ -10,12 +10,13 @@ use serde_json::Value as Json;
 
 use super::{
     Annotation, AttemptRecord, Change, Counts, Created, Failure, INTERNAL_ANNOTATIONS, Maintenance,
-    NewTask, Opening, Owner, Request, RunningTask, StepError, StepFact, StepId, StepRecord,
-    StepState, Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary,
-    Transition, Window,
+    NewTask, Opening, Owner, Request, RunningTask, StepFact, StepId, StepRecord, StepState, Store,
+    StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window,
 };
 use crate::clock::now_ms;
 use crate::model::State;
+
+use super::decode::{error_of, json_of, state_of};
 
 mod facts;
 mod maintain;
@@ -418,29 +419,6 @@ impl Interner {
             .insert(text.to_owned(), std::sync::Arc::clone(&shared));
         Ok(shared)
     }
-}
-
-fn state_of(text: &str) -> Result<State, StoreError> {
-    text.parse::<State>().map_err(StoreError::Corrupt)
-}
-
-fn json_of(text: Option<String>) -> Result<Option<Json>, StoreError> {
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
-}
-
-fn error_of(
-    class: Option<String>,
-    message: Option<String>,
-) -> Result<Option<StepError>, StoreError> {
-    class
-        .map(|class| {
-            Ok(StepError {
-                class: class.parse().map_err(StoreError::Corrupt)?,
-                message: message.unwrap_or_default(),
-            })
-        })
-        .transpose()
 }
 
 // The trait's methods, each written in the file of its concern (write, read, facts).

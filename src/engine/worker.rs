@@ -486,10 +486,7 @@ impl Worker<'_> {
         let task = self.store.task(c.task_id)?.ok_or_else(|| {
             StoreError::Corrupt(format!("task {} vanished while claimed", c.task_id))
         })?;
-        let template = Arc::new(
-            crate::templates::from_str(&task.template_source, "snapshot")
-                .map_err(|_| StoreError::Corrupt(why.to_owned()))?,
-        );
+        let template = Arc::new(records_only(&task)?);
         let mut sched = scheduler_of(task, Arc::clone(&template), &self.opts.run)?;
         let adopted = sched.adopt(c.position, c.was, c.ready_at);
         self.schedulers.insert(c.task_id, sched);
@@ -716,10 +713,7 @@ impl Worker<'_> {
         }
         let template = match self.template(&task) {
             Ok(t) => t,
-            Err(_) => Arc::new(
-                crate::templates::from_str(&task.template_source, "snapshot")
-                    .map_err(|_| StoreError::Corrupt(format!("task {task_id}: its snapshot")))?,
-            ),
+            Err(_) => Arc::new(records_only(&task)?),
         };
         let started = task.started_at.unwrap_or(task.created_at);
         let mut sched = scheduler_of(task, template, &self.opts.run)?;
@@ -741,6 +735,26 @@ impl Worker<'_> {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The template of `task` as far as recording its steps needs it, when this worker cannot
+/// run it (a `handler_class` it has no command for): read as `validate` reads it, such a
+/// step standing as a noop.
+fn records_only(task: &TaskRecord) -> Result<Template, StoreError> {
+    let options = crate::templates::LoadOptions {
+        environment: task.environment.as_deref(),
+        require_environment: false,
+        handlers: None,
+        strict: false,
+        checking: true,
+    };
+    crate::templates::from_str_in(&task.template_source, "snapshot", options).map_err(|ps| {
+        let first = ps.first().map(ToString::to_string).unwrap_or_default();
+        StoreError::Corrupt(format!(
+            "task {}: its template snapshot does not read: {first}",
+            task.task_id
+        ))
+    })
 }
 
 /// A scheduler of `task` for a worker: its place in the task's trace (recorded already),

@@ -653,3 +653,82 @@ fn once_drain_and_ctrl_c() {
         "left for another worker"
     );
 }
+
+/// A worker without a command for a step's `handler_class` (its own `tasker.toml` maps
+/// none) records the attempt as failed and retryable, and goes on; a worker that has one
+/// runs the step.
+#[test]
+fn a_worker_without_the_handler_leaves_the_step_to_one_with_it() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write(
+        "t.yml",
+        "name: pay\nsteps:\n  - name: charge\n    handler_class: Payments::Charge\n    retry: { limit: 20, backoff: { base: 100ms, max: 100ms } }\n",
+    );
+    sb.write(
+        "mapped.toml",
+        "[handlers.\"Payments::Charge\"]\ncommand = \"echo charged >> charged\"\n",
+    );
+    let out = sb.run(&["--config", "mapped.toml", "run", "t.yml", "--submit"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = sb.run(&["worker", "--once", "--id", "bare"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("this worker cannot run task 1"),
+        "{}",
+        stderr(&out)
+    );
+    let step = Sandbox::step(&sb.status(1), "charge").clone();
+    assert_eq!(step["status"], "error", "{step}");
+    assert_eq!(step["error"]["class"], "spawn", "{step}");
+    assert!(!sb.path().join("charged").exists());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = sb.run(&[
+        "--config",
+        "mapped.toml",
+        "worker",
+        "--once",
+        "--id",
+        "mapped",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "complete");
+    assert_eq!(sb.lines("charged"), ["charged"]);
+}
+
+/// `tasker wait` on any store: a task already ended answers at once with its exit code, an
+/// unknown task is not found (4), and `--timeout` passing first is exit 7.
+#[test]
+fn wait_answers_with_runs_exit_codes() {
+    let sb = Sandbox::new();
+    sb.write(
+        "ok.yml",
+        "name: ok\nsteps:\n  - { name: a, command: 'true' }\n",
+    );
+    sb.write(
+        "bad.yml",
+        "name: bad\nsteps:\n  - { name: a, command: 'exit 127' }\n",
+    );
+    sb.write(
+        "long.yml",
+        "name: long\nsteps:\n  - { name: a, command: 'sleep 30' }\n",
+    );
+    assert_eq!(sb.run(&["run", "ok.yml"]).status.code(), Some(0));
+    assert_eq!(sb.run(&["run", "bad.yml"]).status.code(), Some(1));
+    assert_eq!(sb.run(&["wait", "1"]).status.code(), Some(0));
+    assert_eq!(sb.run(&["wait", "2"]).status.code(), Some(1));
+    assert_eq!(sb.run(&["wait", "9"]).status.code(), Some(4));
+    let out = sb.run(&["run", "long.yml", "--detach"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = sb.run(&["wait", "3", "--timeout", "300ms"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`tasker wait 3` again"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.run(&["cancel", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.run(&["wait", "3"]).status.code(), Some(3));
+}

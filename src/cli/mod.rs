@@ -496,12 +496,7 @@ pub(crate) fn recorded(
         };
         next.insert(e.task_id, seq + 1);
         e.seq = seq;
-        out.push(crate::store::Change::Event {
-            task_id: e.task_id,
-            seq,
-            name: e.name().to_owned(),
-            doc: e.to_json(),
-        });
+        out.push(crate::store::Change::event(&e));
     }
     Ok(out)
 }

@@ -194,12 +194,7 @@ pub fn submit(
     sched.place_in_trace(options.traceparent.as_deref());
     sched.take_over()?;
     let mut changes = std::mem::take(&mut sched.batch);
-    changes.extend(sched.events.iter().map(|e| crate::store::Change::Event {
-        task_id,
-        seq: e.seq,
-        name: e.name().to_owned(),
-        doc: e.to_json(),
-    }));
+    changes.extend(sched.events.iter().map(crate::store::Change::event));
     store.commit(&changes)?;
     Ok(())
 }

@@ -156,6 +156,19 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The recording of `event` under its sequence number (0: numbered by the store, after
+    /// the task's last, where the backend can).
+    pub fn event(event: &Event) -> Change {
+        Change::Event {
+            task_id: event.task_id,
+            seq: event.seq,
+            name: event.name().to_owned(),
+            doc: event.to_json(),
+        }
+    }
+}
+
 /// A task as stored, with its steps.
 #[derive(Debug, Clone)]
 pub struct TaskRecord {

@@ -13,6 +13,18 @@ fn worker(sb: &Sandbox, name: &str, args: &[&str]) -> std::process::Child {
     sb.spawn_logged(name, &[&["worker", "--id", name][..], args].concat())
 }
 
+/// The pid a step wrote to the sandbox's file `name` once it started (`why` when it never
+/// does).
+fn started_step(sb: &Sandbox, name: &str, why: &str) -> i32 {
+    let file = sb.path().join(name);
+    assert!(eventually(20, || file.exists()), "{why}");
+    std::fs::read_to_string(&file)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid")
+}
+
 /// The workers named in the claims of a task's steps (the transitions' metadata).
 fn claimers(sb: &Sandbox) -> std::collections::BTreeSet<String> {
     sb.query("SELECT metadata FROM workflow_step_transitions WHERE to_state = 'in_progress'")
@@ -129,16 +141,7 @@ fn a_killed_workers_steps_are_taken_back_and_run_again() {
     );
     assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
     let mut first = worker(&sb, "w1", &["--grace", "1s"]);
-    let pid_file = sb.path().join("pid-1");
-    assert!(
-        eventually(20, || pid_file.exists()),
-        "the gate never started"
-    );
-    let step: i32 = std::fs::read_to_string(&pid_file)
-        .expect("pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let step = started_step(&sb, "pid-1", "the gate never started");
     // The worker and the process group of its step, killed.
     signal(first.id(), "-KILL");
     let _ = first.wait();
@@ -196,16 +199,7 @@ fn cancel_from_another_cli_stops_the_steps_workers_run() {
     );
     assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
     let mut w = worker(&sb, "w", &["--kill-grace", "200ms"]);
-    let pid_file = sb.path().join("pid");
-    assert!(
-        eventually(20, || pid_file.exists()),
-        "the step never started"
-    );
-    let step: i32 = std::fs::read_to_string(&pid_file)
-        .expect("pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let step = started_step(&sb, "pid", "the step never started");
     let started = std::time::Instant::now();
     let out = sb.run(&["cancel", "1", "--reason", "not needed"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -612,16 +606,7 @@ fn once_drain_and_ctrl_c() {
         Some(0)
     );
     let mut w = worker(&sb, "w", &["--kill-grace", "30s"]);
-    let pid_file = sb.path().join("pid");
-    assert!(
-        eventually(20, || pid_file.exists()),
-        "the step never started"
-    );
-    let step: i32 = std::fs::read_to_string(&pid_file)
-        .expect("pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let step = started_step(&sb, "pid", "the step never started");
     signal(w.id(), "-INT");
     assert!(
         eventually(5, || sb

@@ -118,14 +118,7 @@ impl Run<'_> {
             // Some process has not started yet: look again later.
             self.pids_due = Some(Instant::now() + RECORD_PROCESS_WITHIN);
         }
-        for e in &self.sched.events {
-            batch.push(Change::Event {
-                task_id: e.task_id,
-                seq: e.seq,
-                name: e.name().to_owned(),
-                doc: e.to_json(),
-            });
-        }
+        batch.extend(self.sched.events.iter().map(Change::event));
     }
 
     /// Take the processes handlers have started into `pids`, so that a later runner can stop

@@ -219,6 +219,12 @@ impl Worker<'_> {
             if now >= next_rescue {
                 next_rescue = now + (self.opts.grace / 2).max(Duration::from_millis(200));
                 self.rescue()?;
+                // What is kept of tasks this worker holds nothing of goes (another worker may
+                // have ended them): a long-running worker keeps only what it uses.
+                let busy: std::collections::HashSet<TaskId> =
+                    self.held.values().map(|h| h.task_id).collect();
+                self.schedulers.retain(|t, _| busy.contains(t));
+                self.templates.retain(|t, _| busy.contains(t));
                 // Tasks whose end fell to a worker that died before deciding it.
                 for task_id in self.store.settled_tasks()? {
                     self.finish_task(task_id)?;
@@ -689,14 +695,7 @@ impl Worker<'_> {
                 },
                 task_id,
             );
-            let mut e = event.clone();
-            e.seq = 0;
-            self.store.commit(&[Change::Event {
-                task_id,
-                seq: 0,
-                name: e.name().to_owned(),
-                doc: e.to_json(),
-            }])?;
+            self.store.commit(&[Change::event(&event)])?;
             self.subscriber.on_event(&event);
         }
         Ok(())
@@ -779,16 +778,10 @@ fn scheduler_of(
 /// the events themselves.
 fn unnumbered(sched: &mut Scheduler) -> (Vec<Change>, Vec<Event>) {
     let mut changes = std::mem::take(&mut sched.batch);
-    let events = std::mem::take(&mut sched.events);
-    for e in &events {
-        let mut e = e.clone();
+    let mut events = std::mem::take(&mut sched.events);
+    for e in &mut events {
         e.seq = 0;
-        changes.push(Change::Event {
-            task_id: e.task_id,
-            seq: 0,
-            name: e.name().to_owned(),
-            doc: e.to_json(),
-        });
+        changes.push(Change::event(e));
     }
     (changes, events)
 }

@@ -371,7 +371,7 @@ BEGIN
 END $$;
 
 -- Claim up to `n` ready steps (pending with every parent done, or in error with a retry due)
--- of tasks that run under workers (in progress, no runner owning them), optionally of some
+-- of tasks in progress (under workers, or under a `run` that workers help), optionally of some
 -- namespaces, template names or one task: each moves to `in_progress` under `worker` for
 -- its next attempt (a retry through `pending`, as the state tables say), with its attempt
 -- row and its transitions, in one call. Rows another worker is claiming are skipped, not
@@ -397,7 +397,7 @@ BEGIN
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'pending' AND c.unfinished_parents = 0
-                  AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND t.status = 'in_progress'
                   AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
@@ -415,7 +415,7 @@ BEGIN
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'error' AND c.next_retry_at <= now_ms
-                  AND t.status = 'in_progress' AND t.owner_pid IS NULL
+                  AND t.status = 'in_progress'
                   AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))

@@ -249,6 +249,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'How this worker is known in the store [default: HOST:PID]')
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'A worker silent this long is taken for dead and its steps are run again')
             [CompletionResult]::new('--kill-grace', '--kill-grace', [CompletionResultType]::ParameterName, 'Between SIGTERM and SIGKILL when a step is stopped')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Export the spans and metrics of the tasks this worker ends [default: OTEL_TRACES_EXPORTER, else none]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]')

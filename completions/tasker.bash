@@ -2406,7 +2406,7 @@ _tasker() {
             return 0
             ;;
         tasker__subcmd__worker)
-            opts="-j -v -q -h --concurrency --namespace --name --id --drain --once --grace --kill-grace --config --db --color --verbose --quiet --log-format --help"
+            opts="-j -v -q -h --concurrency --namespace --name --id --drain --once --grace --kill-grace --trace --config --db --color --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2438,6 +2438,10 @@ _tasker() {
                     ;;
                 --kill-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trace)
+                    COMPREPLY=($(compgen -W "none stdout otlp" -- "${cur}"))
                     return 0
                     ;;
                 --config)

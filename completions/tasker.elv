@@ -236,6 +236,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --id 'How this worker is known in the store [default: HOST:PID]'
             cand --grace 'A worker silent this long is taken for dead and its steps are run again'
             cand --kill-grace 'Between SIGTERM and SIGKILL when a step is stopped'
+            cand --trace 'Export the spans and metrics of the tasks this worker ends [default: OTEL_TRACES_EXPORTER, else none]'
             cand --config 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]'
             cand --db 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]'
             cand --color 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]'

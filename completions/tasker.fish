@@ -221,6 +221,9 @@ complete -c tasker -n "__fish_tasker_using_subcommand worker" -l name -d 'Only s
 complete -c tasker -n "__fish_tasker_using_subcommand worker" -l id -d 'How this worker is known in the store [default: HOST:PID]' -r
 complete -c tasker -n "__fish_tasker_using_subcommand worker" -l grace -d 'A worker silent this long is taken for dead and its steps are run again' -r
 complete -c tasker -n "__fish_tasker_using_subcommand worker" -l kill-grace -d 'Between SIGTERM and SIGKILL when a step is stopped' -r
+complete -c tasker -n "__fish_tasker_using_subcommand worker" -l trace -d 'Export the spans and metrics of the tasks this worker ends [default: OTEL_TRACES_EXPORTER, else none]' -r -f -a "none\t''
+stdout\t''
+otlp\t''"
 complete -c tasker -n "__fish_tasker_using_subcommand worker" -l config -d 'The config file [default: $TASKER_CONFIG, else the nearest tasker.toml upwards, else $XDG_CONFIG_HOME/tasker/config.toml]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand worker" -l db -d 'The store: a SQLite file (PATH, sqlite:PATH) or a PostgreSQL URL (postgres://USER@HOST/DATABASE) [default: $XDG_DATA_HOME/tasker/tasker.db]' -r -F
 complete -c tasker -n "__fish_tasker_using_subcommand worker" -l color -d 'Colour in tables and progress lines, honouring NO_COLOR and CLICOLOR_FORCE [default: auto]' -r -f -a "auto\t''

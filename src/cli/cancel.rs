@@ -6,10 +6,8 @@ use serde_json::json;
 
 use super::Global;
 use crate::error::{Error, exit};
-use crate::events::{Event, What};
-use crate::model::{Actor, State};
+use crate::model::State;
 use crate::runner::owner;
-use crate::store::{AttemptEnd, Change, StepError};
 
 /// Cancel a task, or some of its steps; a running task's runner stops them within a second
 #[derive(Debug, clap::Args)]
@@ -37,6 +35,15 @@ pub struct Args {
     pub actor: Option<String>,
 }
 
+/// The steps `positions` names, or all of them.
+fn positions_or_all(task: &crate::store::TaskRecord, positions: &[usize]) -> Vec<usize> {
+    if positions.is_empty() {
+        (0..task.steps.len()).collect()
+    } else {
+        positions.to_vec()
+    }
+}
+
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let mut store = super::existing_store(global, args.id)?;
     let task = super::find_task(&*store, args.id)?;
@@ -47,7 +54,6 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         .collect::<Result<_, _>>()?;
     let actor = super::actor(args.actor.as_deref());
     let reason = args.reason.clone().unwrap_or_else(|| "cancelled".into());
-    let metadata = json!({"actor": actor, "reason": reason, "operation": "cancel"});
 
     let running = task.status == State::InProgress
         && task
@@ -105,110 +111,34 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     }
 
     // Nobody runs the task: make the transitions here.
-    let mut changes = Vec::new();
-    let mut events = Vec::new();
     let whole = positions.is_empty();
-    let targets: Vec<usize> = if whole {
-        (0..task.steps.len()).collect()
-    } else {
-        positions
-    };
-    for i in targets {
-        let step = &task.steps[i];
-        if !matches!(
-            step.status,
-            State::Pending | State::Error | State::InProgress
-        ) {
-            if !whole {
-                return Err(Error::Refused(format!(
-                    "step `{}` is {} and cannot be cancelled",
-                    step.name, step.status
-                )));
-            }
-            continue;
+    // Processes a dead runner left running a step: stopped once the cancel is recorded. On
+    // a shared store, the worker holding a step stops it when it sees its claim gone (a
+    // recorded pid may be another machine's).
+    let mut leftovers = Vec::new();
+    let shared = matches!(global.location()?.0, crate::store::Location::Postgres(_));
+    for &i in &positions_or_all(&task, &positions) {
+        if shared {
+            break;
         }
-        if step.status == State::InProgress {
-            // Its runner died: what it left running is stopped, and the attempt ends here.
-            if let Some((pid, started)) = store
+        let step = &task.steps[i];
+        if step.status == State::InProgress
+            && let Some(process) = store
                 .attempts(step.step_id)?
                 .into_iter()
                 .find(|a| a.attempt == step.state.attempts)
                 .and_then(|a| a.process)
-            {
-                crate::handlers::kill_leftovers(pid, started);
-            }
-            changes.push(Change::AttemptFinished {
-                step_id: step.step_id,
-                attempt: step.state.attempts,
-                end: AttemptEnd {
-                    outcome: State::Cancelled,
-                    error: Some(StepError {
-                        class: crate::model::FailureClass::Cancelled,
-                        message: "cancelled by an operator".into(),
-                    }),
-                    ..AttemptEnd::default()
-                },
-            });
+        {
+            leftovers.push(process);
         }
-        let mut state = step.state.clone();
-        state.next_retry_at = None;
-        events.push(Event::new(
-            What::StepCancelled {
-                step_name: step.name.clone(),
-                attempt: step.state.attempts,
-                from_state: step.status,
-                to_state: State::Cancelled,
-                actor: actor.clone(),
-                reason: reason.clone(),
-            },
-            task.task_id,
-        ));
-        changes.push(Change::Step {
-            step_id: step.step_id,
-            from: step.status,
-            to: State::Cancelled,
-            actor: Actor::Operator,
-            metadata: metadata.clone(),
-            state,
-        });
     }
-    if whole {
-        let why = match task.status {
-            State::Cancelled => Some("it is already cancelled"),
-            State::Error => Some("a task in `error` is retried or resolved, not cancelled"),
-            _ => None,
-        };
-        if let Some(why) = why {
-            return Err(Error::Refused(format!(
-                "task {} cannot be cancelled: {why}",
-                args.id
-            )));
-        }
-        if matches!(task.status, State::Complete | State::ResolvedManually) {
-            // Finished work stays as it was; only the task is marked.
-            changes.clear();
-            events.clear();
-        }
-        events.push(Event::new(
-            What::TaskCancelled {
-                from_state: task.status,
-                to_state: State::Cancelled,
-                duration_ms: None,
-                actor: actor.clone(),
-                reason: reason.clone(),
-            },
-            task.task_id,
-        ));
-        changes.push(Change::Task {
-            task_id: task.task_id,
-            from: task.status,
-            to: State::Cancelled,
-            actor: Actor::Operator,
-            metadata,
-        });
-    }
+    let (mut changes, events) = crate::engine::cancel_now(&task, &positions, &actor, &reason, None)
+        .map_err(Error::Refused)?;
     changes.extend(super::recorded(&*store, events)?);
     store.commit(&changes)?;
+    for (pid, started) in leftovers {
+        crate::handlers::kill_leftovers(pid, started);
+    }
     if whole {
         super::say!("task {} cancelled", args.id);
     } else {

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::{Global, outputs};
 use crate::clock::now_ms;
+use crate::engine::worker::WorkerOptions;
 use crate::engine::{self, Halt, RunError};
 use crate::error::{Error, exit};
 use crate::events::hooks::{DEFAULT_TIMEOUT, Hooks, HooksEnd};
@@ -20,8 +21,7 @@ use crate::insights::report::report;
 use crate::model::State;
 use crate::render::live::Live;
 use crate::render::{color, progress::Lines, progress::Verbosity, summary};
-use crate::store::StoreError;
-use crate::store::{Backend, TaskId};
+use crate::store::{Backend, ClaimFilter, Location, PgStore, StoreError, TaskId};
 use crate::telemetry::{self, Settings, Telemetry, metrics::Metrics, spans::Spans};
 use crate::templates::{Template, duration};
 
@@ -78,20 +78,7 @@ pub struct Outputs {
 
 impl DriveArgs {
     pub fn open_outputs(&self, global: &Global) -> Result<Outputs, Error> {
-        let flag = self.trace.map(|t| match t {
-            Trace::None => telemetry::Target::None,
-            Trace::Stdout => telemetry::Target::Stdout,
-            Trace::Otlp => telemetry::Target::Otlp,
-        });
-        // --trace / TASKER_TRACE, then OTEL_TRACES_EXPORTER, then the config file.
-        let from_file = global.config.trace.as_deref().map(|t| match t {
-            "stdout" => telemetry::Target::Stdout,
-            "otlp" => telemetry::Target::Otlp,
-            _ => telemetry::Target::None,
-        });
-        let otel_set = std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|v| !v.trim().is_empty());
-        let settings = Settings::resolve(flag.or(if otel_set { None } else { from_file }))
-            .map_err(Error::Usage)?;
+        let settings = trace_settings(global, self.trace)?;
         let store = global.db_file().unwrap_or_default();
         if let Some(p) = &self.events_out {
             outputs::check("--events-out", p, &store, &[])?;
@@ -121,9 +108,26 @@ impl DriveArgs {
     }
 }
 
+/// Where spans and metrics go: `--trace` / `TASKER_TRACE`, then `OTEL_TRACES_EXPORTER`,
+/// then the config file.
+pub(super) fn trace_settings(global: &Global, flag: Option<Trace>) -> Result<Settings, Error> {
+    let flag = flag.map(|t| match t {
+        Trace::None => telemetry::Target::None,
+        Trace::Stdout => telemetry::Target::Stdout,
+        Trace::Otlp => telemetry::Target::Otlp,
+    });
+    let from_file = global.config.trace.as_deref().map(|t| match t {
+        "stdout" => telemetry::Target::Stdout,
+        "otlp" => telemetry::Target::Otlp,
+        _ => telemetry::Target::None,
+    });
+    let otel_set = std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|v| !v.trim().is_empty());
+    Settings::resolve(flag.or(if otel_set { None } else { from_file })).map_err(Error::Usage)
+}
+
 /// How long the exit waits for spans and metrics to reach the collector:
 /// `TASKER_FLUSH_TIMEOUT`, else `flush_timeout` in the config file, else 5 s.
-fn flush_timeout(config: &crate::config::Config) -> Result<Duration, Error> {
+pub(super) fn flush_timeout(config: &crate::config::Config) -> Result<Duration, Error> {
     match std::env::var("TASKER_FLUSH_TIMEOUT") {
         Ok(v) if !v.trim().is_empty() => {
             duration::parse(&v).map_err(|e| Error::Usage(format!("TASKER_FLUSH_TIMEOUT: {e}")))
@@ -254,20 +258,35 @@ pub fn drive(
         if let Some(m) = &mut metrics {
             fanout.subscribers.push(m);
         }
-        for doc in store.events(task_id, replay_after, usize::MAX >> 1)? {
-            if let Some(e) = Event::from_json(&doc) {
-                fanout.on_event(&e);
+        match global.location()?.0 {
+            Location::Postgres(url) => run_shared(
+                global,
+                &runtime,
+                &url,
+                task_id,
+                template,
+                &options,
+                &mut fanout,
+                halt.clone(),
+                replay_after,
+            ),
+            Location::Sqlite(_) => {
+                for doc in store.events(task_id, replay_after, usize::MAX >> 1)? {
+                    if let Some(e) = Event::from_json(&doc) {
+                        fanout.on_event(&e);
+                    }
+                }
+                run_engine(
+                    &runtime,
+                    store,
+                    task_id,
+                    template,
+                    &options,
+                    &mut fanout,
+                    halt.clone(),
+                )
             }
         }
-        run_engine(
-            &runtime,
-            store,
-            task_id,
-            template,
-            &options,
-            &mut fanout,
-            halt.clone(),
-        )
     };
     let wall_ms = started.elapsed().as_millis() as u64;
     // The bar goes before anything else is said: hooks and telemetry may take a while.
@@ -439,6 +458,79 @@ fn run_engine(
             "{e}\n  task {task_id} was not started; once TMPDIR is right, `tasker resume {task_id}` runs it"
         )),
         RunError::Store(e) => store_failed(store, task_id, e),
+    })
+}
+
+/// The task on a shared store: this process owns it and runs its steps as a worker of
+/// this task alone, while any `tasker worker` helps; the subscribers hear the task's events
+/// as the store records them, whoever ran the step.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts, as `run_engine` takes them"
+)]
+fn run_shared(
+    global: &Global,
+    runtime: &tokio::runtime::Runtime,
+    url: &crate::store::PgUrl,
+    task_id: TaskId,
+    template: &Template,
+    options: &engine::Options,
+    subscriber: &mut dyn Subscriber,
+    halt: watch::Receiver<Halt>,
+    replay_after: u64,
+) -> Result<engine::Finish, Error> {
+    let mut store = PgStore::open(url)?;
+    let failed = |store: &PgStore, e: RunError| match e {
+        RunError::Scratch { .. } => Error::Io(format!(
+            "{e}\n  once TMPDIR is right, `tasker resume {task_id}` runs task {task_id}"
+        )),
+        RunError::Store(e) => store_failed(store, task_id, e),
+    };
+    let owned = engine::worker::own(&mut store, task_id, template, options, replay_after)
+        .map_err(|e| failed(&store, e))?;
+    let me = crate::runner::owner::this_process();
+    let opts = WorkerOptions {
+        id: format!("run:{}:{}", me.host, me.pid),
+        concurrency: options
+            .concurrency
+            .or(template.max_parallel)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        filter: ClaimFilter {
+            task: Some(task_id),
+            ..ClaimFilter::default()
+        },
+        drain: false,
+        once: false,
+        grace: Duration::from_secs(10),
+        poll: Duration::from_secs(1),
+        run: options.clone(),
+        owned: Some(owned),
+    };
+    let load =
+        |task: &crate::store::TaskRecord| super::snapshot(global, task).map_err(|e| e.to_string());
+    let started = Instant::now();
+    let end = engine::worker::serve(
+        &mut store,
+        url,
+        &opts,
+        &load,
+        subscriber,
+        None,
+        halt,
+        runtime.handle(),
+    )
+    .map_err(|e| failed(&store, e))?;
+    let state = match end.state {
+        Some(state) => state,
+        None => super::find_task(&store, task_id)?.status,
+    };
+    Ok(engine::Finish {
+        state,
+        interrupted: end.signal,
+        stats: engine::Stats {
+            commits: store.round_trips(),
+            busy_ms: started.elapsed().as_millis() as u64,
+        },
     })
 }
 

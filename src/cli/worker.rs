@@ -51,6 +51,10 @@ pub struct Args {
     /// Between SIGTERM and SIGKILL when a step is stopped
     #[arg(long, value_name = "DUR", default_value = "10s", value_parser = duration::parse)]
     pub kill_grace: Duration,
+    /// Export the spans and metrics of the tasks this worker ends [default:
+    /// OTEL_TRACES_EXPORTER, else none]
+    #[arg(long, env = "TASKER_TRACE", value_enum, value_name = "WHERE")]
+    pub trace: Option<super::drive::Trace>,
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
@@ -60,6 +64,8 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             "workers need a store they can share: a SQLite file belongs to one machine, and `tasker run` already runs its tasks there\n  hint: --db postgres://USER@HOST/DATABASE (or TASKER_DB, or `db =` in tasker.toml)".into(),
         ));
     };
+    let settings = super::drive::trace_settings(global, args.trace)?;
+    let flush_timeout = super::drive::flush_timeout(global.config()?)?;
     let mut store = PgStore::open(&url)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -89,6 +95,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             kill_grace: args.kill_grace,
             ..crate::engine::Options::default()
         },
+        owned: None,
     };
     let load =
         |task: &crate::store::TaskRecord| super::snapshot(global, task).map_err(|e| e.to_string());
@@ -96,13 +103,41 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         verbosity: global.verbosity(),
         color: crate::render::color::enabled(global.color_choice(), true),
     };
+    // A task's spans and metrics are exported by the worker that records its end, from
+    // the task's event log: once per task, whichever workers ran its steps.
+    let telemetry = {
+        let _guard = runtime.enter();
+        crate::telemetry::Telemetry::start(settings).unwrap_or_else(|e| {
+            tracing::warn!("telemetry is off: {e}");
+            crate::telemetry::Telemetry::default()
+        })
+    };
+    let mut export = |task: &crate::store::TaskRecord, events: &[crate::events::Event]| {
+        use crate::events::Subscriber as _;
+        let mut spans = telemetry
+            .tracer()
+            .map(|t| crate::telemetry::spans::Spans::new(t, task));
+        let mut metrics = telemetry
+            .meter()
+            .map(|m| crate::telemetry::metrics::Metrics::new(&m, task));
+        for e in events {
+            if let Some(s) = &mut spans {
+                s.on_event(e);
+            }
+            if let Some(m) = &mut metrics {
+                m.on_event(e);
+            }
+        }
+    };
+    let exporting = telemetry.tracer().is_some() || telemetry.meter().is_some();
     let end = worker::serve(
         &mut store,
         &url,
         &opts,
         &load,
         &mut lines,
-        halt,
+        exporting.then_some(&mut export as worker::Ended<'_>),
+        halt.clone(),
         runtime.handle(),
     )
     .map_err(|e| match e {
@@ -119,6 +154,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             trips as f64 / end.attempts.max(1) as f64
         );
     }
+    let mut at_flush = halt.clone();
+    at_flush.mark_unchanged();
+    let cut = || at_flush.has_changed().unwrap_or(false);
+    telemetry.shutdown(flush_timeout, &cut);
     drop(runtime);
     Ok(exit::OK)
 }

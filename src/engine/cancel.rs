@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::{Value as Json, json};
 
-use crate::model::State;
+use crate::events::{Event, What};
+use crate::model::{Actor, State};
+use crate::store::{AttemptEnd, Change, StepError, TaskRecord};
 
 /// A cancel request, read.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +51,111 @@ pub(super) fn decide(request: &Json, index: &HashMap<String, usize>, states: &[S
         }
     }
     cancel
+}
+
+/// Cancel, in the store directly, task `task`'s steps `positions` (all of them and the
+/// task itself when empty): steps waiting end `cancelled`, and running ones too, their
+/// attempts ended `cancelled` — whoever runs them sees the claim gone and stops. The
+/// changes, with the events numbered by the store; `Err` says why it cannot be done.
+/// `ran_for` is how long the task ran, when its runner cancels it.
+pub fn cancel_now(
+    task: &TaskRecord,
+    positions: &[usize],
+    actor: &str,
+    reason: &str,
+    ran_for: Option<u64>,
+) -> Result<(Vec<Change>, Vec<Event>), String> {
+    let metadata = json!({"actor": actor, "reason": reason, "operation": "cancel"});
+    let mut changes = Vec::new();
+    let mut events = Vec::new();
+    let whole = positions.is_empty();
+    let targets: Vec<usize> = if whole {
+        (0..task.steps.len()).collect()
+    } else {
+        positions.to_vec()
+    };
+    for i in targets {
+        let step = &task.steps[i];
+        if !matches!(
+            step.status,
+            State::Pending | State::Error | State::InProgress
+        ) {
+            if !whole {
+                return Err(format!(
+                    "step `{}` is {} and cannot be cancelled",
+                    step.name, step.status
+                ));
+            }
+            continue;
+        }
+        if step.status == State::InProgress {
+            changes.push(Change::AttemptFinished {
+                step_id: step.step_id,
+                attempt: step.state.attempts,
+                end: AttemptEnd {
+                    outcome: State::Cancelled,
+                    error: Some(StepError {
+                        class: crate::model::FailureClass::Cancelled,
+                        message: "cancelled by an operator".into(),
+                    }),
+                    ..AttemptEnd::default()
+                },
+            });
+        }
+        let mut state = step.state.clone();
+        state.next_retry_at = None;
+        events.push(Event::new(
+            What::StepCancelled {
+                step_name: step.name.clone(),
+                attempt: step.state.attempts,
+                from_state: step.status,
+                to_state: State::Cancelled,
+                actor: actor.to_owned(),
+                reason: reason.to_owned(),
+            },
+            task.task_id,
+        ));
+        changes.push(Change::Step {
+            step_id: step.step_id,
+            from: step.status,
+            to: State::Cancelled,
+            actor: Actor::Operator,
+            metadata: metadata.clone(),
+            state,
+        });
+    }
+    if whole {
+        let why = match task.status {
+            State::Cancelled => Some("it is already cancelled"),
+            State::Error => Some("a task in `error` is retried or resolved, not cancelled"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(format!("task {} cannot be cancelled: {why}", task.task_id));
+        }
+        if matches!(task.status, State::Complete | State::ResolvedManually) {
+            changes.clear();
+            events.clear();
+        }
+        events.push(Event::new(
+            What::TaskCancelled {
+                from_state: task.status,
+                to_state: State::Cancelled,
+                duration_ms: ran_for,
+                actor: actor.to_owned(),
+                reason: reason.to_owned(),
+            },
+            task.task_id,
+        ));
+        changes.push(Change::Task {
+            task_id: task.task_id,
+            from: task.status,
+            to: State::Cancelled,
+            actor: Actor::Operator,
+            metadata,
+        });
+    }
+    Ok((changes, events))
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use crate::model::State;
 use crate::store::{Store, StoreError, TaskId};
 use crate::templates::Template;
 
+pub use cancel::cancel_now;
 pub use scheduler::parse_traceparent;
 
 /// How a run behaves; the command line fills it.

@@ -46,6 +46,26 @@ pub struct WorkerOptions {
     pub poll: Duration,
     /// What each attempt is given (kill grace, output limit, the clock).
     pub run: Options,
+    /// The task this process owns and runs in the foreground (`tasker run` on a shared
+    /// store), with workers helping: only its steps are claimed, its events are told to the
+    /// subscriber as the store records them (whoever ran the step), and its end is this
+    /// process's to decide. `None` for `tasker worker`.
+    pub owned: Option<Owned>,
+}
+
+/// The task a foreground run owns, as [`own`] took it.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub task_id: TaskId,
+    /// Its events up to this one were told already.
+    pub told: u64,
+    /// This run's place in the task's trace: the events read back from the store are
+    /// placed in it (every process names a step's and an attempt's spans alike).
+    pub trace: crate::events::TraceRef,
+    /// Its steps' ids by name.
+    pub steps: HashMap<String, StepId>,
+    /// The first event of this run (those before it have no place in its trace).
+    pub run_from: u64,
 }
 
 /// How a worker ended.
@@ -55,6 +75,8 @@ pub struct WorkerEnd {
     pub attempts: u64,
     /// The signal that stopped it, if one did.
     pub signal: Option<i32>,
+    /// How the owned task ended (`pending` when a signal stopped the run), if it ended here.
+    pub state: Option<State>,
 }
 
 /// What wakes the loop.
@@ -74,6 +96,10 @@ struct Held {
     abort: watch::Sender<Abort>,
     /// Its claim was taken back (or the step cancelled): its end is not recorded.
     lost: bool,
+    /// It runs a process whose pid is not recorded yet.
+    unrecorded: bool,
+    /// Which of this worker's attempts it is, to tell which one started a process.
+    number: usize,
     scratch: PathBuf,
     inputs: PathBuf,
 }
@@ -91,14 +117,20 @@ fn crash_point(point: &str) {
     }
 }
 
+/// Given each task whose end this worker recorded (a task no runner owns), with its events
+/// placed in its trace: spans and metrics are exported once per task, by whoever ends it.
+pub type Ended<'a> = &'a mut dyn FnMut(&TaskRecord, &[Event]);
+
 /// Serve the store at `url` until drained, done (`once`) or stopped. `load` reads a task's
 /// template from its snapshot (with this worker's handler configuration).
+#[expect(clippy::too_many_arguments, reason = "what a worker is given")]
 pub fn serve(
     store: &mut PgStore,
     url: &PgUrl,
     opts: &WorkerOptions,
     load: &dyn Fn(&TaskRecord) -> Result<Template, String>,
     subscriber: &mut dyn Subscriber,
+    ended: Option<Ended<'_>>,
     mut halt: watch::Receiver<Halt>,
     runtime: &tokio::runtime::Handle,
 ) -> Result<WorkerEnd, RunError> {
@@ -129,6 +161,11 @@ pub fn serve(
         opts,
         load,
         subscriber,
+        // (Matched so that the callback's lifetime shortens to the worker's.)
+        exporter: match ended {
+            Some(e) => Some(e),
+            None => None,
+        },
         runtime,
         tx,
         held: HashMap::new(),
@@ -138,14 +175,23 @@ pub fn serve(
         draining: opts.drain,
         end: WorkerEnd::default(),
         owner: me,
+        spawned: Arc::default(),
+        attempts_started: 0,
+        scratched: std::collections::HashSet::new(),
+        told: opts.owned.as_ref().map_or(0, |o| o.told),
+        over: false,
+        failed_for_good: false,
+        cancel_seen: None,
     };
     // A store that fails for a moment (a deadlock, a lost connection) is tried again with
     // backoff, on a new connection; what the worker holds runs on meanwhile.
     let mut delay = Duration::from_millis(200);
     let result = loop {
         match w.run(&rx) {
+            // A foreground run whose connection is lost stops (its steps are taken back
+            // later) and says how to go on.
             Err(RunError::Store(StoreError::Backend { kind, message }))
-                if matches!(kind, Failure::Busy | Failure::Io) =>
+                if kind == Failure::Busy || (kind == Failure::Io && opts.owned.is_none()) =>
             {
                 w.subscriber.warning(
                     0,
@@ -175,6 +221,11 @@ pub fn serve(
     for h in w.held.values() {
         let _ = h.abort.send(Abort::Kill);
     }
+    if w.held.is_empty() {
+        for task_id in std::mem::take(&mut w.scratched) {
+            w.remove_scratch(task_id);
+        }
+    }
     if result.is_ok() {
         w.store.unregister_worker(&opts.id)?;
     }
@@ -186,6 +237,8 @@ struct Worker<'a> {
     opts: &'a WorkerOptions,
     load: &'a dyn Fn(&TaskRecord) -> Result<Template, String>,
     subscriber: &'a mut dyn Subscriber,
+    /// Whoever exports the spans and metrics of the tasks this worker ends.
+    exporter: Option<Ended<'a>>,
     runtime: &'a tokio::runtime::Handle,
     tx: mpsc::Sender<Msg>,
     held: HashMap<StepId, Held>,
@@ -198,15 +251,75 @@ struct Worker<'a> {
     draining: bool,
     end: WorkerEnd,
     owner: crate::store::Owner,
+    /// Processes its attempts started, to record (the pid of each, so that whoever takes
+    /// the step over can stop what is left of it).
+    spawned: Arc<std::sync::Mutex<Vec<handlers::Started>>>,
+    attempts_started: usize,
+    /// Tasks whose scratch directories this worker made.
+    scratched: std::collections::HashSet<TaskId>,
+    /// Of the owned task: the last event told, and whether it is over (ended, or left).
+    told: u64,
+    over: bool,
+    /// A step of the owned task failed for good under `--fail-fast`: nothing more of it is
+    /// claimed here, and it ends once nothing of it runs.
+    failed_for_good: bool,
+    /// The last cancel request acted on.
+    cancel_seen: Option<i64>,
 }
 
 impl Worker<'_> {
     fn run(&mut self, rx: &mpsc::Receiver<Msg>) -> Result<(), RunError> {
         let beat = (self.opts.grace / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+        // Claims are looked at often enough that a cancel stops a step within a second.
+        let check = beat.min(Duration::from_millis(500));
         let mut next_beat = Instant::now();
+        let mut next_check = Instant::now();
         let mut next_rescue = Instant::now();
+        let mut next_lease = Instant::now();
+        let mut next_requests = Instant::now();
+        let owned = self.opts.owned.as_ref().map(|o| o.task_id);
+        if let Some(task_id) = owned
+            && self.cancel_seen.is_none()
+        {
+            // Cancel requests made before this run are not for it.
+            self.cancel_seen = Some(
+                self.store
+                    .annotations(task_id, "cancel_request", 0)?
+                    .last()
+                    .map_or(0, |(id, _)| *id),
+            );
+        }
         loop {
             let now = Instant::now();
+            if let Some(task_id) = owned {
+                if now >= next_lease {
+                    // The owner's lease: another runner taking the task over ends this run.
+                    next_lease = now + OWNER_LEASE;
+                    self.store.heartbeat(task_id, &self.owner)?;
+                }
+                if now >= next_requests {
+                    next_requests = now + REQUESTS_EVERY;
+                    self.cancel_requests(task_id)?;
+                }
+                self.tell_owned(task_id)?;
+                if self.over {
+                    // Ended (or taken over): what still runs here is stopped, unrecorded.
+                    self.draining = true;
+                    for h in self.held.values_mut() {
+                        if !h.lost {
+                            h.lost = true;
+                            let _ = h.abort.send(Abort::Stop);
+                        }
+                    }
+                    if self.held.is_empty() {
+                        return Ok(());
+                    }
+                }
+            }
+            if now >= next_check && !self.held.is_empty() {
+                next_check = now + check;
+                self.check_claims()?;
+            }
             if now >= next_beat {
                 next_beat = now + beat;
                 if !self.store.worker_heartbeat(&self.opts.id, self.draining)? {
@@ -214,7 +327,6 @@ impl Worker<'_> {
                     self.store
                         .register_worker(&self.opts.id, &self.owner.host, self.owner.pid)?;
                 }
-                self.check_claims()?;
             }
             if now >= next_rescue {
                 next_rescue = now + (self.opts.grace / 2).max(Duration::from_millis(200));
@@ -222,9 +334,18 @@ impl Worker<'_> {
                 // What is kept of tasks this worker holds nothing of goes (another worker may
                 // have ended them): a long-running worker keeps only what it uses.
                 let busy: std::collections::HashSet<TaskId> =
-                    self.held.values().map(|h| h.task_id).collect();
+                    self.held.values().map(|h| h.task_id).chain(owned).collect();
                 self.schedulers.retain(|t, _| busy.contains(t));
                 self.templates.retain(|t, _| busy.contains(t));
+                let gone: Vec<TaskId> = self
+                    .scratched
+                    .iter()
+                    .filter(|t| !busy.contains(t))
+                    .copied()
+                    .collect();
+                for task_id in gone {
+                    self.remove_scratch(task_id);
+                }
                 // Tasks whose end fell to a worker that died before deciding it.
                 for task_id in self.store.settled_tasks()? {
                     self.finish_task(task_id)?;
@@ -253,7 +374,26 @@ impl Worker<'_> {
                 let ended = std::mem::take(&mut self.ended);
                 self.finished(ended)?;
             }
-            if self.held.is_empty() && (self.draining || (self.opts.once && claimed == 0)) {
+            if let Some(task_id) = owned
+                && self.held.is_empty()
+                && !self.over
+            {
+                if let Some(sig) = self.end.signal {
+                    // Stopped by a signal, what it ran is recorded: the task waits for
+                    // `resume`.
+                    return self.interrupt(task_id, sig);
+                }
+                let settled = if self.failed_for_good {
+                    !self.store.task_running(task_id)?
+                } else {
+                    !self.store.task_busy(task_id)?
+                };
+                if claimed == 0 && settled {
+                    // Nothing of it runs anywhere, nothing is ready: its end is due.
+                    self.finish_task(task_id)?;
+                    continue;
+                }
+            } else if self.held.is_empty() && (self.draining || (self.opts.once && claimed == 0)) {
                 return Ok(());
             }
             if claimed > 0 && self.held.len() < self.opts.concurrency {
@@ -261,6 +401,17 @@ impl Worker<'_> {
                 continue;
             }
             let mut timeout = self.opts.poll.min(next_beat.saturating_duration_since(now));
+            if self.record_started()? {
+                // A process not yet known to have started is looked for again shortly.
+                timeout = timeout.min(RECORD_PROCESS_WITHIN);
+            }
+            if owned.is_some() {
+                // What other workers record is told as it comes.
+                timeout = timeout.min(TELL_EVERY);
+            }
+            if !self.held.is_empty() {
+                timeout = timeout.min(next_check.saturating_duration_since(now));
+            }
             if deadlines {
                 // A deadline is looked at four times a second while one runs.
                 timeout = timeout.min(Duration::from_millis(250));
@@ -286,6 +437,24 @@ impl Worker<'_> {
                     Msg::Done(step, done) => dones.push((step, *done)),
                     Msg::Ready => {}
                     Msg::Halt(Halt::None) => {}
+                    Msg::Halt(Halt::Signal(sig)) if owned.is_some() => {
+                        // A foreground run stops as `run` does on one machine: its steps are
+                        // stopped and recorded interrupted, and the task waits for `resume`.
+                        let message = if self.held.is_empty() {
+                            "stopping".to_owned()
+                        } else {
+                            format!(
+                                "stopping: {} running; again to kill at once",
+                                crate::text::count(self.held.len(), "step")
+                            )
+                        };
+                        self.subscriber.stopping(&message);
+                        self.draining = true;
+                        self.end.signal = Some(sig);
+                        for h in self.held.values() {
+                            let _ = h.abort.send(Abort::Stop);
+                        }
+                    }
                     Msg::Halt(Halt::Signal(sig)) => {
                         // Finish what it holds, claim nothing more.
                         self.subscriber.stopping(&format!(
@@ -408,13 +577,19 @@ impl Worker<'_> {
         let (abort_tx, abort_rx) = watch::channel(Abort::None);
         let scratch = scratch_dir(c.task_id, &self.owner);
         let inputs = input_dir(c.task_id, &self.owner);
-        for dir in [&scratch, &inputs] {
-            make_scratch(dir).map_err(|source| RunError::Scratch {
-                dir: dir.clone(),
-                source,
-            })?;
+        if !self.scratched.contains(&c.task_id) {
+            // Made (afresh) once per task: its attempts running here share it.
+            for dir in [&scratch, &inputs] {
+                make_scratch(dir).map_err(|source| RunError::Scratch {
+                    dir: dir.clone(),
+                    source,
+                })?;
+            }
+            self.scratched.insert(c.task_id);
         }
         let step = &template.steps[c.position];
+        self.attempts_started += 1;
+        let number = self.attempts_started;
         let outcome = if step.action == Action::Noop {
             Some(handlers::Noop::outcome())
         } else {
@@ -430,7 +605,11 @@ impl Worker<'_> {
                 abort_rx,
                 &self.opts.run,
                 &place,
-                None,
+                Some(handlers::Spawned {
+                    slot: Arc::clone(&self.spawned),
+                    index: number,
+                    attempt: c.attempt,
+                }),
             ) {
                 Ok(request) => {
                     let handler = handlers::for_action(&step.action);
@@ -468,6 +647,8 @@ impl Worker<'_> {
                 adopted,
                 abort: abort_tx,
                 lost: false,
+                unrecorded: outcome.is_none(),
+                number,
                 scratch,
                 inputs,
             },
@@ -507,6 +688,8 @@ impl Worker<'_> {
                 adopted,
                 abort,
                 lost: false,
+                unrecorded: false,
+                number: 0,
                 scratch: PathBuf::new(),
                 inputs: PathBuf::new(),
             },
@@ -627,7 +810,7 @@ impl Worker<'_> {
                 Some(done) => {
                     self.end.attempts += 1;
                     for e in &end.events {
-                        self.subscriber.on_event(e);
+                        self.tell(e);
                     }
                     if done {
                         settled.insert(task_id);
@@ -649,6 +832,235 @@ impl Worker<'_> {
         for task_id in settled {
             self.finish_task(task_id)?;
         }
+        Ok(())
+    }
+
+    /// Remove the scratch directories of task `task_id`, none of whose attempts runs here.
+    fn remove_scratch(&mut self, task_id: TaskId) {
+        self.scratched.remove(&task_id);
+        let _ = std::fs::remove_dir_all(scratch_dir(task_id, &self.owner));
+        let _ = std::fs::remove_dir_all(input_dir(task_id, &self.owner));
+    }
+
+    /// Record the processes started since last looked (one call for all); whether an
+    /// attempt's process is still to be recorded.
+    fn record_started(&mut self) -> Result<bool, RunError> {
+        let started = match self.spawned.lock() {
+            Ok(mut slot) => std::mem::take(&mut *slot),
+            Err(_) => Vec::new(),
+        };
+        let mut changes = Vec::new();
+        for s in started {
+            let held = self
+                .held
+                .iter_mut()
+                .find(|(_, h)| h.number == s.index && h.unrecorded);
+            if let Some((&step_id, h)) = held {
+                h.unrecorded = false;
+                changes.push(Change::AttemptProcess {
+                    step_id,
+                    attempt: s.attempt,
+                    pid: s.pid,
+                    started_at: s.started_at,
+                });
+            }
+        }
+        if !changes.is_empty() {
+            self.store.commit(&changes)?;
+        }
+        Ok(self.held.values().any(|h| h.unrecorded && !h.lost))
+    }
+
+    /// Give the events of task `task_id`, which this worker ended, placed in its trace, to
+    /// whoever exports them.
+    fn export(&mut self, task_id: TaskId) -> Result<(), RunError> {
+        let Some(task) = self.store.task(task_id)? else {
+            return Ok(());
+        };
+        let Some((trace_id, root)) = task
+            .traceparent
+            .as_deref()
+            .and_then(super::parse_traceparent)
+        else {
+            return Ok(());
+        };
+        let run = crate::events::TraceRef {
+            trace_id,
+            task_span: root,
+            ..crate::events::TraceRef::default()
+        };
+        let ids: HashMap<&str, StepId> = task
+            .steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.step_id))
+            .collect();
+        let mut events = Vec::new();
+        let mut placed = false;
+        for doc in self.store.events(task_id, 0, usize::MAX >> 1)? {
+            let Some(mut e) = Event::from_json(&doc) else {
+                continue;
+            };
+            // The run starts with the task's start; what came before has no place in it.
+            placed |= matches!(e.what, What::TaskStartRequested { .. });
+            if placed {
+                e.trace = Some(match e.step().and_then(|(n, a)| Some((ids.get(n)?, a))) {
+                    Some((&id, attempt)) => run.for_step(id, attempt),
+                    None => run,
+                });
+            }
+            events.push(e);
+        }
+        if let Some(export) = self.exporter.as_mut() {
+            export(&task, &events);
+        }
+        Ok(())
+    }
+
+    /// Tell the subscriber of an event this worker recorded; a foreground run tells its
+    /// task's events as the store has them instead ([`Worker::tell_owned`]).
+    fn tell(&mut self, e: &Event) {
+        if self.opts.owned.is_none() {
+            self.subscriber.on_event(e);
+        }
+    }
+
+    /// Tell the subscriber the owned task's events recorded since the last told, whoever
+    /// recorded them; note whether the task is over.
+    fn tell_owned(&mut self, task_id: TaskId) -> Result<(), RunError> {
+        loop {
+            let docs = self.store.events(task_id, self.told, 10_000)?;
+            let more = docs.len() == 10_000;
+            for doc in docs {
+                let Some(mut e) = Event::from_json(&doc) else {
+                    continue;
+                };
+                if let Some(owned) = self.opts.owned.as_ref().filter(|o| e.seq >= o.run_from) {
+                    e.trace = Some(match e.step() {
+                        Some((name, attempt)) => match owned.steps.get(name) {
+                            Some(&id) => owned.trace.for_step(id, attempt),
+                            None => owned.trace,
+                        },
+                        None => owned.trace,
+                    });
+                }
+                self.told = self.told.max(e.seq);
+                match e.what {
+                    What::TaskCompleted { .. }
+                    | What::TaskFailed { .. }
+                    | What::TaskCancelled { .. } => self.over = true,
+                    What::StepFailed {
+                        retryable: false, ..
+                    } if self.opts.run.fail_fast => {
+                        self.failed_for_good = true;
+                        self.draining = true;
+                    }
+                    _ => {}
+                }
+                self.subscriber.on_event(&e);
+            }
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Act on cancel requests for the owned task (`tasker cancel` asks its owner): the
+    /// steps are cancelled in the store, where every worker running one sees its claim
+    /// gone; the ones running here are stopped at once.
+    fn cancel_requests(&mut self, task_id: TaskId) -> Result<(), RunError> {
+        let requests =
+            self.store
+                .annotations(task_id, "cancel_request", self.cancel_seen.unwrap_or(0))?;
+        for (id, request) in requests {
+            self.cancel_seen = Some(id);
+            let names: Option<Vec<String>> = request["steps"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            });
+            let actor = request["actor"].as_str().unwrap_or("operator").to_owned();
+            let reason = request["reason"].as_str().unwrap_or("cancelled").to_owned();
+            // A step that moves meanwhile makes the cancel conflict: it is read again.
+            for _ in 0..5 {
+                let Some(task) = self.store.task(task_id)? else {
+                    return Ok(());
+                };
+                let positions: Vec<usize> = match &names {
+                    Some(names) => task
+                        .steps
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| names.contains(&s.name))
+                        .filter(|(_, s)| {
+                            matches!(s.status, State::Pending | State::Error | State::InProgress)
+                        })
+                        .map(|(i, _)| i)
+                        .collect(),
+                    None => Vec::new(),
+                };
+                if names.is_some() && positions.is_empty() {
+                    break;
+                }
+                let ran_for = task
+                    .started_at
+                    .map(|at| (self.opts.run.clock.now_ms() - at).max(0) as u64);
+                let (mut changes, events) =
+                    match super::cancel_now(&task, &positions, &actor, &reason, ran_for) {
+                        Ok(c) => c,
+                        Err(why) => {
+                            self.subscriber.warning(task_id, &why);
+                            break;
+                        }
+                    };
+                changes.extend(events.iter().map(|e| {
+                    let mut e = e.clone();
+                    e.seq = 0;
+                    Change::event(&e)
+                }));
+                match self.store.commit_as(task_id, &self.owner, &changes) {
+                    Ok(()) => {
+                        self.schedulers.remove(&task_id);
+                        for h in self.held.values_mut() {
+                            if h.task_id == task_id
+                                && (positions.is_empty() || positions.contains(&h.index))
+                            {
+                                h.lost = true;
+                                let _ = h.abort.send(Abort::Stop);
+                            }
+                        }
+                        break;
+                    }
+                    Err(StoreError::Conflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The foreground run was stopped by signal `sig` and what it ran is recorded: the task
+    /// goes back to `pending`, owner released, for `resume`.
+    fn interrupt(&mut self, task_id: TaskId, sig: i32) -> Result<(), RunError> {
+        let Some(task) = self.store.task(task_id)? else {
+            return Ok(());
+        };
+        if task.status != State::InProgress || task.owner.as_ref() != Some(&self.owner) {
+            self.over = true;
+            return Ok(());
+        }
+        let template = match self.template(&task) {
+            Ok(t) => t,
+            Err(_) => Arc::new(records_only(&task)?),
+        };
+        let started = task.started_at.unwrap_or(task.created_at);
+        let mut sched = scheduler_of(task, template, &self.opts.run)?;
+        sched.stop(super::scheduler::Stop::Signal(sig));
+        let (state, _) = sched.finish(started);
+        let (changes, _) = unnumbered(&mut sched);
+        self.store.commit_as(task_id, &self.owner, &changes)?;
+        self.tell_owned(task_id)?;
+        self.end.state = Some(state);
+        self.over = true;
         Ok(())
     }
 
@@ -696,7 +1108,7 @@ impl Worker<'_> {
                 task_id,
             );
             self.store.commit(&[Change::event(&event)])?;
-            self.subscriber.on_event(&event);
+            self.tell(&event);
         }
         Ok(())
     }
@@ -707,7 +1119,18 @@ impl Worker<'_> {
         let Some(task) = self.store.task(task_id)? else {
             return Ok(());
         };
-        if task.status != State::InProgress || task.owner.is_some() {
+        // A task a runner owns is that runner's to end.
+        let mine = self
+            .opts
+            .owned
+            .as_ref()
+            .is_some_and(|o| o.task_id == task_id);
+        let owner_ok = if mine {
+            task.owner.as_ref() == Some(&self.owner)
+        } else {
+            task.owner.is_none()
+        };
+        if task.status != State::InProgress || !owner_ok {
             return Ok(());
         }
         let template = match self.template(&task) {
@@ -718,12 +1141,22 @@ impl Worker<'_> {
         let mut sched = scheduler_of(task, template, &self.opts.run)?;
         // Past its deadline, the task ends timed out.
         sched.advance();
-        sched.finish(started);
+        let (state, _) = sched.finish(started);
         let (changes, events) = unnumbered(&mut sched);
-        match self.store.commit(&changes) {
+        let committed = if mine {
+            self.store.commit_as(task_id, &self.owner, &changes)
+        } else {
+            self.store.commit(&changes)
+        };
+        match committed {
             Ok(()) => {
                 for e in &events {
-                    self.subscriber.on_event(e);
+                    self.tell(e);
+                }
+                if mine {
+                    self.end.state = Some(state);
+                } else if self.exporter.is_some() {
+                    self.export(task_id)?;
                 }
                 self.templates.remove(&task_id);
                 self.schedulers.remove(&task_id);
@@ -734,6 +1167,72 @@ impl Worker<'_> {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// How often a foreground run renews its lease on the task it owns.
+const OWNER_LEASE: Duration = Duration::from_secs(5);
+/// A started process is recorded at the latest this long after it started: processes that
+/// start together are recorded together.
+const RECORD_PROCESS_WITHIN: Duration = Duration::from_millis(10);
+/// How often a foreground run looks for cancel requests.
+const REQUESTS_EVERY: Duration = Duration::from_millis(250);
+/// How often a foreground run tells what the store recorded of its task.
+const TELL_EVERY: Duration = Duration::from_millis(100);
+
+/// Make this process the owner of task `task_id` and bring it to `in_progress` for a run
+/// in the foreground that workers help: what an earlier runner left running is taken over
+/// (its attempts end `interrupted` and run again), as `run` on one machine does.
+pub fn own(
+    store: &mut PgStore,
+    task_id: TaskId,
+    template: &Template,
+    options: &Options,
+    told: u64,
+) -> Result<Owned, RunError> {
+    let me = owner::this_process();
+    store.claim(task_id, &me, &owner::alive)?;
+    let task = store
+        .task(task_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("task {task_id} vanished as it was claimed")))?;
+    // Processes an earlier runner of this machine left running are stopped first.
+    for (i, step) in task.steps.iter().enumerate() {
+        if step.status != State::InProgress {
+            continue;
+        }
+        if let Some((pid, started)) = store
+            .attempts(step.step_id)?
+            .into_iter()
+            .find(|a| a.attempt == step.state.attempts)
+            .and_then(|a| a.process)
+        {
+            handlers::kill_leftovers(pid, started);
+        } else {
+            handlers::kill_marked(&[
+                format!("TASKER_TASK_UUID={}", task.uuid),
+                format!("TASKER_STEP_NAME={}", template.steps[i].name),
+                format!("TASKER_ATTEMPT={}", step.state.attempts),
+            ]);
+        }
+    }
+    let steps = task
+        .steps
+        .iter()
+        .map(|s| (s.name.clone(), s.step_id))
+        .collect();
+    let next_seq = store.last_event_seq(task_id)? + 1;
+    let mut sched = Scheduler::new(task, Arc::new(template.clone()), options, next_seq)?;
+    sched.place_in_trace(options.traceparent.as_deref());
+    sched.take_over()?;
+    let mut changes = std::mem::take(&mut sched.batch);
+    changes.extend(sched.events.iter().map(Change::event));
+    store.commit_as(task_id, &me, &changes)?;
+    Ok(Owned {
+        task_id,
+        told,
+        trace: sched.trace,
+        steps,
+        run_from: next_seq,
+    })
 }
 
 /// The template of `task` as far as recording its steps needs it, when this worker cannot

@@ -29,6 +29,46 @@ impl TraceRef {
     pub fn traceparent(&self, span: u64) -> String {
         format!("00-{:032x}-{span:016x}-01", self.trace_id)
     }
+
+    /// The span of step `step_id` in this run: any process that knows the run's span
+    /// names it alike, so a step's attempts run by several workers share one.
+    pub fn step_span_of(&self, step_id: i64) -> u64 {
+        mix(&[self.task_span, step_id as u64, 0x5354_4550])
+    }
+
+    /// The span of attempt `attempt` of step `step_id`: named alike by the worker that
+    /// runs it (its process's `TRACEPARENT`) and by whoever exports the task's spans.
+    pub fn attempt_span_of(&self, step_id: i64, attempt: u32) -> u64 {
+        mix(&[
+            self.trace_id as u64,
+            (self.trace_id >> 64) as u64,
+            step_id as u64,
+            u64::from(attempt),
+        ])
+    }
+
+    /// This run's place for an event about step `step_id`'s attempt `attempt`.
+    pub fn for_step(&self, step_id: i64, attempt: u32) -> TraceRef {
+        TraceRef {
+            step_span: Some(self.step_span_of(step_id)),
+            attempt_span: (attempt > 0).then(|| self.attempt_span_of(step_id, attempt)),
+            ..*self
+        }
+    }
+}
+
+/// A span id from `parts` (SplitMix64 over them; never zero), the same on every machine.
+fn mix(parts: &[u64]) -> u64 {
+    let mut h: u64 = 0x7461_736b_6572_0001;
+    for &p in parts {
+        h ^= p;
+        h = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = h;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        h = z ^ (z >> 31);
+    }
+    h.max(1)
 }
 
 /// Why nothing can start (`workflow.no_viable_steps`).

@@ -49,12 +49,12 @@ fn attr(attrs: &[KeyValue], key: &str) -> Option<String> {
         .map(|kv| text(&kv.value))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Every span, with its resource attributes, from the receiver's `/v1/traces` requests.
-fn spans(server: &Server) -> Vec<(Span, Vec<KeyValue>)> {
+pub(crate) fn spans(server: &Server) -> Vec<(Span, Vec<KeyValue>)> {
     let mut out = Vec::new();
     for seen in server.requests().iter().filter(|s| s.path == "/v1/traces") {
         let req = ExportTraceServiceRequest::decode(seen.raw.as_slice()).expect("protobuf");
@@ -70,7 +70,7 @@ fn spans(server: &Server) -> Vec<(Span, Vec<KeyValue>)> {
     out
 }
 
-fn metric_names(server: &Server) -> Vec<String> {
+pub(crate) fn metric_names(server: &Server) -> Vec<String> {
     let mut names = Vec::new();
     for seen in server.requests().iter().filter(|s| s.path == "/v1/metrics") {
         let req = ExportMetricsServiceRequest::decode(seen.raw.as_slice()).expect("protobuf");

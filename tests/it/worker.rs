@@ -195,24 +195,35 @@ fn cancel_from_another_cli_stops_the_steps_workers_run() {
     };
     sb.write(
         "t.yml",
-        "name: long\nsteps:\n  - name: l\n    command: 'echo $$ > pid; sleep 60'\n  - { name: after, command: 'true', depends_on: [l] }\n",
+        "name: long\nsteps:\n  - { name: l1, command: 'echo $$ > pid1; sleep 60' }\n  - { name: l2, command: 'echo $$ > pid2; sleep 60' }\n  - { name: after, command: 'true', depends_on: [l1, l2] }\n",
     );
     assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
-    let mut w = worker(&sb, "w", &["--kill-grace", "200ms"]);
-    let step = started_step(&sb, "pid", "the step never started");
+    // One step on each worker.
+    let mut a = worker(&sb, "wa", &["-j", "1", "--kill-grace", "200ms"]);
+    let mut b = worker(&sb, "wb", &["-j", "1", "--kill-grace", "200ms"]);
+    let steps = [
+        started_step(&sb, "pid1", "l1 never started"),
+        started_step(&sb, "pid2", "l2 never started"),
+    ];
+    assert_eq!(claimers(&sb).len(), 2, "each worker runs one");
     let started = std::time::Instant::now();
     let out = sb.run(&["cancel", "1", "--reason", "not needed"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(eventually(5, || !alive(step)), "the step still runs");
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(3),
+        eventually(5, || steps.iter().all(|&p| !alive(p))),
+        "a step still runs"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
         "stopped in {:?}",
         started.elapsed()
     );
     assert_eq!(sb.status(1)["status"], "cancelled");
-    assert!(alive(w.id() as i32), "the worker goes on");
-    signal(w.id(), "-TERM");
-    assert_eq!(w.wait().expect("worker").code(), Some(0));
+    for (w, name) in [(&mut a, "wa"), (&mut b, "wb")] {
+        assert!(alive(w.id() as i32), "{name} goes on");
+        signal(w.id(), "-TERM");
+        assert_eq!(w.wait().expect("worker").code(), Some(0), "{name}");
+    }
 }
 
 #[test]
@@ -716,4 +727,167 @@ fn wait_answers_with_runs_exit_codes() {
     let out = sb.run(&["cancel", "3"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(sb.run(&["wait", "3"]).status.code(), Some(3));
+}
+
+/// The spans of one trace hang together: one task span; each step span its child; each
+/// attempt span a child of its step's span; each step's process given its attempt's span.
+fn one_connected_trace(
+    spans: &[opentelemetry_proto::tonic::trace::v1::Span],
+    steps: usize,
+    sb: &Sandbox,
+    traceparents: &[&str],
+) {
+    use crate::telemetry::hex;
+    let named = |n: &str| spans.iter().filter(|s| s.name == n).collect::<Vec<_>>();
+    let tasks = named("tasker.task");
+    assert_eq!(tasks.len(), 1, "one task span");
+    let task = tasks[0];
+    let step_spans = named("tasker.step");
+    let attempts = named("tasker.step.attempt");
+    assert_eq!(step_spans.len(), steps, "a span per step");
+    assert_eq!(attempts.len(), steps, "a span per attempt");
+    for s in spans {
+        assert_eq!(s.trace_id, task.trace_id, "one trace");
+    }
+    for s in &step_spans {
+        assert_eq!(
+            s.parent_span_id, task.span_id,
+            "a step span is the task's child"
+        );
+    }
+    let step_ids: std::collections::HashSet<&Vec<u8>> =
+        step_spans.iter().map(|s| &s.span_id).collect();
+    for a in &attempts {
+        assert!(
+            step_ids.contains(&a.parent_span_id),
+            "an attempt span's parent is its step's span"
+        );
+    }
+    let attempt_ids: std::collections::HashSet<String> =
+        attempts.iter().map(|a| hex(&a.span_id)).collect();
+    for file in traceparents {
+        let tp = std::fs::read_to_string(sb.path().join(file)).expect("traceparent");
+        let parts: Vec<&str> = tp.trim().split('-').collect();
+        assert_eq!(parts.len(), 4, "{tp}");
+        assert_eq!(parts[1], hex(&task.trace_id), "{file}: the task's trace");
+        assert!(
+            attempt_ids.contains(parts[2]),
+            "{file}: the process's parent is its attempt's span ({tp})"
+        );
+    }
+}
+
+#[test]
+fn a_foreground_run_on_postgres_is_helped_by_workers() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    let server = crate::server::Server::start(vec![crate::server::Reply::new(200, "")]);
+    let mut yaml = String::from(
+        "name: fan\ncustom_events: [order.charged]\nsteps:\n  - { name: first, command: 'echo $TRACEPARENT > tp.first' }\n",
+    );
+    let mut names = vec!["first".to_owned()];
+    for i in 0..12 {
+        yaml.push_str(&format!(
+            "  - {{ name: s{i}, command: 'echo $TRACEPARENT > tp.s{i}; echo {{\\\"name\\\": \\\"order.charged\\\"}} >> $TASKER_EVENTS; sleep 0.3; echo s{i} >> done', depends_on: [first] }}\n"
+        ));
+        names.push(format!("s{i}"));
+    }
+    yaml.push_str("  - { name: last, command: 'echo $TRACEPARENT > tp.last; echo last >> done', depends_on: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11] }\n");
+    names.push("last".into());
+    sb.write("t.yml", &yaml);
+    let mut w = worker(&sb, "wa", &["-j", "4"]);
+    let out = sb
+        .cmd()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", server.url(""))
+        .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
+        .env_remove("TRACEPARENT")
+        .args([
+            "run",
+            "t.yml",
+            "-j",
+            "2",
+            "--trace",
+            "otlp",
+            "--events-out",
+            "e.jsonl",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("task 1 complete"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("14 complete"), "{}", stderr(&out));
+
+    // Each step ran once, the last after the others; both the run and the worker ran some.
+    let lines = sb.lines("done");
+    assert_eq!(lines.len(), 13, "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some("last"));
+    let who = claimers(&sb);
+    assert!(who.contains("wa"), "the worker helped: {who:?}");
+    assert!(
+        who.iter().any(|c| c.starts_with("run:")),
+        "the run ran steps itself: {who:?}"
+    );
+    // What each attempt wrote (its custom event) reached the log, whoever ran it, and every
+    // process started is recorded.
+    let events: Vec<serde_json::Value> = sb
+        .lines("e.jsonl")
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["seq"], i as u64 + 1, "the whole log, in order, once");
+    }
+    let count = |n: &str| events.iter().filter(|e| e["name"] == n).count();
+    assert_eq!(count("order.charged"), 12);
+    assert_eq!(count("step.completed"), 14);
+    assert_eq!(count("task.completed"), 1);
+    let pids = sb.value("SELECT COUNT(*) FROM step_attempts WHERE pid IS NOT NULL");
+    assert!(
+        pids.as_deref().and_then(|p| p.parse::<u32>().ok()) >= Some(12),
+        "{pids:?}"
+    );
+    // One trace, whoever ran the steps.
+    let spans: Vec<_> = crate::telemetry::spans(&server)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let files: Vec<String> = names.iter().map(|n| format!("tp.{n}")).collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    one_connected_trace(&spans, 14, &sb, &files);
+
+    signal(w.id(), "-TERM");
+    assert_eq!(w.wait().expect("worker").code(), Some(0));
+}
+
+#[test]
+fn a_worker_exports_the_spans_and_metrics_of_the_tasks_it_ends() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    let server = crate::server::Server::start(vec![crate::server::Reply::new(200, "")]);
+    sb.write(
+        "t.yml",
+        "name: three\nsteps:\n  - { name: a, command: 'echo $TRACEPARENT > tp.a' }\n  - { name: b, command: 'echo $TRACEPARENT > tp.b', depends_on: [a] }\n  - { name: c, command: 'echo $TRACEPARENT > tp.c', depends_on: [a] }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
+    let out = sb
+        .cmd()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", server.url(""))
+        .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
+        .args(["worker", "--once", "--trace", "otlp"])
+        .output()
+        .expect("worker");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "complete");
+    let spans: Vec<_> = crate::telemetry::spans(&server)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    one_connected_trace(&spans, 3, &sb, &["tp.a", "tp.b", "tp.c"]);
+    let metrics = crate::telemetry::metric_names(&server);
+    assert!(
+        metrics.iter().any(|m| m.starts_with("tasker.")),
+        "{metrics:?}"
+    );
 }

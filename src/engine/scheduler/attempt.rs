@@ -330,8 +330,9 @@ impl Scheduler {
         }
         let s = &mut self.steps[i];
         s.attempt_started_at = now;
-        s.span.get_or_insert_with(super::span_id);
-        s.attempt_span = Some(super::span_id());
+        let step_id = self.task.steps[i].step_id;
+        s.span = Some(self.trace.step_span_of(step_id));
+        s.attempt_span = Some(self.trace.attempt_span_of(step_id, attempt));
         s.running = true;
         self.running += 1;
         let what = What::StepExecutionRequested {

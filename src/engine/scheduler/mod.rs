@@ -326,8 +326,9 @@ impl Scheduler {
         s.state.finished_at = None;
         s.state.next_retry_at = None;
         s.attempt_started_at = now;
-        s.span.get_or_insert_with(span_id);
-        s.attempt_span = Some(span_id());
+        let step_id = self.task.steps[i].step_id;
+        s.span = Some(self.trace.step_span_of(step_id));
+        s.attempt_span = Some(self.trace.attempt_span_of(step_id, s.state.attempts));
         let queue_wait = s.ready_at.take().map_or(0, |r| (now - r).max(0));
         let attempt = s.state.attempts;
         self.step_change(

@@ -229,13 +229,31 @@ impl PgStore {
         rows.iter().map(|r| col(r, 0)).collect()
     }
 
-    /// When the earliest retry of a task under workers is due, if one waits.
+    /// Whether anything of task `task_id` runs, is ready, or waits for a retry.
+    pub fn task_busy(&self, task_id: TaskId) -> Result<bool, StoreError> {
+        let row = self
+            .cache
+            .one(&self.client, "SELECT tasker_busy($1)", &[&task_id])?;
+        col(&row, 0)
+    }
+
+    /// Whether a step of task `task_id` runs.
+    pub fn task_running(&self, task_id: TaskId) -> Result<bool, StoreError> {
+        let row = self.cache.one(
+            &self.client,
+            "SELECT EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = $1 AND status = 'in_progress')",
+            &[&task_id],
+        )?;
+        col(&row, 0)
+    }
+
+    /// When the earliest retry of a task in progress is due, if one waits.
     pub fn next_retry(&self) -> Result<Option<i64>, StoreError> {
         let row = self.cache.one(
             &self.client,
             "SELECT MIN(s.next_retry_at) FROM workflow_steps s JOIN tasks t ON t.task_id = s.task_id
               WHERE s.status = 'error' AND s.next_retry_at IS NOT NULL
-                AND t.status = 'in_progress' AND t.owner_pid IS NULL",
+                AND t.status = 'in_progress'",
             &[],
         )?;
         col(&row, 0)

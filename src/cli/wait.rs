@@ -28,8 +28,12 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     let store = super::existing_store(global, args.id)?;
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut last = None;
+    // The task is read whole when its log says it may have ended (and every few seconds);
+    // in between, only its new events are.
+    let mut seen = store.last_event_seq(args.id)?;
     loop {
         let task = super::find_task(&*store, args.id)?;
+        let read_at = Instant::now();
         if last != Some(task.status) {
             last = Some(task.status);
             if global.verbosity() == crate::render::progress::Verbosity::Verbose {
@@ -61,6 +65,27 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 args.id
             )));
         }
-        std::thread::sleep(Duration::from_millis(200));
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let mut ended = false;
+            for doc in store.events(args.id, seen, 10_000)? {
+                seen = doc["seq"].as_u64().unwrap_or(seen).max(seen);
+                ended |= matches!(
+                    doc["name"].as_str(),
+                    Some(
+                        "task.completed"
+                            | "task.failed"
+                            | "task.cancelled"
+                            | "task.resolved_manually"
+                    )
+                );
+            }
+            if ended
+                || read_at.elapsed() >= Duration::from_secs(5)
+                || deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                break;
+            }
+        }
     }
 }

@@ -100,6 +100,8 @@ struct Held {
     unrecorded: bool,
     /// Which of this worker's attempts it is, to tell which one started a process.
     number: usize,
+    /// Its process (pid, start time), to record.
+    process: Option<(u32, i64)>,
     scratch: PathBuf,
     inputs: PathBuf,
 }
@@ -176,6 +178,7 @@ pub fn serve(
         end: WorkerEnd::default(),
         owner: me,
         spawned: Arc::default(),
+        starts_due: None,
         attempts_started: 0,
         scratched: std::collections::HashSet::new(),
         told: opts.owned.as_ref().map_or(0, |o| o.told),
@@ -254,6 +257,8 @@ struct Worker<'a> {
     /// Processes its attempts started, to record (the pid of each, so that whoever takes
     /// the step over can stop what is left of it).
     spawned: Arc<std::sync::Mutex<Vec<handlers::Started>>>,
+    /// When the starts not yet recorded must be, at the latest.
+    starts_due: Option<Instant>,
     attempts_started: usize,
     /// Tasks whose scratch directories this worker made.
     scratched: std::collections::HashSet<TaskId>,
@@ -401,9 +406,8 @@ impl Worker<'_> {
                 continue;
             }
             let mut timeout = self.opts.poll.min(next_beat.saturating_duration_since(now));
-            if self.record_started()? {
-                // A process not yet known to have started is looked for again shortly.
-                timeout = timeout.min(RECORD_PROCESS_WITHIN);
+            if let Some(due) = self.record_started()? {
+                timeout = timeout.min(due.saturating_duration_since(Instant::now()));
             }
             if owned.is_some() {
                 // What other workers record is told as it comes.
@@ -649,10 +653,15 @@ impl Worker<'_> {
                 lost: false,
                 unrecorded: outcome.is_none(),
                 number,
+                process: None,
                 scratch,
                 inputs,
             },
         );
+        if outcome.is_none() {
+            self.starts_due
+                .get_or_insert_with(|| Instant::now() + RECORD_PROCESS_WITHIN);
+        }
         if let Some(outcome) = outcome {
             // Ended at once (a noop, an attempt that could not be prepared): recorded with
             // the others of this claim.
@@ -690,6 +699,7 @@ impl Worker<'_> {
                 lost: false,
                 unrecorded: false,
                 number: 0,
+                process: None,
                 scratch: PathBuf::new(),
                 inputs: PathBuf::new(),
             },
@@ -842,33 +852,74 @@ impl Worker<'_> {
         let _ = std::fs::remove_dir_all(input_dir(task_id, &self.owner));
     }
 
-    /// Record the processes started since last looked (one call for all); whether an
-    /// attempt's process is still to be recorded.
-    fn record_started(&mut self) -> Result<bool, RunError> {
+    /// Record the starts of the attempts begun here — the events of each start (the
+    /// execution asked for, the handler about to run) and the pid of each process — in one
+    /// call once every process has started, or at the latest [`RECORD_PROCESS_WITHIN`]
+    /// after the first: the log shows a step running while it runs, and whoever takes a
+    /// step over can stop what is left of it. (An attempt that ends first has its start
+    /// recorded with its end.) When something is still to record, when it is due.
+    fn record_started(&mut self) -> Result<Option<Instant>, RunError> {
+        let Some(due) = self.starts_due else {
+            return Ok(None);
+        };
         let started = match self.spawned.lock() {
             Ok(mut slot) => std::mem::take(&mut *slot),
             Err(_) => Vec::new(),
         };
-        let mut changes = Vec::new();
         for s in started {
-            let held = self
+            if let Some(h) = self
                 .held
-                .iter_mut()
-                .find(|(_, h)| h.number == s.index && h.unrecorded);
-            if let Some((&step_id, h)) = held {
+                .values_mut()
+                .find(|h| h.number == s.index && h.unrecorded)
+            {
                 h.unrecorded = false;
+                h.process = Some((s.pid, s.started_at));
+            }
+        }
+        let waiting = self.held.values().any(|h| h.unrecorded && !h.lost);
+        if waiting && Instant::now() < due {
+            return Ok(Some(due));
+        }
+        let mut held: Vec<(&StepId, &mut Held)> = self.held.iter_mut().collect();
+        held.sort_by_key(|(_, h)| (h.task_id, h.number));
+        let mut changes = Vec::new();
+        let mut told = Vec::new();
+        for (&step_id, h) in held {
+            if h.lost {
+                continue;
+            }
+            let events = std::mem::take(&mut h.adopted.events);
+            for e in &events {
+                let mut e = e.clone();
+                e.seq = 0;
+                changes.push(Change::event(&e));
+            }
+            told.push((step_id, events));
+            if let Some((pid, started_at)) = h.process.take() {
                 changes.push(Change::AttemptProcess {
                     step_id,
-                    attempt: s.attempt,
-                    pid: s.pid,
-                    started_at: s.started_at,
+                    attempt: h.attempt,
+                    pid,
+                    started_at,
                 });
             }
         }
+        self.starts_due = waiting.then(|| Instant::now() + RECORD_PROCESS_WITHIN);
         if !changes.is_empty() {
-            self.store.commit(&changes)?;
+            if let Err(e) = self.store.commit(&changes) {
+                // Recorded with their attempts' ends instead.
+                for (step_id, events) in told {
+                    if let Some(h) = self.held.get_mut(&step_id) {
+                        h.adopted.events = events;
+                    }
+                }
+                return Err(e.into());
+            }
+            for e in told.iter().flat_map(|(_, events)| events) {
+                self.tell(e);
+            }
         }
-        Ok(self.held.values().any(|h| h.unrecorded && !h.lost))
+        Ok(self.starts_due)
     }
 
     /// Give the events of task `task_id`, which this worker ended, placed in its trace, to
@@ -1119,7 +1170,8 @@ impl Worker<'_> {
         let Some(task) = self.store.task(task_id)? else {
             return Ok(());
         };
-        // A task a runner owns is that runner's to end.
+        // A task a runner owns is that runner's to end, unless the runner is dead (its
+        // machine's process gone, or its lease not renewed): then the workers end it.
         let mine = self
             .opts
             .owned
@@ -1128,7 +1180,9 @@ impl Worker<'_> {
         let owner_ok = if mine {
             task.owner.as_ref() == Some(&self.owner)
         } else {
-            task.owner.is_none()
+            task.owner
+                .as_ref()
+                .is_none_or(|o| !owner::alive(o, task.heartbeat_at))
         };
         if task.status != State::InProgress || !owner_ok {
             return Ok(());

@@ -891,3 +891,49 @@ fn a_worker_exports_the_spans_and_metrics_of_the_tasks_it_ends() {
         "{metrics:?}"
     );
 }
+
+/// A foreground run that loses its store stops (exit 6); what it held is taken back by a
+/// worker after the grace period, and the workers finish the task its dead runner owned.
+#[test]
+fn a_run_that_lost_its_store_leaves_its_task_to_the_workers() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - name: gate\n    depends_on: [a]\n    command: 'echo $$ > gate.pid; while [ ! -f open ]; do sleep 0.05; done; echo gate >> done'\n  - { name: c, command: 'echo c >> done', depends_on: [gate] }\n",
+    );
+    let child = sb.spawn(&["run", "t.yml", "--kill-grace", "200ms"]);
+    let first = started_step(&sb, "gate.pid", "the gate never started");
+    sb.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'tasker' AND datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let out = child.wait_with_output().expect("run");
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(eventually(5, || !alive(first)), "the run stopped its step");
+    std::fs::remove_file(sb.path().join("gate.pid")).expect("pid file");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let mut w = worker(&sb, "w", &["--grace", "1s"]);
+    let out = sb.run(&["wait", "1", "--timeout", "30s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.lines("done"), ["gate", "c"]);
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "complete");
+    assert_eq!(
+        Sandbox::step(&doc, "a")["attempts"],
+        1,
+        "a did not run again"
+    );
+    let errors = sb.query(
+        "SELECT a.error_class FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+          WHERE s.name = 'gate' ORDER BY a.attempt",
+    );
+    assert_eq!(
+        errors,
+        [vec![Some("interrupted".to_owned())], vec![None]],
+        "the run's attempt was taken back, then run once"
+    );
+    signal(w.id(), "-TERM");
+    assert_eq!(w.wait().expect("worker").code(), Some(0));
+}

@@ -217,13 +217,13 @@ impl PgStore {
         )
     }
 
-    /// The tasks under workers (in progress, no runner owning them) with nothing left to
-    /// run: their ends are due.
+    /// The tasks in progress with nothing left to run: their ends are due (a task a live
+    /// runner owns is left to it).
     pub fn settled_tasks(&self) -> Result<Vec<TaskId>, StoreError> {
         let rows = self.cache.query(
             &self.client,
             "SELECT t.task_id FROM tasks t
-              WHERE t.status = 'in_progress' AND t.owner_pid IS NULL AND NOT tasker_busy(t.task_id)",
+              WHERE t.status = 'in_progress' AND NOT tasker_busy(t.task_id)",
             &[],
         )?;
         rows.iter().map(|r| col(r, 0)).collect()

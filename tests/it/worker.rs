@@ -937,3 +937,71 @@ fn a_run_that_lost_its_store_leaves_its_task_to_the_workers() {
     signal(w.id(), "-TERM");
     assert_eq!(w.wait().expect("worker").code(), Some(0));
 }
+
+/// Ctrl-C on a foreground run that a worker helps stops the run's own step (recorded
+/// `interrupted`) and leaves the task `pending`, as on SQLite; the worker's step finishes
+/// and is recorded, nothing more starts, and `resume` finishes the task.
+#[test]
+fn ctrl_c_on_a_helped_run_leaves_the_task_for_resume() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: g1, command: 'echo $$ > g1.pid; while [ ! -f open ]; do sleep 0.05; done; echo g1 >> done', depends_on: [a] }\n  - { name: g2, command: 'echo $$ > g2.pid; while [ ! -f open ]; do sleep 0.05; done; echo g2 >> done', depends_on: [a] }\n  - { name: z, command: 'echo z >> done', depends_on: [g1, g2] }\n",
+    );
+    let mut w = worker(&sb, "wa", &["-j", "1"]);
+    let run = sb.spawn(&["run", "t.yml", "-j", "1", "--kill-grace", "200ms"]);
+    started_step(&sb, "g1.pid", "g1 never started");
+    started_step(&sb, "g2.pid", "g2 never started");
+    let holder = |step: &str| {
+        sb.value(&format!(
+            "SELECT claimed_by FROM workflow_steps WHERE name = '{step}'"
+        ))
+        .unwrap_or_default()
+    };
+    let (h1, h2) = (holder("g1"), holder("g2"));
+    let (mine, theirs) = if h1 == "wa" { ("g2", "g1") } else { ("g1", "g2") };
+    assert!(
+        holder(mine).starts_with("run:") && holder(theirs) == "wa",
+        "one each: {h1} {h2}"
+    );
+    signal(run.id(), "-INT");
+    let out = run.wait_with_output().expect("run");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("tasker resume 1"), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "pending");
+    assert_eq!(Sandbox::step(&doc, mine)["status"], "error");
+    assert_eq!(Sandbox::step(&doc, theirs)["status"], "in_progress");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    assert!(
+        eventually(10, || Sandbox::step(&sb.status(1), theirs)["status"] == "complete"),
+        "the worker's step finished and was recorded"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "pending", "nothing more ran");
+    assert_eq!(Sandbox::step(&doc, "z")["status"], "pending");
+    assert_eq!(Sandbox::step(&doc, mine)["status"], "error", "not claimed meanwhile");
+
+    let out = sb.run(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "complete");
+    let attempts = |step: &str| {
+        sb.query(&format!(
+            "SELECT a.error_class FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+              WHERE s.name = '{step}' ORDER BY a.attempt"
+        ))
+    };
+    assert_eq!(
+        attempts(mine),
+        [vec![Some("interrupted".to_owned())], vec![None]],
+        "interrupted, then run again"
+    );
+    assert_eq!(attempts(theirs), [vec![None]], "the worker's ran once");
+    assert_eq!(sb.lines("done").last().map(String::as_str), Some("z"));
+    signal(w.id(), "-TERM");
+    assert_eq!(w.wait().expect("worker").code(), Some(0));
+}

@@ -113,12 +113,16 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     // Nobody runs the task: make the transitions here.
     let whole = positions.is_empty();
     // Processes a dead runner left running a step: stopped once the cancel is recorded. On
-    // a shared store, the worker holding a step stops it when it sees its claim gone (a
-    // recorded pid may be another machine's).
+    // a shared store a recorded pid may be another machine's: only a dead runner of this
+    // machine's are (a live worker stops its own when it sees its claim gone).
     let mut leftovers = Vec::new();
     let shared = matches!(global.location()?.0, crate::store::Location::Postgres(_));
+    let ours = task
+        .owner
+        .as_ref()
+        .is_some_and(|o| o.host == owner::hostname());
     for &i in &positions_or_all(&task, &positions) {
-        if shared {
+        if shared && !ours {
             break;
         }
         let step = &task.steps[i];
@@ -132,10 +136,23 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             leftovers.push(process);
         }
     }
-    let (mut changes, events) = crate::engine::cancel_now(&task, &positions, &actor, &reason, None)
-        .map_err(Error::Refused)?;
-    changes.extend(super::recorded(&*store, events)?);
-    store.commit(&changes)?;
+    // A step that moves meanwhile (a worker ends it) makes the cancel conflict: the task is
+    // read again and the cancel decided again.
+    let mut task = task;
+    let mut tries = 0;
+    loop {
+        let (mut changes, events) =
+            crate::engine::cancel_now(&task, &positions, &actor, &reason, None)
+                .map_err(Error::Refused)?;
+        changes.extend(super::recorded(&*store, events)?);
+        match store.commit(&changes) {
+            Err(crate::store::StoreError::Conflict { .. }) if shared && tries < 5 => {
+                tries += 1;
+                task = super::find_task(&*store, args.id)?;
+            }
+            other => break other?,
+        }
+    }
     for (pid, started) in leftovers {
         crate::handlers::kill_leftovers(pid, started);
     }

@@ -128,6 +128,10 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 m.on_event(e);
             }
         }
+        // Attempts taken back from a worker that died have no end of their own.
+        if let (Some(s), Some(last)) = (&mut spans, events.last()) {
+            s.finish(last.timestamp);
+        }
     };
     let exporting = telemetry.tracer().is_some() || telemetry.meter().is_some();
     let end = worker::serve(
@@ -139,8 +143,13 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         exporting.then_some(&mut export as worker::Ended<'_>),
         halt.clone(),
         runtime.handle(),
-    )
-    .map_err(|e| match e {
+    );
+    // What was exported is sent, however the worker ended.
+    let mut at_flush = halt.clone();
+    at_flush.mark_unchanged();
+    let cut = || at_flush.has_changed().unwrap_or(false);
+    telemetry.shutdown(flush_timeout, &cut);
+    let end = end.map_err(|e| match e {
         crate::engine::RunError::Store(s) => Error::Store(s),
         other => Error::Io(other.to_string()),
     })?;
@@ -154,10 +163,6 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             trips as f64 / end.attempts.max(1) as f64
         );
     }
-    let mut at_flush = halt.clone();
-    at_flush.mark_unchanged();
-    let cut = || at_flush.has_changed().unwrap_or(false);
-    telemetry.shutdown(flush_timeout, &cut);
     drop(runtime);
     Ok(exit::OK)
 }

@@ -66,6 +66,8 @@ pub struct Owned {
     pub steps: HashMap<String, StepId>,
     /// The first event of this run (those before it have no place in its trace).
     pub run_from: u64,
+    /// The last cancel request made before this run took the task (not for it).
+    pub cancels_before: i64,
 }
 
 /// How a worker ended.
@@ -156,7 +158,8 @@ pub fn serve(
         });
     }
     let me = owner::this_process();
-    store.register_worker(&opts.id, &me.host, me.pid)?;
+    let grace_ms = opts.grace.as_millis() as i64;
+    store.register_worker(&opts.id, &me.host, me.pid, grace_ms)?;
     tracing::info!(worker = %opts.id, "worker started");
     let mut w = Worker {
         store,
@@ -178,13 +181,14 @@ pub fn serve(
         end: WorkerEnd::default(),
         owner: me,
         spawned: Arc::default(),
+        zombies: Vec::new(),
         starts_due: None,
         attempts_started: 0,
         scratched: std::collections::HashSet::new(),
         told: opts.owned.as_ref().map_or(0, |o| o.told),
         over: false,
         failed_for_good: false,
-        cancel_seen: None,
+        cancel_seen: opts.owned.as_ref().map_or(0, |o| o.cancels_before),
     };
     // A store that fails for a moment (a deadlock, a lost connection) is tried again with
     // backoff, on a new connection; what the worker holds runs on meanwhile.
@@ -213,7 +217,7 @@ pub fn serve(
                     let held: Vec<StepId> = w.held.keys().copied().collect();
                     let _ = w
                         .store
-                        .register_worker(&opts.id, &w.owner.host, w.owner.pid);
+                        .register_worker(&opts.id, &w.owner.host, w.owner.pid, grace_ms);
                     let _ = w.store.disown(&opts.id, &held);
                 }
             }
@@ -221,13 +225,11 @@ pub fn serve(
         }
     };
     // Whatever happened, what still runs is stopped; the store takes it back later.
-    for h in w.held.values() {
+    for h in w.held.values().chain(w.zombies.iter().map(|(_, z)| z)) {
         let _ = h.abort.send(Abort::Kill);
     }
-    if w.held.is_empty() {
-        for task_id in std::mem::take(&mut w.scratched) {
-            w.remove_scratch(task_id);
-        }
+    for task_id in std::mem::take(&mut w.scratched) {
+        w.remove_scratch(task_id);
     }
     if result.is_ok() {
         w.store.unregister_worker(&opts.id)?;
@@ -259,17 +261,20 @@ struct Worker<'a> {
     spawned: Arc<std::sync::Mutex<Vec<handlers::Started>>>,
     /// When the starts not yet recorded must be, at the latest.
     starts_due: Option<Instant>,
+    /// Attempts whose step this worker claimed again (the earlier claim was taken back):
+    /// stopped, and their ends ignored when they come.
+    zombies: Vec<(StepId, Held)>,
     attempts_started: usize,
     /// Tasks whose scratch directories this worker made.
     scratched: std::collections::HashSet<TaskId>,
     /// Of the owned task: the last event told, and whether it is over (ended, or left).
     told: u64,
     over: bool,
-    /// A step of the owned task failed for good under `--fail-fast`: nothing more of it is
-    /// claimed here, and it ends once nothing of it runs.
+    /// A step of the owned task failed for good under `--fail-fast`: the task is closed to
+    /// claims, and it ends once nothing of it runs.
     failed_for_good: bool,
     /// The last cancel request acted on.
-    cancel_seen: Option<i64>,
+    cancel_seen: i64,
 }
 
 impl Worker<'_> {
@@ -283,17 +288,6 @@ impl Worker<'_> {
         let mut next_lease = Instant::now();
         let mut next_requests = Instant::now();
         let owned = self.opts.owned.as_ref().map(|o| o.task_id);
-        if let Some(task_id) = owned
-            && self.cancel_seen.is_none()
-        {
-            // Cancel requests made before this run are not for it.
-            self.cancel_seen = Some(
-                self.store
-                    .annotations(task_id, "cancel_request", 0)?
-                    .last()
-                    .map_or(0, |(id, _)| *id),
-            );
-        }
         loop {
             let now = Instant::now();
             if let Some(task_id) = owned {
@@ -329,8 +323,12 @@ impl Worker<'_> {
                 next_beat = now + beat;
                 if !self.store.worker_heartbeat(&self.opts.id, self.draining)? {
                     // Taken for dead: what it held was taken back. It carries on, known again.
-                    self.store
-                        .register_worker(&self.opts.id, &self.owner.host, self.owner.pid)?;
+                    self.store.register_worker(
+                        &self.opts.id,
+                        &self.owner.host,
+                        self.owner.pid,
+                        self.opts.grace.as_millis() as i64,
+                    )?;
                 }
             }
             if now >= next_rescue {
@@ -388,12 +386,7 @@ impl Worker<'_> {
                     // `resume`.
                     return self.interrupt(task_id, sig);
                 }
-                let settled = if self.failed_for_good {
-                    !self.store.task_running(task_id)?
-                } else {
-                    !self.store.task_busy(task_id)?
-                };
-                if claimed == 0 && settled {
+                if claimed == 0 && !self.store.task_busy(task_id)? {
                     // Nothing of it runs anywhere, nothing is ready: its end is due.
                     self.finish_task(task_id)?;
                     continue;
@@ -641,6 +634,10 @@ impl Worker<'_> {
                 Err(failure) => Some(Outcome::failed(failure)),
             }
         };
+        if let Some(old) = self.held.remove(&c.step_id) {
+            let _ = old.abort.send(Abort::Stop);
+            self.zombies.push((c.step_id, old));
+        }
         self.held.insert(
             c.step_id,
             Held {
@@ -651,7 +648,9 @@ impl Worker<'_> {
                 adopted,
                 abort: abort_tx,
                 lost: false,
-                unrecorded: outcome.is_none(),
+                // Only a process has a pid to record (an HTTP call has none).
+                unrecorded: outcome.is_none()
+                    && matches!(step.action, Action::Command(_) | Action::Plugin(_)),
                 number,
                 process: None,
                 scratch,
@@ -730,6 +729,14 @@ impl Worker<'_> {
         }
         let mut ends = Vec::new();
         for (step_id, done) in dones {
+            if let Some(at) = self
+                .zombies
+                .iter()
+                .position(|(id, z)| *id == step_id && z.attempt == done.attempt)
+            {
+                self.zombies.swap_remove(at);
+                continue;
+            }
             let Some(h) = self.held.remove(&step_id) else {
                 continue;
             };
@@ -882,20 +889,31 @@ impl Worker<'_> {
         }
         let mut held: Vec<(&StepId, &mut Held)> = self.held.iter_mut().collect();
         held.sort_by_key(|(_, h)| (h.task_id, h.number));
-        let mut changes = Vec::new();
-        let mut told = Vec::new();
+        // Per attempt: its changes, and what they were taken from (put back if the call
+        // fails: recorded with the attempt's end instead).
+        struct Start {
+            step_id: StepId,
+            attempt: u32,
+            changes: Vec<Change>,
+            events: Vec<Event>,
+            process: Option<(u32, i64)>,
+        }
+        let mut batches: Vec<Start> = Vec::new();
         for (&step_id, h) in held {
-            if h.lost {
+            if h.lost || (h.adopted.events.is_empty() && h.process.is_none()) {
                 continue;
             }
             let events = std::mem::take(&mut h.adopted.events);
-            for e in &events {
-                let mut e = e.clone();
-                e.seq = 0;
-                changes.push(Change::event(&e));
-            }
-            told.push((step_id, events));
-            if let Some((pid, started_at)) = h.process.take() {
+            let mut changes: Vec<Change> = events
+                .iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    e.seq = 0;
+                    Change::event(&e)
+                })
+                .collect();
+            let process = h.process.take();
+            if let Some((pid, started_at)) = process {
                 changes.push(Change::AttemptProcess {
                     step_id,
                     attempt: h.attempt,
@@ -903,20 +921,40 @@ impl Worker<'_> {
                     started_at,
                 });
             }
+            batches.push(Start {
+                step_id,
+                attempt: h.attempt,
+                changes,
+                events,
+                process,
+            });
         }
         self.starts_due = waiting.then(|| Instant::now() + RECORD_PROCESS_WITHIN);
-        if !changes.is_empty() {
-            if let Err(e) = self.store.commit(&changes) {
-                // Recorded with their attempts' ends instead.
-                for (step_id, events) in told {
-                    if let Some(h) = self.held.get_mut(&step_id) {
-                        h.adopted.events = events;
+        if batches.is_empty() {
+            return Ok(self.starts_due);
+        }
+        let calls: Vec<(StepId, u32, &[Change])> = batches
+            .iter()
+            .map(|b| (b.step_id, b.attempt, b.changes.as_slice()))
+            .collect();
+        let written = match self.store.record_running(&self.opts.id, &calls) {
+            Ok(written) => written,
+            Err(e) => {
+                for b in batches {
+                    if let Some(h) = self.held.get_mut(&b.step_id) {
+                        h.adopted.events = b.events;
+                        h.process = h.process.or(b.process);
                     }
                 }
                 return Err(e.into());
             }
-            for e in told.iter().flat_map(|(_, events)| events) {
-                self.tell(e);
+        };
+        for (b, written) in batches.iter().zip(written) {
+            // An attempt whose claim was taken back meanwhile: nothing of it is told.
+            if written {
+                for e in &b.events {
+                    self.tell(e);
+                }
             }
         }
         Ok(self.starts_due)
@@ -1001,9 +1039,11 @@ impl Worker<'_> {
                     | What::TaskCancelled { .. } => self.over = true,
                     What::StepFailed {
                         retryable: false, ..
-                    } if self.opts.run.fail_fast => {
+                    } if self.opts.run.fail_fast && !self.failed_for_good => {
+                        // Nobody claims its steps any more; it ends once nothing of it runs.
                         self.failed_for_good = true;
                         self.draining = true;
+                        self.store.close_claims(task_id)?;
                     }
                     _ => {}
                 }
@@ -1019,11 +1059,10 @@ impl Worker<'_> {
     /// steps are cancelled in the store, where every worker running one sees its claim
     /// gone; the ones running here are stopped at once.
     fn cancel_requests(&mut self, task_id: TaskId) -> Result<(), RunError> {
-        let requests =
-            self.store
-                .annotations(task_id, "cancel_request", self.cancel_seen.unwrap_or(0))?;
+        let requests = self
+            .store
+            .annotations(task_id, "cancel_request", self.cancel_seen)?;
         for (id, request) in requests {
-            self.cancel_seen = Some(id);
             let names: Option<Vec<String>> = request["steps"].as_array().map(|a| {
                 a.iter()
                     .filter_map(|n| n.as_str().map(str::to_owned))
@@ -1031,7 +1070,9 @@ impl Worker<'_> {
             });
             let actor = request["actor"].as_str().unwrap_or("operator").to_owned();
             let reason = request["reason"].as_str().unwrap_or("cancelled").to_owned();
-            // A step that moves meanwhile makes the cancel conflict: it is read again.
+            // A step that moves meanwhile makes the cancel conflict: it is read again (and
+            // the request is looked at again at the next tick if it keeps conflicting).
+            let mut acted = false;
             for _ in 0..5 {
                 let Some(task) = self.store.task(task_id)? else {
                     return Ok(());
@@ -1050,6 +1091,7 @@ impl Worker<'_> {
                     None => Vec::new(),
                 };
                 if names.is_some() && positions.is_empty() {
+                    acted = true;
                     break;
                 }
                 let ran_for = task
@@ -1060,6 +1102,7 @@ impl Worker<'_> {
                         Ok(c) => c,
                         Err(why) => {
                             self.subscriber.warning(task_id, &why);
+                            acted = true;
                             break;
                         }
                     };
@@ -1079,12 +1122,17 @@ impl Worker<'_> {
                                 let _ = h.abort.send(Abort::Stop);
                             }
                         }
+                        acted = true;
                         break;
                     }
                     Err(StoreError::Conflict { .. }) => continue,
                     Err(e) => return Err(e.into()),
                 }
             }
+            if !acted {
+                return Ok(());
+            }
+            self.cancel_seen = id;
         }
         Ok(())
     }
@@ -1134,8 +1182,22 @@ impl Worker<'_> {
 
     /// Take back the steps of workers that went silent, and say so in their tasks' logs.
     fn rescue(&mut self) -> Result<(), RunError> {
-        let grace = self.opts.grace.as_millis() as i64;
-        let rescued = self.store.rescue(grace)?;
+        let rescued = self.store.rescue()?;
+        // What a dead worker of this machine left running is stopped before it runs again.
+        for r in rescued
+            .iter()
+            .filter(|r| r.host.as_deref() == Some(self.owner.host.as_str()))
+        {
+            if let Some((pid, started)) = self
+                .store
+                .attempts(r.step_id)?
+                .into_iter()
+                .find(|a| a.attempt == r.attempt)
+                .and_then(|a| a.process)
+            {
+                handlers::kill_leftovers(pid, started);
+            }
+        }
         let mut by_task: HashMap<TaskId, Vec<crate::store::Rescued>> = HashMap::new();
         for r in rescued {
             by_task.entry(r.task_id).or_default().push(r);
@@ -1244,13 +1306,27 @@ pub fn own(
     told: u64,
 ) -> Result<Owned, RunError> {
     let me = owner::this_process();
+    // Cancel requests made from here on are for this run.
+    let cancels_before = store
+        .annotations(task_id, "cancel_request", 0)?
+        .last()
+        .map_or(0, |(id, _)| *id);
     store.claim(task_id, &me, &owner::alive)?;
     let task = store
         .task(task_id)?
         .ok_or_else(|| StoreError::Corrupt(format!("task {task_id} vanished as it was claimed")))?;
-    // Processes an earlier runner of this machine left running are stopped first.
+    // Steps live workers run stay theirs; processes an earlier runner of this machine left
+    // running are stopped first.
+    let live = store.live_claims(task_id)?;
+    let elsewhere: Vec<usize> = task
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| live.contains(&s.step_id))
+        .map(|(i, _)| i)
+        .collect();
     for (i, step) in task.steps.iter().enumerate() {
-        if step.status != State::InProgress {
+        if step.status != State::InProgress || elsewhere.contains(&i) {
             continue;
         }
         if let Some((pid, started)) = store
@@ -1276,9 +1352,9 @@ pub fn own(
     let next_seq = store.last_event_seq(task_id)? + 1;
     let mut sched = Scheduler::new(task, Arc::new(template.clone()), options, next_seq)?;
     sched.place_in_trace(options.traceparent.as_deref());
-    sched.take_over()?;
-    let mut changes = std::mem::take(&mut sched.batch);
-    changes.extend(sched.events.iter().map(Change::event));
+    sched.take_over_leaving(&elsewhere)?;
+    // Numbered by the store: a worker may record an event of the task meanwhile.
+    let (changes, _) = unnumbered(&mut sched);
     store.commit_as(task_id, &me, &changes)?;
     Ok(Owned {
         task_id,
@@ -1286,6 +1362,7 @@ pub fn own(
         trace: sched.trace,
         steps,
         run_from: next_seq,
+        cancels_before,
     })
 }
 
@@ -1310,14 +1387,20 @@ fn records_only(task: &TaskRecord) -> Result<Template, StoreError> {
 }
 
 /// A scheduler of `task` for a worker: its place in the task's trace (recorded already),
-/// its deadline (the task's start plus its `timeout`).
+/// its deadline (its current run's start plus its `timeout`).
 fn scheduler_of(
     task: TaskRecord,
     template: Arc<Template>,
     options: &super::Options,
 ) -> Result<Scheduler, StoreError> {
-    let deadline = task
-        .started_at
+    // The deadline counts from the start of the task's current run (a retried or resumed
+    // task has a new one), as under `run`.
+    let run_started = task
+        .sessions
+        .last()
+        .map(|&(start, _)| start)
+        .or(task.started_at);
+    let deadline = run_started
         .zip(template.timeout)
         .map(|(start, t)| start + t.as_millis() as i64);
     let mut sched = Scheduler::new(task, template, options, 0)?;

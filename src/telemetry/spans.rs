@@ -127,12 +127,10 @@ impl Spans {
         );
     }
 
-    /// End whatever is still open (the run was interrupted).
+    /// End whatever is still open at `at`: the attempts and steps of a run that was
+    /// interrupted (or taken back from a worker that died), and the task's span unless the
+    /// task ended.
     pub fn finish(&mut self, at: i64) {
-        if self.done {
-            return;
-        }
-        self.done = true;
         let Some(trace) = self.trace else { return };
         for ((step, attempt), open) in std::mem::take(&mut self.attempts) {
             let mut attrs = self.step_attrs(&step);
@@ -168,6 +166,9 @@ impl Spans {
                     None,
                 );
             }
+        }
+        if std::mem::replace(&mut self.done, true) {
+            return;
         }
         let mut attrs = self.task.clone();
         attrs.push(KeyValue::new("tasker.interrupted", true));

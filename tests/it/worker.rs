@@ -463,14 +463,16 @@ fn a_stale_workers_completion_changes_nothing() {
         panic!("a PostgreSQL URL")
     };
     let mut store = tasker::store::PgStore::open(&pg).expect("open");
-    store.register_worker("old", "host-a", 1).expect("register");
+    store
+        .register_worker("old", "host-a", 1, 10)
+        .expect("register");
     let claimed = store
         .claim_steps("old", 1, &tasker::store::ClaimFilter::default())
         .expect("claim");
     assert_eq!(claimed.len(), 1);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    // Silent past a grace of 10 ms: taken back.
-    let rescued = store.rescue(10).expect("rescue");
+    // Silent past its grace of 10 ms: taken back.
+    let rescued = store.rescue().expect("rescue");
     assert_eq!(rescued.len(), 1);
     let late = [tasker::store::Change::Event {
         task_id: 1,
@@ -961,7 +963,11 @@ fn ctrl_c_on_a_helped_run_leaves_the_task_for_resume() {
         .unwrap_or_default()
     };
     let (h1, h2) = (holder("g1"), holder("g2"));
-    let (mine, theirs) = if h1 == "wa" { ("g2", "g1") } else { ("g1", "g2") };
+    let (mine, theirs) = if h1 == "wa" {
+        ("g2", "g1")
+    } else {
+        ("g1", "g2")
+    };
     assert!(
         holder(mine).starts_with("run:") && holder(theirs) == "wa",
         "one each: {h1} {h2}"
@@ -976,14 +982,19 @@ fn ctrl_c_on_a_helped_run_leaves_the_task_for_resume() {
     assert_eq!(Sandbox::step(&doc, theirs)["status"], "in_progress");
     std::fs::write(sb.path().join("open"), "").expect("open");
     assert!(
-        eventually(10, || Sandbox::step(&sb.status(1), theirs)["status"] == "complete"),
+        eventually(10, || Sandbox::step(&sb.status(1), theirs)["status"]
+            == "complete"),
         "the worker's step finished and was recorded"
     );
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let doc = sb.status(1);
     assert_eq!(doc["status"], "pending", "nothing more ran");
     assert_eq!(Sandbox::step(&doc, "z")["status"], "pending");
-    assert_eq!(Sandbox::step(&doc, mine)["status"], "error", "not claimed meanwhile");
+    assert_eq!(
+        Sandbox::step(&doc, mine)["status"],
+        "error",
+        "not claimed meanwhile"
+    );
 
     let out = sb.run(&["resume", "1"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -1002,6 +1013,149 @@ fn ctrl_c_on_a_helped_run_leaves_the_task_for_resume() {
     );
     assert_eq!(attempts(theirs), [vec![None]], "the worker's ran once");
     assert_eq!(sb.lines("done").last().map(String::as_str), Some("z"));
+    signal(w.id(), "-TERM");
+    assert_eq!(w.wait().expect("worker").code(), Some(0));
+}
+
+/// A task's `timeout` counts from the start of its current run: a task retried after its
+/// first run's deadline has passed runs again, as on SQLite.
+#[test]
+fn a_retried_task_gets_its_timeout_again_on_postgres() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write(
+        "t.yml",
+        "name: t\ntimeout: 2s\nsteps:\n  - { name: a, command: '[ -f fixed ]', retry: 1 }\n  - { name: b, command: 'true', depends_on: [a] }\n",
+    );
+    let out = sb.run(&["run", "t.yml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::thread::sleep(std::time::Duration::from_millis(2300));
+    std::fs::write(sb.path().join("fixed"), "").expect("fix");
+    let out = sb.run(&["retry", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "complete");
+}
+
+/// `--fail-fast` with a worker helping: once a step has failed for good, neither the run
+/// nor the worker starts another step of the task; what runs finishes, and the task ends
+/// in error with the rest left pending.
+#[test]
+fn fail_fast_closes_the_task_to_workers_too() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    let mut yaml = String::from(
+        "name: t\nsteps:\n  - { name: bad, command: 'sleep 0.3; exit 1', retry: 1 }\n",
+    );
+    for i in 0..8 {
+        yaml.push_str(&format!(
+            "  - {{ name: s{i}, command: 'sleep 0.6; echo s{i} >> done' }}\n"
+        ));
+    }
+    sb.write("t.yml", &yaml);
+    let mut w = worker(&sb, "wa", &["-j", "2"]);
+    let out = sb.run(&["run", "t.yml", "-j", "1", "--fail-fast"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = sb.status(1);
+    assert_eq!(doc["status"], "error");
+    let ran = sb.lines("done").len();
+    assert!(ran < 8, "steps kept starting after the failure: {ran}");
+    let running = sb.value("SELECT COUNT(*) FROM workflow_steps WHERE status = 'in_progress'");
+    assert_eq!(running.as_deref(), Some("0"), "what ran was recorded");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        sb.lines("done").len(),
+        ran,
+        "the worker started nothing more"
+    );
+    signal(w.id(), "-TERM");
+    assert_eq!(w.wait().expect("worker").code(), Some(0));
+}
+
+/// A worker waiting on an HTTP call does not spin: an attempt costs a few round trips to
+/// the store, however long the call takes.
+#[test]
+fn a_worker_waiting_on_an_http_call_does_not_spin() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    let server = crate::server::Server::start(vec![
+        crate::server::Reply::new(200, "{}").delay(std::time::Duration::from_millis(1500)),
+    ]);
+    sb.write(
+        "t.yml",
+        &format!(
+            "name: web\nsteps:\n  - name: call\n    http: {{ url: '{}' }}\n",
+            server.url("/slow")
+        ),
+    );
+    assert_eq!(sb.run(&["run", "t.yml", "--submit"]).status.code(), Some(0));
+    let out = sb.run(&["worker", "--once"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.status(1)["status"], "complete");
+    let err = stderr(&out);
+    let trips: u64 = err
+        .split("; ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    // About 45: preparing each statement once, registering, claiming, a few heartbeats and
+    // claim checks, recording; a loop woken every 10 ms would make hundreds.
+    assert!(trips < 80, "{trips} round trips for one 1.5 s call: {err}");
+}
+
+/// `resume` while a worker still runs one of the task's steps leaves that step to the
+/// worker: it is neither stopped nor run again.
+#[test]
+fn resuming_while_a_worker_runs_a_step_leaves_it_to_the_worker() {
+    let Some(sb) = on_postgres() else {
+        return;
+    };
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: g1, command: 'echo $$ > g1.pid; while [ ! -f open ]; do sleep 0.05; done', depends_on: [a] }\n  - { name: g2, command: 'echo $$ > g2.pid; while [ ! -f open ]; do sleep 0.05; done', depends_on: [a] }\n",
+    );
+    let mut w = worker(&sb, "wa", &["-j", "1"]);
+    let run = sb.spawn(&["run", "t.yml", "-j", "1", "--kill-grace", "200ms"]);
+    started_step(&sb, "g1.pid", "g1 never started");
+    started_step(&sb, "g2.pid", "g2 never started");
+    let worker_runs = |step: &str| {
+        sb.value(&format!(
+            "SELECT claimed_by FROM workflow_steps WHERE name = '{step}'"
+        ))
+        .is_some_and(|c| c == "wa")
+    };
+    let (mine, theirs) = if worker_runs("g1") {
+        ("g2", "g1")
+    } else {
+        ("g1", "g2")
+    };
+    assert!(worker_runs(theirs));
+    let theirs_pid = started_step(&sb, &format!("{theirs}.pid"), "pid");
+    signal(run.id(), "-INT");
+    assert_eq!(
+        run.wait_with_output().expect("run").status.code(),
+        Some(130)
+    );
+    std::fs::remove_file(sb.path().join(format!("{mine}.pid"))).expect("pid file");
+    let resume = sb.spawn(&["resume", "1"]);
+    started_step(
+        &sb,
+        &format!("{mine}.pid"),
+        "the resumed run never ran its step again",
+    );
+    assert!(alive(theirs_pid), "the worker's step was left running");
+    assert!(worker_runs(theirs), "and still the worker's");
+    std::fs::write(sb.path().join("open"), "").expect("open");
+    let out = resume.wait_with_output().expect("resume");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let attempts = sb.query(&format!(
+        "SELECT a.error_class FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id)
+          WHERE s.name = '{theirs}' ORDER BY a.attempt"
+    ));
+    assert_eq!(attempts, [vec![None]], "run once, by the worker");
     signal(w.id(), "-TERM");
     assert_eq!(w.wait().expect("worker").code(), Some(0));
 }

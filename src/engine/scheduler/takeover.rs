@@ -56,6 +56,15 @@ impl Scheduler {
     /// against the limit. Readiness is counted from the state as it then is, and the
     /// task's deadline starts now.
     pub(in crate::engine) fn take_over(&mut self) -> Result<(), StoreError> {
+        self.take_over_leaving(&[])
+    }
+
+    /// As [`Scheduler::take_over`], leaving the steps at positions `elsewhere` running:
+    /// live workers hold them, and their ends are theirs to record.
+    pub(in crate::engine) fn take_over_leaving(
+        &mut self,
+        elsewhere: &[usize],
+    ) -> Result<(), StoreError> {
         let now = self.now();
         let orphan = self.task.status == State::InProgress;
         match self.task.status {
@@ -77,7 +86,10 @@ impl Scheduler {
                 to_state: State::InProgress,
             });
         }
-        let left: Vec<(usize, u32)> = self.left_running().collect();
+        let left: Vec<(usize, u32)> = self
+            .left_running()
+            .filter(|(i, _)| !elsewhere.contains(i))
+            .collect();
         let mut interrupted = Vec::new();
         for (i, attempt) in left {
             let error = StepError {

@@ -16,6 +16,12 @@ pub(crate) enum Fence<'a> {
         attempt: u32,
         worker: &'a str,
     },
+    /// As `Claim`, the claim kept: what the worker records while the attempt runs.
+    Hold {
+        step_id: StepId,
+        attempt: u32,
+        worker: &'a str,
+    },
 }
 
 /// Bytes as hexadecimal text (`decode(…, 'hex')` reads them back).
@@ -153,6 +159,11 @@ fn batch(fence: Option<Fence<'_>>, changes: &[Change]) -> Json {
             attempt,
             worker,
         }) => json!({"step": step_id, "attempt": attempt, "worker": worker}),
+        Some(Fence::Hold {
+            step_id,
+            attempt,
+            worker,
+        }) => json!({"step": step_id, "attempt": attempt, "worker": worker, "hold": true}),
     };
     json!({
         "now": now_ms(),

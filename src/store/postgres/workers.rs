@@ -52,17 +52,48 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Record this worker (again, if its row is there), with a fresh heartbeat.
-    pub fn register_worker(&mut self, id: &str, host: &str, pid: u32) -> Result<(), StoreError> {
+    /// Record this worker (again, if its row is there), with a fresh heartbeat; silent for
+    /// longer than `grace_ms`, it is taken for dead.
+    pub fn register_worker(
+        &mut self,
+        id: &str,
+        host: &str,
+        pid: u32,
+        grace_ms: i64,
+    ) -> Result<(), StoreError> {
         let now = now_ms();
         self.cache.exec(
             &self.client,
-            "INSERT INTO workers (worker_id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $4)
+            "INSERT INTO workers (worker_id, host, pid, started_at, heartbeat_at, grace_ms)
+             VALUES ($1, $2, $3, $4, $4, $5)
              ON CONFLICT (worker_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
-                heartbeat_at = EXCLUDED.heartbeat_at, draining = false",
-            &[&id, &host, &i64::from(pid), &now],
+                heartbeat_at = EXCLUDED.heartbeat_at, draining = false, grace_ms = EXCLUDED.grace_ms",
+            &[&id, &host, &i64::from(pid), &now, &grace_ms],
         )?;
         Ok(())
+    }
+
+    /// Close task `task_id` to claims: no step of it is claimed any more (its runner stops
+    /// it under `--fail-fast`), and it counts as settled once nothing of it runs.
+    pub fn close_claims(&mut self, task_id: TaskId) -> Result<(), StoreError> {
+        self.cache.exec(
+            &self.client,
+            "UPDATE tasks SET claims_closed = true WHERE task_id = $1",
+            &[&task_id],
+        )?;
+        Ok(())
+    }
+
+    /// Of task `task_id`'s steps in progress, those a live worker holds (its heartbeat
+    /// within its grace period): a runner taking the task over leaves them to it.
+    pub fn live_claims(&self, task_id: TaskId) -> Result<Vec<StepId>, StoreError> {
+        let rows = self.cache.query(
+            &self.client,
+            "SELECT s.workflow_step_id FROM workflow_steps s JOIN workers w ON w.worker_id = s.claimed_by
+              WHERE s.task_id = $1 AND s.status = 'in_progress' AND w.heartbeat_at >= $2 - w.grace_ms",
+            &[&task_id, &now_ms()],
+        )?;
+        rows.iter().map(|r| col(r, 0)).collect()
     }
 
     /// The worker's heartbeat: `false` when its row is gone (it was taken for dead).
@@ -169,12 +200,40 @@ impl PgStore {
         self.apply_many(&batches)
     }
 
-    /// Take back the steps of workers silent for longer than `grace_ms`.
-    pub fn rescue(&mut self, grace_ms: i64) -> Result<Vec<Rescued>, StoreError> {
+    /// Record, for each attempt `worker` still holds, what it says while it runs (its start's
+    /// events, its process), all in one call; each batch written only while its claim
+    /// holds (`false`: taken back, nothing of it written), the claim kept.
+    pub fn record_running(
+        &mut self,
+        worker: &str,
+        batches: &[(StepId, u32, &[Change])],
+    ) -> Result<Vec<bool>, StoreError> {
+        let batches: Vec<(Fence<'_>, &[Change])> = batches
+            .iter()
+            .map(|(step_id, attempt, changes)| {
+                (
+                    Fence::Hold {
+                        step_id: *step_id,
+                        attempt: *attempt,
+                        worker,
+                    },
+                    *changes,
+                )
+            })
+            .collect();
+        Ok(self
+            .apply_many(&batches)?
+            .into_iter()
+            .map(|a| a.is_some())
+            .collect())
+    }
+
+    /// Take back the steps of workers silent for longer than their grace period.
+    pub fn rescue(&mut self) -> Result<Vec<Rescued>, StoreError> {
         let rows = self.cache.query(
             &self.client,
-            "SELECT step_id, task_id, attempt, worker, host, pid FROM tasker_rescue($1, $2)",
-            &[&grace_ms, &now_ms()],
+            "SELECT step_id, task_id, attempt, worker, host, pid FROM tasker_rescue($1)",
+            &[&now_ms()],
         )?;
         rows.iter()
             .map(|r| {
@@ -234,16 +293,6 @@ impl PgStore {
         let row = self
             .cache
             .one(&self.client, "SELECT tasker_busy($1)", &[&task_id])?;
-        col(&row, 0)
-    }
-
-    /// Whether a step of task `task_id` runs.
-    pub fn task_running(&self, task_id: TaskId) -> Result<bool, StoreError> {
-        let row = self.cache.one(
-            &self.client,
-            "SELECT EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = $1 AND status = 'in_progress')",
-            &[&task_id],
-        )?;
         col(&row, 0)
     }
 

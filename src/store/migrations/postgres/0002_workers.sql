@@ -5,8 +5,12 @@
 ALTER TABLE workflow_steps ADD COLUMN unfinished_parents BIGINT NOT NULL DEFAULT 0;
 -- The worker running the step's current attempt (while it is `in_progress` under a worker).
 ALTER TABLE workflow_steps ADD COLUMN claimed_by TEXT;
--- The task's `timeout` (ms): under workers its deadline is `started_at` plus this.
+-- The task's `timeout` (ms): under workers its deadline is `run_started_at` plus this.
 ALTER TABLE tasks ADD COLUMN timeout_ms BIGINT;
+-- When the task's current run started (its last move to `in_progress`).
+ALTER TABLE tasks ADD COLUMN run_started_at BIGINT;
+-- No step of the task is claimed any more (its runner stopped it under `--fail-fast`).
+ALTER TABLE tasks ADD COLUMN claims_closed BOOLEAN NOT NULL DEFAULT false;
 
 CREATE INDEX workflow_steps_ready ON workflow_steps (task_id, position)
     WHERE status = 'pending' AND unfinished_parents = 0;
@@ -23,7 +27,9 @@ CREATE TABLE workers (
     pid          BIGINT NOT NULL,
     started_at   BIGINT NOT NULL,
     heartbeat_at BIGINT NOT NULL,
-    draining     BOOLEAN NOT NULL DEFAULT false
+    draining     BOOLEAN NOT NULL DEFAULT false,
+    -- Silent this long (ms), the worker is taken for dead: its own `--grace`.
+    grace_ms     BIGINT NOT NULL DEFAULT 10000
 );
 
 -- A step crossing into or out of `complete`/`resolved_manually` moves its children's counts;
@@ -71,7 +77,8 @@ CREATE TRIGGER workflow_steps_moved AFTER UPDATE OF status ON workflow_steps
 -- {"now", "fence"?, "changes": [...]}, each change as tasker's `Change` says (see
 -- src/store/postgres/apply.rs). Fences: {"task", "pid", "host", "started_at"} — the runner
 -- that owns the task (its row stays locked to the end); or {"step", "attempt", "worker"} —
--- the worker that claimed the step's attempt. Returns 'ok', or 'fenced' when the fence does
+-- the worker that claimed the step's attempt, whose claim the batch ends (with "hold", it
+-- is kept: what the worker records while the attempt runs). Returns 'ok', or 'fenced' when the fence does
 -- not hold (nothing is written), or 'settled' when a worker's completion leaves its task with
 -- nothing to run. A transition whose row no longer holds the state it
 -- expects raises SQLSTATE 'TK001' with the message 'ENTITY ID EXPECTED'. Events are
@@ -116,6 +123,14 @@ BEGIN
         IF NOT FOUND THEN
             RETURN 'fenced';
         END IF;
+    ELSIF f IS NOT NULL AND f ? 'hold' THEN
+        PERFORM 1 FROM workflow_steps
+         WHERE workflow_step_id = (f->>'step')::bigint AND attempts = (f->>'attempt')::bigint
+           AND claimed_by = f->>'worker' AND status = 'in_progress'
+           FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN 'fenced';
+        END IF;
     ELSIF f IS NOT NULL THEN
         UPDATE workflow_steps SET claimed_by = NULL
          WHERE workflow_step_id = (f->>'step')::bigint AND attempts = (f->>'attempt')::bigint
@@ -130,6 +145,8 @@ BEGIN
             id := (c->>'task')::bigint;
             UPDATE tasks SET status = c->>'to', updated_at = now_ms,
                 started_at = CASE WHEN c->>'to' = 'in_progress' THEN COALESCE(started_at, now_ms) ELSE started_at END,
+                run_started_at = CASE WHEN c->>'to' = 'in_progress' AND c->>'from' <> 'in_progress' THEN now_ms ELSE run_started_at END,
+                claims_closed = CASE WHEN c->>'to' = 'in_progress' AND c->>'from' <> 'in_progress' THEN false ELSE claims_closed END,
                 finished_at = CASE WHEN c->>'to' IN ('complete', 'error', 'cancelled', 'resolved_manually')
                                    THEN now_ms ELSE NULL END,
                 owner_pid = CASE WHEN c->>'from' = 'in_progress' AND c->>'to' <> 'in_progress' THEN NULL ELSE owner_pid END,
@@ -203,7 +220,7 @@ BEGIN
     END LOOP;
     -- A worker's completion that leaves its task with nothing running, ready or waiting for
     -- a retry says so: the task's end is due.
-    IF f IS NOT NULL AND f->>'step' IS NOT NULL THEN
+    IF f IS NOT NULL AND f->>'step' IS NOT NULL AND NOT f ? 'hold' THEN
         SELECT s.task_id INTO id FROM workflow_steps s WHERE s.workflow_step_id = (f->>'step')::bigint;
         IF NOT tasker_busy(id) THEN
             RETURN 'settled';
@@ -239,8 +256,8 @@ BEGIN
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'pending' AND c.unfinished_parents = 0
-                  AND t.status = 'in_progress'
-                  AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
+                  AND t.status = 'in_progress' AND NOT t.claims_closed
+                  AND (t.timeout_ms IS NULL OR t.run_started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
@@ -257,8 +274,8 @@ BEGIN
                  JOIN named_tasks nt ON nt.named_task_id = t.named_task_id
                  JOIN task_namespaces ns ON ns.task_namespace_id = nt.task_namespace_id
                 WHERE c.status = 'error' AND c.next_retry_at <= now_ms
-                  AND t.status = 'in_progress'
-                  AND (t.timeout_ms IS NULL OR t.started_at + t.timeout_ms > now_ms)
+                  AND t.status = 'in_progress' AND NOT t.claims_closed
+                  AND (t.timeout_ms IS NULL OR t.run_started_at + t.timeout_ms > now_ms)
                   AND (namespaces IS NULL OR ns.name = ANY (namespaces))
                   AND (names IS NULL OR nt.name = ANY (names))
                   AND (only_task IS NULL OR c.task_id = only_task)
@@ -298,10 +315,11 @@ BEGIN
     END LOOP;
 END $$;
 
--- Take back the steps of workers silent for longer than `grace_ms` (or gone from `workers`):
--- each attempt they held ends `interrupted` and the step waits in `error` with its retry
--- due now, not counted against its limit. Their rows are removed. Returns what was taken.
-CREATE FUNCTION tasker_rescue(grace_ms bigint, now_ms bigint)
+-- Take back the steps of workers silent for longer than their own grace period (or gone
+-- from `workers`): each attempt they held ends `interrupted` and the step waits in `error`
+-- with its retry due now, not counted against its limit. Their rows are removed. Returns
+-- what was taken.
+CREATE FUNCTION tasker_rescue(now_ms bigint)
 RETURNS TABLE (step_id bigint, task_id bigint, attempt bigint, worker text, host text,
                pid bigint)
 LANGUAGE plpgsql AS $$
@@ -314,7 +332,7 @@ BEGIN
           FROM workflow_steps s
           LEFT JOIN workers w ON w.worker_id = s.claimed_by
          WHERE s.status = 'in_progress' AND s.claimed_by IS NOT NULL
-           AND (w.worker_id IS NULL OR w.heartbeat_at < now_ms - grace_ms)
+           AND (w.worker_id IS NULL OR w.heartbeat_at < now_ms - w.grace_ms)
          ORDER BY s.task_id, s.position
            FOR UPDATE OF s SKIP LOCKED
     LOOP
@@ -340,7 +358,7 @@ BEGIN
         pid := r.on_pid;
         RETURN NEXT;
     END LOOP;
-    DELETE FROM workers w WHERE w.heartbeat_at < now_ms - grace_ms;
+    DELETE FROM workers w WHERE w.heartbeat_at < now_ms - w.grace_ms;
 END $$;
 
 CREATE INDEX workflow_steps_running ON workflow_steps (task_id) WHERE status = 'in_progress';
@@ -348,7 +366,8 @@ CREATE INDEX workflow_steps_waiting ON workflow_steps (task_id)
     WHERE status = 'error' AND next_retry_at IS NOT NULL;
 
 -- Whether anything of task `task` runs, is ready, or waits for a retry (each over its own
--- partial index: a big task is not scanned); past the task's deadline, only what runs.
+-- partial index: a big task is not scanned); past the task's deadline, or once its runner
+-- closed it to claims (`--fail-fast`), only what runs.
 CREATE FUNCTION tasker_busy(task bigint) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'in_progress')
         OR ((EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'pending'
@@ -356,8 +375,9 @@ CREATE FUNCTION tasker_busy(task bigint) RETURNS boolean LANGUAGE sql STABLE AS 
              OR EXISTS (SELECT 1 FROM workflow_steps WHERE task_id = task AND status = 'error'
                            AND next_retry_at IS NOT NULL))
             -- Past its deadline, nothing more of a task starts.
-            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = task AND t.timeout_ms IS NOT NULL
-                               AND t.started_at + t.timeout_ms <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))
+            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = task
+                               AND (t.claims_closed OR (t.timeout_ms IS NOT NULL
+                                    AND t.run_started_at + t.timeout_ms <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))))
 $$;
 
 -- Several batches in one call (a worker's attempts that ended together), each on its own:
@@ -378,6 +398,9 @@ BEGIN
     END LOOP;
     RETURN answers;
 END $$;
+
+-- The tasks stored before this migration: their current run started when they did.
+UPDATE tasks SET run_started_at = started_at;
 
 -- The counts of the steps stored before this migration.
 UPDATE workflow_steps s SET unfinished_parents = (

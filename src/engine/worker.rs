@@ -187,7 +187,7 @@ pub fn serve(
         scratched: std::collections::HashSet::new(),
         told: opts.owned.as_ref().map_or(0, |o| o.told),
         over: false,
-        failed_for_good: false,
+        closed_at: None,
         cancel_seen: opts.owned.as_ref().map_or(0, |o| o.cancels_before),
     };
     // A store that fails for a moment (a deadlock, a lost connection) is tried again with
@@ -270,9 +270,9 @@ struct Worker<'a> {
     /// Of the owned task: the last event told, and whether it is over (ended, or left).
     told: u64,
     over: bool,
-    /// A step of the owned task failed for good under `--fail-fast`: the task is closed to
-    /// claims, and it ends once nothing of it runs.
-    failed_for_good: bool,
+    /// When the owned task was closed to claims (a step failed for good under
+    /// `--fail-fast`): it ends once nothing of it runs.
+    closed_at: Option<Instant>,
     /// The last cancel request acted on.
     cancel_seen: i64,
 }
@@ -386,10 +386,12 @@ impl Worker<'_> {
                     // `resume`.
                     return self.interrupt(task_id, sig);
                 }
-                if claimed == 0 && !self.store.task_busy(task_id)? {
+                if claimed == 0 && !self.settling() && !self.store.task_busy(task_id)? {
                     // Nothing of it runs anywhere, nothing is ready: its end is due.
                     self.finish_task(task_id)?;
-                    continue;
+                    if self.end.state.is_some() {
+                        continue;
+                    }
                 }
             } else if self.held.is_empty() && (self.draining || (self.opts.once && claimed == 0)) {
                 return Ok(());
@@ -960,6 +962,13 @@ impl Worker<'_> {
         Ok(self.starts_due)
     }
 
+    /// Whether the owned task was closed to claims so lately that a claim under way then
+    /// may still start a step: its end waits until any such claim has landed.
+    fn settling(&self) -> bool {
+        self.closed_at
+            .is_some_and(|at| at.elapsed() < CLAIMS_LAND_WITHIN)
+    }
+
     /// Give the events of task `task_id`, which this worker ended, placed in its trace, to
     /// whoever exports them.
     fn export(&mut self, task_id: TaskId) -> Result<(), RunError> {
@@ -1039,11 +1048,11 @@ impl Worker<'_> {
                     | What::TaskCancelled { .. } => self.over = true,
                     What::StepFailed {
                         retryable: false, ..
-                    } if self.opts.run.fail_fast && !self.failed_for_good => {
+                    } if self.opts.run.fail_fast && self.closed_at.is_none() => {
                         // Nobody claims its steps any more; it ends once nothing of it runs.
-                        self.failed_for_good = true;
                         self.draining = true;
                         self.store.close_claims(task_id)?;
+                        self.closed_at = Some(Instant::now());
                     }
                     _ => {}
                 }
@@ -1246,7 +1255,7 @@ impl Worker<'_> {
                 .as_ref()
                 .is_none_or(|o| !owner::alive(o, task.heartbeat_at))
         };
-        if task.status != State::InProgress || !owner_ok {
+        if task.status != State::InProgress || !owner_ok || (mine && self.settling()) {
             return Ok(());
         }
         let template = match self.template(&task) {
@@ -1290,6 +1299,8 @@ const OWNER_LEASE: Duration = Duration::from_secs(5);
 /// A started process is recorded at the latest this long after it started: processes that
 /// start together are recorded together.
 const RECORD_PROCESS_WITHIN: Duration = Duration::from_millis(10);
+/// A claim (one statement) under way when its task is closed to claims has landed by then.
+const CLAIMS_LAND_WITHIN: Duration = Duration::from_secs(1);
 /// How often a foreground run looks for cancel requests.
 const REQUESTS_EVERY: Duration = Duration::from_millis(250);
 /// How often a foreground run tells what the store recorded of its task.

@@ -340,6 +340,7 @@ pub fn drive(
         telemetry::summary::EngineStats {
             commits: finish.stats.commits,
             busy_ms: finish.stats.busy_ms,
+            cpu_ms: telemetry::summary::own_cpu_ms(),
         },
     );
     if verbosity != Verbosity::Quiet {

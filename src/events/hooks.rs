@@ -201,8 +201,7 @@ impl Subscriber for Hooks {
             let job = Job {
                 program: hook.program.clone(),
                 event: Arc::clone(
-                    event_bytes
-                        .get_or_insert_with(|| Arc::new(event.to_json().to_string().into_bytes())),
+                    event_bytes.get_or_insert_with(|| Arc::new(event.to_json_text().into_bytes())),
                 ),
                 name: name.to_owned(),
                 task_id: event.task_id,

@@ -75,7 +75,7 @@ impl<W: std::io::Write> Subscriber for JsonLines<W> {
     fn on_event(&mut self, event: &Event) {
         if self.error.is_none()
             && let Err(e) =
-                writeln!(self.out, "{}", event.to_json()).and_then(|()| self.out.flush())
+                writeln!(self.out, "{}", event.to_json_text()).and_then(|()| self.out.flush())
         {
             self.error = Some(e);
         }

@@ -502,7 +502,9 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
     let kept = Arc::new(Mutex::new(Captured::default()));
     let shared = Arc::clone(&kept);
     let task = tokio::spawn(async move {
-        let mut buf = vec![0u8; 64 * 1024];
+        // Read into spare capacity: nothing is zeroed first (a step that prints nothing
+        // costs no 64 KiB memset per stream).
+        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
         // The live copy (for `logs --follow`) is best effort: a full disk must not fail the
         // step. It is made when the first bytes come, so a silent step costs no file; the
         // writes go to the page cache, too small to be worth a trip to a blocking thread.
@@ -510,7 +512,8 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
         let mut live: Option<std::fs::File> = None;
         let mut live_written = 0u64;
         loop {
-            match reader.read(&mut buf).await {
+            buf.clear();
+            match reader.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     if let Some(path) = live_path.take() {

@@ -411,6 +411,51 @@ impl Event {
     }
 
     /// The JSON form: `{"seq", "name", "task_id", "timestamp", …fields}`.
+    /// [`Event::to_json`] as text, written straight from the typed event: the same keys in
+    /// the same order, without building the JSON tree first (events are written to the log,
+    /// `--events-out` and hooks as text, a few for every step).
+    pub fn to_json_text(&self) -> String {
+        use std::fmt::Write as _;
+        let name = self.name();
+        let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let mut out = String::with_capacity(256);
+        let _ = write!(
+            out,
+            "{{\"seq\":{},\"name\":{},\"task_id\":{},\"timestamp\":{}",
+            self.seq,
+            text(name),
+            self.task_id,
+            text(&crate::clock::rfc3339(self.timestamp))
+        );
+        match &self.what {
+            What::Custom {
+                step_name,
+                attempt,
+                payload,
+                ..
+            } => {
+                let _ = write!(
+                    out,
+                    ",\"step_name\":{},\"attempt\":{},\"payload\":{}}}",
+                    text(step_name),
+                    attempt,
+                    payload
+                );
+            }
+            what => {
+                // The typed fields, tagged with the name first: the tag is left out.
+                let fields = serde_json::to_string(what).unwrap_or_default();
+                let tag = format!("{{\"name\":{}", text(name));
+                debug_assert!(fields.starts_with(&tag), "{fields} is tagged {tag}");
+                match fields.strip_prefix(tag.as_str()) {
+                    Some(rest) => out.push_str(rest),
+                    None => return self.to_json().to_string(),
+                }
+            }
+        }
+        out
+    }
+
     pub fn to_json(&self) -> Value {
         let mut doc = Map::with_capacity(12);
         doc.insert("seq".into(), json!(self.seq));
@@ -461,6 +506,20 @@ mod tests {
             };
             let fields: Vec<&str> = spec.fields.iter().map(|(f, _)| *f).collect();
             assert_eq!(keys, fields, "{}", spec.name);
+        }
+    }
+
+    /// The text written straight from the typed event is the JSON tree's, byte for byte,
+    /// for every kind and a custom event.
+    #[test]
+    fn the_text_form_is_the_json_forms_text() {
+        let mut docs: Vec<Value> = CATALOG.iter().map(super::super::catalog::example).collect();
+        docs.push(json!({"seq": 3, "name": "order.charged", "task_id": 1,
+            "timestamp": "2026-11-27T10:00:00.000Z", "step_name": "charge \"x\"", "attempt": 2,
+            "payload": {"amount": 10, "note": "é\n"}}));
+        for doc in docs {
+            let event = Event::from_json(&doc).expect("event");
+            assert_eq!(event.to_json_text(), event.to_json().to_string(), "{doc}");
         }
     }
 

@@ -147,7 +147,8 @@ pub enum Change {
         task_id: TaskId,
         seq: u64,
         name: String,
-        doc: Json,
+        /// The event as JSON text.
+        doc: String,
     },
     /// The task's trace: the W3C `traceparent` of its first run's root span.
     Trace {
@@ -164,7 +165,7 @@ impl Change {
             task_id: event.task_id,
             seq: event.seq,
             name: event.name().to_owned(),
-            doc: event.to_json(),
+            doc: event.to_json_text(),
         }
     }
 }

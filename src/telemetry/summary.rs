@@ -93,6 +93,18 @@ pub struct Summary {
 pub struct EngineStats {
     pub commits: u64,
     pub busy_ms: u64,
+    /// CPU time (user and system, ms) of tasker's own process for the whole command — its
+    /// steps' not counted; at the clock tick's granularity (10 ms).
+    pub cpu_ms: u64,
+}
+
+/// The CPU time (user and system, ms) this process has used, its children's not counted.
+pub fn own_cpu_ms() -> u64 {
+    procfs::process::Process::myself()
+        .and_then(|p| p.stat())
+        .map_or(0, |s| {
+            (s.utime + s.stime) * 1000 / procfs::ticks_per_second().max(1)
+        })
 }
 
 /// The `p`th percentile by nearest rank (`values` sorted).

@@ -274,7 +274,7 @@ fn events_are_kept_once_in_order() {
             task_id: id,
             seq: 4,
             name: "step.completed".into(),
-            doc: json!({"name": "step.completed"}),
+            doc: json!({"name": "step.completed"}).to_string(),
         };
         let batch = [task_move(id, State::Pending, State::InProgress), again];
         assert!(s.commit(&batch).is_err(), "an event twice");

@@ -369,6 +369,9 @@ fn the_summary_at_exit() {
         assert!(s["queue_wait_ms"][k].is_u64());
     }
     assert!(s["wall_ms"].as_u64().is_some_and(|w| w >= 300));
+    // tasker's own CPU, its steps' not counted: a few milliseconds, far below the wall time.
+    let cpu = s["engine"]["cpu_ms"].as_u64().expect("engine.cpu_ms");
+    assert!(cpu < s["wall_ms"].as_u64().unwrap_or(0), "{s}");
 
     let quiet = sb.run(&["-q", "run", "t.yml"]);
     assert_eq!(quiet.status.code(), Some(0));

@@ -478,7 +478,7 @@ fn a_stale_workers_completion_changes_nothing() {
         task_id: 1,
         seq: 0,
         name: "step.completed".into(),
-        doc: serde_json::json!({"seq": 0, "name": "step.completed"}),
+        doc: serde_json::json!({"seq": 0, "name": "step.completed"}).to_string(),
     }];
     let written = store
         .complete_step("old", claimed[0].step_id, claimed[0].attempt, &late)

@@ -92,7 +92,7 @@ fn change(c: &Change) -> Json {
             name,
             doc,
         } => json!({"kind": "event", "task": task_id, "seq": seq, "name": name,
-                    "doc": doc.to_string()}),
+                    "doc": doc}),
         Change::Trace {
             task_id,
             traceparent,

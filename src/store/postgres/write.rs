@@ -180,7 +180,7 @@ impl PgStore {
             e.seq = n as u64 + 1;
             seqs.push(e.seq as i64);
             event_names.push(e.name().to_owned());
-            payloads.push(e.to_json().to_string());
+            payloads.push(e.to_json_text());
         }
         cache.exec(
             &tx,

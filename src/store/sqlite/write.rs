@@ -129,7 +129,7 @@ impl SqliteStore {
                     task_id,
                     e.seq as i64,
                     e.name(),
-                    e.to_json().to_string(),
+                    e.to_json_text(),
                     now
                 ])?;
             }
@@ -195,7 +195,7 @@ impl SqliteStore {
                     tx.prepare_cached(
                         "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     )?
-                    .execute(params![task_id, *seq as i64, name, doc.to_string(), now])?;
+                    .execute(params![task_id, *seq as i64, name, doc, now])?;
                 }
                 Change::Trace {
                     task_id,

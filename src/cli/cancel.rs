@@ -115,25 +115,25 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
     // Processes a dead runner left running a step: stopped once the cancel is recorded. On
     // a shared store a recorded pid may be another machine's: only a dead runner of this
     // machine's are (a live worker stops its own when it sees its claim gone).
-    let mut leftovers = Vec::new();
     let shared = matches!(global.location()?.0, crate::store::Location::Postgres(_));
-    let ours = task
-        .owner
-        .as_ref()
-        .is_some_and(|o| o.host == owner::hostname());
-    for &i in &positions_or_all(&task, &positions) {
-        if shared && !ours {
-            break;
-        }
-        let step = &task.steps[i];
-        if step.status == State::InProgress
-            && let Some(process) = store
-                .attempts(step.step_id)?
-                .into_iter()
-                .find(|a| a.attempt == step.state.attempts)
-                .and_then(|a| a.process)
-        {
-            leftovers.push(process);
+    let here = !shared
+        || task
+            .owner
+            .as_ref()
+            .is_some_and(|o| o.host == owner::hostname());
+    let mut leftovers = Vec::new();
+    if here {
+        for &i in &positions_or_all(&task, &positions) {
+            let step = &task.steps[i];
+            if step.status == State::InProgress
+                && let Some(process) = store
+                    .attempts(step.step_id)?
+                    .into_iter()
+                    .find(|a| a.attempt == step.state.attempts)
+                    .and_then(|a| a.process)
+            {
+                leftovers.push(process);
+            }
         }
     }
     // A step that moves meanwhile (a worker ends it) makes the cancel conflict: the task is

@@ -287,6 +287,7 @@ impl Worker<'_> {
         let mut next_rescue = Instant::now();
         let mut next_lease = Instant::now();
         let mut next_requests = Instant::now();
+        let mut next_tell = Instant::now();
         let owned = self.opts.owned.as_ref().map(|o| o.task_id);
         loop {
             let now = Instant::now();
@@ -300,7 +301,12 @@ impl Worker<'_> {
                     next_requests = now + REQUESTS_EVERY;
                     self.cancel_requests(task_id)?;
                 }
-                self.tell_owned(task_id)?;
+                // What the store recorded of the task is read back every TELL_EVERY, and at
+                // once when this run ended it.
+                if now >= next_tell || self.over {
+                    next_tell = now + TELL_EVERY;
+                    self.tell_owned(task_id)?;
+                }
                 if self.over {
                     // Ended (or taken over): what still runs here is stopped, unrecorded.
                     self.draining = true;
@@ -389,7 +395,7 @@ impl Worker<'_> {
                 if claimed == 0 && !self.settling() && !self.store.task_busy(task_id)? {
                     // Nothing of it runs anywhere, nothing is ready: its end is due.
                     self.finish_task(task_id)?;
-                    if self.end.state.is_some() {
+                    if self.over {
                         continue;
                     }
                 }
@@ -1001,10 +1007,7 @@ impl Worker<'_> {
             // The run starts with the task's start; what came before has no place in it.
             placed |= matches!(e.what, What::TaskStartRequested { .. });
             if placed {
-                e.trace = Some(match e.step().and_then(|(n, a)| Some((ids.get(n)?, a))) {
-                    Some((&id, attempt)) => run.for_step(id, attempt),
-                    None => run,
-                });
+                e.trace = Some(run.placing(&e, |n| ids.get(n).copied()));
             }
             events.push(e);
         }
@@ -1033,13 +1036,7 @@ impl Worker<'_> {
                     continue;
                 };
                 if let Some(owned) = self.opts.owned.as_ref().filter(|o| e.seq >= o.run_from) {
-                    e.trace = Some(match e.step() {
-                        Some((name, attempt)) => match owned.steps.get(name) {
-                            Some(&id) => owned.trace.for_step(id, attempt),
-                            None => owned.trace,
-                        },
-                        None => owned.trace,
-                    });
+                    e.trace = Some(owned.trace.placing(&e, |n| owned.steps.get(n).copied()));
                 }
                 self.told = self.told.max(e.seq);
                 match e.what {
@@ -1156,15 +1153,9 @@ impl Worker<'_> {
             self.over = true;
             return Ok(());
         }
-        let template = match self.template(&task) {
-            Ok(t) => t,
-            Err(_) => Arc::new(records_only(&task)?),
-        };
-        let started = task.started_at.unwrap_or(task.created_at);
-        let mut sched = scheduler_of(task, template, &self.opts.run)?;
-        sched.stop(super::scheduler::Stop::Signal(sig));
-        let (state, _) = sched.finish(started);
-        let (changes, _) = unnumbered(&mut sched);
+        let (state, changes, _) = self.ending(task, |sched| {
+            sched.stop(super::scheduler::Stop::Signal(sig));
+        })?;
         self.store.commit_as(task_id, &self.owner, &changes)?;
         self.tell_owned(task_id)?;
         self.end.state = Some(state);
@@ -1235,6 +1226,25 @@ impl Worker<'_> {
         Ok(())
     }
 
+    /// The end of `task`'s run once `stop` has told its scheduler what stopped it: the state
+    /// it ends in, the changes that record it, and their events (numbered by the store).
+    fn ending(
+        &mut self,
+        task: TaskRecord,
+        stop: impl FnOnce(&mut Scheduler),
+    ) -> Result<(State, Vec<Change>, Vec<Event>), RunError> {
+        let template = match self.template(&task) {
+            Ok(t) => t,
+            Err(_) => Arc::new(records_only(&task)?),
+        };
+        let started = task.started_at.unwrap_or(task.created_at);
+        let mut sched = scheduler_of(task, template, &self.opts.run)?;
+        stop(&mut sched);
+        let (state, _) = sched.finish(started);
+        let (changes, events) = unnumbered(&mut sched);
+        Ok((state, changes, events))
+    }
+
     /// Decide the end of task `task_id`, which has nothing left to run, and record it (if
     /// another worker did first, nothing changes).
     fn finish_task(&mut self, task_id: TaskId) -> Result<(), RunError> {
@@ -1258,16 +1268,10 @@ impl Worker<'_> {
         if task.status != State::InProgress || !owner_ok || (mine && self.settling()) {
             return Ok(());
         }
-        let template = match self.template(&task) {
-            Ok(t) => t,
-            Err(_) => Arc::new(records_only(&task)?),
-        };
-        let started = task.started_at.unwrap_or(task.created_at);
-        let mut sched = scheduler_of(task, template, &self.opts.run)?;
         // Past its deadline, the task ends timed out.
-        sched.advance();
-        let (state, _) = sched.finish(started);
-        let (changes, events) = unnumbered(&mut sched);
+        let (state, changes, events) = self.ending(task, |sched| {
+            sched.advance();
+        })?;
         let committed = if mine {
             self.store.commit_as(task_id, &self.owner, &changes)
         } else {
@@ -1280,6 +1284,7 @@ impl Worker<'_> {
                 }
                 if mine {
                     self.end.state = Some(state);
+                    self.over = true;
                 } else if self.exporter.is_some() {
                     self.export(task_id)?;
                 }

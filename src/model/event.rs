@@ -47,6 +47,18 @@ impl TraceRef {
         ])
     }
 
+    /// This run's place for event `e`, read back from the log: its step's and attempt's
+    /// spans when it is about a step `step_id` knows the id of, else the run's.
+    pub fn placing(&self, e: &Event, step_id: impl Fn(&str) -> Option<i64>) -> TraceRef {
+        match e
+            .step()
+            .and_then(|(name, attempt)| Some((step_id(name)?, attempt)))
+        {
+            Some((id, attempt)) => self.for_step(id, attempt),
+            None => *self,
+        }
+    }
+
     /// This run's place for an event about step `step_id`'s attempt `attempt`.
     pub fn for_step(&self, step_id: i64, attempt: u32) -> TraceRef {
         TraceRef {

@@ -1063,10 +1063,11 @@ fn a_step_cancelled_while_its_start_commits_never_runs() {
     let sb = Sandbox::new();
     sb.write(
         "t.yml",
-        "name: held\nsteps:\n  - { name: long, command: 'sleep 3' }\n  - { name: c, command: 'touch c.started; sleep 0.3' }\n  - { name: b, command: 'touch b_ran', depends_on: [c] }\n",
+        "name: held\nsteps:\n  - { name: long, command: 'sleep 3' }\n  - { name: c, command: 'touch c.started; sleep 1' }\n  - { name: b, command: 'touch b_ran', depends_on: [c] }\n",
     );
     // Holds the store's write lock from c's start until well after c ends, and asks for b
-    // to be cancelled inside that hold.
+    // to be cancelled inside that hold. (c runs a second: under a loaded machine Python may
+    // take a while to start and take the lock, and must still do so while c runs.)
     sb.write(
         "hold.py",
         "import os, sqlite3, sys, time\n\
@@ -1074,7 +1075,7 @@ fn a_step_cancelled_while_its_start_commits_never_runs() {
          c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
          c.execute('BEGIN IMMEDIATE')\n\
          c.execute(\"INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at) VALUES (1, 'cancel_request', '{\\\"steps\\\": [\\\"b\\\"], \\\"reason\\\": \\\"held\\\", \\\"actor\\\": \\\"test\\\"}', 0)\")\n\
-         time.sleep(1.2)\n\
+         time.sleep(2.0)\n\
          c.execute('COMMIT')\n",
     );
     let child = sb.spawn(&["run", "t.yml"]);

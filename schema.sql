@@ -139,11 +139,13 @@ CREATE TABLE step_attempts (
     UNIQUE (workflow_step_id, attempt)
 );
 
+-- The event log, a page per row: the events `seq` ..= `last_seq` of one task recorded in one
+-- commit (at most 64 of them), one JSON text per line, in order.
 CREATE TABLE events (
     event_id   INTEGER PRIMARY KEY,
     task_id    INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,
-    name       TEXT NOT NULL,
+    last_seq   INTEGER NOT NULL,
     payload    TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     UNIQUE (task_id, seq)

@@ -227,7 +227,7 @@ fn events_log_follows_a_running_task() {
         && sb
             .sqlite()
             .query_row(
-                "SELECT COUNT(*) FROM events WHERE name = 'step.before_handle'",
+                "SELECT COUNT(*) FROM events WHERE payload LIKE '%\"step.before_handle\"%'",
                 [],
                 |r| r.get::<_, i64>(0)
             )

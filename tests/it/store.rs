@@ -144,6 +144,79 @@ fn a_newer_schema_is_refused_and_left_alone() {
     assert_eq!(version, 99);
 }
 
+/// A store written before the log was paged (a row per event, schema version 1) is migrated
+/// on open: the same events in the same order, and the log goes on from its last one.
+#[test]
+fn a_store_with_an_event_per_row_is_migrated_to_pages() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'test -f ok', depends_on: [a] }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
+    let before = stdout(&sb.run(&["events", "log", "1", "--json"]));
+    let count = |conn: &rusqlite::Connection, sql: &str| -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+    };
+    let events = before.lines().count() as i64;
+    assert!(events > 10, "{before}");
+    {
+        let conn = sb.sqlite();
+        assert!(
+            count(&conn, "SELECT COUNT(*) FROM events") < events,
+            "the log is paged"
+        );
+        // Back to version 1's table: a row per event, with its name.
+        conn.execute_batch(
+            "CREATE TABLE old (event_id INTEGER PRIMARY KEY,
+                task_id INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL,
+                created_at INTEGER NOT NULL, UNIQUE (task_id, seq));",
+        )
+        .expect("old table");
+        for (n, line) in before.lines().enumerate() {
+            let doc: serde_json::Value = serde_json::from_str(line).expect("event");
+            conn.execute(
+                "INSERT INTO old (task_id, seq, name, payload, created_at) VALUES (1, ?1, ?2, ?3, 0)",
+                rusqlite::params![n as i64 + 1, doc["name"].as_str(), line],
+            )
+            .expect("insert");
+        }
+        conn.execute_batch(
+            "DROP TABLE events; ALTER TABLE old RENAME TO events; PRAGMA user_version = 1;",
+        )
+        .expect("downgrade");
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM events"), events);
+    }
+    let after = stdout(&sb.run(&["events", "log", "1", "--json"]));
+    assert_eq!(after, before, "the same events, in order");
+    let conn = sb.sqlite();
+    assert_eq!(
+        count(&conn, "PRAGMA user_version"),
+        tasker::store::SCHEMA_VERSION
+    );
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM events WHERE seq = last_seq"),
+        events
+    );
+    drop(conn);
+    // The log goes on after the migrated events, numbered from the last.
+    sb.write("ok", "");
+    assert_eq!(sb.run(&["retry", "1"]).status.code(), Some(0));
+    let retried = stdout(&sb.run(&["events", "log", "1", "--json"]));
+    let seqs: Vec<u64> = retried
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("event")["seq"]
+                .as_u64()
+                .expect("seq")
+        })
+        .collect();
+    assert!(seqs.len() as i64 > events, "{retried}");
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    assert!(retried.starts_with(&before), "{retried}");
+}
+
 #[test]
 fn tasks_list_filters_and_json() {
     let sb = Sandbox::new();

@@ -82,7 +82,7 @@ impl Maintenance for SqliteStore {
                 "SELECT COUNT(*) FROM step_attempts WHERE workflow_step_id IN
                    (SELECT workflow_step_id FROM workflow_steps WHERE task_id IN (SELECT task_id FROM doomed))",
             )?,
-            events: count("SELECT COUNT(*) FROM events WHERE task_id IN (SELECT task_id FROM doomed)")?,
+            events: count("SELECT COALESCE(SUM(last_seq - seq + 1), 0) FROM events WHERE task_id IN (SELECT task_id FROM doomed)")?,
         };
         if !dry_run {
             // Foreign keys cascade from tasks to everything that belongs to them.

@@ -26,7 +26,10 @@ mod write;
 pub use maintain::Pruned;
 
 /// Migrations in order; `PRAGMA user_version` counts how many were applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_event_pages.sql"),
+];
 
 /// The schema version this tasker writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -572,6 +575,70 @@ mod tests {
             .expect("rows")
             .collect::<Result<_, _>>()
             .expect("collect")
+    }
+
+    /// Events `seqs` of task 1, as one commit.
+    fn events_of(seqs: impl IntoIterator<Item = u64>) -> Vec<Change> {
+        seqs.into_iter()
+            .map(|seq| Change::Event {
+                task_id: 1,
+                seq,
+                name: "x".into(),
+                doc: format!("{{\"seq\":{seq}}}"),
+            })
+            .collect()
+    }
+
+    /// The log is written a page per run of consecutive events (64 at most) and read back
+    /// event by event, from any point, as if each had its row.
+    #[test]
+    fn the_log_is_paged_and_read_from_any_event() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO task_namespaces VALUES (1, 'default', NULL, 0);
+                 INSERT INTO named_tasks VALUES (1, 1, 't', '1', NULL, 'h', '', 0);
+                 INSERT INTO tasks (task_id, uuid, named_task_id, identity, workdir, created_at, updated_at)
+                     VALUES (1, 'u', 1, 'i', '.', 0, 0);",
+            )
+            .expect("task");
+        store.apply(None, &events_of(1..=70)).expect("commit");
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 2, "64 events a page");
+        let seqs = |store: &SqliteStore, after: u64, limit: usize| -> Vec<u64> {
+            store
+                .events(1, after, limit)
+                .expect("read")
+                .iter()
+                .map(|e| e["seq"].as_u64().expect("seq"))
+                .collect()
+        };
+        assert_eq!(seqs(&store, 0, 1000), (1..=70).collect::<Vec<_>>());
+        assert_eq!(seqs(&store, 60, 5), vec![61, 62, 63, 64, 65]);
+        assert_eq!(seqs(&store, 63, 1), vec![64]);
+        assert_eq!(seqs(&store, 64, 10), (65..=70).collect::<Vec<_>>());
+        assert_eq!(seqs(&store, 70, 10), Vec::<u64>::new());
+        // A second writer numbering an event already recorded changes nothing.
+        let again = store.apply(
+            None,
+            &events_of([71, 72])
+                .into_iter()
+                .chain(events_of([70]))
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            matches!(again, Err(StoreError::Backend { .. })),
+            "{again:?}"
+        );
+        assert_eq!(store.last_event_seq(1).expect("last"), 70);
+        store.apply(None, &events_of([71, 72, 74])).expect("commit");
+        assert_eq!(store.last_event_seq(1).expect("last"), 74);
+        assert_eq!(seqs(&store, 69, 10), vec![70, 71, 72, 74]);
     }
 
     #[test]

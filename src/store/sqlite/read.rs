@@ -343,11 +343,18 @@ impl SqliteStore {
     }
 
     pub(super) fn last_event_seq(&self, task_id: TaskId) -> Result<u64, StoreError> {
-        let seq: i64 = self
-            .conn
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE task_id = ?1")?
-            .query_row([task_id], |r| r.get(0))?;
-        Ok(seq.max(0) as u64)
+        Self::last_event_seq_in(&self.conn, task_id)
+    }
+
+    /// The last recorded event's number: the last of the task's last page.
+    pub(super) fn last_event_seq_in(conn: &Connection, task_id: TaskId) -> Result<u64, StoreError> {
+        let seq: Option<i64> = conn
+            .prepare_cached(
+                "SELECT last_seq FROM events WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([task_id], |r| r.get(0))
+            .optional()?;
+        Ok(seq.unwrap_or(0).max(0) as u64)
     }
 
     pub(super) fn events(
@@ -356,13 +363,34 @@ impl SqliteStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Json>, StoreError> {
+        // The page holding event `after + 1` starts at most `PAGE_EVENTS - 1` before it.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT payload FROM events WHERE task_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            "SELECT seq, payload FROM events
+             WHERE task_id = ?1 AND seq > ?2 - ?3 AND last_seq > ?2 ORDER BY seq",
         )?;
-        let mut rows = stmt.query(params![task_id, after as i64, limit as i64])?;
+        let mut rows = stmt.query(params![
+            task_id,
+            after as i64,
+            super::write::PAGE_EVENTS as i64
+        ])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(json_of(r.get(0)?)?.unwrap_or(Json::Null));
+        while out.len() < limit {
+            let Some(r) = rows.next()? else { break };
+            let first: i64 = r.get(0)?;
+            let text = r.get_ref(1)?.as_str().map_err(|e| {
+                StoreError::Corrupt(format!("event {first} of task {task_id}: {e}"))
+            })?;
+            for (n, line) in text.split('\n').enumerate() {
+                if first + n as i64 <= after as i64 {
+                    continue;
+                }
+                if out.len() == limit {
+                    break;
+                }
+                out.push(
+                    serde_json::from_str(line).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                );
+            }
         }
         Ok(out)
     }

@@ -117,23 +117,14 @@ impl SqliteStore {
             };
             Self::step_transition(&tx, step_id, s.from, s.to, &s.metadata, &s.state, now)?;
         }
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for (n, e) in opening.events.iter().enumerate() {
-                let mut e = e.clone();
-                e.task_id = task_id;
-                e.seq = n as u64 + 1;
-                insert.execute(params![
-                    task_id,
-                    e.seq as i64,
-                    e.name(),
-                    e.to_json_text(),
-                    now
-                ])?;
-            }
+        let mut pages = Pages::new(now);
+        for (n, e) in opening.events.iter().enumerate() {
+            let mut e = e.clone();
+            e.task_id = task_id;
+            e.seq = n as u64 + 1;
+            pages.push(&tx, task_id, e.seq, &e.to_json_text())?;
         }
+        pages.flush(&tx)?;
         tx.commit()?;
         Ok(Created::New(task_id))
     }
@@ -159,6 +150,7 @@ impl SqliteStore {
                 });
             }
         }
+        let mut pages = Pages::new(now);
         for change in changes {
             match change {
                 Change::Task {
@@ -187,16 +179,8 @@ impl SqliteStore {
                     .execute(params![step_id, attempt, now])?;
                 }
                 Change::Event {
-                    task_id,
-                    seq,
-                    name,
-                    doc,
-                } => {
-                    tx.prepare_cached(
-                        "INSERT INTO events (task_id, seq, name, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![task_id, *seq as i64, name, doc, now])?;
-                }
+                    task_id, seq, doc, ..
+                } => pages.push(&tx, *task_id, *seq, doc)?,
                 Change::Trace {
                     task_id,
                     traceparent,
@@ -246,6 +230,7 @@ impl SqliteStore {
                 }
             }
         }
+        pages.flush(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -373,5 +358,82 @@ impl SqliteStore {
             }),
             _ => None,
         })
+    }
+}
+
+/// The most events one row of the log holds. Readers look this far back for the row holding
+/// an event, so it may shrink but never grow.
+pub(super) const PAGE_EVENTS: u64 = 64;
+
+/// A row of the log is closed once its text passes this many bytes.
+const PAGE_BYTES: usize = 32 * 1024;
+
+/// The events of one commit, written a row per run of consecutive events of a task (at most
+/// [`PAGE_EVENTS`]), one JSON text per line: a step's few events cost one row between them,
+/// not a row each.
+struct Pages {
+    now: i64,
+    /// The open page: its task, first and last sequence numbers, and text.
+    open: Option<(TaskId, u64, u64)>,
+    text: String,
+}
+
+impl Pages {
+    fn new(now: i64) -> Pages {
+        Pages {
+            now,
+            open: None,
+            text: String::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        tx: &Transaction<'_>,
+        task_id: TaskId,
+        seq: u64,
+        doc: &str,
+    ) -> Result<(), StoreError> {
+        debug_assert!(!doc.contains('\n'), "an event's JSON text is one line");
+        match &mut self.open {
+            Some((task, first, last))
+                if *task == task_id
+                    && seq == *last + 1
+                    && seq - *first < PAGE_EVENTS
+                    && self.text.len() < PAGE_BYTES =>
+            {
+                *last = seq;
+                self.text.push('\n');
+            }
+            _ => {
+                self.flush(tx)?;
+                self.open = Some((task_id, seq, seq));
+            }
+        }
+        self.text.push_str(doc);
+        Ok(())
+    }
+
+    /// Write the open page, if any. Its events must come after the task's last recorded
+    /// one: two writers numbering the same events conflict, as they did with a row each.
+    fn flush(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        let Some((task_id, first, last)) = self.open.take() else {
+            return Ok(());
+        };
+        let recorded = SqliteStore::last_event_seq_in(tx, task_id)?;
+        if first <= recorded {
+            return Err(StoreError::Backend {
+                kind: Failure::Other,
+                message: format!(
+                    "event {first} of task {task_id} is already recorded (another process wrote the task's log meanwhile)"
+                ),
+            });
+        }
+        tx.prepare_cached(
+            "INSERT INTO events (task_id, seq, last_seq, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![task_id, first as i64, last as i64, self.text, self.now])?;
+        self.text.clear();
+        Ok(())
     }
 }

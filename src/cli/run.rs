@@ -356,6 +356,7 @@ fn resolve_template(
     let looks_like_file = path.exists()
         || spec.ends_with(".yml")
         || spec.ends_with(".yaml")
+        || spec.ends_with(".json")
         || spec.starts_with('.')
         || spec.starts_with('/');
     if looks_like_file {

@@ -49,7 +49,7 @@ impl Entry {
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+fn template_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
@@ -57,19 +57,36 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     paths.sort();
     for p in paths {
         if p.is_dir() {
-            yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
+            template_files(&p, out);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yml" | "yaml" | "json")
+        ) {
             out.push(p);
         }
     }
 }
 
+/// Whether a file in a template directory is meant as a template: any YAML file; a JSON
+/// file only when it is an object with `steps`.
+fn template_shaped(path: &Path) -> bool {
+    if path.extension().is_none_or(|e| e != "json") {
+        return true;
+    }
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|doc| doc.get("steps").is_some())
+}
+
 impl Catalog {
-    /// Read every `*.yml` and `*.yaml` under `dirs` (recursively).
+    /// Read every `*.yml`, `*.yaml` and `*.json` under `dirs` (recursively). A JSON file
+    /// that is not a mapping with `steps` (a context, a schema) is not a template, and is
+    /// left out rather than listed as an invalid one.
     pub fn scan(dirs: &[PathBuf], options: LoadOptions<'_>) -> Catalog {
         let mut files = Vec::new();
         for d in dirs {
-            yaml_files(d, &mut files);
+            template_files(d, &mut files);
         }
         let mut catalog = Catalog {
             dirs: dirs.to_vec(),
@@ -78,6 +95,7 @@ impl Catalog {
         for path in files {
             match load_file(&path, options) {
                 Ok(loaded) => catalog.entries.push(entry(&loaded.template, path)),
+                Err(_) if !template_shaped(&path) => {}
                 Err(e) => {
                     // The reason is an error, never a warning beside it.
                     let first = e

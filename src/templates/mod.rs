@@ -12,6 +12,7 @@ pub mod interpolate;
 mod load;
 mod model;
 pub mod node;
+mod quick;
 mod retry;
 pub mod shell;
 mod steps;

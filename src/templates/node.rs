@@ -208,8 +208,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// Parse YAML text into a positioned tree. Booleans are YAML 1.2's `true`/`false` only,
-/// so `NO` stays a string; duplicate keys are an error.
+/// so `NO` stays a string; duplicate keys are an error. The quick reader builds the tree
+/// when it can be sure of the document's meaning; the full reader does otherwise.
 pub fn parse(text: &str) -> Result<Node, String> {
+    match super::quick::read(text) {
+        Some(node) => Ok(node),
+        None => parse_fully(text),
+    }
+}
+
+/// [`parse`] by the full reader alone (serde-saphyr): what the quick reader must agree with.
+pub fn parse_fully(text: &str) -> Result<Node, String> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     // The default budget (250,000 nodes) stops at about 25,000 steps; templates of 100,000

@@ -108,6 +108,60 @@ fn templates_list_and_show() {
     assert_eq!(out.status.code(), Some(4));
 }
 
+/// A JSON template (a subset of YAML) is read like a YAML one: run by path, listed and run by
+/// name from a template directory, its problems placed by line and column. A JSON file there
+/// that is not a template (a context) is left out, not reported.
+#[test]
+fn json_templates_run_and_are_listed_by_name() {
+    let sb = Sandbox::new();
+    sb.write(
+        "flows/etl.json",
+        r#"{"name": "etl", "namespace_name": "data", "version": "1.2.0",
+  "steps": [
+    {"name": "fetch", "command": "echo fetched"},
+    {"name": "load", "command": "test {{ context.rows }} -gt 1", "depends_on": ["fetch"],
+     "retry": {"limit": 2, "backoff": {"base": "10ms", "jitter": 0.1}}}
+  ]}
+"#,
+    );
+    sb.write("flows/context.json", r#"{"rows": 3}"#);
+    let out = sb.run(&[
+        "run",
+        "flows/etl.json",
+        "--context",
+        "@flows/context.json",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["status"], "complete", "{doc}");
+
+    let out = sb.run(&["templates", "list", "--templates", "flows", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(rows[0]["name"], "etl");
+    assert!(!stderr(&out).contains("context.json"), "{}", stderr(&out));
+    let out = sb.run(&[
+        "run",
+        "data/etl",
+        "--templates",
+        "flows",
+        "--context",
+        r#"{"rows": 5}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    sb.write(
+        "bad.json",
+        "{\"name\": \"etl\",\n \"steps\": [{\"name\": \"a\", \"comand\": \"true\"}]}\n",
+    );
+    let out = sb.run(&["validate", "bad.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.json:2:"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("comand"), "{}", stderr(&out));
+}
+
 #[test]
 fn two_files_claiming_one_version_are_reported() {
     let sb = Sandbox::new();

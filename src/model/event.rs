@@ -423,22 +423,18 @@ impl Event {
     }
 
     /// The JSON form: `{"seq", "name", "task_id", "timestamp", …fields}`.
-    /// [`Event::to_json`] as text, written straight from the typed event: the same keys in
-    /// the same order, without building the JSON tree first (events are written to the log,
-    /// `--events-out` and hooks as text, a few for every step).
+    /// [`Event::to_json`] as text, written straight from the typed event into one buffer:
+    /// the same keys in the same order, without building the JSON tree or a string a field
+    /// (events are written to the log, `--events-out` and hooks as text, a few every step).
     pub fn to_json_text(&self) -> String {
-        use std::fmt::Write as _;
+        use std::io::Write as _;
         let name = self.name();
-        let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let mut out = String::with_capacity(256);
-        let _ = write!(
-            out,
-            "{{\"seq\":{},\"name\":{},\"task_id\":{},\"timestamp\":{}",
-            self.seq,
-            text(name),
-            self.task_id,
-            text(&crate::clock::rfc3339(self.timestamp))
-        );
+        let mut out: Vec<u8> = Vec::with_capacity(256);
+        let _ = write!(out, "{{\"seq\":{},\"name\":", self.seq);
+        let _ = serde_json::to_writer(&mut out, name);
+        let _ = write!(out, ",\"task_id\":{},\"timestamp\":\"", self.task_id);
+        crate::clock::write_rfc3339(&mut out, self.timestamp);
+        out.push(b'"');
         match &self.what {
             What::Custom {
                 step_name,
@@ -446,26 +442,31 @@ impl Event {
                 payload,
                 ..
             } => {
-                let _ = write!(
-                    out,
-                    ",\"step_name\":{},\"attempt\":{},\"payload\":{}}}",
-                    text(step_name),
-                    attempt,
-                    payload
-                );
+                out.extend_from_slice(b",\"step_name\":");
+                let _ = serde_json::to_writer(&mut out, step_name);
+                let _ = write!(out, ",\"attempt\":{attempt},\"payload\":");
+                let _ = serde_json::to_writer(&mut out, payload);
+                out.push(b'}');
             }
             what => {
                 // The typed fields, tagged with the name first: the tag is left out.
-                let fields = serde_json::to_string(what).unwrap_or_default();
-                let tag = format!("{{\"name\":{}", text(name));
-                debug_assert!(fields.starts_with(&tag), "{fields} is tagged {tag}");
-                match fields.strip_prefix(tag.as_str()) {
-                    Some(rest) => out.push_str(rest),
-                    None => return self.to_json().to_string(),
+                let at = out.len();
+                let _ = serde_json::to_writer(&mut out, what);
+                let tag_len = b"{\"name\":".len() + name.len() + 2;
+                let tagged = out[at..].starts_with(b"{\"name\":\"")
+                    && out.get(at + 9..at + tag_len - 1) == Some(name.as_bytes());
+                debug_assert!(
+                    tagged,
+                    "{} is tagged {name}",
+                    String::from_utf8_lossy(&out[at..])
+                );
+                if !tagged {
+                    return self.to_json().to_string();
                 }
+                out.drain(at..at + tag_len);
             }
         }
-        out
+        String::from_utf8(out).unwrap_or_else(|_| self.to_json().to_string())
     }
 
     pub fn to_json(&self) -> Value {

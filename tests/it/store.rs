@@ -217,6 +217,58 @@ fn a_store_with_an_event_per_row_is_migrated_to_pages() {
     assert!(retried.starts_with(&before), "{retried}");
 }
 
+/// A step's name is kept once per dependent system in `named_steps`, shared by every task
+/// that has it; the latest description given wins, and a template giving none keeps it.
+#[test]
+fn named_steps_are_shared_and_keep_the_latest_description() {
+    let sb = Sandbox::new();
+    let run = |steps: &str| {
+        sb.write("t.yml", &format!("name: t\nsteps:\n{steps}"));
+        assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(0));
+    };
+    run("  - { name: a, command: 'true' }\n");
+    run("  - { name: a, command: 'true', description: first }\n");
+    run(
+        "  - { name: a, command: 'true' }\n  - { name: a2, noop: true, dependent_system: billing }\n",
+    );
+    let rows = || -> Vec<(String, String, Option<String>)> {
+        let conn = sb.sqlite();
+        let mut stmt = conn
+            .prepare("SELECT dependent_system, name, description FROM named_steps ORDER BY named_step_id")
+            .expect("query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("collect")
+    };
+    assert_eq!(
+        rows(),
+        vec![
+            ("".into(), "a".into(), Some("first".into())),
+            ("billing".into(), "a2".into(), None),
+        ]
+    );
+    run(
+        "  - { name: a, command: 'true', description: second }\n  - { name: a2, noop: true, dependent_system: billing, description: bill }\n",
+    );
+    assert_eq!(
+        rows(),
+        vec![
+            ("".into(), "a".into(), Some("second".into())),
+            ("billing".into(), "a2".into(), Some("bill".into())),
+        ]
+    );
+    let shared: i64 = sb
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(DISTINCT named_step_id) FROM workflow_steps WHERE name = 'a'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(shared, 1, "four tasks, one named step");
+}
+
 #[test]
 fn tasks_list_filters_and_json() {
     let sb = Sandbox::new();

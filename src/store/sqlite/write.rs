@@ -71,10 +71,17 @@ impl SqliteStore {
         let task_id = tx.last_insert_rowid();
         let mut step_ids = Vec::with_capacity(t.steps.len());
         {
+            // A plain insert, and a look-up only for a name already known: an upsert with
+            // `RETURNING` cost twice as much a step (SQLite gathers returned rows apart).
             let mut named = tx.prepare_cached(
                 "INSERT INTO named_steps (dependent_system, name, description, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (dependent_system, name) DO UPDATE SET description = COALESCE(excluded.description, description)
-                 RETURNING named_step_id",
+                 ON CONFLICT (dependent_system, name) DO NOTHING",
+            )?;
+            let mut known = tx.prepare_cached(
+                "SELECT named_step_id, description FROM named_steps WHERE dependent_system = ?1 AND name = ?2",
+            )?;
+            let mut describe = tx.prepare_cached(
+                "UPDATE named_steps SET description = ?2 WHERE named_step_id = ?1",
             )?;
             let mut step = tx.prepare_cached(
                 "INSERT INTO workflow_steps (task_id, named_step_id, name, position, retry_limit, retryable, skippable, created_at, updated_at)
@@ -84,15 +91,19 @@ impl SqliteStore {
                 "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES (?1, ?2)",
             )?;
             for (i, s) in t.steps.iter().enumerate() {
-                let named_id: i64 = named.query_row(
-                    params![
-                        s.dependent_system.as_deref().unwrap_or(""),
-                        s.name,
-                        s.description,
-                        now
-                    ],
-                    |r| r.get(0),
-                )?;
+                let system = s.dependent_system.as_deref().unwrap_or("");
+                let named_id: i64 =
+                    if named.execute(params![system, s.name, s.description, now])? == 1 {
+                        tx.last_insert_rowid()
+                    } else {
+                        let (id, described): (i64, Option<String>) = known
+                            .query_row(params![system, s.name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        // The latest description given wins; none given keeps the one there.
+                        if s.description.is_some() && s.description != described {
+                            describe.execute(params![id, s.description])?;
+                        }
+                        id
+                    };
                 step.execute(params![
                     task_id,
                     named_id,

@@ -109,7 +109,7 @@ mod scheduler {
     /// but processes — transitions committed, events, readiness.
     fn run_noop(bencher: divan::Bencher, shape: &str, n: usize) {
         let text = template_text(shape, n, "noop: true");
-        let template = load(&text);
+        let template = std::sync::Arc::new(load(&text));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

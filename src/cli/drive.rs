@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write as _};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -159,7 +160,7 @@ pub fn drive(
     global: &Global,
     store: &mut dyn Backend,
     task_id: TaskId,
-    template: &Template,
+    template: Arc<Template>,
     args: &DriveArgs,
     outputs: Outputs,
     replay_after: u64,
@@ -239,6 +240,9 @@ pub fn drive(
     });
     let mut spans = telemetry.tracer().map(|t| Spans::new(t, &task));
     let mut metrics = telemetry.meter().map(|m| Metrics::new(&m, &task));
+    // The engine reads the task for itself: two copies of a big task's steps would double
+    // the run's memory.
+    drop(task);
 
     let started = Instant::now();
     let finish = {
@@ -264,7 +268,7 @@ pub fn drive(
                 &runtime,
                 &url,
                 task_id,
-                template,
+                &template,
                 &options,
                 &mut fanout,
                 halt.clone(),
@@ -280,7 +284,7 @@ pub fn drive(
                     &runtime,
                     store,
                     task_id,
-                    template,
+                    &template,
                     &options,
                     &mut fanout,
                     halt.clone(),
@@ -334,7 +338,7 @@ pub fn drive(
     let record = super::find_task(store, task_id)?;
     let summary = collector.summary(
         &record,
-        template,
+        &template,
         wall_ms,
         finish.interrupted.is_some(),
         telemetry::summary::EngineStats {
@@ -446,7 +450,7 @@ fn run_engine(
     runtime: &tokio::runtime::Runtime,
     store: &mut dyn Backend,
     task_id: TaskId,
-    template: &Template,
+    template: &Arc<Template>,
     options: &engine::Options,
     subscriber: &mut dyn Subscriber,
     halt: watch::Receiver<Halt>,

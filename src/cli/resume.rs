@@ -44,7 +44,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         global,
         &mut *store,
         args.id,
-        &template,
+        std::sync::Arc::new(template),
         &args.drive,
         outputs,
         replay_after,

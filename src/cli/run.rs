@@ -91,17 +91,18 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         checking: false,
     };
     let file = resolve_template(&args.template, &args.templates.resolve(config), options)?;
-    let loaded = templates::load_file(&file, options)?;
-    let template = &loaded.template;
+    let templates::Loaded { template, source } = templates::load_file(&file, options)?;
+    // Shared with the engine, not copied: a big template is most of a run's memory.
+    let template = std::sync::Arc::new(template);
     if global.verbosity() != Verbosity::Quiet {
         for w in &template.warnings {
             super::say!("warning: {w}");
         }
     }
     let workdir = template_dir(&file);
-    let hash = format!("{:x}", Sha256::digest(loaded.source.as_bytes()));
-    let context = build_context(template, args.context.as_deref(), &args.set)?;
-    let bypass = bypass_positions(template, &args.bypass_steps)?;
+    let hash = format!("{:x}", Sha256::digest(source.as_bytes()));
+    let context = build_context(&template, args.context.as_deref(), &args.set)?;
+    let bypass = bypass_positions(&template, &args.bypass_steps)?;
     let dedup_key = args.dedup.as_ref().map(|_| {
         let identity = format!(
             "{}/{}@{}",
@@ -116,7 +117,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     let idempotency_key = args.idempotency_key.clone().or(dedup_key);
 
     if args.dry_run {
-        return dry_run(template, &context, args.drive.json);
+        return dry_run(&template, &context, args.drive.json);
     }
     if args.submit && !matches!(global.location()?.0, crate::store::Location::Postgres(_)) {
         return Err(Error::Usage(
@@ -126,8 +127,8 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     let outputs = args.drive.open_outputs(global)?;
     let mut store = global.open_store()?;
     let created = store.create_task(&NewTask {
-        template,
-        source: &loaded.source,
+        template: &template,
+        source: &source,
         content_hash: &hash,
         workdir: &workdir.display().to_string(),
         context: &context,
@@ -178,7 +179,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
             traceparent: std::env::var("TRACEPARENT").ok().filter(|v| !v.is_empty()),
             ..crate::engine::Options::default()
         };
-        crate::engine::submit(&mut *store, task_id, template, &options).map_err(|e| match e {
+        crate::engine::submit(&mut *store, task_id, &template, &options).map_err(|e| match e {
             crate::engine::RunError::Store(s) => Error::Store(s),
             other => Error::Io(other.to_string()),
         })?;

@@ -152,7 +152,7 @@ pub struct Stats {
 pub async fn run(
     store: &mut dyn Store,
     task_id: TaskId,
-    template: &Template,
+    template: &std::sync::Arc<Template>,
     options: &Options,
     subscriber: &mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
@@ -253,7 +253,14 @@ mod tests {
             .expect("runtime");
         let (_halt_tx, halt) = watch::channel(Halt::None);
         let finish = runtime
-            .block_on(run(&mut store, id, &template, &options, &mut Ignore, halt))
+            .block_on(run(
+                &mut store,
+                id,
+                &std::sync::Arc::new(template),
+                &options,
+                &mut Ignore,
+                halt,
+            ))
             .expect("run");
         assert_eq!(finish.state, State::Complete);
         let task = store.task(id).expect("read").expect("task");

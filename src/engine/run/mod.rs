@@ -89,7 +89,7 @@ impl<'a> Run<'a> {
     pub(super) async fn start(
         writer: &Writer<'_, '_>,
         task_id: TaskId,
-        template: &'a Template,
+        template: &'a Arc<Template>,
         options: &'a Options,
         subscriber: &'a mut dyn Subscriber,
         halt: watch::Receiver<Halt>,
@@ -135,7 +135,7 @@ impl<'a> Run<'a> {
         if swept > 0 {
             tracing::info!(task_id, swept, "removed what dead runners left behind");
         }
-        let sched = match Scheduler::new(task, Arc::new(template.clone()), options, next_seq) {
+        let sched = match Scheduler::new(task, Arc::clone(template), options, next_seq) {
             Ok(sched) => sched,
             Err(e) => {
                 remove(&dirs);

@@ -93,8 +93,15 @@ impl SqliteStore {
                 session_step(&mut sessions, started, r.get(1)?);
             }
         }
-        let mut steps = Vec::new();
-        let mut ids = std::collections::HashMap::with_capacity(1024);
+        // Counted first (from the index): a big task's steps are the run's biggest record,
+        // and a vector grown by doubling would hold up to twice them.
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM workflow_steps WHERE task_id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let count = usize::try_from(count).unwrap_or(0);
+        let mut steps = Vec::with_capacity(count);
+        let mut ids = std::collections::HashMap::with_capacity(count);
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT workflow_step_id, name, position, status, attempts, retry_limit, retryable, flaky,

@@ -641,6 +641,49 @@ mod tests {
         assert_eq!(seqs(&store, 69, 10), vec![70, 71, 72, 74]);
     }
 
+    /// A task's rows are written with foreign keys unchecked; the connection checks them
+    /// again afterwards, whether the task was created or found by its key.
+    #[test]
+    fn foreign_keys_are_checked_again_once_a_task_is_created() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let template = crate::templates::from_str(
+            "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'true', depends_on: [a] }\n",
+            "t.yml",
+        )
+        .expect("template");
+        let new = NewTask {
+            template: &template,
+            source: "",
+            content_hash: "h",
+            workdir: "/tmp",
+            context: &serde_json::json!({}),
+            initiator: None,
+            source_system: None,
+            reason: None,
+            tags: &[],
+            environment: None,
+            idempotency_key: Some("k"),
+            bypass: &[],
+        };
+        let checked = |store: &SqliteStore| -> i64 {
+            store
+                .conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .expect("pragma")
+        };
+        assert!(matches!(store.create_task(&new), Ok(Created::New(1))));
+        assert_eq!(checked(&store), 1);
+        assert!(matches!(store.create_task(&new), Ok(Created::Existing(1))));
+        assert_eq!(checked(&store), 1);
+        let broken = store.conn.execute(
+            "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES (1, 999)",
+            [],
+        );
+        assert!(broken.is_err(), "an edge to no step is refused");
+        assert!(store.check().expect("check").is_empty());
+    }
+
     #[test]
     fn schema_sql_matches_the_migrations() {
         let dir = tempfile::tempdir().expect("tempdir");

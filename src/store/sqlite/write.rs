@@ -11,9 +11,11 @@ impl SqliteStore {
     ) -> Result<Created, StoreError> {
         let now = now_ms();
         let t = new.template;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Every reference among a new task's rows is to a row written just before it in the
+        // same transaction, so checking each against its parent (two look-ups an edge, two
+        // a step) proves nothing; `tasker db check` still checks them all.
+        let _unchecked = Unchecked::new(&self.conn)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO task_namespaces (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
             params![t.namespace, now],
@@ -369,6 +371,25 @@ impl SqliteStore {
             }),
             _ => None,
         })
+    }
+}
+
+/// Foreign keys unchecked while it lives (set outside a transaction, where SQLite honours
+/// it), and checked again after, whatever happened.
+struct Unchecked<'c>(&'c Connection);
+
+impl<'c> Unchecked<'c> {
+    fn new(conn: &'c Connection) -> Result<Unchecked<'c>, StoreError> {
+        conn.pragma_update(None, "foreign_keys", false)?;
+        Ok(Unchecked(conn))
+    }
+}
+
+impl Drop for Unchecked<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.pragma_update(None, "foreign_keys", true) {
+            tracing::error!("cannot turn foreign key checks back on: {e}");
+        }
     }
 }
 

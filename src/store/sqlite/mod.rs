@@ -684,6 +684,59 @@ mod tests {
         assert!(store.check().expect("check").is_empty());
     }
 
+    /// A task's steps and their parents read back the same whether their ids are
+    /// consecutive (as a task is written) or not (an older store's, rows moved).
+    #[test]
+    fn parents_are_read_back_whatever_the_step_ids() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let template = crate::templates::from_str(
+            "name: t\nsteps:\n  - { name: a, noop: true }\n  - { name: b, noop: true }\n  - { name: c, noop: true, depends_on: [a, b] }\n  - { name: d, noop: true, depends_on: [c] }\n",
+            "t.yml",
+        )
+        .expect("template");
+        let new = NewTask {
+            template: &template,
+            source: "",
+            content_hash: "h",
+            workdir: "/tmp",
+            context: &serde_json::json!({}),
+            initiator: None,
+            source_system: None,
+            reason: None,
+            tags: &[],
+            environment: None,
+            idempotency_key: None,
+            bypass: &[],
+        };
+        let id = store.create_task(&new).expect("create").task_id();
+        let parents = |store: &SqliteStore| -> Vec<(String, Vec<usize>)> {
+            let task = store.task(id).expect("read").expect("task");
+            task.steps
+                .into_iter()
+                .map(|s| (s.name, s.parents))
+                .collect()
+        };
+        let expected = vec![
+            ("a".to_owned(), vec![]),
+            ("b".to_owned(), vec![]),
+            ("c".to_owned(), vec![0, 1]),
+            ("d".to_owned(), vec![2]),
+        ];
+        assert_eq!(parents(&store), expected);
+        // Step `b` (and its edge) moved far from the others.
+        store
+            .conn
+            .execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 UPDATE workflow_steps SET workflow_step_id = 900 WHERE name = 'b';
+                 UPDATE workflow_step_edges SET from_step_id = 900 WHERE from_step_id = 2;
+                 PRAGMA foreign_keys = ON;",
+            )
+            .expect("move");
+        assert_eq!(parents(&store), expected);
+    }
+
     #[test]
     fn schema_sql_matches_the_migrations() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -101,7 +101,7 @@ impl SqliteStore {
             .query_row([id], |r| r.get(0))?;
         let count = usize::try_from(count).unwrap_or(0);
         let mut steps = Vec::with_capacity(count);
-        let mut ids = std::collections::HashMap::with_capacity(count);
+        let mut ids = std::collections::HashMap::new();
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT workflow_step_id, name, position, status, attempts, retry_limit, retryable, flaky,
@@ -115,18 +115,21 @@ impl SqliteStore {
                 let step_id: i64 = r.get(0)?;
                 let position: i64 = r.get(2)?;
                 let name: String = r.get(1)?;
-                let at = |what: &str| {
-                    let (name, what) = (name.clone(), what.to_owned());
-                    move |e: StoreError| match e {
-                        StoreError::Corrupt(m) => StoreError::Corrupt(format!(
-                            "task {id}, step `{name}`: its `{what}`: {m}"
-                        )),
-                        other => other,
+                // Named only when something is wrong: a big task has many steps to read.
+                let at = |what: &str, e: StoreError| match e {
+                    StoreError::Corrupt(m) => {
+                        StoreError::Corrupt(format!("task {id}, step `{name}`: its `{what}`: {m}"))
                     }
+                    other => other,
                 };
-                let status = state_of(&r.get::<_, String>(3)?).map_err(at("status"))?;
-                let results = json_of(r.get(8)?).map_err(at("results"))?;
-                let error = error_of(r.get(9)?, r.get(10)?).map_err(at("error_class"))?;
+                let status = state_of(
+                    r.get_ref(3)?
+                        .as_str()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
+                .map_err(|e| at("status", e))?;
+                let results = json_of(r.get(8)?).map_err(|e| at("results", e))?;
+                let error = error_of(r.get(9)?, r.get(10)?).map_err(|e| at("error_class", e))?;
                 steps.push(StepRecord {
                     step_id,
                     name,
@@ -168,7 +171,26 @@ impl SqliteStore {
                 steps.len()
             )));
         }
-        ids.extend(steps.iter().map(|s| (s.step_id, s.position)));
+        // A task's steps are written in order in one transaction, so their ids are usually
+        // consecutive: a step's position is then its id less the first's, no map needed.
+        let first = steps.first().map_or(0, |s| s.step_id);
+        let consecutive = steps
+            .iter()
+            .enumerate()
+            .all(|(i, s)| s.step_id == first + i as i64);
+        if !consecutive {
+            ids.extend(steps.iter().map(|s| (s.step_id, s.position)));
+        }
+        let position_of = |id: i64| -> Option<usize> {
+            if consecutive {
+                usize::try_from(id - first)
+                    .ok()
+                    .filter(|&p| p < steps.len())
+            } else {
+                ids.get(&id).copied()
+            }
+        };
+        let mut parents = Vec::new();
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT e.from_step_id, e.to_step_id FROM workflow_step_edges e
@@ -178,10 +200,13 @@ impl SqliteStore {
             let mut rows = stmt.query([id])?;
             while let Some(r) = rows.next()? {
                 let (from, to): (i64, i64) = (r.get(0)?, r.get(1)?);
-                if let (Some(&f), Some(&t)) = (ids.get(&from), ids.get(&to)) {
-                    steps[t].parents.push(f);
+                if let (Some(f), Some(t)) = (position_of(from), position_of(to)) {
+                    parents.push((t, f));
                 }
             }
+        }
+        for (t, f) in parents {
+            steps[t].parents.push(f);
         }
         for s in &mut steps {
             s.parents.sort_unstable();

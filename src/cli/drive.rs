@@ -153,9 +153,18 @@ async fn recv(s: &mut Option<Signal>) -> Option<()> {
     }
 }
 
-/// Run task `task_id` to its end in this process and report how it ended. Events recorded
-/// after `replay_after` (the task's creation, an operator's retry) are given to the
-/// subscribers first.
+/// The events a run tells its subscribers before its own: those recorded since the command
+/// began (the task's creation, an operator's retry).
+pub enum Replay {
+    /// The store's, after this sequence number.
+    After(u64),
+    /// These, recorded just now and known here (a new task's first events): read back
+    /// from the store they would be the same, at the cost of parsing them all again.
+    Recorded(Vec<Event>),
+}
+
+/// Run task `task_id` to its end in this process and report how it ended. The events of
+/// `replay`, then any recorded after them, are given to the subscribers first.
 pub fn drive(
     global: &Global,
     store: &mut dyn Backend,
@@ -163,7 +172,7 @@ pub fn drive(
     template: Arc<Template>,
     args: &DriveArgs,
     outputs: Outputs,
-    replay_after: u64,
+    replay: Replay,
 ) -> Result<u8, Error> {
     let task = super::find_task(store, task_id)?;
     let config = global.config()?;
@@ -262,6 +271,15 @@ pub fn drive(
         if let Some(m) = &mut metrics {
             fanout.subscribers.push(m);
         }
+        let replay_after = match replay {
+            Replay::After(seq) => seq,
+            Replay::Recorded(events) => {
+                for e in &events {
+                    fanout.on_event(e);
+                }
+                events.last().map_or(0, |e| e.seq)
+            }
+        };
         match global.location()?.0 {
             Location::Postgres(url) => run_shared(
                 global,

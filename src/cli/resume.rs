@@ -47,6 +47,6 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         std::sync::Arc::new(template),
         &args.drive,
         outputs,
-        replay_after,
+        super::drive::Replay::After(replay_after),
     )
 }

@@ -126,7 +126,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     }
     let outputs = args.drive.open_outputs(global)?;
     let mut store = global.open_store()?;
-    let created = store.create_task(&NewTask {
+    let new = NewTask {
         template: &template,
         source: &source,
         content_hash: &hash,
@@ -139,8 +139,21 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         environment: environment.as_deref(),
         idempotency_key: idempotency_key.as_deref(),
         bypass: &bypass,
-    })?;
+    };
+    // As `Store::create_task`, keeping the first events: the run tells them as recorded.
+    let opening = crate::store::domain::opening(&new)?;
+    let created = store.insert_task(&new, &opening)?;
     let task_id = created.task_id();
+    let recorded: Vec<crate::model::Event> = opening
+        .events
+        .into_iter()
+        .zip(1..)
+        .map(|(mut e, seq)| {
+            e.task_id = task_id;
+            e.seq = seq;
+            e
+        })
+        .collect();
     if let (Created::Existing(id), true) = (&created, args.submit) {
         // Submitting again is asking for the same task: its id, as the first time.
         super::announce(global, *id, args.drive.json);
@@ -195,7 +208,7 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         template,
         &args.drive,
         outputs,
-        0,
+        super::drive::Replay::Recorded(recorded),
     )
 }
 

@@ -34,6 +34,8 @@ fn events(path: &std::path::Path) -> Vec<Value> {
 fn each_event_once_in_order(backend: &Backend) {
     let sb = Sandbox::on(backend);
     sb.write("t.yml", MIXED);
+    // A context of every kind of value: the first events are told as they were recorded,
+    // and must read back from the log the same.
     let out = sb.run(&[
         "run",
         "t.yml",
@@ -41,9 +43,13 @@ fn each_event_once_in_order(backend: &Backend) {
         "events.jsonl",
         "--kill-grace",
         "100ms",
+        "--context",
+        r#"{"amount": 12.5, "big": 18446744073709551615, "api_token": "s3cr3t", "note": "é\n\"x\"", "list": [1, null, true]}"#,
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let evs = events(&sb.path().join("events.jsonl"));
+    assert_eq!(evs[0]["context"]["amount"], 12.5, "{}", evs[0]);
+    assert_ne!(evs[0]["context"]["api_token"], "s3cr3t", "{}", evs[0]);
     let names: Vec<&str> = evs
         .iter()
         .map(|e| e["name"].as_str().unwrap_or(""))

@@ -684,8 +684,9 @@ mod tests {
         assert!(store.check().expect("check").is_empty());
     }
 
-    /// A task's steps and their parents read back the same whether their ids are
-    /// consecutive (as a task is written) or not (an older store's, rows moved).
+    /// A task's steps and their parents read back the same whether their ids are a range in
+    /// the order of their positions (as a task is written), a range in another order, or
+    /// not a range (rows moved).
     #[test]
     fn parents_are_read_back_whatever_the_step_ids() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -723,6 +724,21 @@ mod tests {
             ("c".to_owned(), vec![0, 1]),
             ("d".to_owned(), vec![2]),
         ];
+        assert_eq!(parents(&store), expected);
+        // Steps `c` and `d` swap ids: still a range, but not in the order of positions.
+        store
+            .conn
+            .execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 UPDATE workflow_steps SET workflow_step_id = 100 WHERE name = 'c';
+                 UPDATE workflow_steps SET workflow_step_id = 3 WHERE name = 'd';
+                 UPDATE workflow_steps SET workflow_step_id = 4 WHERE name = 'c';
+                 UPDATE workflow_step_edges SET to_step_id = 104 WHERE to_step_id = 3 AND from_step_id IN (1, 2);
+                 UPDATE workflow_step_edges SET from_step_id = 4, to_step_id = 3 WHERE from_step_id = 3 AND to_step_id = 4;
+                 UPDATE workflow_step_edges SET to_step_id = 4 WHERE to_step_id = 104;
+                 PRAGMA foreign_keys = ON;",
+            )
+            .expect("swap");
         assert_eq!(parents(&store), expected);
         // Step `b` (and its edge) moved far from the others.
         store

@@ -94,23 +94,49 @@ impl SqliteStore {
             }
         }
         // Counted first (from the index): a big task's steps are the run's biggest record,
-        // and a vector grown by doubling would hold up to twice them.
-        let count: i64 = self
+        // and a vector grown by doubling would hold up to twice them. A task's steps are
+        // written together, so their ids usually span exactly their count: then its steps
+        // and edges are read as ranges of ids, one pass each, not found step by step.
+        let (count, low, high): (i64, Option<i64>, Option<i64>) = self
             .conn
-            .prepare_cached("SELECT COUNT(*) FROM workflow_steps WHERE task_id = ?1")?
-            .query_row([id], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT COUNT(*), MIN(workflow_step_id), MAX(workflow_step_id) FROM workflow_steps
+                 WHERE task_id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let span = match (low, high) {
+            (Some(low), Some(high)) if high - low + 1 == count => Some((low, high)),
+            _ => None,
+        };
         let count = usize::try_from(count).unwrap_or(0);
         let mut steps = Vec::with_capacity(count);
         let mut ids = std::collections::HashMap::new();
         {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT workflow_step_id, name, position, status, attempts, retry_limit, retryable, flaky,
-                        results, error_class, error_message, next_retry_at, started_at, finished_at,
-                        counted_attempts
-                 FROM workflow_steps WHERE task_id = ?1",
-            )?;
+            macro_rules! steps_where {
+                ($cond:literal) => {
+                    concat!(
+                        "SELECT workflow_step_id, name, position, status, attempts, retry_limit,
+                            retryable, flaky, results, error_class, error_message, next_retry_at,
+                            started_at, finished_at, counted_attempts
+                         FROM workflow_steps WHERE ",
+                        $cond
+                    )
+                };
+            }
+            let mut stmt;
             // Sorted here: SQLite's sorter costs five times the scan on a big task.
-            let mut rows = stmt.query([id])?;
+            let mut rows = match span {
+                Some((low, high)) => {
+                    stmt = self.conn.prepare_cached(steps_where!(
+                        "workflow_step_id BETWEEN ?2 AND ?3 AND task_id = ?1"
+                    ))?;
+                    stmt.query(params![id, low, high])?
+                }
+                None => {
+                    stmt = self.conn.prepare_cached(steps_where!("task_id = ?1"))?;
+                    stmt.query([id])?
+                }
+            };
             while let Some(r) = rows.next()? {
                 let step_id: i64 = r.get(0)?;
                 let position: i64 = r.get(2)?;
@@ -192,12 +218,24 @@ impl SqliteStore {
         };
         let mut parents = Vec::new();
         {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT e.from_step_id, e.to_step_id FROM workflow_step_edges e
-                 JOIN workflow_steps s ON s.workflow_step_id = e.to_step_id
-                 WHERE s.task_id = ?1",
-            )?;
-            let mut rows = stmt.query([id])?;
+            let mut stmt;
+            let mut rows = match span {
+                Some((low, high)) => {
+                    stmt = self.conn.prepare_cached(
+                        "SELECT from_step_id, to_step_id FROM workflow_step_edges
+                         WHERE to_step_id BETWEEN ?1 AND ?2",
+                    )?;
+                    stmt.query([low, high])?
+                }
+                None => {
+                    stmt = self.conn.prepare_cached(
+                        "SELECT e.from_step_id, e.to_step_id FROM workflow_step_edges e
+                         JOIN workflow_steps s ON s.workflow_step_id = e.to_step_id
+                         WHERE s.task_id = ?1",
+                    )?;
+                    stmt.query([id])?
+                }
+            };
             while let Some(r) = rows.next()? {
                 let (from, to): (i64, i64) = (r.get(0)?, r.get(1)?);
                 if let (Some(f), Some(t)) = (position_of(from), position_of(to)) {

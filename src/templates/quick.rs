@@ -286,6 +286,36 @@ mod tests {
         }
     }
 
+    /// Odd documents, whichever reader takes them: the two agree.
+    #[test]
+    fn odd_documents_read_alike() {
+        for yaml in [
+            "---\n",
+            "~",
+            "--- a: 1\n",
+            "---\na: 1\n...\n",
+            "a: 1 # note\n",
+            "# only a comment\n",
+            "a:\n  - \n  - x\n",
+            "[1, 2]\n",
+            "'just text'\n",
+            "a: {}\nb: []\n",
+            "a: b: c\n",
+            "a: 'x\n  y'\n",
+            "a: \"\\u00e9\"\n",
+            "? a\n: 1\n",
+            "a: 1\r\nb: 2\r\n",
+            "\ta: 1\n",
+            "a: !!int 3\n",
+            "a: *x\n",
+            "a: [&x 1, *x]\n",
+            "key with spaces: v\n",
+            "a: -1\nb: -0.5\n",
+        ] {
+            agrees(yaml, yaml);
+        }
+    }
+
     /// Every template in the repository, the bad-input catalogue and the fuzz corpus: where
     /// the quick reader gives a tree, it is the full reader's. It must take the repository's
     /// templates, or the quick path is not the path they run through.

@@ -33,30 +33,29 @@ pub fn check_changes(changes: &[Change]) -> Result<(), StoreError> {
 }
 
 /// What `new` starts with: its creation event and each step's, and the steps it bypasses
-/// resolved by the initiator (their `resolved_manually` event after them).
+/// resolved by the initiator (their `resolved_manually` event after them). All happen at
+/// one time, the task's creation.
 pub fn opening(new: &NewTask<'_>) -> Result<Opening, StoreError> {
     let t = new.template;
+    let now = now_ms();
+    let at = |what: What| Event {
+        timestamp: now,
+        ..Event::new(what, 0)
+    };
     // Task ids are filled in by the backend, which alone knows them.
-    let mut events = vec![Event::new(
-        What::TaskInitializeRequested {
-            task_name: t.name.clone(),
-            namespace: t.namespace.clone(),
-            version: t.version.clone(),
-            step_count: t.steps.len() as u64,
-            context: crate::secrets::mask(new.context),
-        },
-        0,
-    )];
+    let mut events = vec![at(What::TaskInitializeRequested {
+        task_name: t.name.clone(),
+        namespace: t.namespace.clone(),
+        version: t.version.clone(),
+        step_count: t.steps.len() as u64,
+        context: crate::secrets::mask(new.context),
+    })];
     events.extend(t.steps.iter().map(|s| {
-        Event::new(
-            What::StepInitializeRequested {
-                step_name: s.name.clone(),
-            },
-            0,
-        )
+        at(What::StepInitializeRequested {
+            step_name: s.name.clone(),
+        })
     }));
     let actor = new.initiator.unwrap_or("tasker");
-    let now = now_ms();
     let mut steps = Vec::new();
     for &i in new.bypass {
         let Some(step) = t.steps.get(i) else {
@@ -80,16 +79,13 @@ pub fn opening(new: &NewTask<'_>) -> Result<Opening, StoreError> {
                 ..StepState::default()
             },
         });
-        events.push(Event::new(
-            What::StepResolvedManually {
-                step_name: step.name.clone(),
-                from_state: State::Pending,
-                to_state: State::ResolvedManually,
-                actor: actor.to_owned(),
-                reason: "bypassed".into(),
-            },
-            0,
-        ));
+        events.push(at(What::StepResolvedManually {
+            step_name: step.name.clone(),
+            from_state: State::Pending,
+            to_state: State::ResolvedManually,
+            actor: actor.to_owned(),
+            reason: "bypassed".into(),
+        }));
     }
     Ok(Opening { events, steps })
 }

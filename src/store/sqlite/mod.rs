@@ -753,6 +753,79 @@ mod tests {
         assert_eq!(parents(&store), expected);
     }
 
+    /// A new task's steps' creation events are written as where to read them (their rows),
+    /// and read back, from any event on, as the events the task was created with.
+    #[test]
+    fn steps_creation_events_are_read_back_from_their_rows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let mut yaml = String::from("name: t\nsteps:\n");
+        for i in 0..150 {
+            yaml.push_str(&format!(
+                "  - {{ name: \"s{i} \\\"x\\\"\", noop: true, skippable: true }}\n"
+            ));
+        }
+        let template = crate::templates::from_str(&yaml, "t.yml").expect("template");
+        let new = NewTask {
+            template: &template,
+            source: "",
+            content_hash: "h",
+            workdir: "/tmp",
+            context: &serde_json::json!({"k": 1}),
+            initiator: None,
+            source_system: None,
+            reason: None,
+            tags: &[],
+            environment: None,
+            idempotency_key: None,
+            bypass: &[7],
+        };
+        let opening = super::super::domain::opening(&new).expect("opening");
+        let id = store.insert_task(&new, &opening).expect("create").task_id();
+        let expected: Vec<Json> = opening
+            .events
+            .iter()
+            .zip(1..)
+            .map(|(e, seq)| {
+                let mut e = e.clone();
+                e.task_id = id;
+                e.seq = seq;
+                serde_json::from_str(&e.to_json_text()).expect("json")
+            })
+            .collect();
+        assert_eq!(expected.len(), 152);
+        let derived: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE payload LIKE '{\"derived\":%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(derived, 3, "150 creation events in pages of 64");
+        assert_eq!(store.events(id, 0, usize::MAX).expect("read"), expected);
+        for (after, limit) in [
+            (0, 1),
+            (1, 5),
+            (2, 64),
+            (60, 10),
+            (65, 200),
+            (130, 30),
+            (150, 5),
+            (151, 9),
+        ] {
+            let got = store.events(id, after, limit).expect("read");
+            let want: Vec<Json> = expected
+                .iter()
+                .skip(after as usize)
+                .take(limit)
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "after {after}, {limit} at most");
+        }
+        assert_eq!(store.last_event_seq(id).expect("last"), 152);
+    }
+
     #[test]
     fn schema_sql_matches_the_migrations() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -435,7 +435,7 @@ impl SqliteStore {
     ) -> Result<Vec<Json>, StoreError> {
         // The page holding event `after + 1` starts at most `PAGE_EVENTS - 1` before it.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, payload FROM events
+            "SELECT seq, payload, last_seq FROM events
              WHERE task_id = ?1 AND seq > ?2 - ?3 AND last_seq > ?2 ORDER BY seq",
         )?;
         let mut rows = stmt.query(params![
@@ -450,6 +450,22 @@ impl SqliteStore {
             let text = r.get_ref(1)?.as_str().map_err(|e| {
                 StoreError::Corrupt(format!("event {first} of task {task_id}: {e}"))
             })?;
+            if let Some(rest) = text.strip_prefix(super::write::STEPS_CREATED) {
+                let last: i64 = r.get(2)?;
+                let step: i64 = rest.trim_end_matches('}').parse().map_err(|e| {
+                    StoreError::Corrupt(format!("event {first} of task {task_id}: {e}"))
+                })?;
+                let skip = (after as i64 + 1 - first).max(0);
+                for e in
+                    self.steps_created(task_id, first + skip, step + skip, last - first - skip + 1)?
+                {
+                    if out.len() == limit {
+                        break;
+                    }
+                    out.push(e.to_json());
+                }
+                continue;
+            }
             for (n, line) in text.split('\n').enumerate() {
                 if first + n as i64 <= after as i64 {
                     continue;
@@ -461,6 +477,41 @@ impl SqliteStore {
                     serde_json::from_str(line).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 );
             }
+        }
+        Ok(out)
+    }
+
+    /// The creation events (`step.initialize_requested`) numbered from `seq` of `count`
+    /// steps from `step_id` on, read back from their rows.
+    fn steps_created(
+        &self,
+        task_id: TaskId,
+        seq: i64,
+        step_id: i64,
+        count: i64,
+    ) -> Result<Vec<crate::model::Event>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, created_at FROM workflow_steps
+             WHERE workflow_step_id BETWEEN ?1 AND ?2 AND task_id = ?3 ORDER BY workflow_step_id",
+        )?;
+        let mut rows = stmt.query(params![step_id, step_id + count - 1, task_id])?;
+        let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        while let Some(r) = rows.next()? {
+            out.push(crate::model::Event {
+                seq: (seq + out.len() as i64) as u64,
+                task_id,
+                timestamp: r.get(1)?,
+                what: crate::model::What::StepInitializeRequested {
+                    step_name: r.get(0)?,
+                },
+                trace: None,
+            });
+        }
+        if out.len() as i64 != count {
+            return Err(StoreError::Corrupt(format!(
+                "events {seq}.. of task {task_id}: {count} steps from id {step_id} were expected, {} are there",
+                out.len()
+            )));
         }
         Ok(out)
     }

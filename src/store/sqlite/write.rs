@@ -2,6 +2,7 @@
 //! claims, heartbeats, annotations.
 
 use super::*;
+use crate::model::What;
 
 impl SqliteStore {
     pub(super) fn insert_task(
@@ -9,7 +10,9 @@ impl SqliteStore {
         new: &NewTask<'_>,
         opening: &Opening,
     ) -> Result<Created, StoreError> {
-        let now = now_ms();
+        // The task's rows are dated as its first events: a step's creation event is read
+        // back from its row.
+        let now = opening.events.first().map_or_else(now_ms, |e| e.timestamp);
         let t = new.template;
         // Every reference among a new task's rows is to a row written just before it in the
         // same transaction, so checking each against its parent (two look-ups an edge, two
@@ -132,10 +135,20 @@ impl SqliteStore {
         }
         let mut pages = Pages::new(now);
         for (n, e) in opening.events.iter().enumerate() {
+            let seq = n as u64 + 1;
+            // A step's creation event restates its row, and is read back from it.
+            if let What::StepInitializeRequested { step_name } = &e.what
+                && let Some(k) = n.checked_sub(1)
+                && t.steps.get(k).is_some_and(|s| &s.name == step_name)
+                && e.timestamp == now
+            {
+                pages.push_step_created(&tx, task_id, seq, step_ids[k])?;
+                continue;
+            }
             let mut e = e.clone();
             e.task_id = task_id;
-            e.seq = n as u64 + 1;
-            pages.push(&tx, task_id, e.seq, &e.to_json_text())?;
+            e.seq = seq;
+            pages.push(&tx, task_id, seq, &e.to_json_text())?;
         }
         pages.flush(&tx)?;
         tx.commit()?;
@@ -402,13 +415,19 @@ const PAGE_BYTES: usize = 32 * 1024;
 
 /// The events of one commit, written a row per run of consecutive events of a task (at most
 /// [`PAGE_EVENTS`]), one JSON text per line: a step's few events cost one row between them,
-/// not a row each.
+/// not a row each. A run of steps' creation events is written as where to read them: the
+/// first step's id ([`STEPS_CREATED`]); their step rows hold all they say.
 struct Pages {
     now: i64,
-    /// The open page: its task, first and last sequence numbers, and text.
-    open: Option<(TaskId, u64, u64)>,
+    /// The open page: its task, first and last sequence numbers, and the id of its first
+    /// step when it holds steps' creation events (else its text).
+    open: Option<(TaskId, u64, u64, Option<i64>)>,
     text: String,
 }
+
+/// The first line of a page of steps' creation events, before the first step's id.
+pub(super) const STEPS_CREATED: &str =
+    "{\"derived\":\"step.initialize_requested\",\"first_step_id\":";
 
 impl Pages {
     fn new(now: i64) -> Pages {
@@ -428,7 +447,7 @@ impl Pages {
     ) -> Result<(), StoreError> {
         debug_assert!(!doc.contains('\n'), "an event's JSON text is one line");
         match &mut self.open {
-            Some((task, first, last))
+            Some((task, first, last, None))
                 if *task == task_id
                     && seq == *last + 1
                     && seq - *first < PAGE_EVENTS
@@ -439,17 +458,43 @@ impl Pages {
             }
             _ => {
                 self.flush(tx)?;
-                self.open = Some((task_id, seq, seq));
+                self.open = Some((task_id, seq, seq, None));
             }
         }
         self.text.push_str(doc);
         Ok(())
     }
 
+    /// Event `seq` is step `step_id`'s creation (`step.initialize_requested`), dated as its
+    /// row.
+    fn push_step_created(
+        &mut self,
+        tx: &Transaction<'_>,
+        task_id: TaskId,
+        seq: u64,
+        step_id: i64,
+    ) -> Result<(), StoreError> {
+        match &mut self.open {
+            Some((task, first, last, Some(first_step)))
+                if *task == task_id
+                    && seq == *last + 1
+                    && seq - *first < PAGE_EVENTS
+                    && step_id == *first_step + (seq - *first) as i64 =>
+            {
+                *last = seq;
+            }
+            _ => {
+                self.flush(tx)?;
+                self.open = Some((task_id, seq, seq, Some(step_id)));
+            }
+        }
+        Ok(())
+    }
+
     /// Write the open page, if any. Its events must come after the task's last recorded
     /// one: two writers numbering the same events conflict, as they did with a row each.
     fn flush(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        let Some((task_id, first, last)) = self.open.take() else {
+        let Some((task_id, first, last, first_step)) = self.open.take() else {
             return Ok(());
         };
         let recorded = SqliteStore::last_event_seq_in(tx, task_id)?;
@@ -460,6 +505,9 @@ impl Pages {
                     "event {first} of task {task_id} is already recorded (another process wrote the task's log meanwhile)"
                 ),
             });
+        }
+        if let Some(step) = first_step {
+            self.text = format!("{STEPS_CREATED}{step}}}");
         }
         tx.prepare_cached(
             "INSERT INTO events (task_id, seq, last_seq, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -140,7 +140,9 @@ CREATE TABLE step_attempts (
 );
 
 -- The event log, a page per row: the events `seq` ..= `last_seq` of one task recorded in one
--- commit (at most 64 of them), one JSON text per line, in order.
+-- commit (at most 64 of them), one JSON text per line, in order; or, for a new task's steps'
+-- creation events, where to read them from their rows:
+-- `{"derived":"step.initialize_requested","first_step_id":N}`.
 CREATE TABLE events (
     event_id   INTEGER PRIMARY KEY,
     task_id    INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,

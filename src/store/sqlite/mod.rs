@@ -566,6 +566,24 @@ impl From<rusqlite::Error> for StoreError {
 mod tests {
     use super::*;
 
+    /// A task of `template` as the tests create it.
+    fn new_task<'a>(template: &'a crate::templates::Template, context: &'a Json) -> NewTask<'a> {
+        NewTask {
+            template,
+            source: "",
+            content_hash: "h",
+            workdir: "/tmp",
+            context,
+            initiator: None,
+            source_system: None,
+            reason: None,
+            tags: &[],
+            environment: None,
+            idempotency_key: None,
+            bypass: &[],
+        }
+    }
+
     /// The schema the migrations build, as SQLite records it.
     fn dump(conn: &Connection) -> Vec<(String, String, String)> {
         let mut stmt = conn
@@ -652,19 +670,10 @@ mod tests {
             "t.yml",
         )
         .expect("template");
+        let context = serde_json::json!({});
         let new = NewTask {
-            template: &template,
-            source: "",
-            content_hash: "h",
-            workdir: "/tmp",
-            context: &serde_json::json!({}),
-            initiator: None,
-            source_system: None,
-            reason: None,
-            tags: &[],
-            environment: None,
             idempotency_key: Some("k"),
-            bypass: &[],
+            ..new_task(&template, &context)
         };
         let checked = |store: &SqliteStore| -> i64 {
             store
@@ -696,20 +705,8 @@ mod tests {
             "t.yml",
         )
         .expect("template");
-        let new = NewTask {
-            template: &template,
-            source: "",
-            content_hash: "h",
-            workdir: "/tmp",
-            context: &serde_json::json!({}),
-            initiator: None,
-            source_system: None,
-            reason: None,
-            tags: &[],
-            environment: None,
-            idempotency_key: None,
-            bypass: &[],
-        };
+        let context = serde_json::json!({});
+        let new = new_task(&template, &context);
         let id = store.create_task(&new).expect("create").task_id();
         let parents = |store: &SqliteStore| -> Vec<(String, Vec<usize>)> {
             let task = store.task(id).expect("read").expect("task");
@@ -766,19 +763,10 @@ mod tests {
             ));
         }
         let template = crate::templates::from_str(&yaml, "t.yml").expect("template");
+        let context = serde_json::json!({"k": 1});
         let new = NewTask {
-            template: &template,
-            source: "",
-            content_hash: "h",
-            workdir: "/tmp",
-            context: &serde_json::json!({"k": 1}),
-            initiator: None,
-            source_system: None,
-            reason: None,
-            tags: &[],
-            environment: None,
-            idempotency_key: None,
             bypass: &[7],
+            ..new_task(&template, &context)
         };
         let opening = super::super::domain::opening(&new).expect("opening");
         let id = store.insert_task(&new, &opening).expect("create").task_id();

@@ -271,16 +271,9 @@ pub fn drive(
         if let Some(m) = &mut metrics {
             fanout.subscribers.push(m);
         }
-        let replay_after = match replay {
-            Replay::After(seq) => seq,
-            Replay::Recorded(events) => {
-                for e in &events {
-                    fanout.on_event(e);
-                }
-                events.last().map_or(0, |e| e.seq)
-            }
-        };
         match global.location()?.0 {
+            // On a shared store the run tells what the store holds once it owns the task,
+            // its first events with the rest.
             Location::Postgres(url) => run_shared(
                 global,
                 &runtime,
@@ -290,9 +283,21 @@ pub fn drive(
                 &options,
                 &mut fanout,
                 halt.clone(),
-                replay_after,
+                match replay {
+                    Replay::After(seq) => seq,
+                    Replay::Recorded(_) => 0,
+                },
             ),
             Location::Sqlite(_) => {
+                let replay_after = match replay {
+                    Replay::After(seq) => seq,
+                    Replay::Recorded(events) => {
+                        for e in &events {
+                            fanout.on_event(e);
+                        }
+                        events.last().map_or(0, |e| e.seq)
+                    }
+                };
                 for doc in store.events(task_id, replay_after, usize::MAX >> 1)? {
                     if let Some(e) = Event::from_json(&doc) {
                         fanout.on_event(&e);

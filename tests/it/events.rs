@@ -44,7 +44,7 @@ fn each_event_once_in_order(backend: &Backend) {
         "--kill-grace",
         "100ms",
         "--context",
-        r#"{"amount": 12.5, "big": 18446744073709551615, "api_token": "s3cr3t", "note": "é\n\"x\"", "list": [1, null, true]}"#,
+        r#"{"amount": 12.5, "big": 18446744073709551615, "api_token": "s3cr3t", "note": "é\n\"x\"", "list": [1, null, true], "floats": [0.30000000000000004, 2.2250738585072014e-308, 1.7976931348623157e308, 5e-324, 0.1234567890123456789]}"#,
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let evs = events(&sb.path().join("events.jsonl"));

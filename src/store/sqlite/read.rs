@@ -148,12 +148,12 @@ impl SqliteStore {
                     }
                     other => other,
                 };
-                let status = state_of(
-                    r.get_ref(3)?
-                        .as_str()
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                )
-                .map_err(|e| at("status", e))?;
+                let status = r
+                    .get_ref(3)?
+                    .as_str()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+                    .and_then(state_of)
+                    .map_err(|e| at("status", e))?;
                 let results = json_of(r.get(8)?).map_err(|e| at("results", e))?;
                 let error = error_of(r.get(9)?, r.get(10)?).map_err(|e| at("error_class", e))?;
                 steps.push(StepRecord {

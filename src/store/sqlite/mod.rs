@@ -295,7 +295,7 @@ impl SqliteStore {
     }
 
     fn task_transition(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         task_id: TaskId,
         from: State,
         to: State,
@@ -350,7 +350,7 @@ impl SqliteStore {
     }
 
     fn step_transition(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         step_id: StepId,
         from: State,
         to: State,

@@ -164,9 +164,7 @@ impl SqliteStore {
             return Ok(());
         }
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Batch::begin(&self.conn)?;
         if let Some((task_id, owner)) = fence {
             let holder = Self::owner_of(&tx, task_id)?;
             if holder.as_ref() != Some(owner) {
@@ -387,6 +385,45 @@ impl SqliteStore {
     }
 }
 
+/// A run's batch of changes as one transaction, begun and committed by statements prepared
+/// once (a run commits hundreds of times a second; `BEGIN` and `COMMIT` parsed each time
+/// cost as much as a row); rolled back if dropped uncommitted, as rusqlite's transactions.
+struct Batch<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> Batch<'c> {
+    fn begin(conn: &'c Connection) -> Result<Batch<'c>, StoreError> {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(Batch { conn, open: true })
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Batch<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::error!("cannot roll back a failed batch: {e}");
+            }
+        }
+    }
+}
+
 /// Foreign keys unchecked while it lives (set outside a transaction, where SQLite honours
 /// it), and checked again after, whatever happened.
 struct Unchecked<'c>(&'c Connection);
@@ -440,7 +477,7 @@ impl Pages {
 
     fn push(
         &mut self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         task_id: TaskId,
         seq: u64,
         doc: &str,
@@ -469,7 +506,7 @@ impl Pages {
     /// row.
     fn push_step_created(
         &mut self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         task_id: TaskId,
         seq: u64,
         step_id: i64,
@@ -493,7 +530,7 @@ impl Pages {
 
     /// Write the open page, if any. Its events must come after the task's last recorded
     /// one: two writers numbering the same events conflict, as they did with a row each.
-    fn flush(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+    fn flush(&mut self, tx: &Connection) -> Result<(), StoreError> {
         let Some((task_id, first, last, first_step)) = self.open.take() else {
             return Ok(());
         };

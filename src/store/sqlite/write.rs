@@ -416,10 +416,11 @@ impl std::ops::Deref for Batch<'_> {
 
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
-        if self.open && !self.conn.is_autocommit() {
-            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
-                tracing::error!("cannot roll back a failed batch: {e}");
-            }
+        if self.open
+            && !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!("cannot roll back a failed batch: {e}");
         }
     }
 }

@@ -39,25 +39,21 @@ pub fn write_rfc3339(out: &mut Vec<u8>, ms: i64) {
         ms_of_day / 1000 % 60,
         ms_of_day % 1000,
     );
-    let digits = |out: &mut Vec<u8>, n: i64, width: u32| {
+    // Each part with its width and the character after it.
+    for (n, width, after) in [
+        (year, 4, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (h, 2, b':'),
+        (m, 2, b':'),
+        (s, 2, b'.'),
+        (milli, 3, b'Z'),
+    ] {
         for k in (0..width).rev() {
             out.push(b'0' + (n / 10_i64.pow(k) % 10) as u8);
         }
-    };
-    digits(out, year, 4);
-    out.push(b'-');
-    digits(out, month, 2);
-    out.push(b'-');
-    digits(out, day, 2);
-    out.push(b'T');
-    digits(out, h, 2);
-    out.push(b':');
-    digits(out, m, 2);
-    out.push(b':');
-    digits(out, s, 2);
-    out.push(b'.');
-    digits(out, milli, 3);
-    out.push(b'Z');
+        out.push(after);
+    }
 }
 
 #[cfg(test)]

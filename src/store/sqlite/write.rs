@@ -461,6 +461,9 @@ struct Pages {
     /// step when it holds steps' creation events (else its text).
     open: Option<(TaskId, u64, u64, Option<i64>)>,
     text: String,
+    /// The task and last event of the page written last in this transaction: a page after
+    /// it is after the task's last event without asking the store again.
+    written: Option<(TaskId, u64)>,
 }
 
 /// The first line of a page of steps' creation events, before the first step's id.
@@ -473,6 +476,7 @@ impl Pages {
             now,
             open: None,
             text: String::new(),
+            written: None,
         }
     }
 
@@ -535,7 +539,10 @@ impl Pages {
         let Some((task_id, first, last, first_step)) = self.open.take() else {
             return Ok(());
         };
-        let recorded = SqliteStore::last_event_seq_in(tx, task_id)?;
+        let recorded = match self.written {
+            Some((task, last)) if task == task_id => last,
+            _ => SqliteStore::last_event_seq_in(tx, task_id)?,
+        };
         if first <= recorded {
             return Err(StoreError::Backend {
                 kind: Failure::Other,
@@ -551,6 +558,7 @@ impl Pages {
             "INSERT INTO events (task_id, seq, last_seq, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![task_id, first as i64, last as i64, self.text, self.now])?;
+        self.written = Some((task_id, last));
         self.text.clear();
         Ok(())
     }

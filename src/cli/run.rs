@@ -144,16 +144,6 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     let opening = crate::store::domain::opening(&new)?;
     let created = store.insert_task(&new, &opening)?;
     let task_id = created.task_id();
-    let recorded: Vec<crate::model::Event> = opening
-        .events
-        .into_iter()
-        .zip(1..)
-        .map(|(mut e, seq)| {
-            e.task_id = task_id;
-            e.seq = seq;
-            e
-        })
-        .collect();
     if let (Created::Existing(id), true) = (&created, args.submit) {
         // Submitting again is asking for the same task: its id, as the first time.
         super::announce(global, *id, args.drive.json);
@@ -201,6 +191,17 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     if args.detach {
         return detach(global, task_id, &args.drive);
     }
+    // A new task: its first events, numbered as the store numbered them.
+    let recorded: Vec<crate::model::Event> = opening
+        .events
+        .into_iter()
+        .zip(1..)
+        .map(|(mut e, seq)| {
+            e.task_id = task_id;
+            e.seq = seq;
+            e
+        })
+        .collect();
     drive(
         global,
         &mut *store,

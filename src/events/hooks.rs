@@ -251,23 +251,6 @@ fn work(rx: &mpsc::Receiver<Job>, shared: &Shared) -> usize {
     skipped
 }
 
-#[expect(
-    unsafe_code,
-    reason = "pre_exec is unsafe: the closure runs between fork and exec"
-)]
-fn die_with_parent(command: &mut tokio::process::Command) {
-    // SAFETY: setting the parent-death signal is async-signal-safe and touches no memory of
-    // ours.
-    unsafe {
-        command.pre_exec(|| {
-            let _ = rustix::process::set_parent_process_death_signal(Some(
-                rustix::process::Signal::KILL,
-            ));
-            Ok(())
-        });
-    }
-}
-
 async fn run_one(job: &Job, shared: &Shared) {
     let (mut command, _) = process::command_for(&job.program, None);
     command
@@ -276,7 +259,7 @@ async fn run_one(job: &Job, shared: &Shared) {
         .env("TASKER_TASK_ID", job.task_id.to_string())
         .env("TASKER_HOOK_OF", &shared.marker);
     // Killed with the runner even by SIGKILL; what it started is found by its mark.
-    die_with_parent(&mut command);
+    command.die_with_parent();
     let shown = match &job.program {
         Program::Shell(l) => l.clone(),
         Program::Argv(a) => a.join(" "),

@@ -1,5 +1,6 @@
 //! Step handlers: what runs a step's work and reports how it ended.
 
+pub mod child;
 mod http;
 mod plugin;
 pub mod process;

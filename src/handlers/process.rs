@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::Abort;
 use super::Request;
+pub use super::child::Spec;
+use super::child::{self, Child};
 use crate::templates::Program;
 
 /// The kept tail of one output stream.
@@ -54,7 +55,7 @@ pub struct Finished {
 /// The command that runs `program`, and whether it is a shell line run without the shell.
 /// A program named without a `/` is looked up on `path` (the child's `PATH`) once a run,
 /// not once a start.
-pub fn command_for(program: &Program, path: Option<&OsStr>) -> (Command, bool) {
+pub fn command_for(program: &Program, path: Option<&OsStr>) -> (Spec, bool) {
     let argv = |words: &[&str]| {
         let mut c = program_command(words[0], path);
         c.args(&words[1..]);
@@ -73,7 +74,7 @@ pub fn command_for(program: &Program, path: Option<&OsStr>) -> (Command, bool) {
 }
 
 /// `sh -c LINE`.
-pub fn shell(line: &str, path: Option<&OsStr>) -> Command {
+pub fn shell(line: &str, path: Option<&OsStr>) -> Spec {
     let mut c = program_command("sh", path);
     c.arg("-c").arg(line);
     c
@@ -81,14 +82,14 @@ pub fn shell(line: &str, path: Option<&OsStr>) -> Command {
 
 /// A command for `program`, found on `path` when it has no `/`; its `argv[0]` stays as
 /// written.
-fn program_command(program: &str, path: Option<&OsStr>) -> Command {
+fn program_command(program: &str, path: Option<&OsStr>) -> Spec {
     match path.and_then(|p| locate(program, p)) {
         Some(found) => {
-            let mut c = Command::new(found);
+            let mut c = Spec::new(found);
             c.arg0(program);
             c
         }
-        None => Command::new(program),
+        None => Spec::new(program),
     }
 }
 
@@ -195,22 +196,12 @@ impl Request {
 /// given, is written to the process (inside its timeout, never blocking it) and then
 /// closed.
 pub async fn run(
-    mut command: Command,
+    command: Spec,
     stdin: Option<Arc<Vec<u8>>>,
     req: Supervise<'_>,
 ) -> std::io::Result<Finished> {
-    command
-        .process_group(0)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = command.spawn()?;
-    let pgid = child.id().map(|id| id as i32);
+    let mut child = child::spawn(&command, stdin.is_some())?;
+    let pgid = i32::try_from(child.id()).ok();
     let (limit, live, timeout, grace) = (
         req.output_limit,
         req.live_output,
@@ -218,8 +209,9 @@ pub async fn run(
         req.kill_grace,
     );
     let abort = req.abort.clone();
-    if let (Some(report), Some(pid)) = (req.spawned, child.id()) {
+    if let Some(report) = req.spawned {
         // Read while the process cannot have been reaped: this task alone waits for it.
+        let pid = child.id();
         report.send(pid, start_time(pid).unwrap_or(0));
     }
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
@@ -404,7 +396,7 @@ pub async fn reaches(mut abort: watch::Receiver<Abort>, level: Abort) {
 /// SIGTERM to the group, SIGKILL after `grace` (or at once when `abort` reaches 2) if the
 /// main process has not exited.
 async fn terminate(
-    child: &mut tokio::process::Child,
+    child: &mut Child,
     pgid: Option<i32>,
     grace: Duration,
     abort: watch::Receiver<Abort>,

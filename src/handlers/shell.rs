@@ -63,7 +63,7 @@ pub(super) async fn spawn(
     program: &Program,
     stdin: Option<std::sync::Arc<Vec<u8>>>,
 ) -> Result<Finished, Box<Outcome>> {
-    let prepare = |mut command: tokio::process::Command| {
+    let prepare = |mut command: process::Spec| {
         command
             .current_dir(&req.cwd)
             .envs(req.env.iter().map(|(k, v)| (k, v)))

@@ -891,6 +891,93 @@ steps:
     );
 }
 
+/// What a started program is given: no blocked signals and SIGPIPE not ignored (tasker
+/// ignores it, the program must not), stdin from `/dev/null`, no descriptor but the standard three, a
+/// process group of its own, tasker's environment with the step's variables over it, and a
+/// relative `PATH` directory taken from the step's directory, as exec takes it.
+#[test]
+fn started_programs_get_a_clean_process() {
+    let sb = Sandbox::new();
+    sb.write("work/bin/here", "#!/bin/sh\necho here $*\n");
+    std::fs::set_permissions(
+        sb.path().join("work/bin/here"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let yaml = format!(
+        "name: clean
+steps:
+  - name: signals
+    command: grep -E '^Sig(Blk|Ign)' /proc/self/status
+  - name: fds
+    command: [ls, /proc/self/fd]
+  - name: stdin
+    command: readlink /proc/self/fd/0
+  - name: group
+    command: 'test \"$(ps -o pgid= -p $$ | tr -d \" \")\" = \"$$\" && echo own'
+  - name: env
+    command: 'echo \"$KEPT $CHANGED\"'
+    env: {{ CHANGED: step }}
+  - name: relative
+    command: here x
+    env: {{ PATH: \"bin:/usr/bin:/bin\" }}
+    cwd: \"{}/work\"
+",
+        sb.path().display()
+    );
+    sb.write("t.yml", &yaml);
+    let out = sb
+        .cmd_std()
+        .args(["run", "t.yml"])
+        .env("KEPT", "kept")
+        .env("CHANGED", "parent")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let id = task_id(&out).to_string();
+    let logs = |step: &str| stdout(&sb.run(&["logs", &id, step]));
+    // Signals ignored where tasker was started (`nohup`) stay ignored, as a shell leaves
+    // them; SIGPIPE, which tasker itself ignores, is the child's again.
+    let signals = logs("signals");
+    let mask = |name: &str| {
+        let line = signals.lines().find(|l| l.starts_with(name)).expect(name);
+        u64::from_str_radix(line.rsplit('\t').next().unwrap_or_default(), 16).expect("hex")
+    };
+    assert_eq!(mask("SigBlk"), 0, "{signals}");
+    assert_eq!(mask("SigIgn") & (1 << (libc::SIGPIPE - 1)), 0, "{signals}");
+    // `ls` reads the directory through a descriptor of its own: 3. Descriptors handed down
+    // to this test (and so to tasker) without close-on-exec go on down; none of tasker's own.
+    let mut expected: Vec<i32> = vec![0, 1, 2, 3];
+    for entry in std::fs::read_dir("/proc/self/fd").expect("fds").flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // `flags:` in octal; 02000000 is close-on-exec.
+        let inheritable = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+            .ok()
+            .and_then(|info| {
+                let flags = info.lines().find_map(|l| l.strip_prefix("flags:"))?;
+                u32::from_str_radix(flags.trim(), 8).ok()
+            })
+            .is_some_and(|flags| flags & 0o2000000 == 0);
+        if fd > 3 && inheritable {
+            expected.push(fd);
+        }
+    }
+    let mut fds: Vec<i32> = logs("fds").lines().filter_map(|l| l.parse().ok()).collect();
+    fds.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(fds, expected);
+    assert_eq!(logs("stdin"), "/dev/null\n");
+    assert_eq!(logs("group"), "own\n");
+    assert_eq!(logs("env"), "kept step\n");
+    assert_eq!(logs("relative"), "here x\n");
+}
+
 /// A step's input document is written in a directory only its owner can read, and removed
 /// with it when the run ends.
 #[test]

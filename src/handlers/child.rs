@@ -1,0 +1,599 @@
+//! Starting a process and waiting for it, without std's per-start copy of the environment.
+//!
+//! `std::process::Command` copies this process's whole environment into a map and then into
+//! C strings at every start that changes a variable, and every step changes some: about
+//! 100 k instructions a start. Here this process's variables are read once, the step's own
+//! are laid over them, and the process is started with `posix_spawn` (vfork and exec: no
+//! copy of the address space). It is waited for through a pidfd, so no `SIGCHLD` handler is
+//! involved. What must run code between fork and exec (hooks, which die with their parent)
+//! is started by std and then watched the same way.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use rustix::process::{Pid, Signal, WaitOptions};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use tokio::net::unix::pipe;
+
+/// A process to start: what `std::process::Command` says, for the parts tasker uses.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The file to run; a name without `/` is looked for on the child's `PATH`.
+    program: OsString,
+    /// The arguments, `argv[0]` first.
+    argv: Vec<OsString>,
+    cwd: Option<PathBuf>,
+    /// Variables laid over this process's environment; of one name, the last wins.
+    env: Vec<(OsString, OsString)>,
+    /// Whether the child is killed when this process dies, even by SIGKILL. That needs code
+    /// between fork and exec, so such a child is started by std (the slower start).
+    die_with_parent: bool,
+}
+
+impl Spec {
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        let program = program.as_ref().to_owned();
+        Self {
+            argv: vec![program.clone()],
+            program,
+            cwd: None,
+            env: Vec::new(),
+            die_with_parent: false,
+        }
+    }
+
+    /// The name the program is given as `argv[0]`.
+    pub fn arg0(&mut self, name: impl AsRef<OsStr>) -> &mut Self {
+        self.argv[0] = name.as_ref().to_owned();
+        self
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.argv.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Self {
+        self.argv
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.cwd = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.env
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        for (k, v) in vars {
+            self.env(k, v);
+        }
+        self
+    }
+
+    /// Kill the child when this process dies.
+    pub fn die_with_parent(&mut self) -> &mut Self {
+        self.die_with_parent = true;
+        self
+    }
+
+    /// The value the child's `PATH` will have.
+    fn path(&self) -> Option<OsString> {
+        match self.env.iter().rev().find(|(k, _)| k == "PATH") {
+            Some((_, v)) => Some(v.clone()),
+            None => std::env::var_os("PATH"),
+        }
+    }
+}
+
+/// A started process, in its own process group, with its standard streams as pipes (stdin
+/// only when asked for; otherwise `/dev/null`). Dropped before it was waited for, it is
+/// killed (SIGKILL to it, not its group) and reaped later.
+#[derive(Debug)]
+pub struct Child {
+    pid: Pid,
+    exit: Option<ExitStatus>,
+    /// Readable once the process has ended; `None` on kernels without pidfds (before 5.3),
+    /// where the wait polls.
+    pidfd: Option<AsyncFd<OwnedFd>>,
+    pub stdin: Option<pipe::Sender>,
+    pub stdout: Option<pipe::Receiver>,
+    pub stderr: Option<pipe::Receiver>,
+}
+
+impl Child {
+    /// Its pid, which is also its process group.
+    pub fn id(&self) -> u32 {
+        self.pid.as_raw_nonzero().get().unsigned_abs()
+    }
+
+    /// How it ended, once it has.
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            match &self.pidfd {
+                Some(fd) => fd.readable().await?.clear_ready(),
+                None => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        if self.exit.is_none()
+            && let Some((_, status)) =
+                rustix::process::waitpid(Some(self.pid), WaitOptions::NOHANG)?
+        {
+            self.exit = Some(ExitStatus::from_raw(status.as_raw()));
+        }
+        Ok(self.exit)
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.exit.is_none() {
+            let _ = rustix::process::kill_process(self.pid, Signal::KILL);
+            if !matches!(self.try_wait(), Ok(Some(_)))
+                && let Ok(mut orphans) = orphans().lock()
+            {
+                orphans.push(self.pid);
+            }
+        }
+    }
+}
+
+/// Killed children not yet reaped: each start reaps those that have ended.
+fn orphans() -> &'static Mutex<Vec<Pid>> {
+    static ORPHANS: OnceLock<Mutex<Vec<Pid>>> = OnceLock::new();
+    ORPHANS.get_or_init(Mutex::default)
+}
+
+fn reap_orphans() {
+    if let Ok(mut orphans) = orphans().lock()
+        && !orphans.is_empty()
+    {
+        orphans.retain(|pid| {
+            matches!(
+                rustix::process::waitpid(Some(*pid), WaitOptions::NOHANG),
+                Ok(None)
+            )
+        });
+    }
+}
+
+/// Start `spec` in a process group of its own; with a pipe to its stdin when `stdin`.
+pub fn spawn(spec: &Spec, stdin: bool) -> io::Result<Child> {
+    reap_orphans();
+    let (out_read, out_write) = pipe_pair()?;
+    let (err_read, err_write) = pipe_pair()?;
+    let (in_read, in_write) = if stdin {
+        let (read, write) = pipe_pair()?;
+        (Some(read), Some(write))
+    } else {
+        (None, None)
+    };
+    let ends = Ends {
+        stdin: in_read.as_ref(),
+        stdout: &out_write,
+        stderr: &err_write,
+    };
+    let pid = if spec.die_with_parent {
+        spawn_forked(spec, &ends)?
+    } else {
+        spawn_direct(spec, &ends)?
+    };
+    // The child holds its ends now; ours must close so that its exit ends the streams.
+    drop((in_read, out_write, err_write));
+    // Made before anything else can fail, so that a failure kills the process.
+    let mut child = Child {
+        pid,
+        exit: None,
+        pidfd: rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
+            .ok()
+            .and_then(watch),
+        stdin: None,
+        stdout: None,
+        stderr: None,
+    };
+    child.stdout = Some(pipe::Receiver::from_owned_fd_unchecked(nonblocking(
+        out_read,
+    )?)?);
+    child.stderr = Some(pipe::Receiver::from_owned_fd_unchecked(nonblocking(
+        err_read,
+    )?)?);
+    if let Some(write) = in_write {
+        child.stdin = Some(pipe::Sender::from_owned_fd_unchecked(nonblocking(write)?)?);
+    }
+    Ok(child)
+}
+
+/// A pidfd registered with the runtime, to be woken when the process ends.
+#[expect(
+    unsafe_code,
+    reason = "registering a descriptor is unsafe: it must stay open while registered"
+)]
+fn watch(pidfd: OwnedFd) -> Option<AsyncFd<OwnedFd>> {
+    // SAFETY: the AsyncFd owns the descriptor and neither replaces nor closes it before it
+    // deregisters it.
+    unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE).ok() }
+}
+
+/// The child's ends of its standard streams.
+struct Ends<'a> {
+    stdin: Option<&'a OwnedFd>,
+    stdout: &'a OwnedFd,
+    stderr: &'a OwnedFd,
+}
+
+/// A pipe (read end, write end), both close-on-exec and both above the standard streams'
+/// numbers (a process started with one of them closed must not hand it a pipe by mistake).
+fn pipe_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (read, write) = std::io::pipe()?;
+    Ok((above_std(read.into())?, above_std(write.into())?))
+}
+
+fn above_std(fd: OwnedFd) -> io::Result<OwnedFd> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    Ok(rustix::io::fcntl_dupfd_cloexec(&fd, 3)?)
+}
+
+fn nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, flags | rustix::fs::OFlags::NONBLOCK)?;
+    Ok(fd)
+}
+
+fn cstring(bytes: &[u8]) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "nul byte found in provided data",
+        )
+    })
+}
+
+/// This process's environment as `KEY=VALUE` strings with the length of each key, read
+/// once: tasker never changes its own environment.
+fn inherited() -> &'static [(usize, CString)] {
+    static VARS: OnceLock<Vec<(usize, CString)>> = OnceLock::new();
+    VARS.get_or_init(|| {
+        std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let mut line = Vec::with_capacity(k.len() + v.len() + 1);
+                line.extend_from_slice(k.as_bytes());
+                line.push(b'=');
+                line.extend_from_slice(v.as_bytes());
+                Some((k.len(), CString::new(line).ok()?))
+            })
+            .collect()
+    })
+}
+
+/// The child's environment: this process's variables but those `env` sets, then `env`'s
+/// (the last of each name).
+fn environment(env: &[(OsString, OsString)]) -> io::Result<Vec<CString>> {
+    let mut own: Vec<CString> = Vec::with_capacity(env.len());
+    for (i, (k, v)) in env.iter().enumerate() {
+        if env[i + 1..].iter().any(|(later, _)| later == k) {
+            continue;
+        }
+        let mut line = Vec::with_capacity(k.len() + v.len() + 1);
+        line.extend_from_slice(k.as_bytes());
+        line.push(b'=');
+        line.extend_from_slice(v.as_bytes());
+        own.push(cstring(&line)?);
+    }
+    Ok(own)
+}
+
+/// `posix_spawn`, trying each place `PATH` names for a program without `/`, as `execvp`
+/// does: a place where it is missing or not executable is passed over, and "permission
+/// denied" wins over "not found" at the end.
+#[expect(
+    unsafe_code,
+    reason = "posix_spawn is a C interface: pointers to C strings and to its own structures"
+)]
+fn spawn_direct(spec: &Spec, ends: &Ends<'_>) -> io::Result<Pid> {
+    let argv: Vec<CString> = spec
+        .argv
+        .iter()
+        .map(|a| cstring(a.as_bytes()))
+        .collect::<io::Result<_>>()?;
+    let own = environment(&spec.env)?;
+    let set = |line: &CString, key: usize| {
+        let key = &line.as_bytes()[..key];
+        spec.env.iter().any(|(k, _)| k.as_bytes() == key)
+    };
+    let mut envp: Vec<*const libc::c_char> = inherited()
+        .iter()
+        .filter(|(key, line)| !set(line, *key))
+        .map(|(_, line)| line.as_ptr())
+        .chain(own.iter().map(|line| line.as_ptr()))
+        .collect();
+    envp.push(std::ptr::null());
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let cwd = spec
+        .cwd
+        .as_ref()
+        .map(|d| cstring(d.as_os_str().as_bytes()))
+        .transpose()?;
+    let candidates: Vec<CString> = if spec.program.as_bytes().contains(&b'/') {
+        vec![cstring(spec.program.as_bytes())?]
+    } else {
+        let path = spec
+            .path()
+            .unwrap_or_else(|| OsString::from("/bin:/usr/bin"));
+        path.as_bytes()
+            .split(|b| *b == b':')
+            .map(|dir| {
+                let mut file = dir.to_vec();
+                if !file.is_empty() {
+                    file.push(b'/');
+                }
+                file.extend_from_slice(spec.program.as_bytes());
+                cstring(&file)
+            })
+            .collect::<io::Result<_>>()?
+    };
+
+    // SAFETY: every pointer handed over points into a C string or array owned above, alive
+    // until posix_spawn returns; the two structures are initialised before use and destroyed
+    // once, on every path.
+    unsafe {
+        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        check(libc::posix_spawn_file_actions_init(&raw mut actions))?;
+        if let Err(e) = check(libc::posix_spawnattr_init(&raw mut attr)) {
+            libc::posix_spawn_file_actions_destroy(&raw mut actions);
+            return Err(e);
+        }
+        let result = (|| {
+            let actions = &raw mut actions;
+            let attr = &raw mut attr;
+            match ends.stdin {
+                Some(fd) => check(libc::posix_spawn_file_actions_adddup2(
+                    actions,
+                    fd.as_raw_fd(),
+                    0,
+                ))?,
+                None => check(libc::posix_spawn_file_actions_addopen(
+                    actions,
+                    0,
+                    c"/dev/null".as_ptr(),
+                    libc::O_RDONLY,
+                    0,
+                ))?,
+            }
+            check(libc::posix_spawn_file_actions_adddup2(
+                actions,
+                ends.stdout.as_raw_fd(),
+                1,
+            ))?;
+            check(libc::posix_spawn_file_actions_adddup2(
+                actions,
+                ends.stderr.as_raw_fd(),
+                2,
+            ))?;
+            if let Some(dir) = &cwd {
+                check(libc::posix_spawn_file_actions_addchdir_np(
+                    actions,
+                    dir.as_ptr(),
+                ))?;
+            }
+            // A signal this process ignores (SIGPIPE, as every Rust program does) or blocks
+            // would stay so in the child: it gets the defaults, as a shell would give it.
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut none);
+            check(libc::posix_spawnattr_setsigmask(attr, &raw const none))?;
+            let mut defaults: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut defaults);
+            libc::sigaddset(&raw mut defaults, libc::SIGPIPE);
+            check(libc::posix_spawnattr_setsigdefault(
+                attr,
+                &raw const defaults,
+            ))?;
+            check(libc::posix_spawnattr_setpgroup(attr, 0))?;
+            let flags = libc::POSIX_SPAWN_SETPGROUP
+                | libc::POSIX_SPAWN_SETSIGMASK
+                | libc::POSIX_SPAWN_SETSIGDEF;
+            check(libc::posix_spawnattr_setflags(
+                attr,
+                i16::try_from(flags).unwrap_or_default(),
+            ))?;
+            let mut denied = false;
+            let mut last = io::Error::from_raw_os_error(libc::ENOENT);
+            for file in &candidates {
+                let mut pid: libc::pid_t = 0;
+                let rc = libc::posix_spawn(
+                    &raw mut pid,
+                    file.as_ptr(),
+                    actions,
+                    attr,
+                    argv_ptrs.as_ptr().cast(),
+                    envp.as_ptr().cast(),
+                );
+                if rc == 0 {
+                    return Pid::from_raw(pid)
+                        .ok_or_else(|| io::Error::other("posix_spawn gave no pid"));
+                }
+                match rc {
+                    libc::EACCES => denied = true,
+                    libc::ENOENT
+                    | libc::ENOTDIR
+                    | libc::ESTALE
+                    | libc::ENODEV
+                    | libc::ETIMEDOUT => {}
+                    _ => return Err(io::Error::from_raw_os_error(rc)),
+                }
+                last = io::Error::from_raw_os_error(rc);
+            }
+            Err(if denied {
+                io::Error::from_raw_os_error(libc::EACCES)
+            } else {
+                last
+            })
+        })();
+        libc::posix_spawnattr_destroy(&raw mut attr);
+        libc::posix_spawn_file_actions_destroy(&raw mut actions);
+        result
+    }
+}
+
+/// A `posix_spawn*` return value as a result.
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Start `spec` through std, for what needs code between fork and exec.
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is unsafe: the closure runs between fork and exec"
+)]
+fn spawn_forked(spec: &Spec, ends: &Ends<'_>) -> io::Result<Pid> {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let mut command = std::process::Command::new(&spec.program);
+    command
+        .arg0(&spec.argv[0])
+        .args(&spec.argv[1..])
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .process_group(0)
+        .stdin(match ends.stdin {
+            Some(fd) => Stdio::from(fd.try_clone()?),
+            None => Stdio::null(),
+        })
+        .stdout(Stdio::from(ends.stdout.try_clone()?))
+        .stderr(Stdio::from(ends.stderr.try_clone()?));
+    if let Some(dir) = &spec.cwd {
+        command.current_dir(dir);
+    }
+    // SAFETY: setting the parent-death signal is async-signal-safe and touches no memory of
+    // ours.
+    unsafe {
+        command.pre_exec(|| {
+            let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+            Ok(())
+        });
+    }
+    let child = command.spawn()?;
+    // Dropping std's handle neither waits nor kills: from here the pid is watched as any.
+    Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?)
+        .ok_or_else(|| io::Error::other("spawn gave no pid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_value_of_a_name_wins_and_the_rest_are_kept_in_order() {
+        let env: Vec<(OsString, OsString)> = [("A", "1"), ("B", "2"), ("A", "3"), ("C", "")]
+            .iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+            .collect();
+        let lines: Vec<String> = environment(&env)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.into_string().unwrap())
+            .collect();
+        assert_eq!(lines, ["B=2", "A=3", "C="]);
+    }
+
+    #[tokio::test]
+    async fn the_exit_status_and_output_come_back() {
+        use tokio::io::AsyncReadExt;
+        let mut spec = Spec::new("sh");
+        spec.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let mut child = spawn(&spec, false).unwrap();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .await
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .await
+            .unwrap();
+        assert_eq!(child.wait().await.unwrap().code(), Some(3));
+        // Asked again, the status is the one kept: the process is reaped once.
+        assert_eq!(child.wait().await.unwrap().code(), Some(3));
+        assert_eq!((out.as_str(), err.as_str()), ("out\n", "err\n"));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_child_is_killed_and_reaped_at_a_later_start() {
+        let mut spec = Spec::new("sleep");
+        spec.arg("30");
+        let child = spawn(&spec, false).unwrap();
+        let proc = PathBuf::from(format!("/proc/{}", child.id()));
+        drop(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while proc.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+            reap_orphans();
+        }
+        assert!(!proc.exists(), "{} is still there", proc.display());
+    }
+
+    #[tokio::test]
+    async fn not_found_and_not_executable_are_told_as_exec_tells_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tool");
+        std::fs::write(&file, "#!/bin/sh\n").unwrap();
+        let mut spec = Spec::new("tool");
+        spec.env("PATH", format!("/nonexistent:{}", dir.path().display()));
+        let e = spawn(&spec, false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EACCES), "{e}");
+        let e = spawn(&Spec::new("no-such-program-here"), false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOENT), "{e}");
+        let mut spec = Spec::new("true");
+        spec.current_dir(dir.path().join("missing"));
+        assert!(spawn(&spec, false).is_err());
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_not_cut() {
+        let env = vec![(OsString::from("A"), OsString::from("x\0y"))];
+        let e = environment(&env).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+}

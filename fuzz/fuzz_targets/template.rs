@@ -1,6 +1,6 @@
 //! Any bytes through what `tasker validate` does: read the YAML, check the template, build
 //! the graph and analyse it. Nothing may panic; a valid template's graph must be sound; the
-//! quick YAML reader and the full one read every input alike.
+//! fast YAML readers and the full one read every input alike.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

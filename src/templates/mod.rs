@@ -9,6 +9,7 @@ mod events;
 mod handlers;
 mod http;
 pub mod interpolate;
+mod lines;
 mod load;
 mod model;
 pub mod node;

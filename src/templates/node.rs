@@ -208,9 +208,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// Parse YAML text into a positioned tree. Booleans are YAML 1.2's `true`/`false` only,
-/// so `NO` stays a string; duplicate keys are an error. The quick reader builds the tree
-/// when it can be sure of the document's meaning; the full reader does otherwise.
+/// so `NO` stays a string; duplicate keys are an error. The line reader builds the tree of
+/// the block style templates are written in; the quick reader, of other documents whose
+/// meaning it can be sure of; the full reader does otherwise.
 pub fn parse(text: &str) -> Result<Node, String> {
+    if let Some(node) = super::lines::read(text) {
+        return Ok(node);
+    }
     match super::quick::read(text) {
         Some(node) => Ok(node),
         None => parse_fully(text),

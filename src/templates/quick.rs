@@ -121,13 +121,18 @@ impl Builder {
 
 /// Whether key `key` is written as `text` (whatever its kind): such keys are left to the
 /// full reader, which decides whether they are duplicates.
-fn same_spelling(key: &Node, text: &str) -> bool {
+pub(super) fn same_spelling(key: &Node, text: &str) -> bool {
     match &key.value {
         Value::Str(s) => s == text,
         Value::Int(i) => i.to_string() == text,
         Value::Bool(b) => text.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
         _ => true,
     }
+}
+
+/// A plain scalar's value, as [`scalar`] resolves it.
+pub(super) fn scalar_value(text: &str) -> Option<Value> {
+    scalar(Cow::Borrowed(text), ScalarStyle::Plain)
 }
 
 /// An untagged scalar's value, as YAML 1.2's core schema with strict booleans resolves it;
@@ -192,7 +197,7 @@ fn looks_numeric(t: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::node::parse_fully;
     use super::*;
 
@@ -321,12 +326,7 @@ mod tests {
     /// templates, or the quick path is not the path they run through.
     #[test]
     fn the_readers_agree_on_every_template_there_is() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["workflows", "tests/fixtures", "fuzz/corpus"] {
-            collect(&root.join(dir), &mut files);
-        }
-        assert!(files.len() > 1000, "{} files", files.len());
+        let files = corpus();
         let (mut taken, mut workflows, mut workflows_taken) = (0, 0, 0);
         for path in &files {
             let Ok(text) = std::fs::read_to_string(path) else {
@@ -349,6 +349,17 @@ mod tests {
         );
         eprintln!("the quick reader read {taken} of {} files", files.len());
         assert!(taken > files.len() / 4, "{taken} of {}", files.len());
+    }
+
+    /// Every template in the repository, the bad-input catalogue and the fuzz corpus.
+    pub(in super::super) fn corpus() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["workflows", "tests/fixtures", "fuzz/corpus"] {
+            collect(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 1000, "{} files", files.len());
+        files
     }
 
     fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

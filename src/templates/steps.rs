@@ -40,7 +40,7 @@ impl Checker<'_> {
         // (referring step, referred name, where).
         let mut step_refs: Vec<(usize, String, Pos)> = Vec::new();
         // First pass: names, so dependencies can be checked whatever their order.
-        let mut seen: HashMap<String, Pos> = HashMap::new();
+        let mut seen: HashMap<String, Pos> = HashMap::with_capacity(items.len());
         let mut names: Vec<Option<String>> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let name = match &item.value {
@@ -50,32 +50,34 @@ impl Checker<'_> {
                     .map(|(_, v)| v),
                 _ => None,
             };
-            let label = format!("{key}[{i}]");
+            // Where a problem is, named only when there is one.
+            let label = || format!("{key}[{i}]");
             let name = match name {
                 None if matches!(item.value, Value::Map(_)) => {
-                    self.problem(item.pos, at(None, &label), "missing required key `name`");
+                    self.problem(item.pos, at(None, &label()), "missing required key `name`");
                     None
                 }
                 None => None,
-                Some(n) => self
-                    .string(n, at(None, &format!("{label}.name")))
-                    .filter(|s| {
-                        let ok = !s.trim().is_empty()
-                            && s.chars().count() <= 128
-                            && !s.chars().any(char::is_control);
-                        if !ok {
-                            self.problem(
-                                n.pos,
-                                at(None, &format!("{label}.name")),
-                                format!("invalid step name {s:?}"),
-                            )
-                            .hint = Some(
-                                "step names are 1 to 128 characters with no control characters"
-                                    .into(),
-                            );
-                        }
-                        ok
-                    }),
+                Some(n) => match &n.value {
+                    Value::Str(s) => Some(s.clone()),
+                    _ => self.string(n, at(None, &format!("{}.name", label()))),
+                }
+                .filter(|s| {
+                    let ok = !s.trim().is_empty()
+                        && s.chars().count() <= 128
+                        && !s.chars().any(char::is_control);
+                    if !ok {
+                        self.problem(
+                            n.pos,
+                            at(None, &format!("{}.name", label())),
+                            format!("invalid step name {s:?}"),
+                        )
+                        .hint = Some(
+                            "step names are 1 to 128 characters with no control characters".into(),
+                        );
+                    }
+                    ok
+                }),
             };
             if let (Some(n), Some(node)) = (&name, item_name_node(item)) {
                 if let Some(first) = seen.get(n) {
@@ -102,7 +104,11 @@ impl Checker<'_> {
         let mut steps = Vec::with_capacity(items.len());
         let mut parents_of: Vec<Vec<usize>> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let label = format!("{key}[{i}]");
+            let label = if names[i].is_some() {
+                String::new()
+            } else {
+                format!("{key}[{i}]")
+            };
             let step_name = names[i].clone();
             let sn = step_name.as_deref();
             let at_step = |field: &'static str| at(sn, field);

@@ -85,9 +85,8 @@ pub(super) fn prepare(
     request.action = action;
 
     let input = inputs::input_document(task, &sched.template, i, attempt, &|j| {
-        sched.steps[j].state.results.clone()
+        sched.steps[j].state.results.as_ref()
     });
-    let input = serde_json::to_vec(&input).unwrap_or_default();
     let input_path = place.inputs.join(format!("{i}-{attempt}.input.json"));
     std::fs::write(&input_path, &input).map_err(|e| {
         handlers::Failure::retryable(

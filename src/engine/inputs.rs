@@ -147,35 +147,82 @@ fn placed(context: &Json) -> Placement {
     (vars, left)
 }
 
-/// The document a step reads from `TASKER_INPUT` (and a plugin from stdin).
-pub(super) fn input_document(
-    task: &TaskRecord,
-    template: &Template,
+/// The document a step reads from `TASKER_INPUT` (and a plugin from stdin), as JSON text.
+/// Written from the task, the template and the parents' results as they are, none of them
+/// copied first.
+pub(super) fn input_document<'a>(
+    task: &'a TaskRecord,
+    template: &'a Template,
     i: usize,
     attempt: u32,
-    results: &dyn Fn(usize) -> Option<Json>,
-) -> Json {
+    results: &'a dyn Fn(usize) -> Option<&'a Json>,
+) -> Vec<u8> {
+    static EMPTY: std::sync::OnceLock<Json> = std::sync::OnceLock::new();
     let step = &template.steps[i];
-    let mut deps = Map::new();
-    for &p in &step.parents {
-        deps.insert(
-            template.steps[p].name.clone(),
-            json!({ "results": results(p).unwrap_or(Json::Null) }),
-        );
+    let document = InputDocument {
+        task_id: task.task_id,
+        task_uuid: &task.uuid,
+        task_name: &task.name,
+        namespace: &task.namespace,
+        version: &task.version,
+        context: &task.context,
+        step_name: &step.name,
+        attempt,
+        retry_limit: step.retry.limit,
+        config: if step.handler_config.is_null() {
+            EMPTY.get_or_init(|| Json::Object(Map::new()))
+        } else {
+            &step.handler_config
+        },
+        steps: Parents {
+            template,
+            parents: &step.parents,
+            results,
+        },
+    };
+    serde_json::to_vec(&document).unwrap_or_default()
+}
+
+#[derive(serde::Serialize)]
+struct InputDocument<'a> {
+    task_id: i64,
+    task_uuid: &'a str,
+    task_name: &'a str,
+    namespace: &'a str,
+    version: &'a str,
+    context: &'a Json,
+    step_name: &'a str,
+    attempt: u32,
+    retry_limit: u32,
+    config: &'a Json,
+    steps: Parents<'a>,
+}
+
+/// `{"PARENT": {"results": …}, …}`, in the order the step names its parents.
+struct Parents<'a> {
+    template: &'a Template,
+    parents: &'a [usize],
+    results: &'a dyn Fn(usize) -> Option<&'a Json>,
+}
+
+impl serde::Serialize for Parents<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        #[derive(serde::Serialize)]
+        struct Results<'a> {
+            results: &'a Json,
+        }
+        let mut map = s.serialize_map(Some(self.parents.len()))?;
+        for &p in self.parents {
+            map.serialize_entry(
+                &self.template.steps[p].name,
+                &Results {
+                    results: (self.results)(p).unwrap_or(&Json::Null),
+                },
+            )?;
+        }
+        map.end()
     }
-    json!({
-        "task_id": task.task_id,
-        "task_uuid": task.uuid,
-        "task_name": task.name,
-        "namespace": task.namespace,
-        "version": task.version,
-        "context": task.context,
-        "step_name": step.name,
-        "attempt": attempt,
-        "retry_limit": step.retry.limit,
-        "config": if step.handler_config.is_null() { json!({}) } else { step.handler_config.clone() },
-        "steps": deps,
-    })
 }
 
 /// At most this many custom events are kept per attempt.

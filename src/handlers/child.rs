@@ -31,8 +31,9 @@ pub struct Spec {
     /// The arguments, `argv[0]` first.
     argv: Vec<OsString>,
     cwd: Option<PathBuf>,
-    /// Variables laid over this process's environment; of one name, the last wins.
-    env: Vec<(OsString, OsString)>,
+    /// Variables laid over this process's environment, as `KEY=VALUE` with the key's
+    /// length; of one name, the last wins.
+    env: Vec<(usize, Vec<u8>)>,
     /// Whether the child is killed when this process dies, even by SIGKILL. That needs code
     /// between fork and exec, so such a child is started by std (the slower start).
     die_with_parent: bool,
@@ -73,8 +74,13 @@ impl Spec {
     }
 
     pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
-        self.env
-            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        let (key, value) = (key.as_ref().as_bytes(), value.as_ref().as_bytes());
+        // Room for the NUL that ends it as a C string.
+        let mut line = Vec::with_capacity(key.len() + value.len() + 2);
+        line.extend_from_slice(key);
+        line.push(b'=');
+        line.extend_from_slice(value);
+        self.env.push((key.len(), line));
         self
     }
 
@@ -98,8 +104,13 @@ impl Spec {
 
     /// The value the child's `PATH` will have.
     fn path(&self) -> Option<OsString> {
-        match self.env.iter().rev().find(|(k, _)| k == "PATH") {
-            Some((_, v)) => Some(v.clone()),
+        match self
+            .env
+            .iter()
+            .rev()
+            .find(|(k, line)| &line[..*k] == b"PATH")
+        {
+            Some((k, line)) => Some(OsStr::from_bytes(&line[k + 1..]).to_owned()),
             None => std::env::var_os("PATH"),
         }
     }
@@ -187,7 +198,7 @@ fn reap_orphans() {
 }
 
 /// Start `spec` in a process group of its own; with a pipe to its stdin when `stdin`.
-pub fn spawn(spec: &Spec, stdin: bool) -> io::Result<Child> {
+pub fn spawn(mut spec: Spec, stdin: bool) -> io::Result<Child> {
     reap_orphans();
     let (out_read, out_write) = pipe_pair()?;
     let (err_read, err_write) = pipe_pair()?;
@@ -203,9 +214,12 @@ pub fn spawn(spec: &Spec, stdin: bool) -> io::Result<Child> {
         stderr: &err_write,
     };
     let pid = if spec.die_with_parent {
-        spawn_forked(spec, &ends)?
+        spawn_forked(&spec, &ends)?
     } else {
-        spawn_direct(spec, &ends)?
+        // The child's `PATH` is read before its variables are taken.
+        let path = spec.path();
+        let env = environment(std::mem::take(&mut spec.env))?;
+        spawn_direct(&spec, env, path, &ends)?
     };
     // The child holds its ends now; ours must close so that its exit ends the streams.
     drop((in_read, out_write, err_write));
@@ -271,12 +285,14 @@ fn nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
 }
 
 fn cstring(bytes: &[u8]) -> io::Result<CString> {
-    CString::new(bytes).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "nul byte found in provided data",
-        )
-    })
+    CString::new(bytes).map_err(|_| nul_error())
+}
+
+fn nul_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "nul byte found in provided data",
+    )
 }
 
 /// This process's environment as `KEY=VALUE` strings with the length of each key, read
@@ -296,19 +312,24 @@ fn inherited() -> &'static [(usize, CString)] {
     })
 }
 
-/// The child's environment: this process's variables but those `env` sets, then `env`'s
-/// (the last of each name).
-fn environment(env: &[(OsString, OsString)]) -> io::Result<Vec<CString>> {
+/// The variables `env` sets as C strings, the last of each name.
+fn environment(env: Vec<(usize, Vec<u8>)>) -> io::Result<Vec<CString>> {
+    let key = |(k, line): &(usize, Vec<u8>)| -> usize { line[..*k].len() };
+    let set_again: Vec<bool> = (0..env.len())
+        .map(|i| {
+            let mine = &env[i].1[..key(&env[i])];
+            env[i + 1..]
+                .iter()
+                .any(|later| &later.1[..key(later)] == mine)
+        })
+        .collect();
     let mut own: Vec<CString> = Vec::with_capacity(env.len());
-    for (i, (k, v)) in env.iter().enumerate() {
-        if env[i + 1..].iter().any(|(later, _)| later == k) {
+    for ((_, mut line), again) in env.into_iter().zip(set_again) {
+        if again {
             continue;
         }
-        let mut line = Vec::with_capacity(k.len() + v.len() + 1);
-        line.extend_from_slice(k.as_bytes());
-        line.push(b'=');
-        line.extend_from_slice(v.as_bytes());
-        own.push(cstring(&line)?);
+        line.push(0);
+        own.push(CString::from_vec_with_nul(line).map_err(|_| nul_error())?);
     }
     Ok(own)
 }
@@ -320,16 +341,21 @@ fn environment(env: &[(OsString, OsString)]) -> io::Result<Vec<CString>> {
     unsafe_code,
     reason = "posix_spawn is a C interface: pointers to C strings and to its own structures"
 )]
-fn spawn_direct(spec: &Spec, ends: &Ends<'_>) -> io::Result<Pid> {
+fn spawn_direct(
+    spec: &Spec,
+    own: Vec<CString>,
+    path: Option<OsString>,
+    ends: &Ends<'_>,
+) -> io::Result<Pid> {
     let argv: Vec<CString> = spec
         .argv
         .iter()
         .map(|a| cstring(a.as_bytes()))
         .collect::<io::Result<_>>()?;
-    let own = environment(&spec.env)?;
+    // Set here when one of `own` starts with its `KEY=`.
     let set = |line: &CString, key: usize| {
-        let key = &line.as_bytes()[..key];
-        spec.env.iter().any(|(k, _)| k.as_bytes() == key)
+        let key = &line.as_bytes()[..=key];
+        own.iter().any(|o| o.as_bytes().starts_with(key))
     };
     let mut envp: Vec<*const libc::c_char> = inherited()
         .iter()
@@ -348,9 +374,7 @@ fn spawn_direct(spec: &Spec, ends: &Ends<'_>) -> io::Result<Pid> {
     let candidates: Vec<CString> = if spec.program.as_bytes().contains(&b'/') {
         vec![cstring(spec.program.as_bytes())?]
     } else {
-        let path = spec
-            .path()
-            .unwrap_or_else(|| OsString::from("/bin:/usr/bin"));
+        let path = path.unwrap_or_else(|| OsString::from("/bin:/usr/bin"));
         path.as_bytes()
             .split(|b| *b == b':')
             .map(|dir| {
@@ -488,7 +512,12 @@ fn spawn_forked(spec: &Spec, ends: &Ends<'_>) -> io::Result<Pid> {
     command
         .arg0(&spec.argv[0])
         .args(&spec.argv[1..])
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .envs(spec.env.iter().map(|(k, line)| {
+            (
+                OsStr::from_bytes(&line[..*k]),
+                OsStr::from_bytes(&line[k + 1..]),
+            )
+        }))
         .process_group(0)
         .stdin(match ends.stdin {
             Some(fd) => Stdio::from(fd.try_clone()?),
@@ -519,16 +548,14 @@ mod tests {
 
     #[test]
     fn the_last_value_of_a_name_wins_and_the_rest_are_kept_in_order() {
-        let env: Vec<(OsString, OsString)> = [("A", "1"), ("B", "2"), ("A", "3"), ("C", "")]
-            .iter()
-            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
-            .collect();
-        let lines: Vec<String> = environment(&env)
+        let mut spec = Spec::new("x");
+        spec.envs([("A", "1"), ("B", "2"), ("A", "3"), ("C", ""), ("AB", "4")]);
+        let lines: Vec<String> = environment(spec.env)
             .unwrap()
             .into_iter()
             .map(|c| c.into_string().unwrap())
             .collect();
-        assert_eq!(lines, ["B=2", "A=3", "C="]);
+        assert_eq!(lines, ["B=2", "A=3", "C=", "AB=4"]);
     }
 
     #[tokio::test]
@@ -536,7 +563,7 @@ mod tests {
         use tokio::io::AsyncReadExt;
         let mut spec = Spec::new("sh");
         spec.args(["-c", "echo out; echo err >&2; exit 3"]);
-        let mut child = spawn(&spec, false).unwrap();
+        let mut child = spawn(spec, false).unwrap();
         let mut out = String::new();
         child
             .stdout
@@ -563,7 +590,7 @@ mod tests {
     async fn a_dropped_child_is_killed_and_reaped_at_a_later_start() {
         let mut spec = Spec::new("sleep");
         spec.arg("30");
-        let child = spawn(&spec, false).unwrap();
+        let child = spawn(spec, false).unwrap();
         let proc = PathBuf::from(format!("/proc/{}", child.id()));
         drop(child);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -581,19 +608,20 @@ mod tests {
         std::fs::write(&file, "#!/bin/sh\n").unwrap();
         let mut spec = Spec::new("tool");
         spec.env("PATH", format!("/nonexistent:{}", dir.path().display()));
-        let e = spawn(&spec, false).unwrap_err();
+        let e = spawn(spec, false).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EACCES), "{e}");
-        let e = spawn(&Spec::new("no-such-program-here"), false).unwrap_err();
+        let e = spawn(Spec::new("no-such-program-here"), false).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ENOENT), "{e}");
         let mut spec = Spec::new("true");
         spec.current_dir(dir.path().join("missing"));
-        assert!(spawn(&spec, false).is_err());
+        assert!(spawn(spec, false).is_err());
     }
 
     #[test]
     fn a_nul_byte_is_refused_not_cut() {
-        let env = vec![(OsString::from("A"), OsString::from("x\0y"))];
-        let e = environment(&env).unwrap_err();
+        let mut spec = Spec::new("x");
+        spec.env("A", "x\0y");
+        let e = environment(spec.env).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
     }
 }

@@ -200,7 +200,7 @@ pub async fn run(
     stdin: Option<Arc<Vec<u8>>>,
     req: Supervise<'_>,
 ) -> std::io::Result<Finished> {
-    let mut child = child::spawn(&command, stdin.is_some())?;
+    let mut child = child::spawn(command, stdin.is_some())?;
     let pgid = i32::try_from(child.id()).ok();
     let (limit, live, timeout, grace) = (
         req.output_limit,
@@ -495,8 +495,12 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
     let shared = Arc::clone(&kept);
     let task = tokio::spawn(async move {
         // Read into spare capacity: nothing is zeroed first (a step that prints nothing
-        // costs no 64 KiB memset per stream).
-        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+        // costs no 64 KiB memset per stream), and the buffer is one an earlier stream left.
+        let mut buf: Vec<u8> = read_buffers()
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.pop())
+            .unwrap_or_else(|| Vec::with_capacity(READ_BUFFER));
         // The live copy (for `logs --follow`) is best effort: a full disk must not fail the
         // step. It is made when the first bytes come, so a silent step costs no file; the
         // writes go to the page cache, too small to be worth a trip to a blocking thread.
@@ -538,8 +542,26 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(
         if let Some(lines) = &mut echo {
             lines.finish();
         }
+        if let Ok(mut kept) = read_buffers().lock()
+            && kept.len() < KEPT_BUFFERS
+        {
+            buf.clear();
+            kept.push(buf);
+        }
     });
     Draining { task, kept }
+}
+
+/// The size of a stream's read buffer.
+const READ_BUFFER: usize = 64 * 1024;
+/// How many read buffers are kept for later streams (2 MiB).
+const KEPT_BUFFERS: usize = 32;
+
+/// Read buffers of streams that ended, for the next ones: allocating and releasing 64 KiB
+/// twice a step cost more than reading a quiet step's output.
+fn read_buffers() -> &'static Mutex<Vec<Vec<u8>>> {
+    static BUFFERS: OnceLock<Mutex<Vec<Vec<u8>>>> = OnceLock::new();
+    BUFFERS.get_or_init(Mutex::default)
 }
 
 /// How long the pipes may stay open once the step's process group is gone: a process that

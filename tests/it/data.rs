@@ -184,6 +184,29 @@ steps:
     );
     assert_eq!(input["steps"]["price"]["results"]["total"], 99);
     assert!(input["task_uuid"].as_str().is_some_and(|u| u.len() == 36));
+    // Its keys come in a stable order.
+    let keys: Vec<&str> = input
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "task_id",
+            "task_uuid",
+            "task_name",
+            "namespace",
+            "version",
+            "context",
+            "step_name",
+            "attempt",
+            "retry_limit",
+            "config",
+            "steps"
+        ]
+    );
 }
 
 #[test]

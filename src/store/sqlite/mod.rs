@@ -750,6 +750,45 @@ mod tests {
         assert_eq!(parents(&store), expected);
     }
 
+    /// Edges are written a hundred to a statement and the rest one by one: every one of
+    /// them is read back, whatever the count.
+    #[test]
+    fn every_edge_is_written_whatever_their_count() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let context = serde_json::json!({});
+        for joins in [0usize, 1, 99, 100, 101, 250] {
+            // `joins` steps that each depend on both roots: two edges each.
+            let mut yaml =
+                "name: t\nsteps:\n  - { name: a, noop: true }\n  - { name: b, noop: true }\n"
+                    .to_owned();
+            for n in 0..joins {
+                yaml.push_str(&format!(
+                    "  - {{ name: j{n}, noop: true, depends_on: [a, b] }}\n"
+                ));
+            }
+            let template = crate::templates::from_str(&yaml, "t.yml").expect("template");
+            let id = store
+                .create_task(&new_task(&template, &context))
+                .expect("create")
+                .task_id();
+            let task = store.task(id).expect("read").expect("task");
+            let parents: Vec<Vec<usize>> = task.steps.into_iter().map(|s| s.parents).collect();
+            let mut expected = vec![vec![], vec![]];
+            expected.extend(std::iter::repeat_n(vec![0, 1], joins));
+            assert_eq!(parents, expected, "{joins} joins");
+            let edges: i64 = store
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM workflow_step_edges e JOIN workflow_steps s ON s.workflow_step_id = e.to_step_id WHERE s.task_id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(edges as usize, 2 * joins);
+        }
+    }
+
     /// A new task's steps' creation events are written as where to read them (their rows),
     /// and read back, from any event on, as the events the task was created with.
     #[test]

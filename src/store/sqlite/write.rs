@@ -121,10 +121,28 @@ impl SqliteStore {
                 ])?;
                 step_ids.push(tx.last_insert_rowid());
             }
-            for (i, s) in t.steps.iter().enumerate() {
-                for &p in &s.parents {
-                    edge.execute(params![step_ids[p], step_ids[i]])?;
+            // Edges a hundred to a statement: one statement a row cost more in opening
+            // and closing its cursors than in writing the row.
+            let ids = &step_ids;
+            let pairs: Vec<(i64, i64)> = t
+                .steps
+                .iter()
+                .enumerate()
+                .flat_map(|(i, s)| s.parents.iter().map(move |&p| (ids[p], ids[i])))
+                .collect();
+            let mut chunks = pairs.chunks_exact(EDGE_ROWS);
+            if pairs.len() >= EDGE_ROWS {
+                let mut many = tx.prepare_cached(edges_sql())?;
+                for chunk in &mut chunks {
+                    for (k, (from, to)) in chunk.iter().enumerate() {
+                        many.raw_bind_parameter(2 * k + 1, from)?;
+                        many.raw_bind_parameter(2 * k + 2, to)?;
+                    }
+                    many.raw_execute()?;
                 }
+            }
+            for (from, to) in chunks.remainder() {
+                edge.execute(params![from, to])?;
             }
         }
         for s in &opening.steps {
@@ -562,4 +580,16 @@ impl Pages {
         self.text.clear();
         Ok(())
     }
+}
+
+/// How many edges one statement inserts.
+const EDGE_ROWS: usize = 100;
+
+/// `INSERT INTO workflow_step_edges … VALUES (?, ?), …` for [`EDGE_ROWS`] edges.
+fn edges_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let rows = vec!["(?, ?)"; EDGE_ROWS].join(", ");
+        format!("INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES {rows}")
+    })
 }

@@ -129,13 +129,15 @@ pub(super) fn prepare(
 
 impl Place<'_> {
     /// The declared events an attempt appended to `TASKER_EVENTS` (each also enters the
-    /// event log); warnings for the rest.
+    /// event log); warnings for the rest. `printed`: whether its process wrote anything to
+    /// stdout or stderr (a live copy of its output exists only then).
     pub(super) fn collect(
         &self,
         template: &Template,
         i: usize,
         attempt: u32,
         now: i64,
+        printed: bool,
     ) -> (Vec<Json>, Vec<String>) {
         let mut warnings_out = Vec::new();
         let path = self.scratch.join(format!("{i}-{attempt}.events"));
@@ -147,8 +149,10 @@ impl Place<'_> {
                 bytes.truncate(end);
                 (bytes, true)
             }
-            Err(_) => {
-                self.clean(i, attempt);
+            Err(e) => {
+                // No events file: nothing to remove of it.
+                let events = e.kind() != std::io::ErrorKind::NotFound;
+                self.clean(i, attempt, printed, events);
                 return (Vec::new(), warnings_out);
             }
         };
@@ -173,14 +177,22 @@ impl Place<'_> {
                 *payload = crate::secrets::mask(payload);
             }
         }
-        self.clean(i, attempt);
+        self.clean(i, attempt, printed, false);
         (events, warnings_out)
     }
 
-    /// Remove what attempt `attempt` of step `i` left: its input document, its live output.
-    pub(super) fn clean(&self, i: usize, attempt: u32) {
+    /// Remove what attempt `attempt` of step `i` left: its input document, its live output
+    /// (when it `printed`), its events file (when there may be one). A quiet step's clean-up
+    /// is then one `unlink`, not four of which three fail.
+    fn clean(&self, i: usize, attempt: u32, printed: bool, events: bool) {
         let _ = std::fs::remove_file(self.inputs.join(format!("{i}-{attempt}.input.json")));
-        for ext in ["stdout", "stderr", "events"] {
+        let exts: &[&str] = match (printed, events) {
+            (true, true) => &["stdout", "stderr", "events"],
+            (true, false) => &["stdout", "stderr"],
+            (false, true) => &["events"],
+            (false, false) => &[],
+        };
+        for ext in exts {
             let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
         }
     }

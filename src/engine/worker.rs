@@ -757,11 +757,13 @@ impl Worker<'_> {
                     scratch: &h.scratch,
                     inputs: &h.inputs,
                 };
+                // What the process printed is not known here: its live copy may exist.
                 let (events, warnings) = place.collect(
                     &h.template,
                     h.index,
                     h.attempt,
                     self.opts.run.clock.now_ms(),
+                    true,
                 );
                 for w in warnings {
                     self.subscriber.warning(h.task_id, &w);

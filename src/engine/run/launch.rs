@@ -86,8 +86,12 @@ impl Run<'_> {
                 scratch: &self.scratch,
                 inputs: &self.inputs,
             };
+            let out = &done.outcome;
+            let printed = [&out.stdout, &out.stderr]
+                .iter()
+                .any(|c| !c.bytes.is_empty() || c.dropped > 0);
             let (events, warnings) =
-                place.collect(&self.sched.template, i, attempt, self.sched.now());
+                place.collect(&self.sched.template, i, attempt, self.sched.now(), printed);
             self.warnings.extend(warnings);
             events
         } else {

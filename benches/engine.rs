@@ -132,6 +132,7 @@ mod scheduler {
                     .block_on(tasker::engine::run(
                         &mut store,
                         id,
+                        None,
                         &template,
                         &options,
                         &mut Ignore,

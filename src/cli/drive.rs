@@ -174,6 +174,9 @@ pub fn drive(
     outputs: Outputs,
     replay: Replay,
 ) -> Result<u8, Error> {
+    // The store's version before the read: should anything be committed from elsewhere
+    // after it, the run reads the task again.
+    let version = store.data_version()?;
     let task = super::find_task(store, task_id)?;
     let config = global.config()?;
     let options = engine::Options {
@@ -249,9 +252,9 @@ pub fn drive(
     });
     let mut spans = telemetry.tracer().map(|t| Spans::new(t, &task));
     let mut metrics = telemetry.meter().map(|m| Metrics::new(&m, &task));
-    // The engine reads the task for itself: two copies of a big task's steps would double
-    // the run's memory.
-    drop(task);
+    // The engine takes this read as its own when nothing changed since (one copy of a big
+    // task's steps, one read); otherwise it reads the task for itself.
+    let mut known = version.map(|version| engine::Known { task, version });
 
     let started = Instant::now();
     let finish = {
@@ -307,6 +310,7 @@ pub fn drive(
                     &runtime,
                     store,
                     task_id,
+                    known.take(),
                     &template,
                     &options,
                     &mut fanout,
@@ -469,17 +473,22 @@ pub(super) fn watch_signals(runtime: &tokio::runtime::Runtime) -> watch::Receive
 }
 
 /// The engine on `runtime`, stopped by what `halt` says.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts, as `engine::run` takes them"
+)]
 fn run_engine(
     runtime: &tokio::runtime::Runtime,
     store: &mut dyn Backend,
     task_id: TaskId,
+    known: Option<engine::Known>,
     template: &Arc<Template>,
     options: &engine::Options,
     subscriber: &mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
 ) -> Result<engine::Finish, Error> {
     let finish = runtime.block_on(engine::run(
-        store, task_id, template, options, subscriber, halt,
+        store, task_id, known, template, options, subscriber, halt,
     ));
     finish.map_err(|e| match e {
         RunError::Scratch { .. } => Error::Io(format!(

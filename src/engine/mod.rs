@@ -152,6 +152,7 @@ pub struct Stats {
 pub async fn run(
     store: &mut dyn Store,
     task_id: TaskId,
+    known: Option<Known>,
     template: &std::sync::Arc<Template>,
     options: &Options,
     subscriber: &mut dyn Subscriber,
@@ -167,10 +168,18 @@ pub async fn run(
             scope.spawn(move || writer::serve(on_thread, queue));
             let writer = writer::Writer::new(jobs, &shared);
             tokio::runtime::Handle::current().block_on(run::Run::start(
-                &writer, task_id, template, options, subscriber, halt,
+                &writer, task_id, known, template, options, subscriber, halt,
             ))
         })
     })
+}
+
+/// The task as the command read it, and the store's [`data_version`](Store::data_version)
+/// read just before: the run takes it as its own when nothing was committed from elsewhere
+/// since, instead of reading the task again.
+pub struct Known {
+    pub task: crate::store::TaskRecord,
+    pub version: i64,
 }
 
 /// Start task `task_id` (just created from `template`) for workers to run: it moves to
@@ -256,6 +265,7 @@ mod tests {
             .block_on(run(
                 &mut store,
                 id,
+                None,
                 &std::sync::Arc::new(template),
                 &options,
                 &mut Ignore,
@@ -267,6 +277,79 @@ mod tests {
         for s in &task.steps {
             assert_eq!(s.state.started_at, Some(1_000_000), "{}", s.name);
             assert_eq!(s.state.finished_at, Some(1_000_000), "{}", s.name);
+        }
+    }
+
+    /// The run takes the command's read of the task as its own only while nothing was
+    /// committed from elsewhere: a step another process finished in between is not run
+    /// again (the stale read would have it pending), and an unchanged store runs as read.
+    #[test]
+    fn a_read_the_store_moved_past_is_read_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.db");
+        let mut store = SqliteStore::open(&path, false).expect("store");
+        let template = std::sync::Arc::new(
+            crate::templates::from_str(
+                "name: known\nsteps:\n  - { name: a, noop: true }\n  - { name: b, noop: true, depends_on: [a] }\n",
+                "known.yml",
+            )
+            .expect("template"),
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        for moved in [false, true] {
+            let id = store
+                .create_task(&NewTask {
+                    template: &template,
+                    source: "",
+                    content_hash: "known",
+                    workdir: "/tmp",
+                    context: &serde_json::json!({}),
+                    initiator: None,
+                    source_system: None,
+                    reason: None,
+                    tags: &[],
+                    environment: None,
+                    idempotency_key: None,
+                    bypass: &[],
+                })
+                .expect("create")
+                .task_id();
+            let version = store.data_version().expect("version").expect("sqlite");
+            let task = store.task(id).expect("read").expect("task");
+            if moved {
+                // Another connection finishes step `a` after the read.
+                let other = rusqlite::Connection::open(&path).expect("open");
+                other
+                    .execute(
+                        "UPDATE workflow_steps SET status = 'complete', results = '{\"by\": \"other\"}'
+                         WHERE task_id = ?1 AND name = 'a'",
+                        [id],
+                    )
+                    .expect("update");
+            }
+            let (_halt_tx, halt) = watch::channel(Halt::None);
+            let finish = runtime
+                .block_on(run(
+                    &mut store,
+                    id,
+                    Some(Known { task, version }),
+                    &template,
+                    &Options::default(),
+                    &mut Ignore,
+                    halt,
+                ))
+                .expect("run");
+            assert_eq!(finish.state, State::Complete, "moved: {moved}");
+            let after = store.task(id).expect("read").expect("task");
+            let a = &after.steps[0];
+            assert_eq!(a.state.attempts, u32::from(!moved), "moved: {moved}");
+            if moved {
+                assert_eq!(a.state.results, Some(serde_json::json!({"by": "other"})));
+            }
+            assert_eq!(after.steps[1].state.attempts, 1, "moved: {moved}");
         }
     }
 }

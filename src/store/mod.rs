@@ -507,13 +507,19 @@ pub trait Store: Send {
     fn attempts(&self, step_id: StepId) -> Result<Vec<AttemptRecord>, StoreError>;
     /// Make `owner` the task's runner, unless a runner that `alive` says is alive owns it: a
     /// compare-and-set on the owner and its heartbeat as read, so of two claimants racing
-    /// one wins and the other is told who owns the task.
+    /// one wins and the other is told who owns the task. Returns the heartbeat it wrote.
     fn claim(
         &mut self,
         task_id: TaskId,
         owner: &Owner,
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
+    /// A number that changes whenever another connection commits to the store (SQLite's
+    /// `data_version`); `None` where the store cannot tell. What this connection read while
+    /// it kept its value is still what the store holds, but for this connection's writes.
+    fn data_version(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
     /// Record that `owner` still runs the task, keeping its lease; `Fenced` when another
     /// runner has taken the task over.
     fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError>;

@@ -170,7 +170,7 @@ fn racing_claims_have_exactly_one_winner() {
         let t = template();
         let id = create(&mut *f.handle(), &t, &[]);
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
-        let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+        let results: Vec<Result<i64, StoreError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..4)
                 .map(|n| {
                     let barrier = barrier.clone();
@@ -216,7 +216,13 @@ fn a_lapsed_lease_is_taken_over_and_the_old_owner_is_fenced() {
             Err(StoreError::Owned { .. })
         ));
         // a's lease lapses (its heartbeat is stale): b takes over.
-        new.claim(id, &b, &|_, _| false).expect("b takes over");
+        let beat = new.claim(id, &b, &|_, _| false).expect("b takes over");
+        // The claim says which heartbeat it wrote.
+        let task = new.task(id).expect("read").expect("task");
+        assert_eq!(
+            (task.owner.as_ref(), task.heartbeat_at),
+            (Some(&b), Some(beat))
+        );
         // a is fenced: its writes change nothing, its heartbeat says so.
         let step = old.task(id).expect("read").expect("task").steps[0].step_id;
         let late = [Change::Step {

@@ -17,7 +17,9 @@ fn worker(sb: &Sandbox, name: &str, args: &[&str]) -> std::process::Child {
 /// does).
 fn started_step(sb: &Sandbox, name: &str, why: &str) -> i32 {
     let file = sb.path().join(name);
-    assert!(eventually(20, || file.exists()), "{why}");
+    // The shell makes the file before it writes the pid into it.
+    let written = || std::fs::read_to_string(&file).is_ok_and(|t| t.ends_with('\n'));
+    assert!(eventually(20, written), "{why}");
     std::fs::read_to_string(&file)
         .expect("pid")
         .trim()

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::scheduler::{Done, Scheduler, Signal};
 use super::writer::{InFlight, Writer};
-use super::{Finish, Halt, Options, RunError};
+use super::{Finish, Halt, Known, Options, RunError};
 use crate::events::{Event, Subscriber};
 use crate::handlers::{self, Handler};
 use crate::runner::{input_dir, make_scratch, owner, scratch_dir, sweep_dead_runners};
@@ -89,6 +89,7 @@ impl<'a> Run<'a> {
     pub(super) async fn start(
         writer: &Writer<'_, '_>,
         task_id: TaskId,
+        known: Option<Known>,
         template: &'a Arc<Template>,
         options: &'a Options,
         subscriber: &'a mut dyn Subscriber,
@@ -117,11 +118,22 @@ impl<'a> Run<'a> {
         }
         let claimant = owner.clone();
         let claimed = writer.call(move |store| {
-            store.claim(task_id, &claimant, &owner::alive)?;
+            let beat = store.claim(task_id, &claimant, &owner::alive)?;
             tracing::info!(task_id, pid = claimant.pid, host = %claimant.host, "claimed the task");
-            let task = store.task(task_id)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
-            })?;
+            let task = match known {
+                // Nothing was committed from elsewhere since the command read the task: what
+                // it read is what the store holds, but for the claim just made.
+                Some(Known { mut task, version })
+                    if task.task_id == task_id && store.data_version()? == Some(version) =>
+                {
+                    task.owner = Some(claimant.clone());
+                    task.heartbeat_at = Some(beat);
+                    task
+                }
+                _ => store.task(task_id)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
+                })?,
+            };
             Ok((task, store.last_event_seq(task_id)? + 1))
         });
         let (task, next_seq) = match claimed {

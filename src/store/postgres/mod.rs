@@ -378,7 +378,7 @@ impl Store for PgStore {
         task_id: TaskId,
         owner: &Owner,
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         PgStore::claim(self, task_id, owner, alive)
     }
 

@@ -223,8 +223,9 @@ impl PgStore {
         task_id: TaskId,
         owner: &Owner,
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let cache = &self.cache;
+        let now = now_ms();
         let tx = wait(self.client.transaction())?;
         let current = cache.opt(
             &tx,
@@ -259,7 +260,7 @@ impl PgStore {
                 &i64::from(owner.pid),
                 &owner.host,
                 &owner.started_at,
-                &now_ms(),
+                &now,
                 &pid,
                 &host,
                 &started,
@@ -282,7 +283,7 @@ impl PgStore {
             });
         }
         wait(tx.commit())?;
-        Ok(())
+        Ok(now)
     }
 
     pub(super) fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError> {

@@ -459,8 +459,16 @@ impl Store for SqliteStore {
         task_id: TaskId,
         owner: &Owner,
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         SqliteStore::claim(self, task_id, owner, alive)
+    }
+
+    fn data_version(&self) -> Result<Option<i64>, StoreError> {
+        let version: i64 = self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        Ok(Some(version))
     }
 
     fn check_file(&self) -> Result<(), StoreError> {

@@ -282,7 +282,8 @@ impl SqliteStore {
         task_id: TaskId,
         owner: &Owner,
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
+        let now = now_ms();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -320,7 +321,7 @@ impl SqliteStore {
                 owner.pid,
                 owner.host,
                 owner.started_at,
-                now_ms(),
+                now,
                 pid,
                 host,
                 started,
@@ -343,7 +344,7 @@ impl SqliteStore {
             });
         }
         tx.commit()?;
-        Ok(())
+        Ok(now)
     }
 
     pub(super) fn heartbeat(&mut self, task_id: TaskId, owner: &Owner) -> Result<(), StoreError> {

@@ -233,19 +233,25 @@ impl Reader<'_> {
         }
         let raw = &self.src[at..colon];
         let text = std::str::from_utf8(raw).ok()?.trim_end_matches(' ');
-        if !raw.iter().all(|&b| key_byte(b)) || text == "<<" {
+        if !raw.iter().all(|&b| key_byte(b)) {
             return None;
         }
-        if earlier.iter().any(|(k, _)| same_spelling(k, text)) {
-            return None;
-        }
-        let key_value = scalar_value(text)?;
-        if !matches!(key_value, Value::Str(_) | Value::Int(_) | Value::Bool(_)) {
-            return None;
-        }
-        let key = self.node(self.pos(at), key_value)?;
+        let key = self.key(at, text, earlier)?;
         let value = self.value_after(colon, indent)?;
         Some((key, value))
+    }
+
+    /// The key `text` at `at`: a string, integer or boolean that no `earlier` key of its
+    /// mapping spells alike, and not a merge (`<<`).
+    fn key(&mut self, at: usize, text: &str, earlier: &[(Node, Node)]) -> Option<Node> {
+        if text == "<<" || earlier.iter().any(|(k, _)| same_spelling(k, text)) {
+            return None;
+        }
+        let value = scalar_value(text)?;
+        if !matches!(value, Value::Str(_) | Value::Int(_) | Value::Bool(_)) {
+            return None;
+        }
+        self.node(self.pos(at), value)
     }
 
     /// The value after an indicator (`:` of a key, `-` of an item) at `indicator`, in a
@@ -526,16 +532,9 @@ impl Reader<'_> {
         let mut items = Vec::new();
         let mut entries: Vec<(Node, Node)> = Vec::new();
         i = skip(self, i);
-        if i < end && self.src[i] == close {
-            self.depth -= 1;
-            let value = if close == b']' {
-                Value::Seq(items)
-            } else {
-                Value::Map(entries)
-            };
-            return Some((self.node(pos, value)?, i + 1));
-        }
-        loop {
+        // An empty collection closes at once.
+        let mut closed = i < end && self.src[i] == close;
+        while !closed {
             if i >= end {
                 return None;
             }
@@ -552,14 +551,7 @@ impl Reader<'_> {
                     return None;
                 }
                 let text = std::str::from_utf8(&self.src[key_at..k]).ok()?;
-                if text == "<<" || entries.iter().any(|(e, _)| same_spelling(e, text)) {
-                    return None;
-                }
-                let key_value = scalar_value(text)?;
-                if !matches!(key_value, Value::Str(_) | Value::Int(_) | Value::Bool(_)) {
-                    return None;
-                }
-                let key = self.node(self.pos(key_at), key_value)?;
+                let key = self.key(key_at, text, &entries)?;
                 i = skip(self, k + 1);
                 if i >= end || matches!(self.src[i], b',' | b'}') {
                     return None;
@@ -583,18 +575,17 @@ impl Reader<'_> {
                         return None;
                     }
                 }
-                b if b == close => {
-                    self.depth -= 1;
-                    let value = if close == b']' {
-                        Value::Seq(items)
-                    } else {
-                        Value::Map(entries)
-                    };
-                    return Some((self.node(pos, value)?, i + 1));
-                }
+                b if b == close => closed = true,
                 _ => return None,
             }
         }
+        self.depth -= 1;
+        let value = if close == b']' {
+            Value::Seq(items)
+        } else {
+            Value::Map(entries)
+        };
+        Some((self.node(pos, value)?, i + 1))
     }
 
     /// One value inside a flow collection, at `at`: the node and where it ends.
@@ -683,22 +674,12 @@ impl Reader<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::node::parse_fully;
     use super::read;
 
     /// The line reader's tree, where it gives one, is the full reader's, positions and all;
     /// whether it gave one.
-    pub(crate) fn agrees(text: &str, name: &str) -> bool {
-        let Some(lines) = read(text) else {
-            return false;
-        };
-        match parse_fully(text) {
-            Ok(full) => assert_eq!(lines, full, "{name}: the readers disagree on\n{text}"),
-            Err(e) => {
-                panic!("{name}: the line reader took what the full one refuses ({e}):\n{text}")
-            }
-        }
-        true
+    fn agrees(text: &str, name: &str) -> bool {
+        super::super::quick::tests::agrees_by(read, "line", text, name)
     }
 
     /// Every template in the repository, the bad-input catalogue and the fuzz corpus: where

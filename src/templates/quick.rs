@@ -204,13 +204,24 @@ pub(super) mod tests {
     /// The quick reader's tree, where it gives one, is the full reader's, positions and all;
     /// whether it gave one.
     fn agrees(text: &str, name: &str) -> bool {
-        let Some(quick) = read(text) else {
+        agrees_by(read, "quick", text, name)
+    }
+
+    /// Reader `reader`'s tree (`read`), where it gives one, is the full reader's, positions
+    /// and all; whether it gave one.
+    pub(in super::super) fn agrees_by(
+        read: fn(&str) -> Option<Node>,
+        reader: &str,
+        text: &str,
+        name: &str,
+    ) -> bool {
+        let Some(tree) = read(text) else {
             return false;
         };
         match parse_fully(text) {
-            Ok(full) => assert_eq!(quick, full, "{name}: the readers disagree on\n{text}"),
+            Ok(full) => assert_eq!(tree, full, "{name}: the readers disagree on\n{text}"),
             Err(e) => {
-                panic!("{name}: the quick reader took what the full one refuses ({e}):\n{text}")
+                panic!("{name}: the {reader} reader took what the full one refuses ({e}):\n{text}")
             }
         }
         true

@@ -224,24 +224,6 @@ mod tests {
         }
     }
 
-    /// A task of `template` as these tests create it.
-    fn new_task<'a>(template: &'a Template, context: &'a serde_json::Value) -> NewTask<'a> {
-        NewTask {
-            template,
-            source: "",
-            content_hash: "h",
-            workdir: "/tmp",
-            context,
-            initiator: None,
-            source_system: None,
-            reason: None,
-            tags: &[],
-            environment: None,
-            idempotency_key: None,
-            bypass: &[],
-        }
-    }
-
     /// The times the engine records are its clock's: a run under a clock that stands still
     /// records every start and end at that instant.
     #[test]
@@ -254,7 +236,7 @@ mod tests {
         )
         .expect("template");
         let id = store
-            .create_task(&new_task(&template, &serde_json::json!({})))
+            .create_task(&NewTask::for_tests(&template, &serde_json::json!({})))
             .expect("create")
             .task_id();
         let options = Options {
@@ -306,7 +288,7 @@ mod tests {
             .expect("runtime");
         for moved in [false, true] {
             let id = store
-                .create_task(&new_task(&template, &serde_json::json!({})))
+                .create_task(&NewTask::for_tests(&template, &serde_json::json!({})))
                 .expect("create")
                 .task_id();
             let version = store.data_version().expect("version").expect("sqlite");

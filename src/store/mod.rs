@@ -50,6 +50,27 @@ pub struct NewTask<'a> {
     pub bypass: &'a [usize],
 }
 
+#[cfg(test)]
+impl<'a> NewTask<'a> {
+    /// A task of `template` as unit tests create it: no snapshot, no request fields.
+    pub(crate) fn for_tests(template: &'a Template, context: &'a Json) -> Self {
+        NewTask {
+            template,
+            source: "",
+            content_hash: "h",
+            workdir: "/tmp",
+            context,
+            initiator: None,
+            source_system: None,
+            reason: None,
+            tags: &[],
+            environment: None,
+            idempotency_key: None,
+            bypass: &[],
+        }
+    }
+}
+
 /// What `create_task` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Created {

@@ -574,24 +574,6 @@ impl From<rusqlite::Error> for StoreError {
 mod tests {
     use super::*;
 
-    /// A task of `template` as the tests create it.
-    fn new_task<'a>(template: &'a crate::templates::Template, context: &'a Json) -> NewTask<'a> {
-        NewTask {
-            template,
-            source: "",
-            content_hash: "h",
-            workdir: "/tmp",
-            context,
-            initiator: None,
-            source_system: None,
-            reason: None,
-            tags: &[],
-            environment: None,
-            idempotency_key: None,
-            bypass: &[],
-        }
-    }
-
     /// The schema the migrations build, as SQLite records it.
     fn dump(conn: &Connection) -> Vec<(String, String, String)> {
         let mut stmt = conn
@@ -681,7 +663,7 @@ mod tests {
         let context = serde_json::json!({});
         let new = NewTask {
             idempotency_key: Some("k"),
-            ..new_task(&template, &context)
+            ..NewTask::for_tests(&template, &context)
         };
         let checked = |store: &SqliteStore| -> i64 {
             store
@@ -714,7 +696,7 @@ mod tests {
         )
         .expect("template");
         let context = serde_json::json!({});
-        let new = new_task(&template, &context);
+        let new = NewTask::for_tests(&template, &context);
         let id = store.create_task(&new).expect("create").task_id();
         let parents = |store: &SqliteStore| -> Vec<(String, Vec<usize>)> {
             let task = store.task(id).expect("read").expect("task");
@@ -777,7 +759,7 @@ mod tests {
             }
             let template = crate::templates::from_str(&yaml, "t.yml").expect("template");
             let id = store
-                .create_task(&new_task(&template, &context))
+                .create_task(&NewTask::for_tests(&template, &context))
                 .expect("create")
                 .task_id();
             let task = store.task(id).expect("read").expect("task");
@@ -813,7 +795,7 @@ mod tests {
         let context = serde_json::json!({"k": 1});
         let new = NewTask {
             bypass: &[7],
-            ..new_task(&template, &context)
+            ..NewTask::for_tests(&template, &context)
         };
         let opening = super::super::domain::opening(&new).expect("opening");
         let id = store.insert_task(&new, &opening).expect("create").task_id();

@@ -120,17 +120,29 @@ impl<'a> Run<'a> {
         let claimed = writer.call(move |store| {
             let beat = store.claim(task_id, &claimant, &owner::alive)?;
             tracing::info!(task_id, pid = claimant.pid, host = %claimant.host, "claimed the task");
-            let task = match known {
-                // Nothing was committed from elsewhere since the command read the task: what
-                // it read is what the store holds, but for the claim just made.
+            // Nothing was committed from elsewhere since the command read the task: what it
+            // read is what the store holds, but for the claim just made. Otherwise the read
+            // is dropped before the task is read again (one copy of its steps at a time).
+            let current = match known {
                 Some(Known { mut task, version })
                     if task.task_id == task_id && store.data_version()? == Some(version) =>
                 {
                     task.owner = Some(claimant.clone());
                     task.heartbeat_at = Some(beat);
-                    task
+                    Some(task)
                 }
-                _ => store.task(task_id)?.ok_or_else(|| {
+                Some(_) => {
+                    tracing::debug!(
+                        task_id,
+                        "the store changed since the task was read: reading it again"
+                    );
+                    None
+                }
+                None => None,
+            };
+            let task = match current {
+                Some(task) => task,
+                None => store.task(task_id)?.ok_or_else(|| {
                     StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
                 })?,
             };

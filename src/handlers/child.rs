@@ -456,7 +456,7 @@ fn spawn_direct(
             let mut last = io::Error::from_raw_os_error(libc::ENOENT);
             for file in &candidates {
                 let mut pid: libc::pid_t = 0;
-                let rc = libc::posix_spawn(
+                let mut rc = libc::posix_spawn(
                     &raw mut pid,
                     file.as_ptr(),
                     actions,
@@ -464,6 +464,21 @@ fn spawn_direct(
                     argv_ptrs.as_ptr().cast(),
                     envp.as_ptr().cast(),
                 );
+                if rc == libc::ENOEXEC {
+                    // A file the kernel cannot run (a script without `#!`) is given to the
+                    // shell, as `execvp` gives it: `/bin/sh FILE ARGS…`.
+                    let mut script: Vec<*const libc::c_char> =
+                        vec![c"/bin/sh".as_ptr(), file.as_ptr()];
+                    script.extend_from_slice(&argv_ptrs[1..]);
+                    rc = libc::posix_spawn(
+                        &raw mut pid,
+                        c"/bin/sh".as_ptr(),
+                        actions,
+                        attr,
+                        script.as_ptr().cast(),
+                        envp.as_ptr().cast(),
+                    );
+                }
                 if rc == 0 {
                     return Pid::from_raw(pid)
                         .ok_or_else(|| io::Error::other("posix_spawn gave no pid"));
@@ -615,6 +630,33 @@ mod tests {
         let mut spec = Spec::new("true");
         spec.current_dir(dir.path().join("missing"));
         assert!(spawn(spec, false).is_err());
+    }
+
+    /// A script without `#!` runs through `/bin/sh`, as `execvp` runs it, found on `PATH`
+    /// or named by its path.
+    #[tokio::test]
+    async fn a_script_without_an_interpreter_line_runs_through_the_shell() {
+        use std::os::unix::fs::PermissionsExt;
+        use tokio::io::AsyncReadExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain-script");
+        std::fs::write(&file, "echo \"ran with $1\"\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for named in ["plain-script", file.to_str().unwrap()] {
+            let mut spec = Spec::new(named);
+            spec.arg("x").env("PATH", dir.path());
+            let mut child = spawn(spec, false).unwrap();
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .await
+                .unwrap();
+            assert_eq!(child.wait().await.unwrap().code(), Some(0), "{named}");
+            assert_eq!(out, "ran with x\n", "{named}");
+        }
     }
 
     #[test]

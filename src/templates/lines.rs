@@ -18,6 +18,8 @@ const MAX_DEPTH: usize = 60;
 const MAX_NODES: usize = 10_000_000;
 /// The longest text it reads (the quick reader's).
 const MAX_BYTES: usize = 32 * 1024 * 1024;
+/// The longest plain key it reads: the full reader looks no further for a key's `:`.
+const MAX_KEY: usize = 1000;
 
 /// The tree of `text`, when the line reader is sure of it.
 pub(super) fn read(text: &str) -> Option<Node> {
@@ -167,12 +169,14 @@ impl Reader<'_> {
     }
 
     /// Where the key that starts at `at` ends (its `:`), if a mapping entry starts there.
+    /// A key longer than the full reader looks ahead for one (1,024 characters) is left.
     fn key_colon(&self, at: usize) -> Option<usize> {
-        let end = self.end_of_line(at);
+        let line_end = self.end_of_line(at);
+        let end = line_end.min(at + MAX_KEY);
         let mut i = at;
         while i < end {
             match self.src[i] {
-                b':' if i + 1 == end || self.src[i + 1] == b' ' => return Some(i),
+                b':' if i + 1 == line_end || self.src[i + 1] == b' ' => return Some(i),
                 b'#' if i > at && self.src[i - 1] == b' ' => return None,
                 _ => i += 1,
             }
@@ -547,7 +551,11 @@ impl Reader<'_> {
                 while k < end && key_byte(self.src[k]) && !matches!(self.src[k], b' ' | b':') {
                     k += 1;
                 }
-                if k >= end || self.src[k] != b':' || self.src.get(k + 1) != Some(&b' ') {
+                if k >= end
+                    || k - key_at > MAX_KEY
+                    || self.src[k] != b':'
+                    || self.src.get(k + 1) != Some(&b' ')
+                {
                     return None;
                 }
                 let text = std::str::from_utf8(&self.src[key_at..k]).ok()?;
@@ -820,6 +828,9 @@ mod tests {
             "",
             "# only\n",
             "a: |\n    indented\n  less\n",
+            &format!("{}: 1\n", "k".repeat(1100)),
+            &format!("a{}: 1\n", " ".repeat(1100)),
+            &format!("x: {{{}: 1}}\n", "k".repeat(1100)),
             "a: \u{feff}\n",
             "a: x\u{85}y\n",
         ] {

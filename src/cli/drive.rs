@@ -254,7 +254,7 @@ pub fn drive(
     let mut metrics = telemetry.meter().map(|m| Metrics::new(&m, &task));
     // The engine takes this read as its own when nothing changed since (one copy of a big
     // task's steps, one read); otherwise it reads the task for itself.
-    let mut known = version.map(|version| engine::Known { task, version });
+    let known = version.map(|version| engine::Known { task, version });
 
     let started = Instant::now();
     let finish = {
@@ -310,7 +310,7 @@ pub fn drive(
                     &runtime,
                     store,
                     task_id,
-                    known.take(),
+                    known,
                     &template,
                     &options,
                     &mut fanout,

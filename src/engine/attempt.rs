@@ -186,13 +186,8 @@ impl Place<'_> {
     /// is then one `unlink`, not four of which three fail.
     fn clean(&self, i: usize, attempt: u32, printed: bool, events: bool) {
         let _ = std::fs::remove_file(self.inputs.join(format!("{i}-{attempt}.input.json")));
-        let exts: &[&str] = match (printed, events) {
-            (true, true) => &["stdout", "stderr", "events"],
-            (true, false) => &["stdout", "stderr"],
-            (false, true) => &["events"],
-            (false, false) => &[],
-        };
-        for ext in exts {
+        let output: &[&str] = if printed { &["stdout", "stderr"] } else { &[] };
+        for ext in output.iter().chain(events.then_some(&"events")) {
             let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));
         }
     }

@@ -314,14 +314,11 @@ fn inherited() -> &'static [(usize, CString)] {
 
 /// The variables `env` sets as C strings, the last of each name.
 fn environment(env: Vec<(usize, Vec<u8>)>) -> io::Result<Vec<CString>> {
-    let key = |(k, line): &(usize, Vec<u8>)| -> usize { line[..*k].len() };
+    fn key((k, line): &(usize, Vec<u8>)) -> &[u8] {
+        &line[..*k]
+    }
     let set_again: Vec<bool> = (0..env.len())
-        .map(|i| {
-            let mine = &env[i].1[..key(&env[i])];
-            env[i + 1..]
-                .iter()
-                .any(|later| &later.1[..key(later)] == mine)
-        })
+        .map(|i| env[i + 1..].iter().any(|later| key(later) == key(&env[i])))
         .collect();
     let mut own: Vec<CString> = Vec::with_capacity(env.len());
     for ((_, mut line), again) in env.into_iter().zip(set_again) {
@@ -575,26 +572,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_exit_status_and_output_come_back() {
-        use tokio::io::AsyncReadExt;
         let mut spec = Spec::new("sh");
         spec.args(["-c", "echo out; echo err >&2; exit 3"]);
         let mut child = spawn(spec, false).unwrap();
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .await
-            .unwrap();
-        let mut err = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .await
-            .unwrap();
+        let out = all_of(child.stdout.take()).await;
+        let err = all_of(child.stderr.take()).await;
         assert_eq!(child.wait().await.unwrap().code(), Some(3));
         // Asked again, the status is the one kept: the process is reaped once.
         assert_eq!(child.wait().await.unwrap().code(), Some(3));
@@ -637,7 +619,6 @@ mod tests {
     #[tokio::test]
     async fn a_script_without_an_interpreter_line_runs_through_the_shell() {
         use std::os::unix::fs::PermissionsExt;
-        use tokio::io::AsyncReadExt;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("plain-script");
         std::fs::write(&file, "echo \"ran with $1\"\n").unwrap();
@@ -646,17 +627,22 @@ mod tests {
             let mut spec = Spec::new(named);
             spec.arg("x").env("PATH", dir.path());
             let mut child = spawn(spec, false).unwrap();
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .await
-                .unwrap();
+            let out = all_of(child.stdout.take()).await;
             assert_eq!(child.wait().await.unwrap().code(), Some(0), "{named}");
             assert_eq!(out, "ran with x\n", "{named}");
         }
+    }
+
+    /// Everything a child's stream gives until it ends.
+    async fn all_of(stream: Option<pipe::Receiver>) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut text = String::new();
+        stream
+            .expect("a stream")
+            .read_to_string(&mut text)
+            .await
+            .expect("read");
+        text
     }
 
     #[test]

@@ -104,6 +104,11 @@ CREATE TABLE task_transitions (
 );
 CREATE UNIQUE INDEX task_transitions_most_recent ON task_transitions (task_id) WHERE most_recent = 1;
 
+-- A step's transition into `in_progress` or `complete` keeps the event it restates
+-- (`step.execution_requested`, `step.completed`): its number `event_seq`, time `event_at`,
+-- attempt, and queue wait or duration `event_ms`; `discovered` = N when the
+-- `workflow.viable_steps_discovered` numbered `event_seq - 1` named this step and the next
+-- N - 1 started. The event log reads them back from here, not from `events`.
 CREATE TABLE workflow_step_transitions (
     workflow_step_transition_id INTEGER PRIMARY KEY,
     workflow_step_id            INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
@@ -113,11 +118,17 @@ CREATE TABLE workflow_step_transitions (
     most_recent                 INTEGER NOT NULL,
     metadata                    TEXT NOT NULL DEFAULT '{}',
     created_at                  INTEGER NOT NULL,
+    event_seq                   INTEGER,
+    event_at                    INTEGER,
+    event_attempt               INTEGER,
+    event_ms                    INTEGER,
+    discovered                  INTEGER,
     UNIQUE (workflow_step_id, sort_key)
 );
 CREATE UNIQUE INDEX workflow_step_transitions_most_recent
     ON workflow_step_transitions (workflow_step_id) WHERE most_recent = 1;
 
+-- An attempt keeps its `step.before_handle`: number `handle_seq`, time `handle_at`, `handler`.
 CREATE TABLE step_attempts (
     step_attempt_id  INTEGER PRIMARY KEY,
     workflow_step_id INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
@@ -136,10 +147,13 @@ CREATE TABLE step_attempts (
     stdout_dropped   INTEGER NOT NULL DEFAULT 0,
     stderr_dropped   INTEGER NOT NULL DEFAULT 0,
     custom_events    TEXT,
+    handle_seq       INTEGER,
+    handle_at        INTEGER,
+    handler          TEXT,
     UNIQUE (workflow_step_id, attempt)
 );
 
--- The event log, a page per row: the events `seq` ..= `last_seq` of one task recorded in one
+-- The event log, a page per row (but for the events rows restate, above): the events `seq` ..= `last_seq` of one task recorded in one
 -- commit (at most 64 of them), one JSON text per line, in order; or, for a new task's steps'
 -- creation events, where to read them from their rows:
 -- `{"derived":"step.initialize_requested","first_step_id":N}`.

@@ -183,6 +183,7 @@ fn one_transition_write(bencher: divan::Bencher) {
                 actor: Actor::Engine,
                 metadata: serde_json::json!({"actor": "tasker"}),
                 state: StepState::default(),
+                restates: None,
             }])
             .expect("commit");
     });

@@ -146,6 +146,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 error: None,
                 ..step.state.clone()
             },
+            restates: None,
         },
     );
     store.commit(&changes)?;

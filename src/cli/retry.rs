@@ -114,6 +114,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
                 started_at: step.state.started_at,
                 ..StepState::default()
             },
+            restates: None,
         });
     }
     if task.status != State::Pending {

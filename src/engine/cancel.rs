@@ -122,6 +122,7 @@ pub fn cancel_now(
             actor: Actor::Operator,
             metadata: metadata.clone(),
             state,
+            restates: None,
         });
     }
     if whole {

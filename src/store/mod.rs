@@ -4,6 +4,7 @@ mod decode;
 pub mod domain;
 mod error;
 mod postgres;
+pub mod restated;
 mod sqlite;
 
 use serde::Serialize;
@@ -145,6 +146,8 @@ pub enum Change {
         actor: Actor,
         metadata: Json,
         state: StepState,
+        /// The event this transition restates, kept on its row (see [`Restated`]).
+        restates: Option<Restated>,
     },
     AttemptStarted {
         step_id: StepId,
@@ -162,6 +165,16 @@ pub enum Change {
         step_id: StepId,
         attempt: u32,
         end: AttemptEnd,
+    },
+    /// The attempt's handler is about to be called: `step.before_handle`, event `seq` at
+    /// `at`, kept on the attempt's row by a store that [restates](Store::restates_events)
+    /// events (others ignore it: the event comes as text too).
+    Handling {
+        step_id: StepId,
+        attempt: u32,
+        seq: u64,
+        at: i64,
+        handler: &'static str,
     },
     /// An event, in the task's log with its sequence number.
     Event {
@@ -189,6 +202,24 @@ impl Change {
             doc: event.to_json_text(),
         }
     }
+}
+
+/// The event a step's transition restates, kept on the transition's row so that the event
+/// need not be stored again as text: `step.execution_requested` (into `in_progress`, with
+/// its queue wait) or `step.completed` (into `complete`, with its duration; the exit code
+/// is the attempt's). A store that [restates](Store::restates_events) events reads them
+/// back from these rows; the others ignore it, and get the event as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restated {
+    pub seq: u64,
+    /// The event's time (ms).
+    pub at: i64,
+    pub attempt: u32,
+    /// `queue_wait_ms` or `duration_ms`.
+    pub ms: u64,
+    /// The `workflow.viable_steps_discovered` just before this event (number `seq - 1`, at
+    /// the same time) named this step and the next `n - 1` steps started: `n`.
+    pub discovered: Option<u32>,
 }
 
 /// A task as stored, with its steps.
@@ -540,6 +571,12 @@ pub trait Store: Send {
     /// it kept its value is still what the store holds, but for this connection's writes.
     fn data_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
+    }
+    /// Whether the store keeps the events a row restates ([`Restated`], [`Change::Handling`])
+    /// on that row, and reads them back from it: the engine then leaves their text out of
+    /// the batch. Their numbers must be the engine's own (not numbered by the store).
+    fn restates_events(&self) -> bool {
+        false
     }
     /// Record that `owner` still runs the task, keeping its lease; `Fenced` when another
     /// runner has taken the task over.

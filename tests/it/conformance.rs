@@ -123,6 +123,7 @@ fn transitions_follow_the_tables_and_a_refused_batch_writes_nothing() {
                 actor: Actor::Engine,
                 metadata: json!({}),
                 state: StepState::default(),
+                restates: None,
             },
         ];
         match s.commit(&batch) {
@@ -232,6 +233,7 @@ fn a_lapsed_lease_is_taken_over_and_the_old_owner_is_fenced() {
             actor: Actor::Engine,
             metadata: json!({}),
             state: StepState::default(),
+            restates: None,
         }];
         match old.commit_as(id, &a, &late) {
             Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(b.clone())),

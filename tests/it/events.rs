@@ -233,7 +233,7 @@ fn events_log_follows_a_running_task() {
         && sb
             .sqlite()
             .query_row(
-                "SELECT COUNT(*) FROM events WHERE payload LIKE '%\"step.before_handle\"%'",
+                "SELECT COUNT(*) FROM step_attempts WHERE handle_seq IS NOT NULL",
                 [],
                 |r| r.get::<_, i64>(0)
             )
@@ -681,6 +681,77 @@ fn a_hook_that_ignores_a_big_event_is_killed_at_its_timeout() {
         seen.iter().any(|l| l == "task.completed"),
         "the later events reached the hook: {seen:?}"
     );
+}
+
+/// A step that runs once costs three rows (two transitions and its attempt): its events —
+/// its start with the discovery before it, its handler's call, its end — are kept on those
+/// rows, and the log's own rows hold the task's events only, however many steps run. The
+/// log reads back exactly as the run told it, chained, wide and with noops between.
+#[test]
+fn a_step_costs_three_rows_and_its_events_read_back_as_told() {
+    let sb = Sandbox::new();
+    let chain: String = (0..40)
+        .map(|i| match i {
+            0 => "  - { name: s0, command: 'true' }\n".to_owned(),
+            _ => format!(
+                "  - {{ name: s{i}, command: 'true', depends_on: [s{}] }}\n",
+                i - 1
+            ),
+        })
+        .collect();
+    let mut wide: String = (0..40)
+        .map(|i| format!("  - {{ name: w{i}, command: 'echo {{\"n\": {i}}}' }}\n"))
+        .collect();
+    wide.push_str("  - { name: join, noop: true, depends_on: [w0, w39] }\n");
+    wide.push_str("  - { name: last, command: 'true', depends_on: [join] }\n");
+    sb.write("chain.yml", &format!("name: chain\nsteps:\n{chain}"));
+    sb.write("wide.yml", &format!("name: wide\nsteps:\n{wide}"));
+    for (id, file, jobs, steps) in [
+        (1, "chain.yml", "4", 40),
+        (2, "wide.yml", "4", 42),
+        (3, "wide.yml", "1", 42),
+    ] {
+        let out_file = format!("events-{id}.jsonl");
+        let out = sb.run(&["run", file, "-j", jobs, "--events-out", &out_file]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let told = events(&sb.path().join(&out_file));
+        let log: Vec<Value> = stdout(&sb.run(&["events", "log", &id.to_string(), "--json"]))
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(log, told, "task {id}");
+        let count = |what: &str| -> i64 {
+            let conn = sb.sqlite();
+            conn.query_row(what, [id], |r| r.get(0)).expect(what)
+        };
+        let step_rows = count(
+            "SELECT (SELECT COUNT(*) FROM workflow_step_transitions t JOIN workflow_steps s USING (workflow_step_id) WHERE s.task_id = ?1)
+                  + (SELECT COUNT(*) FROM step_attempts a JOIN workflow_steps s USING (workflow_step_id) WHERE s.task_id = ?1)",
+        );
+        assert_eq!(
+            step_rows,
+            3 * steps,
+            "task {id}: two transitions and an attempt a step"
+        );
+        // The task's creation (2), its start (1) and its end (1): none of the steps'.
+        let pages = count("SELECT COUNT(*) FROM events WHERE task_id = ?1");
+        assert!(pages <= 4, "task {id}: {pages} rows of the log");
+        let names: Vec<&str> = told
+            .iter()
+            .map(|e| e["name"].as_str().unwrap_or(""))
+            .collect();
+        for kind in [
+            "step.execution_requested",
+            "step.before_handle",
+            "step.completed",
+        ] {
+            assert_eq!(
+                names.iter().filter(|n| **n == kind).count() as i64,
+                steps,
+                "task {id}: {kind}"
+            );
+        }
+    }
 }
 
 /// The JSON shape of every kind of event — its name, its keys in order, each value's type —

@@ -145,9 +145,10 @@ fn a_newer_schema_is_refused_and_left_alone() {
 }
 
 /// A store written before the log was paged (a row per event, schema version 1) is migrated
-/// on open: the same events in the same order, and the log goes on from its last one.
+/// on open, through the pages (2) to the events rows restate (3): the same events in the
+/// same order, and the log goes on from its last one, partly on rows.
 #[test]
-fn a_store_with_an_event_per_row_is_migrated_to_pages() {
+fn a_store_with_an_event_per_row_is_migrated() {
     let sb = Sandbox::new();
     sb.write(
         "t.yml",
@@ -186,6 +187,20 @@ fn a_store_with_an_event_per_row_is_migrated_to_pages() {
             "DROP TABLE events; ALTER TABLE old RENAME TO events; PRAGMA user_version = 1;",
         )
         .expect("downgrade");
+        // And without the columns that keep the events rows restate.
+        for (table, column) in [
+            ("workflow_step_transitions", "event_seq"),
+            ("workflow_step_transitions", "event_at"),
+            ("workflow_step_transitions", "event_attempt"),
+            ("workflow_step_transitions", "event_ms"),
+            ("workflow_step_transitions", "discovered"),
+            ("step_attempts", "handle_seq"),
+            ("step_attempts", "handle_at"),
+            ("step_attempts", "handler"),
+        ] {
+            conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                .expect("drop column");
+        }
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM events"), events);
     }
     let after = stdout(&sb.run(&["events", "log", "1", "--json"]));
@@ -215,6 +230,14 @@ fn a_store_with_an_event_per_row_is_migrated_to_pages() {
     assert!(seqs.len() as i64 > events, "{retried}");
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
     assert!(retried.starts_with(&before), "{retried}");
+    let conn = sb.sqlite();
+    assert!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM workflow_step_transitions WHERE event_seq IS NOT NULL"
+        ) > 0,
+        "the retry's step events are kept on their rows"
+    );
 }
 
 /// A step's name is kept once per dependent system in `named_steps`, shared by every task

@@ -118,7 +118,15 @@ impl Run<'_> {
             // Some process has not started yet: look again later.
             self.pids_due = Some(Instant::now() + RECORD_PROCESS_WITHIN);
         }
-        batch.extend(self.sched.events.iter().map(Change::event));
+        // The events rows restate stay out, as text (numbers in order, as the events).
+        let mut restated = self.sched.restated.drain(..).peekable();
+        batch.extend(self.sched.events.iter().filter_map(|e| {
+            while restated.next_if(|&seq| seq < e.seq).is_some() {}
+            match restated.next_if_eq(&e.seq) {
+                Some(_) => None,
+                None => Some(Change::event(e)),
+            }
+        }));
     }
 
     /// Take the processes handlers have started into `pids`, so that a later runner can stop

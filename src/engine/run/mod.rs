@@ -146,9 +146,13 @@ impl<'a> Run<'a> {
                     StoreError::Corrupt(format!("task {task_id} vanished while it was claimed"))
                 })?,
             };
-            Ok((task, store.last_event_seq(task_id)? + 1))
+            Ok((
+                task,
+                store.last_event_seq(task_id)? + 1,
+                store.restates_events(),
+            ))
         });
-        let (task, next_seq) = match claimed {
+        let (task, next_seq, restate) = match claimed {
             Ok(c) => c,
             Err(e) => {
                 remove(&dirs);
@@ -160,7 +164,10 @@ impl<'a> Run<'a> {
             tracing::info!(task_id, swept, "removed what dead runners left behind");
         }
         let sched = match Scheduler::new(task, Arc::clone(template), options, next_seq) {
-            Ok(sched) => sched,
+            Ok(mut sched) => {
+                sched.restate = restate;
+                sched
+            }
             Err(e) => {
                 remove(&dirs);
                 return Err(e.into());

@@ -52,6 +52,19 @@ impl Scheduler {
             handler: kind.into(),
         };
         self.step_event(i, what);
+        if self.restate
+            && let Some(e) = self.events.last()
+        {
+            // The attempt's row restates it.
+            self.batch.push(Change::Handling {
+                step_id: self.task.steps[i].step_id,
+                attempt,
+                seq: e.seq,
+                at: e.timestamp,
+                handler: kind,
+            });
+            self.restated.push(e.seq);
+        }
         if self.is_noop(i) {
             // No work: done at once, in the batch that started it.
             self.finished(
@@ -149,6 +162,7 @@ impl Scheduler {
             s.state.error = None;
             // Flaky: it failed before it passed; an interrupted attempt is no failure.
             s.state.flaky = s.state.counted > 1;
+            let transition = self.batch.len();
             self.step_change(
                 i,
                 State::Complete,
@@ -163,6 +177,7 @@ impl Scheduler {
                 exit_code,
             };
             self.step_event(i, what);
+            self.restate_on(transition);
             // Children made ready together start in the template's order.
             let mut children: Vec<usize> = self.dag.children(i).collect();
             children.sort_unstable();

@@ -18,7 +18,7 @@ use crate::events::{Event, Kind, TraceRef, Waiting, What};
 use crate::graph::Dag;
 use crate::handlers::{Abort, Outcome};
 use crate::model::{Actor, State};
-use crate::store::{Change, StepState, StoreError, TaskRecord};
+use crate::store::{Change, Restated, StepState, StoreError, TaskRecord};
 use crate::templates::{Action, Template};
 
 mod attempt;
@@ -99,6 +99,11 @@ pub(super) struct Scheduler {
     pub events: Vec<Event>,
     next_seq: u64,
     pub trace: TraceRef,
+    /// The store keeps the events a row restates on that row ([`Restated`]): the changes
+    /// carry them, and their text is left out of the batch.
+    pub restate: bool,
+    /// The numbers of the queued events kept on rows, in order.
+    pub restated: Vec<u64>,
 }
 
 pub(super) fn meta(reason: &str) -> Json {
@@ -188,6 +193,8 @@ impl Scheduler {
             events: Vec::new(),
             next_seq,
             trace: TraceRef::default(),
+            restate: false,
+            restated: Vec::new(),
         })
     }
 
@@ -306,12 +313,30 @@ impl Scheduler {
         }
         self.idle_announced = false;
         let steps = started.iter().map(|&i| self.name(i)).collect();
-        self.emit(What::WorkflowViableStepsDiscovered {
-            steps,
-            count: started.len() as u64,
-        });
+        // The discovery and the starts share one time: the first start's row can then
+        // restate the discovery too.
+        let discovery = Event::new(
+            What::WorkflowViableStepsDiscovered {
+                steps,
+                count: started.len() as u64,
+            },
+            self.task.task_id,
+        );
+        self.event(discovery, Some(now));
+        let discovered = self.next_seq - 1;
+        let first = self.batch.len();
         for &i in &started {
             self.start_step(i, now);
+        }
+        if self.restate
+            && let Some(Change::Step {
+                restates: Some(r), ..
+            }) = self.batch.get_mut(first)
+            && r.seq == discovered + 1
+        {
+            r.discovered = Some(started.len() as u32);
+            let at = self.restated.partition_point(|&s| s < discovered);
+            self.restated.insert(at, discovered);
         }
         to_launch.extend(started);
     }
@@ -331,6 +356,8 @@ impl Scheduler {
         s.attempt_span = Some(self.trace.attempt_span_of(step_id, s.state.attempts));
         let queue_wait = s.ready_at.take().map_or(0, |r| (now - r).max(0));
         let attempt = s.state.attempts;
+        let from = s.status;
+        let transition = self.batch.len();
         self.step_change(
             i,
             State::InProgress,
@@ -347,7 +374,62 @@ impl Scheduler {
             to_state: State::InProgress,
             queue_wait_ms: queue_wait as u64,
         };
-        self.step_event(i, what);
+        self.step_event_at(i, what, Some(now));
+        if from == State::Pending {
+            self.restate_on(transition);
+        }
+    }
+
+    /// Keep the event queued last on the row of the step transition `batch[at]`, which
+    /// restates it, when the store does so: its text then stays out of the batch.
+    pub(super) fn restate_on(&mut self, at: usize) {
+        if !self.restate {
+            return;
+        }
+        let Some(e) = self.events.last() else { return };
+        let (attempt, ms) = match &e.what {
+            What::StepExecutionRequested {
+                attempt,
+                queue_wait_ms,
+                ..
+            } => (*attempt, *queue_wait_ms),
+            What::StepCompleted {
+                attempt,
+                duration_ms,
+                ..
+            } => (*attempt, *duration_ms),
+            _ => return,
+        };
+        let restated = Restated {
+            seq: e.seq,
+            at: e.timestamp,
+            attempt,
+            ms,
+            discovered: None,
+        };
+        let Some(Change::Step {
+            from, to, restates, ..
+        }) = self.batch.get_mut(at)
+        else {
+            return;
+        };
+        debug_assert_eq!(
+            crate::store::restated::transition_event(
+                e.what.step().map_or("", |(n, _)| n),
+                *from,
+                *to,
+                &restated,
+                match &e.what {
+                    What::StepCompleted { exit_code, .. } => *exit_code,
+                    _ => None,
+                },
+            )
+            .as_ref(),
+            Some(&e.what),
+            "a transition's row restates its event exactly"
+        );
+        *restates = Some(restated);
+        self.restated.push(e.seq);
     }
 
     /// When the scheduler next needs to look, if nothing else happens first: the earliest
@@ -555,16 +637,17 @@ impl Scheduler {
             actor: Actor::Engine,
             metadata,
             state: s.state.clone(),
+            restates: None,
         });
         s.status = to;
     }
 
     /// Queue an event, at the clock's time: it is recorded with the batch it belongs to
     /// and given to the subscribers once that batch is committed.
-    fn event(&mut self, mut event: Event) {
+    fn event(&mut self, mut event: Event, at: Option<i64>) {
         event.seq = self.next_seq;
         self.next_seq += 1;
-        event.timestamp = self.now();
+        event.timestamp = at.unwrap_or_else(|| self.now());
         if event.trace.is_none() {
             event.trace = Some(self.trace);
         }
@@ -573,18 +656,23 @@ impl Scheduler {
 
     /// Queue an event about the task.
     pub(super) fn emit(&mut self, what: What) {
-        self.event(Event::new(what, self.task.task_id));
+        self.event(Event::new(what, self.task.task_id), None);
     }
 
     /// Queue an event about step `i`, placed in the spans of the step and its current
     /// attempt.
     pub(super) fn step_event(&mut self, i: usize, what: What) {
+        self.step_event_at(i, what, None);
+    }
+
+    /// [`Scheduler::step_event`], at time `at` when given (else the clock's).
+    pub(super) fn step_event_at(&mut self, i: usize, what: What, at: Option<i64>) {
         let mut trace = self.trace;
         trace.step_span = self.steps[i].span;
         trace.attempt_span = self.steps[i].attempt_span;
         let mut event = Event::new(what, self.task.task_id);
         event.trace = Some(trace);
-        self.event(event);
+        self.event(event, at);
     }
 
     /// Step `i`'s name.

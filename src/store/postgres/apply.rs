@@ -35,9 +35,10 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// One change as `tasker_apply` reads it.
-fn change(c: &Change) -> Json {
-    match c {
+/// One change as `tasker_apply` reads it; none for what this store does not keep (it
+/// stores every event as text, so a row's restated event is not kept on the row).
+fn change(c: &Change) -> Option<Json> {
+    Some(match c {
         Change::Task {
             task_id,
             from,
@@ -53,6 +54,7 @@ fn change(c: &Change) -> Json {
             actor: _,
             metadata,
             state,
+            restates: _,
         } => json!({
             "kind": "step", "step": step_id, "from": from.as_str(), "to": to.as_str(),
             "metadata": metadata.to_string(), "attempts": state.attempts, "counted": state.counted,
@@ -97,7 +99,8 @@ fn change(c: &Change) -> Json {
             task_id,
             traceparent,
         } => json!({"kind": "trace", "task": task_id, "traceparent": traceparent}),
-    }
+        Change::Handling { .. } => return None,
+    })
 }
 
 impl PgStore {
@@ -168,7 +171,7 @@ fn batch(fence: Option<Fence<'_>>, changes: &[Change]) -> Json {
     json!({
         "now": now_ms(),
         "fence": fence,
-        "changes": changes.iter().map(change).collect::<Vec<_>>(),
+        "changes": changes.iter().filter_map(change).collect::<Vec<_>>(),
     })
 }
 
@@ -180,7 +183,7 @@ pub(super) fn apply_in<C: GenericClient>(
 ) -> Result<(), StoreError> {
     let batch = json!({
         "now": now_ms(),
-        "changes": changes.iter().map(change).collect::<Vec<_>>(),
+        "changes": changes.iter().filter_map(change).collect::<Vec<_>>(),
     });
     cache.one(tx, "SELECT tasker_apply($1::jsonb)", &[&batch])?;
     Ok(())

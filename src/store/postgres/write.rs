@@ -167,6 +167,7 @@ impl PgStore {
                     actor: crate::model::Actor::Operator,
                     metadata: s.metadata.clone(),
                     state: s.state.clone(),
+                    restates: None,
                 })
             })
             .collect();

@@ -82,7 +82,18 @@ impl Maintenance for SqliteStore {
                 "SELECT COUNT(*) FROM step_attempts WHERE workflow_step_id IN
                    (SELECT workflow_step_id FROM workflow_steps WHERE task_id IN (SELECT task_id FROM doomed))",
             )?,
-            events: count("SELECT COALESCE(SUM(last_seq - seq + 1), 0) FROM events WHERE task_id IN (SELECT task_id FROM doomed)")?,
+            // The log's pages, and the events the steps' rows restate.
+            events: count("SELECT COALESCE(SUM(last_seq - seq + 1), 0) FROM events WHERE task_id IN (SELECT task_id FROM doomed)")?
+                + count(
+                    "SELECT COUNT(t.event_seq) + COUNT(t.discovered) FROM workflow_step_transitions t
+                     JOIN workflow_steps s ON s.workflow_step_id = t.workflow_step_id
+                     WHERE s.task_id IN (SELECT task_id FROM doomed)",
+                )?
+                + count(
+                    "SELECT COUNT(a.handle_seq) FROM step_attempts a
+                     JOIN workflow_steps s ON s.workflow_step_id = a.workflow_step_id
+                     WHERE s.task_id IN (SELECT task_id FROM doomed)",
+                )?,
         };
         if !dry_run {
             // Foreign keys cascade from tasks to everything that belongs to them.

@@ -10,8 +10,9 @@ use serde_json::Value as Json;
 
 use super::{
     Annotation, AttemptRecord, Change, Counts, Created, Failure, INTERNAL_ANNOTATIONS, Maintenance,
-    NewTask, Opening, Owner, Request, RunningTask, StepFact, StepId, StepRecord, StepState, Store,
-    StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary, Transition, Window,
+    NewTask, Opening, Owner, Request, Restated, RunningTask, StepFact, StepId, StepRecord,
+    StepState, Store, StoreError, TaskFact, TaskFilter, TaskId, TaskRecord, TaskSummary,
+    Transition, Window,
 };
 use crate::clock::now_ms;
 use crate::model::State;
@@ -21,6 +22,7 @@ use super::decode::{error_of, json_of, state_of};
 mod facts;
 mod maintain;
 mod read;
+mod restated;
 mod write;
 
 pub use maintain::Pruned;
@@ -29,6 +31,7 @@ pub use maintain::Pruned;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_event_pages.sql"),
+    include_str!("../migrations/0003_restated_events.sql"),
 ];
 
 /// The schema version this tasker writes.
@@ -44,6 +47,8 @@ pub struct SqliteStore {
     path: PathBuf,
     /// The file's device and inode when it was opened.
     file: Option<(u64, u64)>,
+    /// The events rows restate of the task whose log was read last.
+    restated: restated::Kept,
 }
 
 /// What is wrong with the store file, in words, from the error opening it.
@@ -171,6 +176,7 @@ impl SqliteStore {
             conn,
             path: path.to_owned(),
             file: file_id(path),
+            restated: Default::default(),
         };
         store.configure().map_err(|e| open_err(describe(&e)))?;
         store.migrate()?;
@@ -205,6 +211,7 @@ impl SqliteStore {
             conn,
             path: path.to_owned(),
             file: file_id(path),
+            restated: Default::default(),
         };
         store
             .configure_existing()
@@ -352,10 +359,10 @@ impl SqliteStore {
     fn step_transition(
         tx: &Connection,
         step_id: StepId,
-        from: State,
-        to: State,
+        (from, to): (State, State),
         metadata: &Json,
         state: &StepState,
+        restates: Option<&Restated>,
         now: i64,
     ) -> Result<(), StoreError> {
         let changed = tx
@@ -392,10 +399,23 @@ impl SqliteStore {
         )?
         .execute([step_id])?;
         tx.prepare_cached(
-            "INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
-             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = ?1), 1, ?4, ?5)",
+            "INSERT INTO workflow_step_transitions (workflow_step_id, from_state, to_state, sort_key, most_recent, metadata, created_at,
+                event_seq, event_at, event_attempt, event_ms, discovered)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM workflow_step_transitions WHERE workflow_step_id = ?1), 1, ?4, ?5,
+                ?6, ?7, ?8, ?9, ?10)",
         )?
-        .execute(params![step_id, from.as_str(), to.as_str(), metadata.to_string(), now])?;
+        .execute(params![
+            step_id,
+            from.as_str(),
+            to.as_str(),
+            metadata.to_string(),
+            now,
+            restates.map(|r| r.seq as i64),
+            restates.map(|r| r.at),
+            restates.map(|r| r.attempt),
+            restates.map(|r| r.ms as i64),
+            restates.and_then(|r| r.discovered),
+        ])?;
         Ok(())
     }
 }
@@ -461,6 +481,10 @@ impl Store for SqliteStore {
         alive: &dyn Fn(&Owner, Option<i64>) -> bool,
     ) -> Result<i64, StoreError> {
         SqliteStore::claim(self, task_id, owner, alive)
+    }
+
+    fn restates_events(&self) -> bool {
+        true
     }
 
     fn data_version(&self) -> Result<Option<i64>, StoreError> {
@@ -575,11 +599,14 @@ mod tests {
     use super::*;
 
     /// The schema the migrations build, as SQLite records it.
+    /// The schema's objects, their SQL with runs of white space as one space (a column a
+    /// migration added sits on the line before, where `schema.sql` gives it a line).
     fn dump(conn: &Connection) -> Vec<(String, String, String)> {
         let mut stmt = conn
             .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
             .expect("query");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let spaced = |sql: String| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, spaced(r.get(2)?))))
             .expect("rows")
             .collect::<Result<_, _>>()
             .expect("collect")
@@ -852,5 +879,165 @@ mod tests {
             .execute_batch(include_str!("../../../schema.sql"))
             .expect("schema.sql runs");
         assert_eq!(dump(&store.conn), dump(&canonical));
+    }
+
+    /// The events a step's rows restate are read back between the log's pages, in order,
+    /// from any event on and in windows of any size; a writer numbering one of them again
+    /// is refused, as for an event in a page.
+    #[test]
+    fn events_rows_restate_read_back_between_the_pages() {
+        use crate::store::{AttemptEnd, Restated};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(&dir.path().join("t.db"), false).expect("open");
+        let yaml = "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'true', depends_on: [a] }\n  - { name: c, command: 'true', depends_on: [a] }\n";
+        let template = crate::templates::from_str(yaml, "t.yml").expect("template");
+        let context = serde_json::json!({});
+        let new = NewTask::for_tests(&template, &context);
+        let opening = super::super::domain::opening(&new).expect("opening");
+        let id = store.insert_task(&new, &opening).expect("create").task_id();
+        assert_eq!(id, 1, "events_of writes task 1's");
+        let ids: Vec<i64> = store
+            .task(id)
+            .expect("read")
+            .expect("task")
+            .steps
+            .iter()
+            .map(|s| s.step_id)
+            .collect();
+        let step = |i: usize, from: State, to: State, r: Restated| Change::Step {
+            step_id: ids[i],
+            from,
+            to,
+            actor: crate::model::Actor::Engine,
+            metadata: serde_json::json!({}),
+            state: StepState::default(),
+            restates: Some(r),
+        };
+        let start = |i: usize, seq: u64, discovered: Option<u32>| {
+            vec![
+                step(
+                    i,
+                    State::Pending,
+                    State::InProgress,
+                    Restated {
+                        seq,
+                        at: 1000 + seq as i64,
+                        attempt: 1,
+                        ms: seq,
+                        discovered,
+                    },
+                ),
+                Change::AttemptStarted {
+                    step_id: ids[i],
+                    attempt: 1,
+                },
+            ]
+        };
+        let handling = |i: usize, seq: u64| Change::Handling {
+            step_id: ids[i],
+            attempt: 1,
+            seq,
+            at: 1000 + seq as i64,
+            handler: "command",
+        };
+        let end = |i: usize, seq: u64| {
+            vec![
+                Change::AttemptFinished {
+                    step_id: ids[i],
+                    attempt: 1,
+                    end: AttemptEnd {
+                        outcome: State::Complete,
+                        exit_code: Some(i as i32),
+                        ..AttemptEnd::default()
+                    },
+                },
+                step(
+                    i,
+                    State::InProgress,
+                    State::Complete,
+                    Restated {
+                        seq,
+                        at: 1000 + seq as i64,
+                        attempt: 1,
+                        ms: 7,
+                        discovered: None,
+                    },
+                ),
+            ]
+        };
+        // 1–4 created; 5, 6 in a page, 7 (the discovery of a) and 8 (its start) on its row.
+        let mut a = events_of([5, 6]);
+        a.extend(start(0, 8, Some(1)));
+        store.apply(None, &a).expect("commit");
+        // 9 a's handler, 10 a done, 11 b and c discovered, 12 and 13 their starts.
+        let mut b = vec![handling(0, 9)];
+        b.extend(end(0, 10));
+        b.extend(start(1, 12, Some(2)));
+        b.extend(start(2, 13, None));
+        store.apply(None, &b).expect("commit");
+        // 14, 15 their handlers, 16 in a page, 17 and 18 done, 19 and 20 in a page.
+        let mut c = vec![handling(1, 14), handling(2, 15)];
+        c.extend(events_of([16]));
+        c.extend(end(1, 17));
+        c.extend(end(2, 18));
+        c.extend(events_of([19, 20]));
+        store.apply(None, &c).expect("commit");
+
+        let all = store.events(id, 0, usize::MAX).expect("read");
+        let seqs: Vec<u64> = all
+            .iter()
+            .map(|e| e["seq"].as_u64().expect("seq"))
+            .collect();
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+        let name = |seq: usize| all[seq - 1]["name"].as_str().unwrap_or("").to_owned();
+        assert_eq!(name(7), "workflow.viable_steps_discovered");
+        assert_eq!(all[6]["steps"], serde_json::json!(["a"]));
+        assert_eq!(name(8), "step.execution_requested");
+        assert_eq!(all[7]["queue_wait_ms"], 8);
+        assert_eq!(all[7]["timestamp"], crate::clock::rfc3339(1008));
+        assert_eq!(name(9), "step.before_handle");
+        assert_eq!(all[8]["handler"], "command");
+        assert_eq!(name(10), "step.completed");
+        assert_eq!(
+            (&all[9]["duration_ms"], &all[9]["exit_code"]),
+            (&serde_json::json!(7), &serde_json::json!(0))
+        );
+        assert_eq!(all[10]["steps"], serde_json::json!(["b", "c"]));
+        assert_eq!(all[10]["count"], 2);
+        assert_eq!(
+            (name(12), name(13)),
+            (
+                "step.execution_requested".into(),
+                "step.execution_requested".into()
+            )
+        );
+        assert_eq!(all[16]["exit_code"], 1);
+        assert_eq!(all[17]["step_name"], "c");
+        assert_eq!(store.last_event_seq(id).expect("last"), 20);
+        for after in 0..=20 {
+            for limit in 1..=21 {
+                let got = store.events(id, after, limit).expect("read");
+                let end = (after as usize + limit).min(20);
+                assert_eq!(
+                    got,
+                    all[after as usize..end],
+                    "after {after}, {limit} at most"
+                );
+            }
+        }
+        let pages: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(pages, 5, "two pages of creation, 5–6, 16, 19–20");
+        // Another writer numbering an event a row restates is refused, and changes nothing.
+        for seq in [11, 13, 18] {
+            let again = store.apply(None, &events_of([seq]));
+            assert!(
+                matches!(again, Err(StoreError::Backend { .. })),
+                "{seq}: {again:?}"
+            );
+        }
+        assert_eq!(store.events(id, 0, usize::MAX).expect("read"), all);
     }
 }

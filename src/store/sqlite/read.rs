@@ -416,8 +416,26 @@ impl SqliteStore {
         Self::last_event_seq_in(&self.conn, task_id)
     }
 
-    /// The last recorded event's number: the last of the task's last page.
+    /// The last recorded event's number: the highest of the task's last page and of the
+    /// events its rows restate (a look at each of its steps).
     pub(super) fn last_event_seq_in(conn: &Connection, task_id: TaskId) -> Result<u64, StoreError> {
+        let seq: Option<i64> = conn
+            .prepare_cached(
+                "SELECT MAX(
+                    COALESCE((SELECT last_seq FROM events WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1), 0),
+                    COALESCE((SELECT MAX(t.event_seq) FROM workflow_steps s
+                        JOIN workflow_step_transitions t ON t.workflow_step_id = s.workflow_step_id
+                        WHERE s.task_id = ?1), 0),
+                    COALESCE((SELECT MAX(a.handle_seq) FROM workflow_steps s
+                        JOIN step_attempts a ON a.workflow_step_id = s.workflow_step_id
+                        WHERE s.task_id = ?1), 0))",
+            )?
+            .query_row([task_id], |r| r.get(0))?;
+        Ok(seq.unwrap_or(0).max(0) as u64)
+    }
+
+    /// The last event of the task's last page (events rows restate not counted).
+    pub(super) fn last_page_seq_in(conn: &Connection, task_id: TaskId) -> Result<u64, StoreError> {
         let seq: Option<i64> = conn
             .prepare_cached(
                 "SELECT last_seq FROM events WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1",
@@ -427,12 +445,29 @@ impl SqliteStore {
         Ok(seq.unwrap_or(0).max(0) as u64)
     }
 
+    /// A task's events above `after`, at most `limit`: the log's pages and the events rows
+    /// restate, merged by number, as one snapshot of the store.
     pub(super) fn events(
         &self,
         task_id: TaskId,
         after: u64,
         limit: usize,
     ) -> Result<Vec<Json>, StoreError> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let restated = self.restated(task_id)?;
+        let mut next = restated.after(after);
+        let mut out = Vec::new();
+        // Each event the rows restate numbered below `seq`, in order, up to the limit.
+        let mut restated_before = |out: &mut Vec<Json>, seq: u64| -> Result<(), StoreError> {
+            while out.len() < limit
+                && let Some(s) = restated.seq(next)
+                && s < seq
+            {
+                out.push(restated.event(next)?);
+                next += 1;
+            }
+            Ok(())
+        };
         // The page holding event `after + 1` starts at most `PAGE_EVENTS - 1` before it.
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, payload, last_seq FROM events
@@ -443,7 +478,6 @@ impl SqliteStore {
             after as i64,
             super::write::PAGE_EVENTS as i64
         ])?;
-        let mut out = Vec::new();
         while out.len() < limit {
             let Some(r) = rows.next()? else { break };
             let first: i64 = r.get(0)?;
@@ -459,6 +493,7 @@ impl SqliteStore {
                 for e in
                     self.steps_created(task_id, first + skip, step + skip, last - first - skip + 1)?
                 {
+                    restated_before(&mut out, e.seq)?;
                     if out.len() == limit {
                         break;
                     }
@@ -467,9 +502,11 @@ impl SqliteStore {
                 continue;
             }
             for (n, line) in text.split('\n').enumerate() {
-                if first + n as i64 <= after as i64 {
+                let seq = first + n as i64;
+                if seq <= after as i64 {
                     continue;
                 }
+                restated_before(&mut out, seq as u64)?;
                 if out.len() == limit {
                     break;
                 }
@@ -478,6 +515,10 @@ impl SqliteStore {
                 );
             }
         }
+        restated_before(&mut out, u64::MAX)?;
+        drop(rows);
+        drop(stmt);
+        snapshot.finish()?;
         Ok(out)
     }
 

@@ -149,9 +149,18 @@ impl SqliteStore {
             let Some(&step_id) = step_ids.get(s.position) else {
                 continue;
             };
-            Self::step_transition(&tx, step_id, s.from, s.to, &s.metadata, &s.state, now)?;
+            Self::step_transition(
+                &tx,
+                step_id,
+                (s.from, s.to),
+                &s.metadata,
+                &s.state,
+                None,
+                now,
+            )?;
         }
-        let mut pages = Pages::new(now);
+        // A new task: nothing else wrote its log.
+        let mut pages = Pages::new(now, false);
         for (n, e) in opening.events.iter().enumerate() {
             let seq = n as u64 + 1;
             // A step's creation event restates its row, and is read back from it.
@@ -192,7 +201,9 @@ impl SqliteStore {
                 });
             }
         }
-        let mut pages = Pages::new(now);
+        // Only a task's owner writes events rows restate: a batch it fences need not count
+        // them to know where the log ends.
+        let mut pages = Pages::new(now, fence.is_none());
         for change in changes {
             match change {
                 Change::Task {
@@ -211,8 +222,48 @@ impl SqliteStore {
                     actor: _,
                     metadata,
                     state,
+                    restates,
                 } => {
-                    Self::step_transition(&tx, *step_id, *from, *to, metadata, state, now)?;
+                    if let Some(r) = restates {
+                        let task_id = match fence {
+                            Some((task_id, _)) => task_id,
+                            None => Self::task_of_step(&tx, *step_id)?,
+                        };
+                        pages.check(&tx, task_id, r.seq - u64::from(r.discovered.is_some()))?;
+                    }
+                    Self::step_transition(
+                        &tx,
+                        *step_id,
+                        (*from, *to),
+                        metadata,
+                        state,
+                        restates.as_ref(),
+                        now,
+                    )?;
+                }
+                Change::Handling {
+                    step_id,
+                    attempt,
+                    seq,
+                    at,
+                    handler,
+                } => {
+                    let task_id = match fence {
+                        Some((task_id, _)) => task_id,
+                        None => Self::task_of_step(&tx, *step_id)?,
+                    };
+                    pages.check(&tx, task_id, *seq)?;
+                    let kept = tx
+                        .prepare_cached(
+                            "UPDATE step_attempts SET handle_seq = ?3, handle_at = ?4, handler = ?5
+                             WHERE workflow_step_id = ?1 AND attempt = ?2",
+                        )?
+                        .execute(params![step_id, attempt, *seq as i64, at, handler])?;
+                    if kept == 0 {
+                        return Err(StoreError::Corrupt(format!(
+                            "attempt {attempt} of step {step_id} has no row to keep its event {seq}"
+                        )));
+                    }
                 }
                 Change::AttemptStarted { step_id, attempt } => {
                     tx.prepare_cached(
@@ -385,6 +436,14 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The task step `step_id` belongs to.
+    fn task_of_step(conn: &Connection, step_id: i64) -> Result<TaskId, StoreError> {
+        conn.prepare_cached("SELECT task_id FROM workflow_steps WHERE workflow_step_id = ?1")?
+            .query_row([step_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("step {step_id} has no row")))
+    }
+
     /// The runner that owns task `task_id` now, if any.
     fn owner_of(conn: &Connection, task_id: TaskId) -> Result<Option<Owner>, StoreError> {
         let row: Option<(Option<u32>, Option<String>, Option<i64>)> = conn
@@ -480,9 +539,13 @@ struct Pages {
     /// step when it holds steps' creation events (else its text).
     open: Option<(TaskId, u64, u64, Option<i64>)>,
     text: String,
-    /// The task and last event of the page written last in this transaction: a page after
-    /// it is after the task's last event without asking the store again.
-    written: Option<(TaskId, u64)>,
+    /// Per task this transaction records events of: its last event recorded before. Every
+    /// event of this transaction must come after it: two writers numbering the same events
+    /// conflict.
+    floors: Vec<(TaskId, u64)>,
+    /// Whether a floor counts the events rows restate, or the log's pages only (enough when
+    /// the task's owner, which alone writes those, fences the transaction).
+    full: bool,
 }
 
 /// The first line of a page of steps' creation events, before the first step's id.
@@ -490,13 +553,40 @@ pub(super) const STEPS_CREATED: &str =
     "{\"derived\":\"step.initialize_requested\",\"first_step_id\":";
 
 impl Pages {
-    fn new(now: i64) -> Pages {
+    fn new(now: i64, full: bool) -> Pages {
         Pages {
             now,
             open: None,
             text: String::new(),
-            written: None,
+            floors: Vec::new(),
+            full,
         }
+    }
+
+    /// Fail unless event `seq` of task `task_id` comes after the task's last recorded
+    /// before this transaction.
+    fn check(&mut self, tx: &Connection, task_id: TaskId, seq: u64) -> Result<(), StoreError> {
+        let floor = match self.floors.iter().find(|(t, _)| *t == task_id) {
+            Some(&(_, floor)) => floor,
+            None => {
+                let floor = if self.full {
+                    SqliteStore::last_event_seq_in(tx, task_id)?
+                } else {
+                    SqliteStore::last_page_seq_in(tx, task_id)?
+                };
+                self.floors.push((task_id, floor));
+                floor
+            }
+        };
+        if seq <= floor {
+            return Err(StoreError::Backend {
+                kind: Failure::Other,
+                message: format!(
+                    "event {seq} of task {task_id} is already recorded (another process wrote the task's log meanwhile)"
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn push(
@@ -552,24 +642,12 @@ impl Pages {
         Ok(())
     }
 
-    /// Write the open page, if any. Its events must come after the task's last recorded
-    /// one: two writers numbering the same events conflict, as they did with a row each.
+    /// Write the open page, if any ([`Pages::check`]ed).
     fn flush(&mut self, tx: &Connection) -> Result<(), StoreError> {
         let Some((task_id, first, last, first_step)) = self.open.take() else {
             return Ok(());
         };
-        let recorded = match self.written {
-            Some((task, last)) if task == task_id => last,
-            _ => SqliteStore::last_event_seq_in(tx, task_id)?,
-        };
-        if first <= recorded {
-            return Err(StoreError::Backend {
-                kind: Failure::Other,
-                message: format!(
-                    "event {first} of task {task_id} is already recorded (another process wrote the task's log meanwhile)"
-                ),
-            });
-        }
+        self.check(tx, task_id, first)?;
         if let Some(step) = first_step {
             self.text = format!("{STEPS_CREATED}{step}}}");
         }
@@ -577,7 +655,6 @@ impl Pages {
             "INSERT INTO events (task_id, seq, last_seq, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![task_id, first as i64, last as i64, self.text, self.now])?;
-        self.written = Some((task_id, last));
         self.text.clear();
         Ok(())
     }

@@ -110,6 +110,23 @@ impl Run<'_> {
         let due = self.pids_due.is_some_and(|due| Instant::now() >= due);
         let batch = &mut self.sched.batch;
         if !self.pids.is_empty() && (!batch.is_empty() || !self.sched.events.is_empty() || due) {
+            // A process whose attempt ends in this same batch is not recorded: no later
+            // runner will look for it.
+            let ended: Vec<(i64, u32)> = batch
+                .iter()
+                .filter_map(|c| match c {
+                    Change::AttemptFinished {
+                        step_id, attempt, ..
+                    } => Some((*step_id, *attempt)),
+                    _ => None,
+                })
+                .collect();
+            if !ended.is_empty() {
+                self.pids.retain(|c| {
+                    !matches!(c, Change::AttemptProcess { step_id, attempt, .. }
+                        if ended.contains(&(*step_id, *attempt)))
+                });
+            }
             batch.append(&mut self.pids);
         }
         if self.pids.is_empty() && self.unrecorded == 0 {
@@ -118,6 +135,7 @@ impl Run<'_> {
             // Some process has not started yet: look again later.
             self.pids_due = Some(Instant::now() + RECORD_PROCESS_WITHIN);
         }
+        batch.append(&mut self.sched.handling);
         // The events rows restate stay out, as text (numbers in order, as the events).
         let mut restated = self.sched.restated.drain(..).peekable();
         batch.extend(self.sched.events.iter().filter_map(|e| {

@@ -56,7 +56,7 @@ impl Scheduler {
             && let Some(e) = self.events.last()
         {
             // The attempt's row restates it.
-            self.batch.push(Change::Handling {
+            self.handling.push(Change::Handling {
                 step_id: self.task.steps[i].step_id,
                 attempt,
                 seq: e.seq,

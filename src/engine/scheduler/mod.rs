@@ -104,6 +104,9 @@ pub(super) struct Scheduler {
     pub restate: bool,
     /// The numbers of the queued events kept on rows, in order.
     pub restated: Vec<u64>,
+    /// Handlers' calls to keep on their attempts' rows ([`Change::Handling`]): they ride
+    /// with the next batch, as their events do, and need no commit of their own.
+    pub handling: Vec<Change>,
 }
 
 pub(super) fn meta(reason: &str) -> Json {
@@ -195,6 +198,7 @@ impl Scheduler {
             trace: TraceRef::default(),
             restate: false,
             restated: Vec::new(),
+            handling: Vec::new(),
         })
     }
 
@@ -328,14 +332,22 @@ impl Scheduler {
         for &i in &started {
             self.start_step(i, now);
         }
+        // Kept on the first start's row when every start is kept on its own, right after.
+        let k = started.len();
+        let starts_kept = self.restated.len() >= k
+            && self.restated[self.restated.len() - k..]
+                .iter()
+                .copied()
+                .eq(discovered + 1..=discovered + k as u64);
         if self.restate
+            && starts_kept
             && let Some(Change::Step {
                 restates: Some(r), ..
             }) = self.batch.get_mut(first)
             && r.seq == discovered + 1
         {
-            r.discovered = Some(started.len() as u32);
-            let at = self.restated.partition_point(|&s| s < discovered);
+            r.discovered = Some(k as u32);
+            let at = self.restated.len() - k;
             self.restated.insert(at, discovered);
         }
         to_launch.extend(started);

@@ -969,14 +969,22 @@ mod tests {
         let mut a = events_of([5, 6]);
         a.extend(start(0, 8, Some(1)));
         store.apply(None, &a).expect("commit");
-        // 9 a's handler, 10 a done, 11 b and c discovered, 12 and 13 their starts.
-        let mut b = vec![handling(0, 9)];
-        b.extend(end(0, 10));
+        // 9 a's handler (written with its end), 10 a done, 11 b and c discovered, 12 and 13
+        // their starts.
+        let mut b = end(0, 10);
+        b.push(handling(0, 9));
         b.extend(start(1, 12, Some(2)));
         b.extend(start(2, 13, None));
         store.apply(None, &b).expect("commit");
-        // 14, 15 their handlers, 16 in a page, 17 and 18 done, 19 and 20 in a page.
-        let mut c = vec![handling(1, 14), handling(2, 15)];
+        // 14, 15 their handlers (b's written with its process, c's alone), 16 in a page, 17
+        // and 18 done, 19 and 20 in a page.
+        let process = Change::AttemptProcess {
+            step_id: ids[1],
+            attempt: 1,
+            pid: 4321,
+            started_at: 5,
+        };
+        let mut c = vec![process, handling(1, 14), handling(2, 15)];
         c.extend(events_of([16]));
         c.extend(end(1, 17));
         c.extend(end(2, 18));

@@ -204,6 +204,32 @@ impl SqliteStore {
         // Only a task's owner writes events rows restate: a batch it fences need not count
         // them to know where the log ends.
         let mut pages = Pages::new(now, fence.is_none());
+        // A handler's call is written with its attempt's process or end when the batch has
+        // either (one update of the row, not two).
+        let mut calls: Vec<Call<'_>> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Handling {
+                    step_id,
+                    attempt,
+                    seq,
+                    at,
+                    handler,
+                } => Some(Call {
+                    step_id: *step_id,
+                    attempt: *attempt,
+                    seq: *seq as i64,
+                    at: *at,
+                    handler,
+                    written: false,
+                }),
+                _ => None,
+            })
+            .collect();
+        let task_of = |tx: &Connection, step_id: StepId| match fence {
+            Some((task_id, _)) => Ok(task_id),
+            None => Self::task_of_step(tx, step_id),
+        };
         for change in changes {
             match change {
                 Change::Task {
@@ -225,10 +251,7 @@ impl SqliteStore {
                     restates,
                 } => {
                     if let Some(r) = restates {
-                        let task_id = match fence {
-                            Some((task_id, _)) => task_id,
-                            None => Self::task_of_step(&tx, *step_id)?,
-                        };
+                        let task_id = task_of(&tx, *step_id)?;
                         pages.check(&tx, task_id, r.seq - u64::from(r.discovered.is_some()))?;
                     }
                     Self::step_transition(
@@ -248,11 +271,11 @@ impl SqliteStore {
                     at,
                     handler,
                 } => {
-                    let task_id = match fence {
-                        Some((task_id, _)) => task_id,
-                        None => Self::task_of_step(&tx, *step_id)?,
-                    };
-                    pages.check(&tx, task_id, *seq)?;
+                    pages.check(&tx, task_of(&tx, *step_id)?, *seq)?;
+                    if Call::take(&mut calls, *step_id, *attempt).is_none() {
+                        // Written with the attempt's process or end.
+                        continue;
+                    }
                     let kept = tx
                         .prepare_cached(
                             "UPDATE step_attempts SET handle_seq = ?3, handle_at = ?4, handler = ?5
@@ -287,21 +310,41 @@ impl SqliteStore {
                     pid,
                     started_at,
                 } => {
+                    let call = Call::take(&mut calls, *step_id, *attempt);
+                    if let Some(c) = call {
+                        pages.check(&tx, task_of(&tx, *step_id)?, c.seq as u64)?;
+                    }
                     tx.prepare_cached(
-                        "UPDATE step_attempts SET pid = ?3, pid_started_at = ?4
+                        "UPDATE step_attempts SET pid = ?3, pid_started_at = ?4,
+                            handle_seq = COALESCE(?5, handle_seq), handle_at = COALESCE(?6, handle_at),
+                            handler = COALESCE(?7, handler)
                          WHERE workflow_step_id = ?1 AND attempt = ?2",
                     )?
-                    .execute(params![step_id, attempt, pid, started_at])?;
+                    .execute(params![
+                        step_id,
+                        attempt,
+                        pid,
+                        started_at,
+                        call.map(|c| c.seq),
+                        call.map(|c| c.at),
+                        call.map(|c| c.handler)
+                    ])?;
                 }
                 Change::AttemptFinished {
                     step_id,
                     attempt,
                     end,
                 } => {
+                    let call = Call::take(&mut calls, *step_id, *attempt);
+                    if let Some(c) = call {
+                        pages.check(&tx, task_of(&tx, *step_id)?, c.seq as u64)?;
+                    }
                     tx.prepare_cached(
                         "UPDATE step_attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5, signal = ?6,
                             error_class = ?7, error_message = ?8, stdout = ?9, stderr = ?10,
-                            stdout_dropped = ?11, stderr_dropped = ?12, custom_events = ?13
+                            stdout_dropped = ?11, stderr_dropped = ?12, custom_events = ?13,
+                            handle_seq = COALESCE(?14, handle_seq), handle_at = COALESCE(?15, handle_at),
+                            handler = COALESCE(?16, handler)
                          WHERE workflow_step_id = ?1 AND attempt = ?2",
                     )?
                     .execute(params![
@@ -319,6 +362,9 @@ impl SqliteStore {
                         end.stderr_dropped as i64,
                         (!end.custom_events.is_empty())
                             .then(|| Json::Array(end.custom_events.clone()).to_string()),
+                        call.map(|c| c.seq),
+                        call.map(|c| c.at),
+                        call.map(|c| c.handler),
                     ])?;
                 }
             }
@@ -519,6 +565,28 @@ impl Drop for Unchecked<'_> {
         if let Err(e) = self.0.pragma_update(None, "foreign_keys", true) {
             tracing::error!("cannot turn foreign key checks back on: {e}");
         }
+    }
+}
+
+/// A handler's call ([`Change::Handling`]) of a batch, and whether it was written yet.
+#[derive(Clone, Copy)]
+struct Call<'c> {
+    step_id: StepId,
+    attempt: u32,
+    seq: i64,
+    at: i64,
+    handler: &'c str,
+    written: bool,
+}
+
+impl<'c> Call<'c> {
+    /// The call of `step_id`'s attempt `attempt` not written yet, now to be written.
+    fn take(calls: &mut [Call<'c>], step_id: StepId, attempt: u32) -> Option<Call<'c>> {
+        let call = calls
+            .iter_mut()
+            .find(|c| c.step_id == step_id && c.attempt == attempt && !c.written)?;
+        call.written = true;
+        Some(*call)
     }
 }
 

@@ -317,8 +317,9 @@ impl Scheduler {
         }
         self.idle_announced = false;
         let steps = started.iter().map(|&i| self.name(i)).collect();
-        // The discovery and the starts share one time: the first start's row can then
-        // restate the discovery too.
+        // The discovery and the starts share one time (read after the retries' events, so
+        // that times never go back): the first start's row can then restate the discovery.
+        let now = self.now();
         let discovery = Event::new(
             What::WorkflowViableStepsDiscovered {
                 steps,

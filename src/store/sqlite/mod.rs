@@ -969,6 +969,20 @@ mod tests {
         let mut a = events_of([5, 6]);
         a.extend(start(0, 8, Some(1)));
         store.apply(None, &a).expect("commit");
+        // Read after each commit, by this connection (which keeps what it read, and reads
+        // what was written since) and by a new one (which reads it all): the same log.
+        let path = dir.path().join("t.db");
+        let agree = |store: &SqliteStore, last: u64| {
+            let fresh = SqliteStore::open(&path, false).expect("open");
+            let kept = store.events(id, 0, usize::MAX).expect("read");
+            assert_eq!(kept, fresh.events(id, 0, usize::MAX).expect("read"));
+            let seqs: Vec<u64> = kept
+                .iter()
+                .map(|e| e["seq"].as_u64().expect("seq"))
+                .collect();
+            assert_eq!(seqs, (1..=last).collect::<Vec<_>>());
+        };
+        agree(&store, 8);
         // 9 a's handler (written with its end), 10 a done, 11 b and c discovered, 12 and 13
         // their starts.
         let mut b = end(0, 10);
@@ -976,6 +990,11 @@ mod tests {
         b.extend(start(1, 12, Some(2)));
         b.extend(start(2, 13, None));
         store.apply(None, &b).expect("commit");
+        agree(&store, 13);
+        // Another task's creation changes the store, not what this log holds so far.
+        let other = store.insert_task(&new, &opening).expect("create").task_id();
+        assert_ne!(other, id);
+        assert_eq!(store.events(id, 9, 4).expect("read").len(), 4);
         // 14, 15 their handlers (b's written with its process, c's alone), 16 in a page, 17
         // and 18 done, 19 and 20 in a page.
         let process = Change::AttemptProcess {
@@ -990,6 +1009,7 @@ mod tests {
         c.extend(end(2, 18));
         c.extend(events_of([19, 20]));
         store.apply(None, &c).expect("commit");
+        agree(&store, 20);
 
         let all = store.events(id, 0, usize::MAX).expect("read");
         let seqs: Vec<u64> = all
@@ -1035,7 +1055,11 @@ mod tests {
         }
         let pages: i64 = store
             .conn
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE task_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .expect("count");
         assert_eq!(pages, 5, "two pages of creation, 5–6, 16, 19–20");
         // Another writer numbering an event a row restates is refused, and changes nothing.

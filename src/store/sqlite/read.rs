@@ -454,7 +454,7 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<Json>, StoreError> {
         let snapshot = self.conn.unchecked_transaction()?;
-        let restated = self.restated(task_id)?;
+        let restated = self.restated(task_id, after, limit)?;
         let mut next = restated.after(after);
         let mut out = Vec::new();
         // Each event the rows restate numbered below `seq`, in order, up to the limit.

@@ -79,6 +79,16 @@ struct Row {
 pub(super) struct Restated {
     task_id: TaskId,
     version: (i64, u64),
+    /// Every event of the task numbered up to here was recorded when the list was read:
+    /// those rows restate are in it. A row's event never changes once written, and a
+    /// task's events are recorded in order, so a newer one is numbered above.
+    last: u64,
+    /// The highest transition and attempt row ids there were: newer rows are above them.
+    transitions_seen: i64,
+    attempts_seen: i64,
+    /// The task's attempts from this row id on may still get a handler's call.
+    attempts_open: i64,
+    ids: HashMap<i64, u32>,
     names: Vec<String>,
     rows: Vec<Row>,
 }
@@ -90,6 +100,15 @@ fn corrupt(task_id: TaskId, seq: u64, what: &str) -> StoreError {
     StoreError::Corrupt(format!("event {seq} of task {task_id}: {what}"))
 }
 
+/// A step transition that restates an event, as read: the step's id and name, the
+/// transition's event columns, its attempt's exit code.
+const TRANSITION_COLUMNS: &str =
+    "s.workflow_step_id, s.name, t.event_seq, t.event_at, t.from_state, t.to_state,
+    t.event_attempt, t.event_ms, t.discovered, a.exit_code";
+
+/// An attempt, as read: its row id, its step's id and name, its handler's call (if made).
+const ATTEMPT_COLUMNS: &str = "a.step_attempt_id, s.workflow_step_id, s.name, a.handle_seq, a.handle_at, a.attempt, a.handler";
+
 impl SqliteStore {
     /// The store's version as this connection sees it: others' commits and its own writes.
     fn version(&self) -> Result<(i64, u64), StoreError> {
@@ -100,66 +119,144 @@ impl SqliteStore {
         Ok((others, self.conn.total_changes()))
     }
 
-    /// Make the kept list task `task_id`'s as the store is now (inside the caller's read
-    /// transaction, so that it agrees with the pages read next).
+    /// Make the kept list task `task_id`'s, holding at least its events in `after + 1 ..=
+    /// after + limit` (inside the caller's read transaction, so that it agrees with the
+    /// pages read next). A list of the store as it is, or one that already knows that far,
+    /// is kept; else what was written since is read (the rows above those seen, the
+    /// attempts still open), or, should rows have been removed since, all of it again.
     pub(super) fn restated(
         &self,
         task_id: TaskId,
+        after: u64,
+        limit: usize,
     ) -> Result<std::cell::Ref<'_, Restated>, StoreError> {
         let version = self.version()?;
-        let fresh = self
-            .restated
-            .borrow()
-            .as_ref()
-            .is_some_and(|r| r.task_id == task_id && r.version == version);
-        if !fresh {
-            let list = self.read_restated(task_id, version)?;
-            *self.restated.borrow_mut() = Some(list);
+        let needed = after.saturating_add(limit as u64);
+        let mut kept = self.restated.borrow_mut();
+        match kept.as_mut() {
+            Some(r) if r.task_id == task_id && (r.version == version || needed <= r.last) => {}
+            Some(r) if r.task_id == task_id && !self.rows_removed(r)? => {
+                self.read_new(r)?;
+                r.version = version;
+            }
+            _ => {
+                let mut r = Restated {
+                    task_id,
+                    version,
+                    last: 0,
+                    transitions_seen: 0,
+                    attempts_seen: 0,
+                    attempts_open: 0,
+                    ids: HashMap::new(),
+                    names: Vec::new(),
+                    rows: Vec::new(),
+                };
+                self.read_all(&mut r)?;
+                *kept = Some(r);
+            }
         }
+        drop(kept);
         Ok(std::cell::Ref::map(self.restated.borrow(), |r| {
             r.as_ref().expect("just kept")
         }))
     }
 
-    fn read_restated(&self, task_id: TaskId, version: (i64, u64)) -> Result<Restated, StoreError> {
-        let mut names: Vec<String> = Vec::new();
-        let mut ids: HashMap<i64, u32> = HashMap::new();
-        let mut name_of = |id: i64, name: &str| -> u32 {
-            *ids.entry(id).or_insert_with(|| {
-                names.push(name.to_owned());
-                (names.len() - 1) as u32
-            })
-        };
-        let mut rows = Vec::new();
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.workflow_step_id, s.name, t.event_seq, t.event_at, t.from_state, t.to_state,
-                    t.event_attempt, t.event_ms, t.discovered, a.exit_code
+    /// The highest transition and attempt row ids now.
+    fn highest_ids(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.prepare_cached(
+            "SELECT (SELECT COALESCE(MAX(workflow_step_transition_id), 0) FROM workflow_step_transitions),
+                    (SELECT COALESCE(MAX(step_attempt_id), 0) FROM step_attempts)",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    /// Whether rows `r` saw were removed since (`db prune`): new rows may then take their
+    /// ids, below those seen.
+    fn rows_removed(&self, r: &Restated) -> Result<bool, StoreError> {
+        let (transitions, attempts) = self.highest_ids()?;
+        Ok(transitions < r.transitions_seen || attempts < r.attempts_seen)
+    }
+
+    /// All of the task's rows that restate events, a look at each of its steps.
+    fn read_all(&self, r: &mut Restated) -> Result<(), StoreError> {
+        let (transitions, attempts) = self.highest_ids()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TRANSITION_COLUMNS}
              FROM workflow_steps s
              JOIN workflow_step_transitions t ON t.workflow_step_id = s.workflow_step_id
              LEFT JOIN step_attempts a ON t.to_state = 'complete'
                 AND a.workflow_step_id = t.workflow_step_id AND a.attempt = t.event_attempt
-             WHERE s.task_id = ?1 AND t.event_seq IS NOT NULL",
-        )?;
-        let mut found = stmt.query([task_id])?;
+             WHERE s.task_id = ?1 AND t.event_seq IS NOT NULL"
+        ))?;
+        r.add_transitions(stmt.query([r.task_id])?)?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS}
+             FROM workflow_steps s
+             JOIN step_attempts a ON a.workflow_step_id = s.workflow_step_id
+             WHERE s.task_id = ?1"
+        ))?;
+        r.add_attempts(stmt.query([r.task_id])?, attempts)?;
+        r.transitions_seen = transitions;
+        r.attempts_seen = attempts;
+        r.finish(SqliteStore::last_page_seq_in(&self.conn, r.task_id)?);
+        Ok(())
+    }
+
+    /// The task's rows written since `r` was read: the transitions above those it saw, the
+    /// attempts from the first still open on.
+    fn read_new(&self, r: &mut Restated) -> Result<(), StoreError> {
+        let (transitions, attempts) = self.highest_ids()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TRANSITION_COLUMNS}
+             FROM workflow_step_transitions t
+             JOIN workflow_steps s ON s.workflow_step_id = t.workflow_step_id
+             LEFT JOIN step_attempts a ON t.to_state = 'complete'
+                AND a.workflow_step_id = t.workflow_step_id AND a.attempt = t.event_attempt
+             WHERE t.workflow_step_transition_id > ?2 AND s.task_id = ?1
+               AND t.event_seq IS NOT NULL"
+        ))?;
+        r.add_transitions(stmt.query(params![r.task_id, r.transitions_seen])?)?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS}
+             FROM step_attempts a
+             JOIN workflow_steps s ON s.workflow_step_id = a.workflow_step_id
+             WHERE a.step_attempt_id >= ?2 AND s.task_id = ?1"
+        ))?;
+        r.add_attempts(stmt.query(params![r.task_id, r.attempts_open])?, attempts)?;
+        r.transitions_seen = transitions;
+        r.attempts_seen = attempts;
+        r.finish(SqliteStore::last_page_seq_in(&self.conn, r.task_id)?);
+        Ok(())
+    }
+}
+
+impl Restated {
+    /// The index of step `id`'s name, kept once.
+    fn step(&mut self, id: i64, name: &str) -> u32 {
+        let names = &mut self.names;
+        *self.ids.entry(id).or_insert_with(|| {
+            names.push(name.to_owned());
+            (names.len() - 1) as u32
+        })
+    }
+
+    /// Transitions read with [`TRANSITION_COLUMNS`]; those already known are skipped.
+    fn add_transitions(&mut self, mut found: rusqlite::Rows<'_>) -> Result<(), StoreError> {
+        let task_id = self.task_id;
         while let Some(r) = found.next()? {
             let seq: i64 = r.get(2)?;
             let seq = seq as u64;
-            let name = r
-                .get_ref(1)?
-                .as_str()
-                .map_err(|e| corrupt(task_id, seq, &e.to_string()))?;
-            let step = name_of(r.get(0)?, name);
+            if seq <= self.last {
+                continue;
+            }
+            let text = |i: usize| {
+                r.get_ref(i)?
+                    .as_str()
+                    .map_err(|e| corrupt(task_id, seq, &e.to_string()))
+            };
+            let step = self.step(r.get(0)?, text(1)?);
             let at: i64 = r.get(3)?;
-            let from = state_of(
-                r.get_ref(4)?
-                    .as_str()
-                    .map_err(|e| corrupt(task_id, seq, &e.to_string()))?,
-            )?;
-            let to = state_of(
-                r.get_ref(5)?
-                    .as_str()
-                    .map_err(|e| corrupt(task_id, seq, &e.to_string()))?,
-            )?;
+            let (from, to) = (state_of(text(4)?)?, state_of(text(5)?)?);
             let attempt: Option<u32> = r.get(6)?;
             let ms: Option<i64> = r.get(7)?;
             let said = Said::Transition {
@@ -171,14 +268,14 @@ impl SqliteStore {
                     .max(0) as u64,
                 exit_code: r.get(9)?,
             };
-            rows.push(Row {
+            self.rows.push(Row {
                 seq,
                 at,
                 step,
                 said,
             });
             if let Some(count) = r.get::<_, Option<u32>>(8)? {
-                rows.push(Row {
+                self.rows.push(Row {
                     seq: seq - 1,
                     at,
                     step,
@@ -186,39 +283,56 @@ impl SqliteStore {
                 });
             }
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.workflow_step_id, s.name, a.handle_seq, a.handle_at, a.attempt, a.handler
-             FROM workflow_steps s
-             JOIN step_attempts a ON a.workflow_step_id = s.workflow_step_id
-             WHERE s.task_id = ?1 AND a.handle_seq IS NOT NULL",
-        )?;
-        let mut found = stmt.query([task_id])?;
+        Ok(())
+    }
+
+    /// Attempts read with [`ATTEMPT_COLUMNS`]: the calls not yet known, and from which
+    /// attempt on calls may still come (`highest` + 1 when none is open).
+    fn add_attempts(
+        &mut self,
+        mut found: rusqlite::Rows<'_>,
+        highest: i64,
+    ) -> Result<(), StoreError> {
+        let task_id = self.task_id;
+        let mut open = highest + 1;
         while let Some(r) = found.next()? {
-            let seq: i64 = r.get(2)?;
+            let row_id: i64 = r.get(0)?;
+            let Some(seq) = r.get::<_, Option<i64>>(3)? else {
+                open = open.min(row_id);
+                continue;
+            };
             let seq = seq as u64;
+            if seq <= self.last {
+                continue;
+            }
             let name = r
-                .get_ref(1)?
+                .get_ref(2)?
                 .as_str()
                 .map_err(|e| corrupt(task_id, seq, &e.to_string()))?;
-            let step = name_of(r.get(0)?, name);
-            let handler = r.get_ref(5)?.as_str().ok().and_then(Handler::parse);
-            rows.push(Row {
+            let step = self.step(r.get(1)?, name);
+            let handler = r.get_ref(6)?.as_str().ok().and_then(Handler::parse);
+            self.rows.push(Row {
                 seq,
-                at: r.get(3)?,
+                at: r.get(4)?,
                 step,
                 said: Said::Handling {
-                    attempt: r.get(4)?,
+                    attempt: r.get(5)?,
                     handler: handler.ok_or_else(|| corrupt(task_id, seq, "an unknown handler"))?,
                 },
             });
         }
-        rows.sort_unstable_by_key(|r| r.seq);
-        Ok(Restated {
-            task_id,
-            version,
-            names,
-            rows,
-        })
+        self.attempts_open = open;
+        Ok(())
+    }
+
+    /// Put the rows in order, and know the task's events up to the highest of them and of
+    /// its last page (`last_page`).
+    fn finish(&mut self, last_page: u64) {
+        // What was known stays in place: only the rows added since are sorted.
+        let known = self.rows.partition_point(|r| r.seq <= self.last);
+        self.rows[known..].sort_unstable_by_key(|r| r.seq);
+        let last_row = self.rows.last().map_or(0, |r| r.seq);
+        self.last = self.last.max(last_row).max(last_page);
     }
 }
 

@@ -226,6 +226,7 @@ impl SqliteStore {
                 _ => None,
             })
             .collect();
+        calls.sort_by_key(|c| (c.step_id, c.attempt));
         let task_of = |tx: &Connection, step_id: StepId| match fence {
             Some((task_id, _)) => Ok(task_id),
             None => Self::task_of_step(tx, step_id),
@@ -580,11 +581,14 @@ struct Call<'c> {
 }
 
 impl<'c> Call<'c> {
-    /// The call of `step_id`'s attempt `attempt` not written yet, now to be written.
+    /// The call of `step_id`'s attempt `attempt` not written yet, now to be written
+    /// (`calls` in order of step and attempt).
     fn take(calls: &mut [Call<'c>], step_id: StepId, attempt: u32) -> Option<Call<'c>> {
-        let call = calls
+        let from = calls.partition_point(|c| (c.step_id, c.attempt) < (step_id, attempt));
+        let call = calls[from..]
             .iter_mut()
-            .find(|c| c.step_id == step_id && c.attempt == attempt && !c.written)?;
+            .take_while(|c| c.step_id == step_id && c.attempt == attempt)
+            .find(|c| !c.written)?;
         call.written = true;
         Some(*call)
     }

@@ -889,6 +889,32 @@ fn consistent_after_kills(sb: &Sandbox, steps: usize) {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("check");
     assert_eq!(check, "ok");
+    // The event log, kept in pages and on the steps' rows, is whole: numbered from 1
+    // without a gap or a repeat, each step completed once in it, each attempt started once.
+    let log = stdout(&sb.run(&["events", "log", "1", "--json"]));
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event"))
+        .collect();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["seq"], i as u64 + 1, "{e}");
+    }
+    let mut started = std::collections::HashSet::new();
+    let mut completed = std::collections::HashMap::new();
+    for e in &events {
+        let step = e["step_name"].as_str().unwrap_or("").to_owned();
+        match e["name"].as_str() {
+            Some("step.execution_requested") => {
+                let attempt = e["attempt"].as_u64();
+                assert!(started.insert((step, attempt)), "started twice: {e}");
+            }
+            Some("step.completed") => *completed.entry(step).or_insert(0) += 1,
+            _ => {}
+        }
+    }
+    for i in 0..steps {
+        assert_eq!(completed.get(&format!("s{i}")), Some(&1), "s{i} in the log");
+    }
 }
 
 #[test]

@@ -290,6 +290,27 @@ fn named_steps_are_shared_and_keep_the_latest_description() {
         )
         .expect("count");
     assert_eq!(shared, 1, "four tasks, one named step");
+    // The same name in another dependent system is another named step, and its step
+    // refers to that one.
+    run("  - { name: a, noop: true, dependent_system: billing, description: other }\n");
+    assert_eq!(
+        rows(),
+        vec![
+            ("".into(), "a".into(), Some("second".into())),
+            ("billing".into(), "a2".into(), Some("bill".into())),
+            ("billing".into(), "a".into(), Some("other".into())),
+        ]
+    );
+    let named: String = sb
+        .sqlite()
+        .query_row(
+            "SELECT n.dependent_system FROM workflow_steps s JOIN named_steps n USING (named_step_id)
+             WHERE s.task_id = 5",
+            [],
+            |r| r.get(0),
+        )
+        .expect("named step");
+    assert_eq!(named, "billing");
 }
 
 #[test]

@@ -74,55 +74,9 @@ impl SqliteStore {
             ],
         )?;
         let task_id = tx.last_insert_rowid();
-        let mut step_ids = Vec::with_capacity(t.steps.len());
+        let step_ids = Self::insert_steps(&tx, task_id, t, now)?;
         {
-            // A plain insert, and a look-up only for a name already known: an upsert with
-            // `RETURNING` cost twice as much a step (SQLite gathers returned rows apart).
-            let mut named = tx.prepare_cached(
-                "INSERT INTO named_steps (dependent_system, name, description, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (dependent_system, name) DO NOTHING",
-            )?;
-            let mut known = tx.prepare_cached(
-                "SELECT named_step_id, description FROM named_steps WHERE dependent_system = ?1 AND name = ?2",
-            )?;
-            let mut describe = tx.prepare_cached(
-                "UPDATE named_steps SET description = ?2 WHERE named_step_id = ?1",
-            )?;
-            let mut step = tx.prepare_cached(
-                "INSERT INTO workflow_steps (task_id, named_step_id, name, position, retry_limit, retryable, skippable, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            )?;
-            let mut edge = tx.prepare_cached(
-                "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES (?1, ?2)",
-            )?;
-            for (i, s) in t.steps.iter().enumerate() {
-                let system = s.dependent_system.as_deref().unwrap_or("");
-                let named_id: i64 =
-                    if named.execute(params![system, s.name, s.description, now])? == 1 {
-                        tx.last_insert_rowid()
-                    } else {
-                        let (id, described): (i64, Option<String>) = known
-                            .query_row(params![system, s.name], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                        // The latest description given wins; none given keeps the one there.
-                        if s.description.is_some() && s.description != described {
-                            describe.execute(params![id, s.description])?;
-                        }
-                        id
-                    };
-                step.execute(params![
-                    task_id,
-                    named_id,
-                    s.name,
-                    i as i64,
-                    s.retry.limit,
-                    s.retry.retryable,
-                    s.skippable,
-                    now
-                ])?;
-                step_ids.push(tx.last_insert_rowid());
-            }
-            // Edges a hundred to a statement: one statement a row cost more in opening
-            // and closing its cursors than in writing the row.
+            // Edges a hundred to a statement, as the steps.
             let ids = &step_ids;
             let pairs: Vec<(i64, i64)> = t
                 .steps
@@ -130,19 +84,18 @@ impl SqliteStore {
                 .enumerate()
                 .flat_map(|(i, s)| s.parents.iter().map(move |&p| (ids[p], ids[i])))
                 .collect();
-            let mut chunks = pairs.chunks_exact(EDGE_ROWS);
-            if pairs.len() >= EDGE_ROWS {
-                let mut many = tx.prepare_cached(edges_sql())?;
-                for chunk in &mut chunks {
-                    for (k, (from, to)) in chunk.iter().enumerate() {
-                        many.raw_bind_parameter(2 * k + 1, from)?;
-                        many.raw_bind_parameter(2 * k + 2, to)?;
-                    }
-                    many.raw_execute()?;
+            for chunk in pairs.chunks(MANY_ROWS) {
+                let mut many = tx.prepare_cached(&many_sql(
+                    "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES",
+                    "(?, ?)",
+                    chunk.len(),
+                    "",
+                ))?;
+                for (k, (from, to)) in chunk.iter().enumerate() {
+                    many.raw_bind_parameter(2 * k + 1, from)?;
+                    many.raw_bind_parameter(2 * k + 2, to)?;
                 }
-            }
-            for (from, to) in chunks.remainder() {
-                edge.execute(params![from, to])?;
+                many.raw_execute()?;
             }
         }
         for s in &opening.steps {
@@ -483,6 +436,100 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The steps of new task `task_id`, a hundred rows to a statement (one statement a row
+    /// spent more on opening and closing its cursors than on the row): their names in
+    /// `named_steps` first, then their rows, both numbered from the highest id there is on.
+    /// Returns their ids, in the template's order.
+    fn insert_steps(
+        tx: &Connection,
+        task_id: TaskId,
+        t: &crate::templates::Template,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        fn system(s: &crate::templates::Step) -> &str {
+            s.dependent_system.as_deref().unwrap_or("")
+        }
+        // Names: inserted where new, numbered from the highest id there is on (this
+        // transaction writes alone); a hundred that were all new need no look-up.
+        let mut next: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(named_step_id), 0) + 1 FROM named_steps")?
+            .query_row([], |r| r.get(0))?;
+        let mut named_ids: Vec<Option<i64>> = vec![None; t.steps.len()];
+        for (c, chunk) in t.steps.chunks(MANY_ROWS).enumerate() {
+            let mut insert = tx.prepare_cached(&many_sql(
+                "INSERT INTO named_steps (named_step_id, dependent_system, name, description, created_at) VALUES",
+                "(?, ?, ?, ?, ?)",
+                chunk.len(),
+                " ON CONFLICT (dependent_system, name) DO NOTHING",
+            ))?;
+            for (k, s) in chunk.iter().enumerate() {
+                insert.raw_bind_parameter(5 * k + 1, next + k as i64)?;
+                insert.raw_bind_parameter(5 * k + 2, system(s))?;
+                insert.raw_bind_parameter(5 * k + 3, &s.name)?;
+                insert.raw_bind_parameter(5 * k + 4, &s.description)?;
+                insert.raw_bind_parameter(5 * k + 5, now)?;
+            }
+            if insert.raw_execute()? == chunk.len() {
+                for k in 0..chunk.len() {
+                    named_ids[c * MANY_ROWS + k] = Some(next + k as i64);
+                }
+            }
+            next += chunk.len() as i64;
+        }
+        // The others, among them names known before: looked up, their description made the
+        // latest given (none given keeps the one there).
+        let mut known = tx.prepare_cached(
+            "SELECT named_step_id, description FROM named_steps WHERE dependent_system = ?1 AND name = ?2",
+        )?;
+        let mut describe =
+            tx.prepare_cached("UPDATE named_steps SET description = ?2 WHERE named_step_id = ?1")?;
+        let mut named = Vec::with_capacity(t.steps.len());
+        for (s, id) in t.steps.iter().zip(named_ids) {
+            let id = match id {
+                Some(id) => id,
+                None => {
+                    let (id, described): (i64, Option<String>) = known
+                        .query_row(params![system(s), s.name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    if s.description.is_some() && s.description != described {
+                        describe.execute(params![id, s.description])?;
+                    }
+                    id
+                }
+            };
+            named.push(id);
+        }
+        // The rows, numbered from the highest id there is on (this transaction writes alone).
+        let first: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(workflow_step_id), 0) + 1 FROM workflow_steps")?
+            .query_row([], |r| r.get(0))?;
+        let ids: Vec<i64> = (0..t.steps.len() as i64).map(|i| first + i).collect();
+        for (c, chunk) in t.steps.chunks(MANY_ROWS).enumerate() {
+            let mut insert = tx.prepare_cached(&many_sql(
+                "INSERT INTO workflow_steps (workflow_step_id, task_id, named_step_id, name, position,
+                    retry_limit, retryable, skippable, created_at, updated_at) VALUES",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                chunk.len(),
+                "",
+            ))?;
+            for (k, s) in chunk.iter().enumerate() {
+                let i = c * MANY_ROWS + k;
+                let at = 10 * k;
+                insert.raw_bind_parameter(at + 1, ids[i])?;
+                insert.raw_bind_parameter(at + 2, task_id)?;
+                insert.raw_bind_parameter(at + 3, named[i])?;
+                insert.raw_bind_parameter(at + 4, &s.name)?;
+                insert.raw_bind_parameter(at + 5, i as i64)?;
+                insert.raw_bind_parameter(at + 6, s.retry.limit)?;
+                insert.raw_bind_parameter(at + 7, s.retry.retryable)?;
+                insert.raw_bind_parameter(at + 8, s.skippable)?;
+                insert.raw_bind_parameter(at + 9, now)?;
+                insert.raw_bind_parameter(at + 10, now)?;
+            }
+            insert.raw_execute()?;
+        }
+        Ok(ids)
+    }
+
     /// The task step `step_id` belongs to.
     fn task_of_step(conn: &Connection, step_id: i64) -> Result<TaskId, StoreError> {
         conn.prepare_cached("SELECT task_id FROM workflow_steps WHERE workflow_step_id = ?1")?
@@ -732,14 +779,20 @@ impl Pages {
     }
 }
 
-/// How many edges one statement inserts.
-const EDGE_ROWS: usize = 100;
+/// How many rows one statement of a new task's inserts writes.
+const MANY_ROWS: usize = 100;
 
-/// `INSERT INTO workflow_step_edges … VALUES (?, ?), …` for [`EDGE_ROWS`] edges.
-fn edges_sql() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
-        let rows = vec!["(?, ?)"; EDGE_ROWS].join(", ");
-        format!("INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES {rows}")
-    })
+/// `PREFIX ROW, ROW, … SUFFIX` with `rows` rows (a statement for rows of a new task).
+fn many_sql(prefix: &str, row: &str, rows: usize, suffix: &str) -> String {
+    let mut sql = String::with_capacity(prefix.len() + (row.len() + 2) * rows + suffix.len() + 1);
+    sql.push_str(prefix);
+    sql.push(' ');
+    for n in 0..rows {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(row);
+    }
+    sql.push_str(suffix);
+    sql
 }

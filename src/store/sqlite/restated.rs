@@ -179,50 +179,57 @@ impl SqliteStore {
 
     /// All of the task's rows that restate events, a look at each of its steps.
     fn read_all(&self, r: &mut Restated) -> Result<(), StoreError> {
-        let (transitions, attempts) = self.highest_ids()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {TRANSITION_COLUMNS}
-             FROM workflow_steps s
-             JOIN workflow_step_transitions t ON t.workflow_step_id = s.workflow_step_id
-             LEFT JOIN step_attempts a ON t.to_state = 'complete'
-                AND a.workflow_step_id = t.workflow_step_id AND a.attempt = t.event_attempt
-             WHERE s.task_id = ?1 AND t.event_seq IS NOT NULL"
-        ))?;
-        r.add_transitions(stmt.query([r.task_id])?)?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ATTEMPT_COLUMNS}
-             FROM workflow_steps s
+        self.read(
+            r,
+            "FROM workflow_steps s
+             JOIN workflow_step_transitions t ON t.workflow_step_id = s.workflow_step_id",
+            "s.task_id = ?1 AND ?2 = 0",
+            "FROM workflow_steps s
              JOIN step_attempts a ON a.workflow_step_id = s.workflow_step_id
-             WHERE s.task_id = ?1"
-        ))?;
-        r.add_attempts(stmt.query([r.task_id])?, attempts)?;
-        r.transitions_seen = transitions;
-        r.attempts_seen = attempts;
-        r.finish(SqliteStore::last_page_seq_in(&self.conn, r.task_id)?);
-        Ok(())
+             WHERE s.task_id = ?1 AND ?2 = 0",
+            (0, 0),
+        )
     }
 
     /// The task's rows written since `r` was read: the transitions above those it saw, the
     /// attempts from the first still open on.
     fn read_new(&self, r: &mut Restated) -> Result<(), StoreError> {
+        let since = (r.transitions_seen, r.attempts_open);
+        self.read(
+            r,
+            "FROM workflow_step_transitions t
+             JOIN workflow_steps s ON s.workflow_step_id = t.workflow_step_id",
+            "t.workflow_step_transition_id > ?2 AND s.task_id = ?1",
+            "FROM step_attempts a
+             JOIN workflow_steps s ON s.workflow_step_id = a.workflow_step_id
+             WHERE a.step_attempt_id >= ?2 AND s.task_id = ?1",
+            since,
+        )
+    }
+
+    /// Add to `r` the transitions (`transitions_from` and `where_transition`, with
+    /// `since.0`) and attempts (`attempts_from_where`, with `since.1`) read so.
+    fn read(
+        &self,
+        r: &mut Restated,
+        transitions_from: &str,
+        where_transition: &str,
+        attempts_from_where: &str,
+        since: (i64, i64),
+    ) -> Result<(), StoreError> {
         let (transitions, attempts) = self.highest_ids()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {TRANSITION_COLUMNS}
-             FROM workflow_step_transitions t
-             JOIN workflow_steps s ON s.workflow_step_id = t.workflow_step_id
+             {transitions_from}
              LEFT JOIN step_attempts a ON t.to_state = 'complete'
                 AND a.workflow_step_id = t.workflow_step_id AND a.attempt = t.event_attempt
-             WHERE t.workflow_step_transition_id > ?2 AND s.task_id = ?1
-               AND t.event_seq IS NOT NULL"
+             WHERE {where_transition} AND t.event_seq IS NOT NULL"
         ))?;
-        r.add_transitions(stmt.query(params![r.task_id, r.transitions_seen])?)?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ATTEMPT_COLUMNS}
-             FROM step_attempts a
-             JOIN workflow_steps s ON s.workflow_step_id = a.workflow_step_id
-             WHERE a.step_attempt_id >= ?2 AND s.task_id = ?1"
-        ))?;
-        r.add_attempts(stmt.query(params![r.task_id, r.attempts_open])?, attempts)?;
+        r.add_transitions(stmt.query(params![r.task_id, since.0])?)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {ATTEMPT_COLUMNS} {attempts_from_where}"))?;
+        r.add_attempts(stmt.query(params![r.task_id, since.1])?, attempts)?;
         r.transitions_seen = transitions;
         r.attempts_seen = attempts;
         r.finish(SqliteStore::last_page_seq_in(&self.conn, r.task_id)?);

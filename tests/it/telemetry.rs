@@ -292,6 +292,34 @@ fn resume_continues_the_same_trace(backend: &Backend) {
         attr(&tasks[0].attributes, "tasker.interrupted"),
         Some("true".into())
     );
+    // The step the signal stopped: its attempt ends as interrupted, and its span, still
+    // open when the run ends, is ended then, marked interrupted; the resumed run's is not.
+    let gate: Vec<Span> = spans(&server)
+        .into_iter()
+        .map(|(s, _)| s)
+        .filter(|s| attr(&s.attributes, "tasker.step.name").as_deref() == Some("gate"))
+        .collect();
+    let of = |name: &str| -> Vec<&Span> { gate.iter().filter(|s| s.name == name).collect() };
+    let (steps, attempts) = (of("tasker.step"), of("tasker.step.attempt"));
+    assert_eq!(
+        (steps.len(), attempts.len()),
+        (2, 2),
+        "a span of each a run"
+    );
+    assert_eq!(
+        attr(&attempts[0].attributes, "error.type").as_deref(),
+        Some("interrupted")
+    );
+    assert_eq!(
+        attr(&steps[0].attributes, "tasker.interrupted").as_deref(),
+        Some("true")
+    );
+    assert!(steps[0].end_time_unix_nano >= attempts[0].end_time_unix_nano);
+    assert_eq!(attr(&steps[1].attributes, "tasker.interrupted"), None);
+    assert_eq!(
+        attr(&attempts[1].attributes, "process.exit.code").as_deref(),
+        Some("0")
+    );
 }
 
 #[test]

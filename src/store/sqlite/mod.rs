@@ -1071,5 +1071,71 @@ mod tests {
             );
         }
         assert_eq!(store.events(id, 0, usize::MAX).expect("read"), all);
+
+        // Rows removed (`db prune` of a task whose transitions were the newest): a later
+        // transition may take one of their ids, and is read all the same.
+        let theirs: Vec<i64> = store
+            .task(other)
+            .expect("read")
+            .expect("task")
+            .steps
+            .iter()
+            .map(|s| s.step_id)
+            .collect();
+        let move_of =
+            |step_id: i64, from: State, to: State, restates: Option<Restated>| Change::Step {
+                step_id,
+                from,
+                to,
+                actor: crate::model::Actor::Engine,
+                metadata: serde_json::json!({}),
+                state: StepState::default(),
+                restates,
+            };
+        let kept = |seq: u64, attempt: u32| Restated {
+            seq,
+            at: 2000,
+            attempt,
+            ms: 0,
+            discovered: None,
+        };
+        store
+            .apply(
+                None,
+                &[
+                    move_of(
+                        theirs[0],
+                        State::Pending,
+                        State::InProgress,
+                        Some(kept(5, 1)),
+                    ),
+                    move_of(
+                        theirs[1],
+                        State::Pending,
+                        State::InProgress,
+                        Some(kept(6, 1)),
+                    ),
+                ],
+            )
+            .expect("commit");
+        agree(&store, 20);
+        store
+            .conn
+            .execute("DELETE FROM tasks WHERE task_id = ?1", [other])
+            .expect("prune");
+        store
+            .apply(
+                None,
+                &[
+                    move_of(ids[0], State::Complete, State::Pending, None),
+                    move_of(ids[0], State::Pending, State::InProgress, Some(kept(21, 2))),
+                    Change::AttemptStarted {
+                        step_id: ids[0],
+                        attempt: 2,
+                    },
+                ],
+            )
+            .expect("commit");
+        agree(&store, 21);
     }
 }

@@ -83,9 +83,10 @@ pub(super) struct Restated {
     /// those rows restate are in it. A row's event never changes once written, and a
     /// task's events are recorded in order, so a newer one is numbered above.
     last: u64,
-    /// The highest transition and attempt row ids there were: newer rows are above them.
-    transitions_seen: i64,
-    attempts_seen: i64,
+    /// The highest transition and attempt rows there were: newer rows are above them,
+    /// unless these were removed since (their ids may then be taken again).
+    transitions_seen: Mark,
+    attempts_seen: Mark,
     /// The task's attempts from this row id on may still get a handler's call.
     attempts_open: i64,
     ids: HashMap<i64, u32>,
@@ -95,6 +96,10 @@ pub(super) struct Restated {
 
 /// The connection's last such list.
 pub(super) type Kept = RefCell<Option<Restated>>;
+
+/// A row by its id, and what it is: its step, its number among the step's transitions or
+/// attempts, its time. A row removed and its id taken again by another is told apart.
+type Mark = (i64, [i64; 3]);
 
 fn corrupt(task_id: TaskId, seq: u64, what: &str) -> StoreError {
     StoreError::Corrupt(format!("event {seq} of task {task_id}: {what}"))
@@ -144,8 +149,8 @@ impl SqliteStore {
                     task_id,
                     version,
                     last: 0,
-                    transitions_seen: 0,
-                    attempts_seen: 0,
+                    transitions_seen: (0, [0; 3]),
+                    attempts_seen: (0, [0; 3]),
                     attempts_open: 0,
                     ids: HashMap::new(),
                     names: Vec::new(),
@@ -161,20 +166,48 @@ impl SqliteStore {
         }))
     }
 
-    /// The highest transition and attempt row ids now.
-    fn highest_ids(&self) -> Result<(i64, i64), StoreError> {
-        Ok(self.conn.prepare_cached(
-            "SELECT (SELECT COALESCE(MAX(workflow_step_transition_id), 0) FROM workflow_step_transitions),
-                    (SELECT COALESCE(MAX(step_attempt_id), 0) FROM step_attempts)",
-        )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    /// The highest transition and attempt rows now.
+    fn highest(&self) -> Result<(Mark, Mark), StoreError> {
+        Ok((
+            self.mark(
+                "SELECT workflow_step_transition_id, workflow_step_id, sort_key, created_at
+                 FROM workflow_step_transitions ORDER BY workflow_step_transition_id DESC LIMIT 1",
+                [],
+            )?,
+            self.mark(
+                "SELECT step_attempt_id, workflow_step_id, attempt, started_at
+                 FROM step_attempts ORDER BY step_attempt_id DESC LIMIT 1",
+                [],
+            )?,
+        ))
     }
 
-    /// Whether rows `r` saw were removed since (`db prune`): new rows may then take their
-    /// ids, below those seen.
+    /// The row `sql` finds, as a [`Mark`] (id 0: none).
+    fn mark(&self, sql: &str, id: impl rusqlite::Params) -> Result<Mark, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(id, |r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?])))
+            .optional()?
+            .unwrap_or((0, [0; 3])))
+    }
+
+    /// Whether the highest rows `r` saw were removed since (`db prune`): new rows may then
+    /// have taken ids at or below them.
     fn rows_removed(&self, r: &Restated) -> Result<bool, StoreError> {
-        let (transitions, attempts) = self.highest_ids()?;
-        Ok(transitions < r.transitions_seen || attempts < r.attempts_seen)
+        let now = (
+            self.mark(
+                "SELECT workflow_step_transition_id, workflow_step_id, sort_key, created_at
+                 FROM workflow_step_transitions WHERE workflow_step_transition_id = ?1",
+                [r.transitions_seen.0],
+            )?,
+            self.mark(
+                "SELECT step_attempt_id, workflow_step_id, attempt, started_at
+                 FROM step_attempts WHERE step_attempt_id = ?1",
+                [r.attempts_seen.0],
+            )?,
+        );
+        Ok(now != (r.transitions_seen, r.attempts_seen))
     }
 
     /// All of the task's rows that restate events, a look at each of its steps.
@@ -194,7 +227,7 @@ impl SqliteStore {
     /// The task's rows written since `r` was read: the transitions above those it saw, the
     /// attempts from the first still open on.
     fn read_new(&self, r: &mut Restated) -> Result<(), StoreError> {
-        let since = (r.transitions_seen, r.attempts_open);
+        let since = (r.transitions_seen.0, r.attempts_open);
         self.read(
             r,
             "FROM workflow_step_transitions t
@@ -217,7 +250,7 @@ impl SqliteStore {
         attempts_from_where: &str,
         since: (i64, i64),
     ) -> Result<(), StoreError> {
-        let (transitions, attempts) = self.highest_ids()?;
+        let (transitions, attempts) = self.highest()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {TRANSITION_COLUMNS}
              {transitions_from}
@@ -229,7 +262,7 @@ impl SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT {ATTEMPT_COLUMNS} {attempts_from_where}"))?;
-        r.add_attempts(stmt.query(params![r.task_id, since.1])?, attempts)?;
+        r.add_attempts(stmt.query(params![r.task_id, since.1])?, attempts.0)?;
         r.transitions_seen = transitions;
         r.attempts_seen = attempts;
         r.finish(SqliteStore::last_page_seq_in(&self.conn, r.task_id)?);

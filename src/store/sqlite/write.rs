@@ -219,26 +219,23 @@ impl SqliteStore {
                     )?;
                 }
                 Change::Handling {
-                    step_id,
-                    attempt,
-                    seq,
-                    at,
-                    handler,
+                    step_id, attempt, ..
                 } => {
-                    pages.check(&tx, task_of(&tx, *step_id)?, *seq)?;
-                    if Call::take(&mut calls, *step_id, *attempt).is_none() {
+                    let Some(c) = Call::take(&mut calls, *step_id, *attempt) else {
                         // Written with the attempt's process or end.
                         continue;
-                    }
+                    };
+                    pages.check(&tx, task_of(&tx, *step_id)?, c.seq as u64)?;
                     let kept = tx
                         .prepare_cached(
                             "UPDATE step_attempts SET handle_seq = ?3, handle_at = ?4, handler = ?5
                              WHERE workflow_step_id = ?1 AND attempt = ?2",
                         )?
-                        .execute(params![step_id, attempt, *seq as i64, at, handler])?;
+                        .execute(params![step_id, attempt, c.seq, c.at, c.handler])?;
                     if kept == 0 {
                         return Err(StoreError::Corrupt(format!(
-                            "attempt {attempt} of step {step_id} has no row to keep its event {seq}"
+                            "attempt {attempt} of step {step_id} has no row to keep its event {}",
+                            c.seq
                         )));
                     }
                 }

@@ -264,6 +264,9 @@ impl SqliteStore {
     /// This connection's settings, for a store that exists: nothing that writes the file.
     fn configure_existing(&mut self) -> rusqlite::Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // A run uses some 30 statements over and over; rusqlite keeps 16 by default, and a
+        // statement pushed out is parsed again at its next use.
+        self.conn.set_prepared_statement_cache_capacity(64);
         // An 8 MiB page cache keeps a big task's rows in memory between rounds; checkpoints
         // every 4,000 pages (16 MiB of WAL) copy each busy page once instead of four times,
         // and the WAL file is cut back to 64 MiB after each.

@@ -295,12 +295,18 @@ fn nul_error() -> io::Error {
     )
 }
 
-/// This process's environment as `KEY=VALUE` strings with the length of each key, read
-/// once: tasker never changes its own environment.
-fn inherited() -> &'static [(usize, CString)] {
-    static VARS: OnceLock<Vec<(usize, CString)>> = OnceLock::new();
+/// This process's environment, read once: tasker never changes its own.
+struct Inherited {
+    /// `KEY=VALUE` strings with the length of each key, in order.
+    vars: Vec<(usize, CString)>,
+    /// Where each key is in `vars` (a key may come more than once in an environment).
+    at: std::collections::HashMap<Box<[u8]>, Vec<usize>>,
+}
+
+fn inherited() -> &'static Inherited {
+    static VARS: OnceLock<Inherited> = OnceLock::new();
     VARS.get_or_init(|| {
-        std::env::vars_os()
+        let vars: Vec<(usize, CString)> = std::env::vars_os()
             .filter_map(|(k, v)| {
                 let mut line = Vec::with_capacity(k.len() + v.len() + 1);
                 line.extend_from_slice(k.as_bytes());
@@ -308,25 +314,36 @@ fn inherited() -> &'static [(usize, CString)] {
                 line.extend_from_slice(v.as_bytes());
                 Some((k.len(), CString::new(line).ok()?))
             })
-            .collect()
+            .collect();
+        let mut at = std::collections::HashMap::<Box<[u8]>, Vec<usize>>::new();
+        for (i, (key, line)) in vars.iter().enumerate() {
+            at.entry(line.as_bytes()[..*key].into())
+                .or_default()
+                .push(i);
+        }
+        Inherited { vars, at }
     })
 }
 
-/// The variables `env` sets as C strings, the last of each name.
-fn environment(env: Vec<(usize, Vec<u8>)>) -> io::Result<Vec<CString>> {
+/// The variables `env` sets as C strings with the length of each key, the last of each
+/// name.
+fn environment(env: Vec<(usize, Vec<u8>)>) -> io::Result<Vec<(usize, CString)>> {
     fn key((k, line): &(usize, Vec<u8>)) -> &[u8] {
         &line[..*k]
     }
     let set_again: Vec<bool> = (0..env.len())
         .map(|i| env[i + 1..].iter().any(|later| key(later) == key(&env[i])))
         .collect();
-    let mut own: Vec<CString> = Vec::with_capacity(env.len());
-    for ((_, mut line), again) in env.into_iter().zip(set_again) {
+    let mut own = Vec::with_capacity(env.len());
+    for ((k, mut line), again) in env.into_iter().zip(set_again) {
         if again {
             continue;
         }
         line.push(0);
-        own.push(CString::from_vec_with_nul(line).map_err(|_| nul_error())?);
+        own.push((
+            k,
+            CString::from_vec_with_nul(line).map_err(|_| nul_error())?,
+        ));
     }
     Ok(own)
 }
@@ -340,7 +357,7 @@ fn environment(env: Vec<(usize, Vec<u8>)>) -> io::Result<Vec<CString>> {
 )]
 fn spawn_direct(
     spec: &Spec,
-    own: Vec<CString>,
+    own: Vec<(usize, CString)>,
     path: Option<OsString>,
     ends: &Ends<'_>,
 ) -> io::Result<Pid> {
@@ -349,16 +366,26 @@ fn spawn_direct(
         .iter()
         .map(|a| cstring(a.as_bytes()))
         .collect::<io::Result<_>>()?;
-    // Set here when one of `own` starts with its `KEY=`.
-    let set = |line: &CString, key: usize| {
-        let key = &line.as_bytes()[..=key];
-        own.iter().any(|o| o.as_bytes().starts_with(key))
-    };
-    let mut envp: Vec<*const libc::c_char> = inherited()
+    // This process's variables but those `own` sets again, then `own`'s.
+    let inherited = inherited();
+    let mut replaced = vec![false; inherited.vars.len()];
+    for (key, line) in &own {
+        for &i in inherited
+            .at
+            .get(&line.as_bytes()[..*key])
+            .into_iter()
+            .flatten()
+        {
+            replaced[i] = true;
+        }
+    }
+    let mut envp: Vec<*const libc::c_char> = inherited
+        .vars
         .iter()
-        .filter(|(key, line)| !set(line, *key))
-        .map(|(_, line)| line.as_ptr())
-        .chain(own.iter().map(|line| line.as_ptr()))
+        .zip(&replaced)
+        .filter(|(_, replaced)| !**replaced)
+        .map(|((_, line), _)| line.as_ptr())
+        .chain(own.iter().map(|(_, line)| line.as_ptr()))
         .collect();
     envp.push(std::ptr::null());
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
@@ -565,7 +592,11 @@ mod tests {
         let lines: Vec<String> = environment(spec.env)
             .unwrap()
             .into_iter()
-            .map(|c| c.into_string().unwrap())
+            .map(|(k, c)| {
+                let line = c.into_string().unwrap();
+                assert_eq!(line.as_bytes()[k], b'=');
+                line
+            })
             .collect();
         assert_eq!(lines, ["B=2", "A=3", "C=", "AB=4"]);
     }
@@ -581,6 +612,31 @@ mod tests {
         // Asked again, the status is the one kept: the process is reaped once.
         assert_eq!(child.wait().await.unwrap().code(), Some(3));
         assert_eq!((out.as_str(), err.as_str()), ("out\n", "err\n"));
+    }
+
+    /// The child gets this process's variables, but for those its spec sets again, which
+    /// it gets once, with the spec's value.
+    #[tokio::test]
+    async fn a_variable_set_again_replaces_the_inherited_one() {
+        let home = std::env::var("HOME").expect("HOME is set for the tests");
+        let mut spec = Spec::new("sh");
+        spec.args([
+            "-c",
+            "env | grep -c '^HOME='; echo \"$HOME\"; echo \"$TASKER_X\"",
+        ]);
+        spec.envs([("HOME", "/first"), ("TASKER_X", "x"), ("HOME", "/nowhere")]);
+        let mut child = spawn(spec, false).unwrap();
+        let out = all_of(child.stdout.take()).await;
+        assert_eq!(child.wait().await.unwrap().code(), Some(0));
+        assert_eq!(out, "1\n/nowhere\nx\n");
+        assert_ne!(home, "/nowhere");
+        // What is not set again is inherited.
+        let mut spec = Spec::new("sh");
+        spec.args(["-c", "echo \"$HOME\""]);
+        let mut child = spawn(spec, false).unwrap();
+        let out = all_of(child.stdout.take()).await;
+        child.wait().await.unwrap();
+        assert_eq!(out, format!("{home}\n"));
     }
 
     #[tokio::test]

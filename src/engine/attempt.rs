@@ -111,20 +111,22 @@ pub(super) fn prepare(
             "TASKER_RETRY_LIMIT".to_owned(),
             step.retry.limit.to_string(),
         ),
-        ("TASKER_INPUT".to_owned(), input_path.display().to_string()),
-        (
-            "TASKER_OUTPUT".to_owned(),
-            output_path.display().to_string(),
-        ),
+        ("TASKER_INPUT".to_owned(), text_of(&input_path)),
+        ("TASKER_OUTPUT".to_owned(), text_of(&output_path)),
         (
             "TASKER_EVENTS".to_owned(),
-            base.with_extension("events").display().to_string(),
+            text_of(&base.with_extension("events")),
         ),
         ("TRACEPARENT".to_owned(), traceparent),
     ]);
     env.extend(vars);
     request.env = env;
     Ok(request)
+}
+
+/// A path as text, as `display()` shows it, without going through `fmt`.
+fn text_of(path: &std::path::Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 impl Place<'_> {

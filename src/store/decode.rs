@@ -47,3 +47,10 @@ pub(super) fn running(
         None => start.map(|s| (end - s).max(0) as u64),
     }
 }
+
+/// `value` as JSON text, as its `Display` writes it, without going through `fmt`: a
+/// transition's metadata and a step's results are written this way at every commit.
+pub(super) fn json_text(value: &Json) -> String {
+    // Serialising a `Value` cannot fail: its map keys are strings.
+    serde_json::to_string(value).unwrap_or_default()
+}

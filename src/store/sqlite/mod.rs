@@ -17,7 +17,7 @@ use super::{
 use crate::clock::now_ms;
 use crate::model::State;
 
-use super::decode::{error_of, json_of, state_of};
+use super::decode::{error_of, json_of, json_text, state_of};
 
 mod facts;
 mod maintain;
@@ -355,7 +355,7 @@ impl SqliteStore {
             "INSERT INTO task_transitions (task_id, from_state, to_state, sort_key, most_recent, metadata, created_at)
              VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM task_transitions WHERE task_id = ?1), 1, ?4, ?5)",
         )?
-        .execute(params![task_id, from.as_str(), to.as_str(), metadata.to_string(), now])?;
+        .execute(params![task_id, from.as_str(), to.as_str(), json_text(metadata), now])?;
         Ok(())
     }
 
@@ -380,7 +380,7 @@ impl SqliteStore {
                 to.as_str(),
                 state.attempts,
                 state.flaky,
-                state.results.as_ref().map(Json::to_string),
+                state.results.as_ref().map(json_text),
                 state.error.as_ref().map(|e| e.class.as_str()),
                 state.error.as_ref().map(|e| e.message.as_str()),
                 state.next_retry_at,
@@ -411,7 +411,7 @@ impl SqliteStore {
             step_id,
             from.as_str(),
             to.as_str(),
-            metadata.to_string(),
+            json_text(metadata),
             now,
             restates.map(|r| r.seq as i64),
             restates.map(|r| r.at),

@@ -175,9 +175,19 @@ pub fn drive(
     replay: Replay,
 ) -> Result<u8, Error> {
     // The store's version before the read: should anything be committed from elsewhere
-    // after it, the run reads the task again.
-    let version = store.data_version()?;
-    let task = super::find_task(store, task_id)?;
+    // after it, the run reads the task again. A task this command just created is known
+    // without a read.
+    let (version, task) = match store.take_created(task_id) {
+        Some((task, version)) => {
+            debug_assert_eq!(
+                format!("{task:?}"),
+                format!("{:?}", super::find_task(store, task_id)?),
+                "a new task as written is the task as read"
+            );
+            (Some(version), task)
+        }
+        None => (store.data_version()?, super::find_task(store, task_id)?),
+    };
     let config = global.config()?;
     let options = engine::Options {
         concurrency: args.concurrency.or(config.concurrency).map(|n| n as usize),

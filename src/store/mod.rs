@@ -572,6 +572,13 @@ pub trait Store: Send {
     fn data_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
+    /// The task this connection's last [`insert_task`](Store::insert_task) created, as
+    /// [`task`](Store::task) would read it then, with the [`data_version`](Store::data_version)
+    /// just after its commit; given once, and only where the store can tell (SQLite).
+    fn take_created(&mut self, task_id: TaskId) -> Option<(TaskRecord, i64)> {
+        let _ = task_id;
+        None
+    }
     /// Whether the store keeps the events a row restates ([`Restated`], [`Change::Handling`])
     /// on that row, and reads them back from it: the engine then leaves their text out of
     /// the batch. Their numbers must be the engine's own (not numbered by the store).

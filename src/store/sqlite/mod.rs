@@ -49,6 +49,9 @@ pub struct SqliteStore {
     file: Option<(u64, u64)>,
     /// The events rows restate of the task whose log was read last.
     restated: restated::Kept,
+    /// The task `insert_task` created last, and the `data_version` after its commit, until
+    /// taken ([`Store::take_created`]).
+    created: Option<(TaskRecord, i64)>,
 }
 
 /// What is wrong with the store file, in words, from the error opening it.
@@ -177,6 +180,7 @@ impl SqliteStore {
             path: path.to_owned(),
             file: file_id(path),
             restated: Default::default(),
+            created: None,
         };
         store.configure().map_err(|e| open_err(describe(&e)))?;
         store.migrate()?;
@@ -212,6 +216,7 @@ impl SqliteStore {
             path: path.to_owned(),
             file: file_id(path),
             restated: Default::default(),
+            created: None,
         };
         store
             .configure_existing()
@@ -496,6 +501,12 @@ impl Store for SqliteStore {
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |r| r.get(0))?;
         Ok(Some(version))
+    }
+
+    fn take_created(&mut self, task_id: TaskId) -> Option<(TaskRecord, i64)> {
+        self.created
+            .take()
+            .filter(|(task, _)| task.task_id == task_id)
     }
 
     fn check_file(&self) -> Result<(), StoreError> {

@@ -4,6 +4,67 @@
 use super::*;
 use crate::model::What;
 
+/// Task `task_id` as `insert_task` wrote it from `new` (its steps numbered `step_ids`, at
+/// `now`), before any step's transition at creation.
+fn created_record(
+    new: &NewTask<'_>,
+    task_id: TaskId,
+    uuid: String,
+    step_ids: &[i64],
+    now: i64,
+) -> TaskRecord {
+    let t = new.template;
+    TaskRecord {
+        task_id,
+        uuid,
+        name: t.name.clone(),
+        namespace: t.namespace.clone(),
+        version: t.version.clone(),
+        status: State::Pending,
+        context: new.context.clone(),
+        template_source: new.source.to_owned(),
+        content_hash: new.content_hash.to_owned(),
+        workdir: new.workdir.to_owned(),
+        environment: new.environment.map(str::to_owned),
+        request: crate::store::Request {
+            initiator: new.initiator.map(str::to_owned),
+            source_system: new.source_system.map(str::to_owned),
+            reason: new.reason.map(str::to_owned),
+            tags: new.tags.to_vec(),
+            idempotency_key: new.idempotency_key.map(str::to_owned),
+        },
+        traceparent: None,
+        owner: None,
+        heartbeat_at: None,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        finished_at: None,
+        sessions: Vec::new(),
+        steps: t
+            .steps
+            .iter()
+            .zip(step_ids)
+            .enumerate()
+            .map(|(position, (s, &step_id))| {
+                let mut parents = s.parents.clone();
+                parents.sort_unstable();
+                StepRecord {
+                    step_id,
+                    name: s.name.clone(),
+                    position,
+                    status: State::Pending,
+                    retry_limit: s.retry.limit,
+                    retryable: s.retry.retryable,
+                    state: StepState::default(),
+                    interrupted: 0,
+                    parents,
+                }
+            })
+            .collect(),
+    }
+}
+
 impl SqliteStore {
     pub(super) fn insert_task(
         &mut self,
@@ -132,6 +193,17 @@ impl SqliteStore {
         }
         pages.flush(&tx)?;
         tx.commit()?;
+        drop(_unchecked);
+        // What a read of the task would give now: the run starts from it, unread.
+        let mut task = created_record(new, task_id, uuid, &step_ids, now);
+        for s in &opening.steps {
+            if let Some(step) = task.steps.get_mut(s.position) {
+                step.status = s.to;
+                step.state = s.state.clone();
+            }
+        }
+        let version = self.data_version()?.unwrap_or_default();
+        self.created = Some((task, version));
         Ok(Created::New(task_id))
     }
 

@@ -370,9 +370,27 @@ pub fn drive(
         Halt::None => None,
     };
     runtime.shutdown_timeout(Duration::from_millis(100));
-    let finish = finish?;
+    let mut finish = finish?;
 
-    let record = super::find_task(store, task_id)?;
+    // The steps as the run committed them, when nothing was committed from elsewhere since
+    // the task was read: only the task's own row is read again.
+    let record = match (finish.steps.take(), version) {
+        (Some(steps), Some(v)) if store.data_version()? == Some(v) => {
+            match store.task_head(task_id)? {
+                Some(mut task) => {
+                    task.steps = steps;
+                    debug_assert_eq!(
+                        format!("{task:?}"),
+                        format!("{:?}", super::find_task(store, task_id)?),
+                        "the steps as the run left them are the steps as read"
+                    );
+                    task
+                }
+                None => super::find_task(store, task_id)?,
+            }
+        }
+        _ => super::find_task(store, task_id)?,
+    };
     let summary = collector.summary(
         &record,
         &template,
@@ -578,6 +596,7 @@ fn run_shared(
             commits: store.round_trips(),
             busy_ms: started.elapsed().as_millis() as u64,
         },
+        steps: None,
     })
 }
 

@@ -125,13 +125,16 @@ pub enum Halt {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Finish {
     pub state: State,
     /// The signal that interrupted the run, if one did; the task is then resumable.
     pub interrupted: Option<i32>,
     /// What the run cost the engine itself.
     pub stats: Stats,
+    /// The task's steps as the run committed them (see `Store::task_head` for the rest):
+    /// what a read of them would give when no one else wrote to the store meanwhile.
+    pub steps: Option<Vec<crate::store::StepRecord>>,
 }
 
 /// What a run cost the engine: commits, and the time its loop was busy (not waiting).

@@ -572,6 +572,11 @@ pub trait Store: Send {
     fn data_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
+    /// Task `id` without its steps (`steps` is empty): its row and its sessions, for who
+    /// knows the steps already. Backends that cannot read less read the whole task.
+    fn task_head(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        self.task(id)
+    }
     /// The task this connection's last [`insert_task`](Store::insert_task) created, as
     /// [`task`](Store::task) would read it then, with the [`data_version`](Store::data_version)
     /// just after its commit; given once, and only where the store can tell (SQLite).

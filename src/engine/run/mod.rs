@@ -273,6 +273,7 @@ impl<'a> Run<'a> {
             state,
             interrupted,
             stats: self.stats,
+            steps: self.sched.steps_as_left(),
         })
     }
 

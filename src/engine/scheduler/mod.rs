@@ -557,6 +557,26 @@ impl Scheduler {
     /// The run is over: decide the task's final state and gather its last changes and
     /// events. A run stopped by a signal leaves the task resumable (`pending`) instead;
     /// the signal is returned with the state.
+    /// The task's steps as this run left them: what it read at its start, with each step's
+    /// state as it committed it. `None` when a step has attempts not counted (interrupted
+    /// ones), whose number only a read can tell.
+    pub(super) fn steps_as_left(&mut self) -> Option<Vec<crate::store::StepRecord>> {
+        if self
+            .steps
+            .iter()
+            .any(|s| s.state.attempts != s.state.counted)
+        {
+            return None;
+        }
+        let mut steps = std::mem::take(&mut self.task.steps);
+        for (record, step) in steps.iter_mut().zip(&mut self.steps) {
+            record.status = step.status;
+            record.state = std::mem::take(&mut step.state);
+            record.interrupted = 0;
+        }
+        Some(steps)
+    }
+
     pub(super) fn finish(&mut self, started: i64) -> (State, Option<i32>) {
         if let Some(Stop::Signal(sig)) = self.stopping {
             tracing::info!(

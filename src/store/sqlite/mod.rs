@@ -470,6 +470,10 @@ impl Store for SqliteStore {
         SqliteStore::task(self, id)
     }
 
+    fn task_head(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        SqliteStore::task_head(self, id)
+    }
+
     fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskSummary>, StoreError> {
         SqliteStore::list_tasks(self, filter)
     }

@@ -6,6 +6,15 @@ use crate::model::session_step;
 
 impl SqliteStore {
     pub(super) fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        let Some(mut task) = self.task_head(id)? else {
+            return Ok(None);
+        };
+        task.steps = self.steps_of(id)?;
+        Ok(Some(task))
+    }
+
+    /// Task `id` but its steps: its row and its sessions.
+    pub(super) fn task_head(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
         let row = self
             .conn
             .prepare_cached(
@@ -93,6 +102,45 @@ impl SqliteStore {
                 session_step(&mut sessions, started, r.get(1)?);
             }
         }
+        let owner = match (pid, host, owner_started) {
+            (Some(pid), Some(host), Some(started_at)) => Some(Owner {
+                pid,
+                host,
+                started_at,
+            }),
+            _ => None,
+        };
+        Ok(Some(TaskRecord {
+            task_id,
+            uuid,
+            name,
+            namespace,
+            version,
+            status: status
+                .parse::<State>()
+                .map_err(|m| StoreError::Corrupt(format!("task {id}: its `status`: {m}")))?,
+            context: serde_json::from_str(&context).map_err(|e| {
+                StoreError::Corrupt(format!("task {id}: its `context` is not JSON ({e})"))
+            })?,
+            template_source,
+            content_hash,
+            workdir,
+            environment,
+            request,
+            traceparent,
+            owner,
+            heartbeat_at,
+            created_at,
+            updated_at,
+            started_at,
+            finished_at,
+            sessions,
+            steps: Vec::new(),
+        }))
+    }
+
+    /// The steps of task `id`, in order, with their parents.
+    fn steps_of(&self, id: TaskId) -> Result<Vec<StepRecord>, StoreError> {
         // Counted first (from the index): a big task's steps are the run's biggest record,
         // and a vector grown by doubling would hold up to twice them. A task's steps are
         // written together, so their ids usually span exactly their count: then its steps
@@ -249,41 +297,7 @@ impl SqliteStore {
         for s in &mut steps {
             s.parents.sort_unstable();
         }
-        let owner = match (pid, host, owner_started) {
-            (Some(pid), Some(host), Some(started_at)) => Some(Owner {
-                pid,
-                host,
-                started_at,
-            }),
-            _ => None,
-        };
-        Ok(Some(TaskRecord {
-            task_id,
-            uuid,
-            name,
-            namespace,
-            version,
-            status: status
-                .parse::<State>()
-                .map_err(|m| StoreError::Corrupt(format!("task {id}: its `status`: {m}")))?,
-            context: serde_json::from_str(&context).map_err(|e| {
-                StoreError::Corrupt(format!("task {id}: its `context` is not JSON ({e})"))
-            })?,
-            template_source,
-            content_hash,
-            workdir,
-            environment,
-            request,
-            traceparent,
-            owner,
-            heartbeat_at,
-            created_at,
-            updated_at,
-            started_at,
-            finished_at,
-            sessions,
-            steps,
-        }))
+        Ok(steps)
     }
 
     pub(super) fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskSummary>, StoreError> {

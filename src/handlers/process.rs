@@ -310,10 +310,50 @@ impl Spawned {
 }
 
 /// The start time of process `pid` (clock ticks since boot), if it exists.
+///
+/// Read at every start: one `read` into a buffer on the stack, the fields counted after the
+/// command's closing `)` (the command may hold spaces and parentheses).
 pub fn start_time(pid: u32) -> Option<i64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    rest.split_whitespace().nth(19)?.parse().ok()
+    use std::io::Read;
+    let mut path = String::with_capacity(24);
+    path.push_str("/proc/");
+    push_decimal(&mut path, pid);
+    path.push_str("/stat");
+    let mut file = std::fs::File::open(path).ok()?;
+    // A stat line is about 300 bytes: the command is at most 64 of them, the 50 numbers
+    // after it at most 21 each.
+    let mut buf = [0u8; 1536];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    let line = &buf[..len];
+    let after = line.iter().rposition(|&b| b == b')')? + 1;
+    let field = line[after..]
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .nth(19)?;
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
+/// `n` in decimal, without `fmt`.
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Kill what is left of the process group an earlier runner started (`pid` led it and
@@ -653,5 +693,58 @@ mod direct {
         ] {
             assert_eq!(plain_words(line), None, "{line:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod stat {
+    use super::{push_decimal, start_time};
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 4_194_304, u32::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
+
+    /// The start time is field 22 of `/proc/PID/stat`, counted after the command, which may
+    /// hold spaces and parentheses: as procfs reads it.
+    #[test]
+    fn the_start_time_is_read_after_the_command_whatever_it_holds() {
+        let dir = tempfile::tempdir().expect("dir");
+        let program = dir.path().join("a) (b c");
+        std::fs::copy("/bin/sleep", &program).expect("copy sleep");
+        let mut child = std::process::Command::new(&program)
+            .arg("5")
+            .spawn()
+            .expect("start");
+        let pid = child.id();
+        // The command is the program's name once it has exec'd.
+        let mut comm = String::new();
+        for _ in 0..200 {
+            comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim_end() == "a) (b c" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(comm.trim_end(), "a) (b c");
+        let expected = procfs::process::Process::new(pid as i32)
+            .and_then(|p| p.stat())
+            .expect("stat")
+            .starttime as i64;
+        assert_eq!(start_time(pid), Some(expected));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(start_time(u32::MAX), None);
+        assert_eq!(
+            start_time(std::process::id()),
+            procfs::process::Process::myself()
+                .and_then(|p| p.stat())
+                .ok()
+                .map(|s| s.starttime as i64)
+        );
     }
 }

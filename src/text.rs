@@ -48,6 +48,29 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// `n` in decimal appended to `out`, without `fmt` (which costs some hundreds of
+/// instructions a number: file names and variables are made so at every step's start).
+pub fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+/// `n` in decimal, without `fmt`.
+pub fn decimal(n: u64) -> String {
+    let mut out = String::with_capacity(20);
+    push_decimal(&mut out, n);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -58,5 +81,15 @@ mod tests {
         );
         assert_eq!(super::printable_lines("a\nb\r"), "a\nb\\r");
         assert_eq!(super::printable("plain"), "plain");
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 4_194_304, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(super::decimal(n), n.to_string());
+            let mut s = String::from("x-");
+            super::push_decimal(&mut s, n);
+            assert_eq!(s, format!("x-{n}"));
+        }
     }
 }

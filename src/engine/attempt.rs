@@ -14,6 +14,7 @@ use super::scheduler::Scheduler;
 use crate::handlers::{self, Request};
 use crate::model::FailureClass;
 use crate::templates::{Action, Template, interpolate};
+use crate::text::decimal;
 
 /// Where an attempt's files go: its output, live output and events in `scratch`, its input
 /// document in `inputs` (which may be the same directory).
@@ -35,7 +36,7 @@ pub(super) fn prepare(
 ) -> Result<Request, handlers::Failure> {
     let step = &sched.template.steps[i];
     let task = &sched.task;
-    let base = place.scratch.join(format!("{i}-{attempt}"));
+    let base = place.scratch.join(file_name(i, attempt, ""));
     let output_path = base.with_extension("json");
     let mut request = Request {
         task_id: task.task_id,
@@ -87,7 +88,7 @@ pub(super) fn prepare(
     let input = inputs::input_document(task, &sched.template, i, attempt, &|j| {
         sched.steps[j].state.results.as_ref()
     });
-    let input_path = place.inputs.join(format!("{i}-{attempt}.input.json"));
+    let input_path = place.inputs.join(file_name(i, attempt, ".input.json"));
     std::fs::write(&input_path, &input).map_err(|e| {
         handlers::Failure::retryable(
             FailureClass::Spawn,
@@ -106,10 +107,10 @@ pub(super) fn prepare(
         ("TASKER_TASK_NAME".to_owned(), task.name.clone()),
         ("TASKER_NAMESPACE".to_owned(), task.namespace.clone()),
         ("TASKER_STEP_NAME".to_owned(), step.name.clone()),
-        ("TASKER_ATTEMPT".to_owned(), attempt.to_string()),
+        ("TASKER_ATTEMPT".to_owned(), decimal(attempt.into())),
         (
             "TASKER_RETRY_LIMIT".to_owned(),
-            step.retry.limit.to_string(),
+            decimal(step.retry.limit.into()),
         ),
         ("TASKER_INPUT".to_owned(), text_of(&input_path)),
         ("TASKER_OUTPUT".to_owned(), text_of(&output_path)),
@@ -122,6 +123,15 @@ pub(super) fn prepare(
     env.extend(vars);
     request.env = env;
     Ok(request)
+}
+
+/// The name of step `i`'s attempt `attempt`'s file with `suffix`: `I-ATTEMPT` + `suffix`.
+fn file_name(i: usize, attempt: u32, suffix: &str) -> String {
+    let mut name = decimal(i as u64);
+    name.push('-');
+    crate::text::push_decimal(&mut name, attempt.into());
+    name.push_str(suffix);
+    name
 }
 
 /// A path as text, as `display()` shows it, without going through `fmt`.
@@ -142,7 +152,7 @@ impl Place<'_> {
         printed: bool,
     ) -> (Vec<Json>, Vec<String>) {
         let mut warnings_out = Vec::new();
-        let path = self.scratch.join(format!("{i}-{attempt}.events"));
+        let path = self.scratch.join(file_name(i, attempt, ".events"));
         let (bytes, cut) = match crate::limits::read(&path, crate::limits::EVENTS) {
             Ok(crate::limits::Bounded::All(bytes)) => (bytes, false),
             Ok(crate::limits::Bounded::TooBig(mut bytes)) => {
@@ -187,7 +197,7 @@ impl Place<'_> {
     /// (when it `printed`), its events file (when there may be one). A quiet step's clean-up
     /// is then one `unlink`, not four of which three fail.
     fn clean(&self, i: usize, attempt: u32, printed: bool, events: bool) {
-        let _ = std::fs::remove_file(self.inputs.join(format!("{i}-{attempt}.input.json")));
+        let _ = std::fs::remove_file(self.inputs.join(file_name(i, attempt, ".input.json")));
         let output: &[&str] = if printed { &["stdout", "stderr"] } else { &[] };
         for ext in output.iter().chain(events.then_some(&"events")) {
             let _ = std::fs::remove_file(self.scratch.join(format!("{i}-{attempt}.{ext}")));

@@ -317,7 +317,7 @@ pub fn start_time(pid: u32) -> Option<i64> {
     use std::io::Read;
     let mut path = String::with_capacity(24);
     path.push_str("/proc/");
-    push_decimal(&mut path, pid);
+    crate::text::push_decimal(&mut path, pid.into());
     path.push_str("/stat");
     let mut file = std::fs::File::open(path).ok()?;
     // A stat line is about 300 bytes: the command is at most 64 of them, the 50 numbers
@@ -339,21 +339,6 @@ pub fn start_time(pid: u32) -> Option<i64> {
         .filter(|f| !f.is_empty())
         .nth(19)?;
     std::str::from_utf8(field).ok()?.parse().ok()
-}
-
-/// `n` in decimal, without `fmt`.
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Kill what is left of the process group an earlier runner started (`pid` led it and
@@ -698,16 +683,7 @@ mod direct {
 
 #[cfg(test)]
 mod stat {
-    use super::{push_decimal, start_time};
-
-    #[test]
-    fn numbers_are_written_in_decimal() {
-        for n in [0, 7, 10, 4_194_304, u32::MAX] {
-            let mut s = String::from("x");
-            push_decimal(&mut s, n);
-            assert_eq!(s, format!("x{n}"));
-        }
-    }
+    use super::start_time;
 
     /// The start time is field 22 of `/proc/PID/stat`, counted after the command, which may
     /// hold spaces and parentheses: as procfs reads it.

@@ -181,7 +181,7 @@ fn one_transition_write(bencher: divan::Bencher) {
                 from,
                 to,
                 actor: Actor::Engine,
-                metadata: serde_json::json!({"actor": "tasker"}),
+                metadata: serde_json::json!({"actor": "tasker"}).into(),
                 state: StepState::default(),
                 restates: None,
             }])

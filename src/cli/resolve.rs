@@ -138,7 +138,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             from: step.status,
             to: State::ResolvedManually,
             actor: Actor::Operator,
-            metadata,
+            metadata: metadata.into(),
             state: StepState {
                 results: Some(results),
                 finished_at: Some(now_ms()),

@@ -108,7 +108,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
             from: step.status,
             to: State::Pending,
             actor: Actor::Operator,
-            metadata: metadata.clone(),
+            metadata: metadata.clone().into(),
             state: StepState {
                 attempts: step.state.attempts,
                 started_at: step.state.started_at,

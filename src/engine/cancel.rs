@@ -120,7 +120,7 @@ pub fn cancel_now(
             from: step.status,
             to: State::Cancelled,
             actor: Actor::Operator,
-            metadata: metadata.clone(),
+            metadata: metadata.clone().into(),
             state,
             restates: None,
         });

@@ -127,6 +127,54 @@ pub struct AttemptEnd {
     pub custom_events: Vec<Json>,
 }
 
+/// A step transition's metadata (its audit row's JSON object).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metadata {
+    /// `{"actor":"tasker","attempt":N}`, the engine's own at every start and completion,
+    /// kept as its number: written as text without a JSON value built and dropped.
+    Attempt(u32),
+    Json(Json),
+}
+
+impl From<Json> for Metadata {
+    fn from(value: Json) -> Metadata {
+        Metadata::Json(value)
+    }
+}
+
+impl Metadata {
+    /// As a JSON value.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Metadata::Attempt(n) => serde_json::json!({"actor": "tasker", "attempt": n}),
+            Metadata::Json(value) => value.clone(),
+        }
+    }
+}
+
+/// As JSON text: the same text as [`Metadata::to_json`]'s.
+impl std::fmt::Display for Metadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl Metadata {
+    /// As JSON text, without `fmt`.
+    pub fn text(&self) -> String {
+        match self {
+            Metadata::Attempt(n) => {
+                let mut text = String::with_capacity(40);
+                text.push_str(r#"{"actor":"tasker","attempt":"#);
+                crate::text::push_decimal(&mut text, u64::from(*n));
+                text.push('}');
+                text
+            }
+            Metadata::Json(value) => serde_json::to_string(value).unwrap_or_default(),
+        }
+    }
+}
+
 /// One durable change. A batch of them is committed in one transaction.
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -144,7 +192,7 @@ pub enum Change {
         from: State,
         to: State,
         actor: Actor,
-        metadata: Json,
+        metadata: Metadata,
         state: StepState,
         /// The event this transition restates, kept on its row (see [`Restated`]).
         restates: Option<Restated>,
@@ -666,5 +714,26 @@ pub(crate) fn check(
             from,
             to,
         })
+    }
+}
+
+#[cfg(test)]
+mod metadata {
+    use super::Metadata;
+
+    /// The engine's metadata kept as a number is written as the JSON it stands for.
+    #[test]
+    fn an_attempt_is_written_as_its_json() {
+        for n in [0, 1, 12, u32::MAX] {
+            let kept = Metadata::Attempt(n);
+            let value = serde_json::json!({"actor": "tasker", "attempt": n});
+            assert_eq!(kept.text(), serde_json::to_string(&value).unwrap());
+            assert_eq!(kept.to_string(), value.to_string());
+            assert_eq!(kept.to_json(), value);
+            let parsed: serde_json::Value = serde_json::from_str(&kept.text()).unwrap();
+            assert_eq!(parsed, value);
+        }
+        let other = Metadata::from(serde_json::json!({"actor": "ops", "reason": "a \"quote\""}));
+        assert_eq!(other.text(), r#"{"actor":"ops","reason":"a \"quote\""}"#);
     }
 }

@@ -121,7 +121,7 @@ fn transitions_follow_the_tables_and_a_refused_batch_writes_nothing() {
                 from: State::Pending,
                 to: State::Complete,
                 actor: Actor::Engine,
-                metadata: json!({}),
+                metadata: json!({}).into(),
                 state: StepState::default(),
                 restates: None,
             },
@@ -231,7 +231,7 @@ fn a_lapsed_lease_is_taken_over_and_the_old_owner_is_fenced() {
             from: State::Pending,
             to: State::InProgress,
             actor: Actor::Engine,
-            metadata: json!({}),
+            metadata: json!({}).into(),
             state: StepState::default(),
             restates: None,
         }];

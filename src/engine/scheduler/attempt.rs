@@ -10,7 +10,7 @@ use crate::engine::retry::{self, Decision, Failure, GiveUp};
 use crate::events::What;
 use crate::handlers::{self, Outcome};
 use crate::model::{FailureClass, State};
-use crate::store::{AttemptEnd, Change, StepError};
+use crate::store::{AttemptEnd, Change, Metadata, StepError};
 use crate::templates::Action;
 
 impl Scheduler {
@@ -163,11 +163,7 @@ impl Scheduler {
             // Flaky: it failed before it passed; an interrupted attempt is no failure.
             s.state.flaky = s.state.counted > 1;
             let transition = self.batch.len();
-            self.step_change(
-                i,
-                State::Complete,
-                json!({"actor": "tasker", "attempt": attempt}),
-            );
+            self.step_change(i, State::Complete, Metadata::Attempt(attempt));
             let what = What::StepCompleted {
                 step_name: self.name(i),
                 attempt,

@@ -18,7 +18,7 @@ use crate::events::{Event, Kind, TraceRef, Waiting, What};
 use crate::graph::Dag;
 use crate::handlers::{Abort, Outcome};
 use crate::model::{Actor, State};
-use crate::store::{Change, Restated, StepState, StoreError, TaskRecord};
+use crate::store::{Change, Metadata, Restated, StepState, StoreError, TaskRecord};
 use crate::templates::{Action, Template};
 
 mod attempt;
@@ -371,11 +371,7 @@ impl Scheduler {
         let attempt = s.state.attempts;
         let from = s.status;
         let transition = self.batch.len();
-        self.step_change(
-            i,
-            State::InProgress,
-            json!({"actor": "tasker", "attempt": attempt}),
-        );
+        self.step_change(i, State::InProgress, Metadata::Attempt(attempt));
         self.batch.push(Change::AttemptStarted {
             step_id: self.task.steps[i].step_id,
             attempt,
@@ -661,7 +657,8 @@ impl Scheduler {
         self.task.status = to;
     }
 
-    pub(super) fn step_change(&mut self, i: usize, to: State, metadata: Json) {
+    pub(super) fn step_change(&mut self, i: usize, to: State, metadata: impl Into<Metadata>) {
+        let metadata = metadata.into();
         let s = &mut self.steps[i];
         self.batch.push(Change::Step {
             step_id: self.task.steps[i].step_id,

@@ -165,7 +165,7 @@ impl PgStore {
                     from: s.from,
                     to: s.to,
                     actor: crate::model::Actor::Operator,
-                    metadata: s.metadata.clone(),
+                    metadata: s.metadata.clone().into(),
                     state: s.state.clone(),
                     restates: None,
                 })

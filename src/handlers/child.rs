@@ -300,7 +300,33 @@ struct Inherited {
     /// `KEY=VALUE` strings with the length of each key, in order.
     vars: Vec<(usize, CString)>,
     /// Where each key is in `vars` (a key may come more than once in an environment).
-    at: std::collections::HashMap<Box<[u8]>, Vec<usize>>,
+    at: std::collections::HashMap<Box<[u8]>, Vec<usize>, Fnv>,
+}
+
+/// FNV-1a: a step's dozen names are looked up at every start, and std's SipHash costs
+/// several times as much on names this short. Nothing here comes from an adversary who
+/// could choose collisions: the keys are tasker's own environment.
+#[derive(Default, Clone, Copy)]
+struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 fn inherited() -> &'static Inherited {
@@ -315,7 +341,7 @@ fn inherited() -> &'static Inherited {
                 Some((k.len(), CString::new(line).ok()?))
             })
             .collect();
-        let mut at = std::collections::HashMap::<Box<[u8]>, Vec<usize>>::new();
+        let mut at = std::collections::HashMap::<Box<[u8]>, Vec<usize>, Fnv>::default();
         for (i, (key, line)) in vars.iter().enumerate() {
             at.entry(line.as_bytes()[..*key].into())
                 .or_default()

@@ -252,6 +252,82 @@ fn a_lapsed_lease_is_taken_over_and_the_old_owner_is_fenced() {
     });
 }
 
+/// A run's batches, fenced by its owner, may skip looking at the owner and the log's end
+/// again while nothing else is written (SQLite); anything written from elsewhere, or by the
+/// same connection unfenced, or a takeover, is still caught at the next batch.
+#[test]
+fn a_fenced_writer_sees_every_write_made_besides_its_own() {
+    each(|f| {
+        let (mut run, mut other) = (f.handle(), f.handle());
+        let t = template();
+        let id = create(&mut *run, &t, &[]);
+        let a = owner(1, "host-a");
+        run.claim(id, &a, &|_, _| true).expect("a claims");
+        run.commit_as(id, &a, &[task_move(id, State::Pending, State::InProgress)])
+            .expect("a runs");
+        let event = |seq: u64| Change::Event {
+            task_id: id,
+            seq,
+            name: "order.checked".into(),
+            doc: json!({"name": "order.checked", "seq": seq}).to_string(),
+        };
+        let mut next = run.last_event_seq(id).expect("seq") + 1;
+        for _ in 0..3 {
+            run.commit_as(id, &a, &[event(next)])
+                .expect("a's own events");
+            next += 1;
+        }
+        // Another connection records the next event: a's batch numbering it again is refused.
+        other.commit(&[event(next)]).expect("an operator's event");
+        assert!(
+            run.commit_as(id, &a, &[event(next)]).is_err(),
+            "the same event twice, the second after a quiet run of batches"
+        );
+        next += 1;
+        run.commit_as(id, &a, &[event(next)]).expect("a goes on");
+        next += 1;
+        // The run's own connection writes unfenced: its next fenced batch looks again.
+        run.commit(&[event(next)]).expect("an unfenced event");
+        assert!(
+            run.commit_as(id, &a, &[event(next)]).is_err(),
+            "numbered twice"
+        );
+        next += 1;
+        run.commit_as(id, &a, &[event(next)]).expect("a goes on");
+        next += 1;
+        // A takeover through the run's own connection (a claim, not a batch) fences a.
+        let b = owner(2, "host-b");
+        run.claim(id, &b, &|_, _| false).expect("b takes over");
+        match run.commit_as(id, &a, &[event(next)]) {
+            Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(b.clone())),
+            other => panic!("a late write of the old owner: {other:?}"),
+        }
+        for _ in 0..2 {
+            run.commit_as(id, &b, &[event(next)])
+                .expect("b's own events");
+            next += 1;
+        }
+        // A takeover from elsewhere fences b at once.
+        let c = owner(3, "host-c");
+        other.claim(id, &c, &|_, _| false).expect("c takes over");
+        match run.commit_as(id, &b, &[event(next)]) {
+            Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(c.clone())),
+            other => panic!("a late write of the old owner: {other:?}"),
+        }
+        let numbers: Vec<u64> = run
+            .events(id, 0, 1000)
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["seq"].as_u64())
+            .collect();
+        assert_eq!(
+            numbers,
+            (1..next).collect::<Vec<u64>>(),
+            "each event once, in order"
+        );
+    });
+}
+
 #[test]
 fn events_are_kept_once_in_order() {
     each(|f| {

@@ -52,6 +52,8 @@ pub struct SqliteStore {
     /// The task `insert_task` created last, and the `data_version` after its commit, until
     /// taken ([`Store::take_created`]).
     created: Option<(TaskRecord, i64)>,
+    /// What this connection's last fenced batch proved: see [`write::Quiet`].
+    quiet: Option<write::Quiet>,
 }
 
 /// What is wrong with the store file, in words, from the error opening it.
@@ -181,6 +183,7 @@ impl SqliteStore {
             file: file_id(path),
             restated: Default::default(),
             created: None,
+            quiet: None,
         };
         store.configure().map_err(|e| open_err(describe(&e)))?;
         store.migrate()?;
@@ -217,6 +220,7 @@ impl SqliteStore {
             file: file_id(path),
             restated: Default::default(),
             created: None,
+            quiet: None,
         };
         store
             .configure_existing()

@@ -691,7 +691,10 @@ mod stat {
     fn the_start_time_is_read_after_the_command_whatever_it_holds() {
         let dir = tempfile::tempdir().expect("dir");
         let program = dir.path().join("a) (b c");
-        std::fs::copy("/bin/sleep", &program).expect("copy sleep");
+        // A link, not a copy: a copy may still be open for writing in a child another test
+        // forks meanwhile, and exec refuses it ("text file busy"). The command is the name
+        // the program was started by.
+        std::os::unix::fs::symlink("/bin/sleep", &program).expect("link sleep");
         let mut child = std::process::Command::new(&program)
             .arg("5")
             .spawn()

@@ -22,7 +22,7 @@ use crate::insights::report::report;
 use crate::model::State;
 use crate::render::live::Live;
 use crate::render::{color, progress::Lines, progress::Verbosity, summary};
-use crate::store::{Backend, ClaimFilter, Location, PgStore, StoreError, TaskId};
+use crate::store::{Backend, ClaimFilter, Location, PgStore, StoreError, TaskId, TaskRecord};
 use crate::telemetry::{self, Settings, Telemetry, metrics::Metrics, spans::Spans};
 use crate::templates::{Template, duration};
 
@@ -158,9 +158,14 @@ async fn recv(s: &mut Option<Signal>) -> Option<()> {
 pub enum Replay {
     /// The store's, after this sequence number.
     After(u64),
-    /// These, recorded just now and known here (a new task's first events): read back
-    /// from the store they would be the same, at the cost of parsing them all again.
-    Recorded(Vec<Event>),
+    /// A task this command has just created: its first events, recorded just now and known
+    /// here (read back from the store they would be the same, at the cost of parsing them
+    /// all again), and the task as written with the store's `data_version` after it, where
+    /// the store can give it ([`Store::take_created`](crate::store::Store::take_created)).
+    Created {
+        events: Vec<Event>,
+        task: Option<Box<(TaskRecord, i64)>>,
+    },
 }
 
 /// Run task `task_id` to its end in this process and report how it ended. The events of
@@ -172,12 +177,16 @@ pub fn drive(
     template: Arc<Template>,
     args: &DriveArgs,
     outputs: Outputs,
-    replay: Replay,
+    mut replay: Replay,
 ) -> Result<u8, Error> {
     // The store's version before the read: should anything be committed from elsewhere
-    // after it, the run reads the task again. A task this command just created is known
-    // without a read.
-    let (version, task) = match store.take_created(task_id) {
+    // after it, the run reads the task again. A task this command just created
+    // (`Store::take_created`, with the version after its commit) is known without a read.
+    let created = match &mut replay {
+        Replay::Created { task, .. } => task.take().map(|t| *t),
+        Replay::After(_) => None,
+    };
+    let (version, task) = match created.filter(|(task, _)| task.task_id == task_id) {
         Some((task, version)) => {
             debug_assert_eq!(
                 format!("{task:?}"),
@@ -298,13 +307,13 @@ pub fn drive(
                 halt.clone(),
                 match replay {
                     Replay::After(seq) => seq,
-                    Replay::Recorded(_) => 0,
+                    Replay::Created { .. } => 0,
                 },
             ),
             Location::Sqlite(_) => {
                 let replay_after = match replay {
                     Replay::After(seq) => seq,
-                    Replay::Recorded(events) => {
+                    Replay::Created { events, .. } => {
                         for e in &events {
                             fanout.on_event(e);
                         }

@@ -144,6 +144,11 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
     let opening = crate::store::domain::opening(&new)?;
     let created = store.insert_task(&new, &opening)?;
     let task_id = created.task_id();
+    // The task as written, for the run to start from without reading it back.
+    let written = match created {
+        Created::New(_) => store.take_created(&new, &opening),
+        Created::Existing(_) => None,
+    };
     if let (Created::Existing(id), true) = (&created, args.submit) {
         // Submitting again is asking for the same task: its id, as the first time.
         super::announce(global, *id, args.drive.json);
@@ -209,7 +214,10 @@ pub fn run(global: &Global, args: Args) -> Result<u8, Error> {
         template,
         &args.drive,
         outputs,
-        super::drive::Replay::Recorded(recorded),
+        super::drive::Replay::Created {
+            events: recorded,
+            task: written.map(Box::new),
+        },
     )
 }
 

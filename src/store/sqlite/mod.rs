@@ -49,9 +49,9 @@ pub struct SqliteStore {
     file: Option<(u64, u64)>,
     /// The events rows restate of the task whose log was read last.
     restated: restated::Kept,
-    /// The task `insert_task` created last, and the `data_version` after its commit, until
-    /// taken ([`Store::take_created`]).
-    created: Option<(TaskRecord, i64)>,
+    /// What `insert_task` numbered for the task it created last, until taken
+    /// ([`Store::take_created`]).
+    created: Option<write::Written>,
     /// What this connection's last fenced batch proved: see [`write::Quiet`].
     quiet: Option<write::Quiet>,
 }
@@ -511,10 +511,9 @@ impl Store for SqliteStore {
         Ok(Some(version))
     }
 
-    fn take_created(&mut self, task_id: TaskId) -> Option<(TaskRecord, i64)> {
-        self.created
-            .take()
-            .filter(|(task, _)| task.task_id == task_id)
+    fn take_created(&mut self, new: &NewTask<'_>, opening: &Opening) -> Option<(TaskRecord, i64)> {
+        let written = self.created.take()?;
+        Some(write::created_record(new, opening, written))
     }
 
     fn check_file(&self) -> Result<(), StoreError> {
@@ -926,15 +925,18 @@ mod tests {
             .iter()
             .map(|s| s.step_id)
             .collect();
-        let step = |i: usize, from: State, to: State, r: Restated| Change::Step {
-            step_id: ids[i],
-            from,
-            to,
-            actor: crate::model::Actor::Engine,
-            metadata: serde_json::json!({}).into(),
-            state: StepState::default(),
-            restates: Some(r),
-        };
+        let move_of =
+            |step_id: i64, from: State, to: State, restates: Option<Restated>| Change::Step {
+                step_id,
+                from,
+                to,
+                actor: crate::model::Actor::Engine,
+                metadata: serde_json::json!({}).into(),
+                state: StepState::default(),
+                restates,
+            };
+        let step =
+            |i: usize, from: State, to: State, r: Restated| move_of(ids[i], from, to, Some(r));
         let start = |i: usize, seq: u64, discovered: Option<u32>| {
             vec![
                 step(
@@ -1104,16 +1106,6 @@ mod tests {
             .iter()
             .map(|s| s.step_id)
             .collect();
-        let move_of =
-            |step_id: i64, from: State, to: State, restates: Option<Restated>| Change::Step {
-                step_id,
-                from,
-                to,
-                actor: crate::model::Actor::Engine,
-                metadata: serde_json::json!({}).into(),
-                state: StepState::default(),
-                restates,
-            };
         let kept = |seq: u64, attempt: u32| Restated {
             seq,
             at: 2000,

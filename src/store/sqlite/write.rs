@@ -4,17 +4,33 @@
 use super::*;
 use crate::model::What;
 
-/// Task `task_id` as `insert_task` wrote it from `new` (its steps numbered `step_ids`, at
-/// `now`), before any step's transition at creation.
-fn created_record(
-    new: &NewTask<'_>,
+/// What `insert_task` numbered and dated for a new task, kept until the command asks for
+/// the task as written ([`Store::take_created`]), with the `data_version` after the commit.
+#[derive(Debug)]
+pub(super) struct Written {
     task_id: TaskId,
     uuid: String,
-    step_ids: &[i64],
+    step_ids: Vec<i64>,
     now: i64,
-) -> TaskRecord {
+    version: i64,
+}
+
+/// The task `written` is, from `new` and `opening`, as a read of it would give it, and the
+/// `data_version` after its commit.
+pub(super) fn created_record(
+    new: &NewTask<'_>,
+    opening: &Opening,
+    written: Written,
+) -> (TaskRecord, i64) {
+    let Written {
+        task_id,
+        uuid,
+        step_ids,
+        now,
+        version,
+    } = written;
     let t = new.template;
-    TaskRecord {
+    let mut task = TaskRecord {
         task_id,
         uuid,
         name: t.name.clone(),
@@ -44,7 +60,7 @@ fn created_record(
         steps: t
             .steps
             .iter()
-            .zip(step_ids)
+            .zip(&step_ids)
             .enumerate()
             .map(|(position, (s, &step_id))| {
                 let mut parents = s.parents.clone();
@@ -62,7 +78,14 @@ fn created_record(
                 }
             })
             .collect(),
+    };
+    for s in &opening.steps {
+        if let Some(step) = task.steps.get_mut(s.position) {
+            step.status = s.to;
+            step.state = s.state.clone();
+        }
     }
+    (task, version)
 }
 
 impl SqliteStore {
@@ -71,6 +94,7 @@ impl SqliteStore {
         new: &NewTask<'_>,
         opening: &Opening,
     ) -> Result<Created, StoreError> {
+        self.created = None;
         // The task's rows are dated as its first events: a step's creation event is read
         // back from its row.
         let now = opening.events.first().map_or_else(now_ms, |e| e.timestamp);
@@ -194,16 +218,15 @@ impl SqliteStore {
         pages.flush(&tx)?;
         tx.commit()?;
         drop(_unchecked);
-        // What a read of the task would give now: the run starts from it, unread.
-        let mut task = created_record(new, task_id, uuid, &step_ids, now);
-        for s in &opening.steps {
-            if let Some(step) = task.steps.get_mut(s.position) {
-                step.status = s.to;
-                step.state = s.state.clone();
-            }
-        }
+        // Kept for the run, which starts from the task as written, unread.
         let version = self.data_version()?.unwrap_or_default();
-        self.created = Some((task, version));
+        self.created = Some(Written {
+            task_id,
+            uuid,
+            step_ids,
+            now,
+            version,
+        });
         Ok(Created::New(task_id))
     }
 
@@ -756,10 +779,6 @@ pub(super) const PAGE_EVENTS: u64 = 64;
 /// A row of the log is closed once its text passes this many bytes.
 const PAGE_BYTES: usize = 32 * 1024;
 
-/// The events of one commit, written a row per run of consecutive events of a task (at most
-/// [`PAGE_EVENTS`]), one JSON text per line: a step's few events cost one row between them,
-/// not a row each. A run of steps' creation events is written as where to read them: the
-/// first step's id ([`STEPS_CREATED`]); their step rows hold all they say.
 /// What a committed batch fenced by a task's owner proved: the task was the owner's, and
 /// its log's last page ended at `last_page`. Both hold for the next batch so fenced as long
 /// as nothing at all was written to the store since: no other connection committed (its
@@ -787,6 +806,10 @@ impl Quiet {
     }
 }
 
+/// The events of one commit, written a row per run of consecutive events of a task (at most
+/// [`PAGE_EVENTS`]), one JSON text per line: a step's few events cost one row between them,
+/// not a row each. A run of steps' creation events is written as where to read them: the
+/// first step's id ([`STEPS_CREATED`]); their step rows hold all they say.
 struct Pages {
     now: i64,
     /// The open page: its task, first and last sequence numbers, and the id of its first

@@ -295,13 +295,16 @@ fn a_fenced_writer_sees_every_write_made_besides_its_own() {
         next += 1;
         run.commit_as(id, &a, &[event(next)]).expect("a goes on");
         next += 1;
+        let refused = |run: &mut dyn Backend, old: &Owner, new: &Owner, seq: u64| match run
+            .commit_as(id, old, &[event(seq)])
+        {
+            Err(StoreError::Fenced { by, .. }) => assert_eq!(by.as_ref(), Some(new)),
+            other => panic!("a late write of the old owner: {other:?}"),
+        };
         // A takeover through the run's own connection (a claim, not a batch) fences a.
         let b = owner(2, "host-b");
         run.claim(id, &b, &|_, _| false).expect("b takes over");
-        match run.commit_as(id, &a, &[event(next)]) {
-            Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(b.clone())),
-            other => panic!("a late write of the old owner: {other:?}"),
-        }
+        refused(&mut *run, &a, &b, next);
         for _ in 0..2 {
             run.commit_as(id, &b, &[event(next)])
                 .expect("b's own events");
@@ -310,10 +313,7 @@ fn a_fenced_writer_sees_every_write_made_besides_its_own() {
         // A takeover from elsewhere fences b at once.
         let c = owner(3, "host-c");
         other.claim(id, &c, &|_, _| false).expect("c takes over");
-        match run.commit_as(id, &b, &[event(next)]) {
-            Err(StoreError::Fenced { by, .. }) => assert_eq!(by, Some(c.clone())),
-            other => panic!("a late write of the old owner: {other:?}"),
-        }
+        refused(&mut *run, &b, &c, next);
         let numbers: Vec<u64> = run
             .events(id, 0, 1000)
             .expect("events")

@@ -31,7 +31,9 @@ async fn run(req: Request) -> Outcome {
             "not a command step",
         ));
     };
-    let _ = std::fs::remove_file(&req.output_path);
+    // Nothing is removed first: `TASKER_OUTPUT` names this attempt alone (its step and
+    // attempt number, in a directory made new for this runner), so no file is there before
+    // the attempt's process writes one.
     let finished = match spawn(&req, program, None).await {
         Ok(f) => f,
         Err(outcome) => return *outcome,

@@ -126,6 +126,8 @@ pub struct Child {
     /// Readable once the process has ended; `None` on kernels without pidfds (before 5.3),
     /// where the wait polls.
     pidfd: Option<AsyncFd<OwnedFd>>,
+    /// Its start time as `/proc/PID/stat` gives it, when the start alone tells it.
+    started: Option<i64>,
     pub stdin: Option<pipe::Sender>,
     pub stdout: Option<pipe::Receiver>,
     pub stderr: Option<pipe::Receiver>,
@@ -135,6 +137,13 @@ impl Child {
     /// Its pid, which is also its process group.
     pub fn id(&self) -> u32 {
         self.pid.as_raw_nonzero().get().unsigned_abs()
+    }
+
+    /// Its start time in clock ticks since boot, as field 22 of `/proc/PID/stat` gives it,
+    /// when the clock read on either side of its start fell in the same tick; `None` when a
+    /// tick ended meanwhile (about one start in a hundred), and procfs must be asked.
+    pub fn start_ticks(&self) -> Option<i64> {
+        self.started
     }
 
     /// How it ended, once it has.
@@ -213,6 +222,9 @@ pub fn spawn(mut spec: Spec, stdin: bool) -> io::Result<Child> {
         stdout: &out_write,
         stderr: &err_write,
     };
+    // The kernel dates a process when it is forked, on the boot-time clock; read on either
+    // side of the start, that clock tells its date unless a tick ended in between.
+    let before = boot_time();
     let pid = if spec.die_with_parent {
         spawn_forked(&spec, &ends)?
     } else {
@@ -221,6 +233,7 @@ pub fn spawn(mut spec: Spec, stdin: bool) -> io::Result<Child> {
         let env = environment(std::mem::take(&mut spec.env))?;
         spawn_direct(&spec, env, path, &ends)?
     };
+    let started = same_tick(before, boot_time());
     // The child holds its ends now; ours must close so that its exit ends the streams.
     drop((in_read, out_write, err_write));
     // Made before anything else can fail, so that a failure kills the process.
@@ -230,6 +243,7 @@ pub fn spawn(mut spec: Spec, stdin: bool) -> io::Result<Child> {
         pidfd: rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
             .ok()
             .and_then(watch),
+        started,
         stdin: None,
         stdout: None,
         stderr: None,
@@ -244,6 +258,23 @@ pub fn spawn(mut spec: Spec, stdin: bool) -> io::Result<Child> {
         child.stdin = Some(pipe::Sender::from_owned_fd_unchecked(nonblocking(write)?)?);
     }
     Ok(child)
+}
+
+/// Nanoseconds since boot, suspended time included: the clock the kernel dates a new
+/// process by.
+fn boot_time() -> u128 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+    u128::try_from(t.tv_sec).unwrap_or_default() * 1_000_000_000
+        + u128::try_from(t.tv_nsec).unwrap_or_default()
+}
+
+/// The clock tick (`/proc/PID/stat`'s unit: `sysconf(_SC_CLK_TCK)` a second, the tick
+/// a time falls in rounded down, as the kernel rounds) that both `before` and `after`
+/// fall in, if they do.
+fn same_tick(before: u128, after: u128) -> Option<i64> {
+    let tick = 1_000_000_000 / u128::from(rustix::param::clock_ticks_per_second().max(1));
+    let (first, last) = (before / tick, after / tick);
+    (first == last).then(|| i64::try_from(first).ok()).flatten()
 }
 
 /// A pidfd registered with the runtime, to be woken when the process ends.
@@ -663,6 +694,28 @@ mod tests {
         let out = all_of(child.stdout.take()).await;
         child.wait().await.unwrap();
         assert_eq!(out, format!("{home}\n"));
+    }
+
+    /// A start's clock readings tell its start time only when they fall in one tick, and
+    /// then the time procfs gives.
+    #[tokio::test]
+    async fn the_start_time_told_by_the_clock_is_the_one_procfs_gives() {
+        assert_eq!(same_tick(0, 9_999_999), Some(0));
+        assert_eq!(same_tick(9_999_999, 10_000_000), None);
+        assert_eq!(same_tick(250_000_000, 250_000_005), Some(25));
+        let mut told = 0;
+        for _ in 0..20 {
+            let mut child = spawn(Spec::new("true"), false).unwrap();
+            // Not yet reaped: procfs still has it.
+            let procfs = crate::handlers::process::start_time(child.id());
+            if let Some(ticks) = child.start_ticks() {
+                assert_eq!(Some(ticks), procfs);
+                told += 1;
+            }
+            child.wait().await.unwrap();
+        }
+        // A tick ends during about one start in a hundred.
+        assert!(told > 0, "no start fell within one tick");
     }
 
     #[tokio::test]

@@ -212,7 +212,12 @@ pub async fn run(
     if let Some(report) = req.spawned {
         // Read while the process cannot have been reaped: this task alone waits for it.
         let pid = child.id();
-        report.send(pid, start_time(pid).unwrap_or(0));
+        let started = child.start_ticks();
+        debug_assert!(
+            started.is_none_or(|t| Some(t) == start_time(pid)),
+            "the start time told by the clock is the one procfs gives"
+        );
+        report.send(pid, started.or_else(|| start_time(pid)).unwrap_or(0));
     }
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // A process that does not read its input must not block the run.

@@ -9,25 +9,12 @@ use tasker::cli::{self, Cli};
 /// mimalloc, not glibc's allocator: a spawned step makes a few hundred small allocations,
 /// which cost glibc ~150 instructions each, and a consolidation of its fast bins at every
 /// large one (docs/performance.md). Built without transparent huge pages (`no_thp`), which
-/// would round what a run holds up to 2 MiB pieces.
+/// would round what a run holds up to 2 MiB pieces; `tasker::tune_allocator` sets the rest.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Memory freed is given back to the system at once, not after mimalloc's default 10 ms:
-/// held back, it raised a 10,000-step run's peak from 37 to 43 MiB.
-#[expect(
-    unsafe_code,
-    reason = "mimalloc's options are set through its C interface"
-)]
-fn tune_allocator() {
-    /// `mi_option_purge_delay` (milliseconds), which the bindings do not name.
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets one of mimalloc's option values; any value is valid for this option.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
-}
-
 fn main() -> ExitCode {
-    tune_allocator();
+    tasker::tune_allocator();
     tasker::install_tls_provider();
     let matches = Cli::command().get_matches();
     let mut cli = match Cli::from_arg_matches(&matches) {

@@ -333,8 +333,8 @@ fn above_std(fd: OwnedFd) -> io::Result<OwnedFd> {
 }
 
 fn nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
-    let flags = rustix::fs::fcntl_getfl(&fd)?;
-    rustix::fs::fcntl_setfl(&fd, flags | rustix::fs::OFlags::NONBLOCK)?;
+    // One `ioctl`, not a read of the flags and a write of them.
+    rustix::io::ioctl_fionbio(&fd, true)?;
     Ok(fd)
 }
 

@@ -277,24 +277,22 @@ fn a_fenced_writer_sees_every_write_made_besides_its_own() {
                 .expect("a's own events");
             next += 1;
         }
-        // Another connection records the next event: a's batch numbering it again is refused.
+        // a's batch numbering event `next` again is refused, and the one after goes on.
+        let caught = |run: &mut dyn Backend, next: &mut u64| {
+            assert!(
+                run.commit_as(id, &a, &[event(*next)]).is_err(),
+                "event {next} numbered twice, the second after a quiet run of batches"
+            );
+            run.commit_as(id, &a, &[event(*next + 1)])
+                .expect("a goes on");
+            *next += 2;
+        };
+        // Another connection records the next event.
         other.commit(&[event(next)]).expect("an operator's event");
-        assert!(
-            run.commit_as(id, &a, &[event(next)]).is_err(),
-            "the same event twice, the second after a quiet run of batches"
-        );
-        next += 1;
-        run.commit_as(id, &a, &[event(next)]).expect("a goes on");
-        next += 1;
+        caught(&mut *run, &mut next);
         // The run's own connection writes unfenced: its next fenced batch looks again.
         run.commit(&[event(next)]).expect("an unfenced event");
-        assert!(
-            run.commit_as(id, &a, &[event(next)]).is_err(),
-            "numbered twice"
-        );
-        next += 1;
-        run.commit_as(id, &a, &[event(next)]).expect("a goes on");
-        next += 1;
+        caught(&mut *run, &mut next);
         let refused = |run: &mut dyn Backend, old: &Owner, new: &Owner, seq: u64| match run
             .commit_as(id, old, &[event(seq)])
         {

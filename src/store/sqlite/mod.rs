@@ -504,11 +504,7 @@ impl Store for SqliteStore {
     }
 
     fn data_version(&self) -> Result<Option<i64>, StoreError> {
-        let version: i64 = self
-            .conn
-            .prepare_cached("PRAGMA data_version")?
-            .query_row([], |r| r.get(0))?;
-        Ok(Some(version))
+        Self::data_version_in(&self.conn).map(Some)
     }
 
     fn take_created(&mut self, new: &NewTask<'_>, opening: &Opening) -> Option<(TaskRecord, i64)> {

@@ -452,8 +452,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// This connection's `data_version` (changed by other connections' commits).
-    fn data_version_in(conn: &Connection) -> Result<i64, StoreError> {
+    /// The `data_version` of `conn` (changed by other connections' commits), inside a
+    /// transaction or not.
+    pub(super) fn data_version_in(conn: &Connection) -> Result<i64, StoreError> {
         Ok(conn
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |r| r.get(0))?)

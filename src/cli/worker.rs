@@ -71,7 +71,7 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the runtime: {e}")))?;
-    let halt = super::drive::watch_signals(&runtime);
+    let halt = super::drive::watch_signals();
     let me = crate::runner::owner::this_process();
     let opts = WorkerOptions {
         id: args

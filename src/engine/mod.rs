@@ -164,16 +164,52 @@ pub async fn run(
     // The store gets a thread of its own for the run (the writer), so store work never
     // blocks the runtime's threads; this one drives the engine meanwhile.
     tokio::task::block_in_place(|| {
-        let shared: writer::Shared<'_> = std::sync::Mutex::new(store);
-        std::thread::scope(|scope| {
-            let (jobs, queue) = std::sync::mpsc::channel();
-            let on_thread = &shared;
-            scope.spawn(move || writer::serve(on_thread, queue));
-            let writer = writer::Writer::new(jobs, &shared);
+        with_writer(store, |writer| {
             tokio::runtime::Handle::current().block_on(run::Run::start(
-                &writer, task_id, known, template, options, subscriber, halt,
+                writer, task_id, known, template, options, subscriber, halt,
             ))
         })
+    })
+}
+
+/// [`run`] driven by `runtime` from this thread, outside it. On a runtime of one thread,
+/// the engine, every attempt's process and the commits share this thread: nothing is handed
+/// between threads. On a pool, commits go to a writer thread as in [`run`].
+#[expect(clippy::too_many_arguments, reason = "run's parts, and the runtime")]
+pub fn run_on(
+    runtime: &tokio::runtime::Runtime,
+    store: &mut dyn Store,
+    task_id: TaskId,
+    known: Option<Known>,
+    template: &std::sync::Arc<Template>,
+    options: &Options,
+    subscriber: &mut dyn Subscriber,
+    halt: watch::Receiver<Halt>,
+) -> Result<Finish, RunError> {
+    let start = |writer: &writer::Writer<'_, '_>| {
+        runtime.block_on(run::Run::start(
+            writer, task_id, known, template, options, subscriber, halt,
+        ))
+    };
+    match runtime.handle().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => {
+            let shared: writer::Shared<'_> = std::sync::Mutex::new(store);
+            start(&writer::Writer::here(&shared))
+        }
+        _ => with_writer(store, start),
+    }
+}
+
+/// `f` with the store shared between this thread and a writer thread of its own, which
+/// ends with `f`.
+fn with_writer<T>(store: &mut dyn Store, f: impl FnOnce(&writer::Writer<'_, '_>) -> T) -> T {
+    let shared: writer::Shared<'_> = std::sync::Mutex::new(store);
+    std::thread::scope(|scope| {
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let on_thread = &shared;
+        scope.spawn(move || writer::serve(on_thread, queue));
+        let writer = writer::Writer::new(jobs, &shared);
+        f(&writer)
     })
 }
 

@@ -1,8 +1,11 @@
-//! The store's writer: the store belongs to the run's engine thread and to a writer thread
-//! of its own, in turn. When steps are running, the engine hands a batch to the writer and
-//! goes on gathering — what arrives meanwhile goes into the next commit (group commit);
-//! when nothing runs there is nothing to gather, and the engine commits itself, sparing
-//! the hand-over. Neither blocks the runtime's worker threads.
+//! The store's writer. On a runtime of many threads, the store belongs to the run's engine
+//! thread and to a writer thread of its own, in turn: when steps are running, the engine
+//! hands a batch to the writer and goes on gathering — what arrives meanwhile goes into the
+//! next commit (group commit); when nothing runs there is nothing to gather, and the engine
+//! commits itself, sparing the hand-over. Neither blocks the runtime's worker threads. On a
+//! runtime of one thread ([`Writer::here`]) the engine commits every batch itself, a turn of
+//! its loop at a time: what arrives during a commit is gathered at the next turn, as the
+//! writer's would be, without waking another thread twice a batch.
 
 use std::sync::{Mutex, mpsc};
 
@@ -35,7 +38,8 @@ impl InFlight {
 
 /// The engine's side of the store.
 pub(super) struct Writer<'a, 's> {
-    jobs: mpsc::Sender<Job>,
+    /// The writer thread's queue; `None` when the engine commits on its own thread.
+    jobs: Option<mpsc::Sender<Job>>,
     store: &'a Shared<'s>,
 }
 
@@ -44,8 +48,22 @@ fn gone() -> StoreError {
 }
 
 impl<'a, 's> Writer<'a, 's> {
+    /// Batches handed to the thread serving `jobs` ([`serve`]).
     pub(super) fn new(jobs: mpsc::Sender<Job>, store: &'a Shared<'s>) -> Writer<'a, 's> {
-        Writer { jobs, store }
+        Writer {
+            jobs: Some(jobs),
+            store,
+        }
+    }
+
+    /// Every batch committed on the engine's thread.
+    pub(super) fn here(store: &'a Shared<'s>) -> Writer<'a, 's> {
+        Writer { jobs: None, store }
+    }
+
+    /// Whether a batch can be handed to a writer thread ([`Writer::submit`]).
+    pub(super) fn hands_over(&self) -> bool {
+        self.jobs.is_some()
     }
 
     /// Do `f` with the store now, on this thread (after the writer's commit in progress,
@@ -59,17 +77,26 @@ impl<'a, 's> Writer<'a, 's> {
     }
 
     /// Commit `batch` as `owner` (fenced) on the writer thread, without waiting: the engine
-    /// goes on, and learns how it went from the answer.
+    /// goes on, and learns how it went from the answer. (With no writer thread, committed
+    /// here, the answer ready.)
     pub(super) fn submit(&self, task_id: TaskId, owner: Owner, batch: Vec<Change>) -> InFlight {
         let (answer, landed) = oneshot::channel();
         let landed = InFlight { answer: landed };
-        // A writer gone drops the job, and with it the answer: the engine hears it stopped.
-        let _ = self.jobs.send(Job {
-            task_id,
-            owner,
-            batch,
-            answer,
-        });
+        match &self.jobs {
+            // A writer gone drops the job, and with it the answer: the engine hears it
+            // stopped.
+            Some(jobs) => {
+                let _ = jobs.send(Job {
+                    task_id,
+                    owner,
+                    batch,
+                    answer,
+                });
+            }
+            None => {
+                let _ = answer.send(self.call(|store| store.commit_as(task_id, &owner, &batch)));
+            }
+        }
         landed
     }
 }

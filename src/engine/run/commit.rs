@@ -53,9 +53,11 @@ impl Run<'_> {
         let batch = std::mem::take(&mut self.sched.batch);
         if batch.is_empty() {
             self.after_commit(landing);
-        } else if running == 0 {
-            // Nothing runs, so nothing would gather meanwhile: commit here and launch the
-            // batch's steps at once, sparing the hand-over to the writer.
+        } else if running == 0 || !writer.hands_over() {
+            // Nothing runs, so nothing would gather meanwhile — or this thread is the run's
+            // only one, and what arrives during the commit waits for the next turn of the
+            // loop anyway: commit here and launch the batch's steps at once, sparing the
+            // hand-over to the writer.
             let (task_id, owner) = (self.sched.task.task_id, &self.owner);
             writer.call(|store| store.commit_as(task_id, owner, &batch))?;
             self.stats.commits += 1;

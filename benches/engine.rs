@@ -134,11 +134,12 @@ mod scheduler {
     use super::*;
 
     /// Create a task of `n` noop steps and run it to its end on a fresh store: everything
-    /// but processes — transitions committed, events, readiness.
+    /// but processes — transitions committed, events, readiness — on a runtime of one
+    /// thread, as `tasker run` drives it.
     fn run_noop(bencher: divan::Bencher, shape: &str, n: usize) {
         let text = template_text(shape, n, "noop: true");
         let template = std::sync::Arc::new(load(&text));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
@@ -155,17 +156,17 @@ mod scheduler {
                     concurrency: Some(4),
                     ..Options::default()
                 };
-                let finish = runtime
-                    .block_on(tasker::engine::run(
-                        &mut store,
-                        id,
-                        None,
-                        &template,
-                        &options,
-                        &mut Ignore,
-                        halt,
-                    ))
-                    .expect("run");
+                let finish = tasker::engine::run_on(
+                    &runtime,
+                    &mut store,
+                    id,
+                    None,
+                    &template,
+                    &options,
+                    &mut Ignore,
+                    halt,
+                )
+                .expect("run");
                 assert_eq!(finish.state, State::Complete);
                 drop(dir);
             });

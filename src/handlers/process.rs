@@ -249,7 +249,11 @@ pub async fn run(
             None => std::future::pending().await,
         }
     };
+    // The process's end first: on a runtime of one thread, an end and a deadline can be
+    // noticed together (the thread was busy with a commit as both passed), and a process
+    // that ended did not time out.
     let exit = tokio::select! {
+        biased;
         status = child.wait() => Exit::Status(status?),
         () = deadline => {
             terminate(&mut child, pgid, grace, abort.clone()).await;
@@ -730,5 +734,54 @@ mod stat {
                 .ok()
                 .map(|s| s.starttime as i64)
         );
+    }
+}
+
+#[cfg(test)]
+mod late {
+    use super::*;
+
+    /// On a runtime of one thread, a process that ended before its deadline but was noticed
+    /// only after it — the thread busy meanwhile, as with a commit — ended: it did not time
+    /// out.
+    #[test]
+    fn an_exit_noticed_after_the_deadline_is_an_exit() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        for _ in 0..8 {
+            let (_stop, abort) = watch::channel(Abort::None);
+            let finished = runtime.block_on(async {
+                let attempt = tokio::spawn(async move {
+                    let supervise = Supervise {
+                        name: "late",
+                        timeout: Some(Duration::from_millis(100)),
+                        kill_grace: Duration::from_secs(1),
+                        output_limit: 1024,
+                        live_output: None,
+                        spawned: None,
+                        echo: None,
+                        abort,
+                    };
+                    run(child::Spec::new("true"), None, supervise).await
+                });
+                // The process starts and its deadline is set; then the thread is busy past
+                // both its end and the deadline.
+                tokio::task::yield_now().await;
+                std::thread::sleep(Duration::from_millis(300));
+                attempt.await
+            });
+            let exit = finished.expect("task").expect("run").exit;
+            assert!(
+                matches!(exit, Exit::Status(s) if s.success()),
+                "{}",
+                match exit {
+                    Exit::Status(s) => format!("{s}"),
+                    Exit::TimedOut => "timed out".into(),
+                    Exit::Aborted => "aborted".into(),
+                }
+            );
+        }
     }
 }

@@ -1080,20 +1080,22 @@ fn a_runner_that_lost_its_lease_stops() {
 }
 
 /// A step cancelled while its start is still being committed (the store held by another
-/// writer) never runs: the runner records it cancelled instead of starting it.
+/// writer) never runs: the runner records it cancelled instead of starting it, and its
+/// handler is never called.
 #[test]
 fn a_step_cancelled_while_its_start_commits_never_runs() {
     let Some(python) = crate::support::tool("python3") else {
         return;
     };
     let sb = Sandbox::new();
+    // c ends only once the store is held, so that the commit held is c's end with b's start,
+    // however long Python takes to start on a loaded machine.
     sb.write(
         "t.yml",
-        "name: held\nsteps:\n  - { name: long, command: 'sleep 3' }\n  - { name: c, command: 'touch c.started; sleep 1' }\n  - { name: b, command: 'touch b_ran', depends_on: [c] }\n",
+        "name: held\nsteps:\n  - { name: long, command: 'sleep 3' }\n  - { name: c, command: 'touch c.started; while [ ! -e locked ]; do sleep 0.01; done; sleep 0.2' }\n  - { name: b, command: 'touch b_ran', depends_on: [c] }\n",
     );
     // Holds the store's write lock from c's start until well after c ends, and asks for b
-    // to be cancelled inside that hold. (c runs a second: under a loaded machine Python may
-    // take a while to start and take the lock, and must still do so while c runs.)
+    // to be cancelled inside that hold.
     sb.write(
         "hold.py",
         "import os, sqlite3, sys, time\n\
@@ -1101,6 +1103,7 @@ fn a_step_cancelled_while_its_start_commits_never_runs() {
          c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
          c.execute('BEGIN IMMEDIATE')\n\
          c.execute(\"INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at) VALUES (1, 'cancel_request', '{\\\"steps\\\": [\\\"b\\\"], \\\"reason\\\": \\\"held\\\", \\\"actor\\\": \\\"test\\\"}', 0)\")\n\
+         open('locked', 'w').close()\n\
          time.sleep(2.0)\n\
          c.execute('COMMIT')\n",
     );
@@ -1118,6 +1121,12 @@ fn a_step_cancelled_while_its_start_commits_never_runs() {
     let doc = sb.status(1);
     assert_eq!(Sandbox::step(&doc, "b")["status"], "cancelled");
     assert_eq!(Sandbox::step(&doc, "long")["status"], "complete");
+    let log = stdout(&sb.run(&["events", "log", "1"]));
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("step.before_handle") && l.ends_with(" b #1")),
+        "b's handler was never called:\n{log}"
+    );
 }
 
 on_both_stores!(

@@ -61,6 +61,13 @@ impl Run<'_> {
             let (task_id, owner) = (self.sched.task.task_id, &self.owner);
             writer.call(|store| store.commit_as(task_id, owner, &batch))?;
             self.stats.commits += 1;
+            // A commit that held this thread past the tick (another process held the
+            // store's write lock) is followed by the tick's look before its steps launch, as
+            // a commit in flight on the writer's thread is: a step cancelled meanwhile never
+            // starts.
+            if Instant::now() >= self.next_tick {
+                self.tick(writer)?;
+            }
             self.after_commit(landing);
         } else {
             let commit = writer.submit(self.sched.task.task_id, self.owner.clone(), batch);

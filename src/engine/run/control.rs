@@ -5,7 +5,7 @@ use super::*;
 
 impl Run<'_> {
     /// The periodic work: cancel requests from other processes, the owner's heartbeat.
-    pub(super) async fn tick(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
+    pub(super) fn tick(&mut self, writer: &Writer<'_, '_>) -> Result<(), StoreError> {
         let now = Instant::now();
         self.next_tick = now + TICK;
         let beat = now >= self.next_beat;

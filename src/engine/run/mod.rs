@@ -245,7 +245,7 @@ impl<'a> Run<'a> {
         loop {
             let ticked = Instant::now() >= self.next_tick;
             if ticked {
-                self.tick(writer).await?;
+                self.tick(writer)?;
             }
             let signals = self.sched.advance();
             self.signal(&signals);

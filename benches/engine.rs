@@ -156,7 +156,7 @@ mod scheduler {
                     concurrency: Some(4),
                     ..Options::default()
                 };
-                let finish = tasker::engine::run_on(
+                let finish = tasker::engine::run(
                     &runtime,
                     &mut store,
                     id,

@@ -565,7 +565,7 @@ fn run_engine(
     subscriber: &mut dyn Subscriber,
     halt: watch::Receiver<Halt>,
 ) -> Result<engine::Finish, Error> {
-    let finish = engine::run_on(
+    let finish = engine::run(
         runtime, store, task_id, known, template, options, subscriber, halt,
     );
     finish.map_err(|e| match e {

@@ -147,36 +147,21 @@ pub struct Stats {
     pub busy_ms: u64,
 }
 
-/// Run task `task_id` (created from `template`) until it ends or `halt` stops it.
+/// Run task `task_id` (created from `template`) on `runtime` until it ends or `halt` stops
+/// it, driven from this thread (outside the runtime).
 ///
 /// The run first claims the task (refused while another live runner owns it), then takes
 /// over whatever state the task is in: a new task, an interrupted one, an orphan whose
 /// runner died, or a task in `error` to continue after an operator resolved a step.
-pub async fn run(
-    store: &mut dyn Store,
-    task_id: TaskId,
-    known: Option<Known>,
-    template: &std::sync::Arc<Template>,
-    options: &Options,
-    subscriber: &mut dyn Subscriber,
-    halt: watch::Receiver<Halt>,
-) -> Result<Finish, RunError> {
-    // The store gets a thread of its own for the run (the writer), so store work never
-    // blocks the runtime's threads; this one drives the engine meanwhile.
-    tokio::task::block_in_place(|| {
-        with_writer(store, |writer| {
-            tokio::runtime::Handle::current().block_on(run::Run::start(
-                writer, task_id, known, template, options, subscriber, halt,
-            ))
-        })
-    })
-}
-
-/// [`run`] driven by `runtime` from this thread, outside it. On a runtime of one thread,
-/// the engine, every attempt's process and the commits share this thread: nothing is handed
-/// between threads. On a pool, commits go to a writer thread as in [`run`].
-#[expect(clippy::too_many_arguments, reason = "run's parts, and the runtime")]
-pub fn run_on(
+///
+/// On a runtime of one thread, the engine, every attempt's process and the commits share
+/// this thread: nothing is handed between threads. On a pool, the store gets a thread of
+/// its own (the writer), so store work never blocks the runtime's threads.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts, and the runtime"
+)]
+pub fn run(
     runtime: &tokio::runtime::Runtime,
     store: &mut dyn Store,
     task_id: TaskId,
@@ -287,17 +272,17 @@ mod tests {
             .build()
             .expect("runtime");
         let (_halt_tx, halt) = watch::channel(Halt::None);
-        let finish = runtime
-            .block_on(run(
-                &mut store,
-                id,
-                None,
-                &std::sync::Arc::new(template),
-                &options,
-                &mut Ignore,
-                halt,
-            ))
-            .expect("run");
+        let finish = run(
+            &runtime,
+            &mut store,
+            id,
+            None,
+            &std::sync::Arc::new(template),
+            &options,
+            &mut Ignore,
+            halt,
+        )
+        .expect("run");
         assert_eq!(finish.state, State::Complete);
         let task = store.task(id).expect("read").expect("task");
         for s in &task.steps {
@@ -344,17 +329,17 @@ mod tests {
                     .expect("update");
             }
             let (_halt_tx, halt) = watch::channel(Halt::None);
-            let finish = runtime
-                .block_on(run(
-                    &mut store,
-                    id,
-                    Some(Known { task, version }),
-                    &template,
-                    &Options::default(),
-                    &mut Ignore,
-                    halt,
-                ))
-                .expect("run");
+            let finish = run(
+                &runtime,
+                &mut store,
+                id,
+                Some(Known { task, version }),
+                &template,
+                &Options::default(),
+                &mut Ignore,
+                halt,
+            )
+            .expect("run");
             assert_eq!(finish.state, State::Complete, "moved: {moved}");
             let after = store.task(id).expect("read").expect("task");
             let a = &after.steps[0];

@@ -17,6 +17,9 @@ use crate::templates::{Action, HttpBody};
 /// A response body is kept as the step's result, so it may be as big as a result.
 const MAX_BODY: usize = crate::limits::RESULT as usize;
 
+/// How long a call past its deadline is given to read what had come by then.
+const LATE_LOOK: Duration = Duration::from_millis(20);
+
 /// Runs `http:` steps.
 #[derive(Debug)]
 pub struct HttpStep;
@@ -86,10 +89,10 @@ async fn run(req: Request) -> Outcome {
             request = request.body(j.to_string());
         }
     }
+    // The deadline is kept here, not by the client: on a runtime of one thread a reply can
+    // come while the thread is busy (a commit held by another writer) and be noticed only
+    // after the deadline, and a reply that came in time is the call's reply.
     let timeout = http.timeout.or(req.timeout);
-    if let Some(t) = timeout {
-        request = request.timeout(t);
-    }
 
     let aborted = super::process::reaches(req.abort.clone(), super::Abort::Stop);
     let exchange = async {
@@ -107,15 +110,32 @@ async fn run(req: Request) -> Outcome {
         }
         Ok::<_, reqwest::Error>((status, headers, body, oversized))
     };
-    let (status, headers, body, oversized) = tokio::select! {
-        r = exchange => match r {
-            Ok(parts) => parts,
-            Err(e) => return Outcome::failed(transport_failure(&e, &url, timeout)),
-        },
+    let mut exchange = std::pin::pin!(exchange);
+    let deadline = async {
+        match timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let ended = tokio::select! {
+        biased;
+        r = &mut exchange => Some(r),
         () = aborted => {
             return Outcome::failed(Failure::retryable(
                 FailureClass::Interrupted, "stopped: the run was interrupted"));
         }
+        () = deadline => None,
+    };
+    // At the deadline, what had already come is read (the connection's task may not have
+    // run since): a look, not more waiting.
+    let ended = match ended {
+        Some(r) => Some(r),
+        None => tokio::time::timeout(LATE_LOOK, &mut exchange).await.ok(),
+    };
+    let (status, headers, body, oversized) = match ended {
+        Some(Ok(parts)) => parts,
+        Some(Err(e)) => return Outcome::failed(transport_failure(&e, &url, timeout)),
+        None => return Outcome::failed(timed_out(&url, timeout)),
     };
 
     if oversized {
@@ -207,14 +227,10 @@ fn shown(url: &reqwest::Url) -> String {
 }
 
 fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: Option<Duration>) -> Failure {
-    let url = shown(url);
     if e.is_timeout() {
-        let after = timeout.map(human).unwrap_or_default();
-        return Failure::retryable(
-            FailureClass::Timeout,
-            format!("no response from {url} within {after}"),
-        );
+        return timed_out(url, timeout);
     }
+    let url = shown(url);
     let mut cause = String::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -231,6 +247,15 @@ fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: Option<Dur
         message.push_str(&format!(": {cause}"));
     }
     Failure::retryable(FailureClass::Http, message)
+}
+
+/// No whole reply from `url` within the step's `timeout`.
+fn timed_out(url: &reqwest::Url, timeout: Option<Duration>) -> Failure {
+    let after = timeout.map(human).unwrap_or_default();
+    Failure::retryable(
+        FailureClass::Timeout,
+        format!("no response from {} within {after}", shown(url)),
+    )
 }
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110), relative to `now`.

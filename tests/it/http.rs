@@ -346,3 +346,50 @@ fn the_shipping_label_example_runs_against_its_stand_in_api() {
         json!({"tracking": "1Z5"})
     );
 }
+
+/// A reply that came within the timeout while the run's only thread was held by a commit
+/// (another writer held the store) until past the deadline is the step's reply: the call
+/// did not time out.
+#[test]
+fn a_reply_in_time_noticed_after_the_deadline_is_taken() {
+    let Some(python) = crate::support::tool("python3") else {
+        return;
+    };
+    let server = Server::start(vec![
+        Reply::new(200, "in time").delay(Duration::from_millis(1000)),
+    ]);
+    let sb = Sandbox::new();
+    // c ends once the store is held, so that its end's commit holds the run's thread from
+    // then until the hold ends, past the reply and past the call's deadline.
+    sb.write(
+        "t.yml",
+        &format!(
+            "name: web\nsteps:\n  - name: call\n    http: {{ url: '{}', timeout: 1500ms }}\n  - {{ name: c, command: 'touch c.started; while [ ! -e locked ]; do sleep 0.01; done' }}\n",
+            server.url("/slow")
+        ),
+    );
+    sb.write(
+        "hold.py",
+        "import os, sqlite3, sys, time\n\
+         while not os.path.exists('c.started'):\n    time.sleep(0.01)\n\
+         c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
+         c.execute('BEGIN IMMEDIATE')\n\
+         open('locked', 'w').close()\n\
+         time.sleep(3.0)\n\
+         c.execute('COMMIT')\n",
+    );
+    let child = sb.spawn(&["run", "t.yml"]);
+    let hold = std::process::Command::new(python)
+        .arg(sb.path().join("hold.py"))
+        .arg(sb.db())
+        .current_dir(sb.path())
+        .status()
+        .expect("hold");
+    assert!(hold.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = sb.status(1);
+    let call = Sandbox::step(&doc, "call");
+    assert_eq!(call["attempts"], 1, "{call}");
+    assert_eq!(call["results"]["status"], 200, "{call}");
+}

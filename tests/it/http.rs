@@ -368,24 +368,8 @@ fn a_reply_in_time_noticed_after_the_deadline_is_taken() {
             server.url("/slow")
         ),
     );
-    sb.write(
-        "hold.py",
-        "import os, sqlite3, sys, time\n\
-         while not os.path.exists('c.started'):\n    time.sleep(0.01)\n\
-         c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
-         c.execute('BEGIN IMMEDIATE')\n\
-         open('locked', 'w').close()\n\
-         time.sleep(3.0)\n\
-         c.execute('COMMIT')\n",
-    );
     let child = sb.spawn(&["run", "t.yml"]);
-    let hold = std::process::Command::new(python)
-        .arg(sb.path().join("hold.py"))
-        .arg(sb.db())
-        .current_dir(sb.path())
-        .status()
-        .expect("hold");
-    assert!(hold.success());
+    sb.hold_store(&python, "", 3.0);
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = sb.status(1);

@@ -1094,27 +1094,15 @@ fn a_step_cancelled_while_its_start_commits_never_runs() {
         "t.yml",
         "name: held\nsteps:\n  - { name: long, command: 'sleep 3' }\n  - { name: c, command: 'touch c.started; while [ ! -e locked ]; do sleep 0.01; done; sleep 0.2' }\n  - { name: b, command: 'touch b_ran', depends_on: [c] }\n",
     );
-    // Holds the store's write lock from c's start until well after c ends, and asks for b
-    // to be cancelled inside that hold.
-    sb.write(
-        "hold.py",
-        "import os, sqlite3, sys, time\n\
-         while not os.path.exists('c.started'):\n    time.sleep(0.01)\n\
-         c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
-         c.execute('BEGIN IMMEDIATE')\n\
-         c.execute(\"INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at) VALUES (1, 'cancel_request', '{\\\"steps\\\": [\\\"b\\\"], \\\"reason\\\": \\\"held\\\", \\\"actor\\\": \\\"test\\\"}', 0)\")\n\
-         open('locked', 'w').close()\n\
-         time.sleep(2.0)\n\
-         c.execute('COMMIT')\n",
-    );
     let child = sb.spawn(&["run", "t.yml"]);
-    let hold = std::process::Command::new(python)
-        .arg(sb.path().join("hold.py"))
-        .arg(sb.db())
-        .current_dir(sb.path())
-        .status()
-        .expect("hold");
-    assert!(hold.success());
+    // The store held from c's start until well after c ends, and b's cancel asked for
+    // inside that hold.
+    sb.hold_store(
+        &python,
+        r#"INSERT INTO task_annotations (task_id, annotation_type, annotation, created_at)
+           VALUES (1, 'cancel_request', '{"steps": ["b"], "reason": "held", "actor": "test"}', 0)"#,
+        2.0,
+    );
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(!sb.path().join("b_ran").exists(), "b never ran");

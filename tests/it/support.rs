@@ -164,6 +164,33 @@ impl Sandbox {
         self.path().join("tasker.db")
     }
 
+    /// Hold the store's write lock from another process, as an operator's command or a
+    /// second runner would: once `c.started` is in the sandbox, `python` takes the lock,
+    /// runs `sql` (if any) inside it, makes `locked`, holds it `seconds`, then commits.
+    /// Returns once it has.
+    pub fn hold_store(&self, python: &std::path::Path, sql: &str, seconds: f64) {
+        self.write(
+            "hold.py",
+            "import os, sqlite3, sys, time\n\
+             while not os.path.exists('c.started'):\n    time.sleep(0.01)\n\
+             c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n\
+             c.execute('BEGIN IMMEDIATE')\n\
+             if sys.argv[2]:\n    c.execute(sys.argv[2])\n\
+             open('locked', 'w').close()\n\
+             time.sleep(float(sys.argv[3]))\n\
+             c.execute('COMMIT')\n",
+        );
+        let held = std::process::Command::new(python)
+            .arg(self.path().join("hold.py"))
+            .arg(self.db())
+            .arg(sql)
+            .arg(seconds.to_string())
+            .current_dir(self.path())
+            .status()
+            .expect("hold");
+        assert!(held.success(), "the store was held");
+    }
+
     /// Write a file into the sandbox and return its path.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let p = self.path().join(name);

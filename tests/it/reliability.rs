@@ -63,6 +63,40 @@ fn a_broken_stdout_and_stderr_do_not_stop_a_run() {
     assert_eq!(sb.status(1)["status"], "complete");
 }
 
+/// A reader that stops reading (a pager) while `--follow-output` floods tasker's stdout:
+/// the run still hears Ctrl-C, stops its step and ends.
+#[test]
+fn a_stalled_reader_of_follow_output_does_not_deafen_the_run() {
+    use crate::support::{eventually, signal};
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: flood\nsteps:\n  - { name: a, command: 'yes flood | head -c 4000000; sleep 30' }\n",
+    );
+    // Its stdout is a pipe nobody reads: it fills with the step's first 64 KiB.
+    let mut child = sb.spawn(&["run", "t.yml", "--follow-output"]);
+    assert!(eventually(10, || sb.stored() && {
+        let out = sb.run(&["status", "1", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .is_ok_and(|d| Sandbox::step(&d, "a")["status"] == "in_progress")
+    }));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    signal(child.id(), "-INT");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.and_then(|s| s.code()), Some(130), "Ctrl-C was heard");
+}
+
 /// Sixty short steps, two at a time: long enough for a fault to strike mid-run.
 fn long_template() -> String {
     let mut yaml = String::from("name: long\nmax_parallel: 2\nsteps:\n");

@@ -77,27 +77,21 @@ impl<'a, 's> Writer<'a, 's> {
     }
 
     /// Commit `batch` as `owner` (fenced) on the writer thread, without waiting: the engine
-    /// goes on, and learns how it went from the answer. (With no writer thread, committed
-    /// here, the answer ready.)
+    /// goes on, and learns how it went from the answer. Only where
+    /// [`Writer::hands_over`].
     pub(super) fn submit(&self, task_id: TaskId, owner: Owner, batch: Vec<Change>) -> InFlight {
         let (answer, landed) = oneshot::channel();
-        let landed = InFlight { answer: landed };
-        match &self.jobs {
-            // A writer gone drops the job, and with it the answer: the engine hears it
-            // stopped.
-            Some(jobs) => {
-                let _ = jobs.send(Job {
-                    task_id,
-                    owner,
-                    batch,
-                    answer,
-                });
-            }
-            None => {
-                let _ = answer.send(self.call(|store| store.commit_as(task_id, &owner, &batch)));
-            }
+        // A writer gone (or none) drops the job, and with it the answer: the engine hears
+        // it stopped.
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Job {
+                task_id,
+                owner,
+                batch,
+                answer,
+            });
         }
-        landed
+        InFlight { answer: landed }
     }
 }
 

@@ -111,12 +111,7 @@ async fn run(req: Request) -> Outcome {
         Ok::<_, reqwest::Error>((status, headers, body, oversized))
     };
     let mut exchange = std::pin::pin!(exchange);
-    let deadline = async {
-        match timeout {
-            Some(t) => tokio::time::sleep(t).await,
-            None => std::future::pending().await,
-        }
-    };
+    let deadline = super::process::expires(timeout);
     let ended = tokio::select! {
         biased;
         r = &mut exchange => Some(r),

@@ -243,12 +243,7 @@ pub async fn run(
         .take()
         .map(|s| drain(s, limit, tee("stderr"), echo(true)));
 
-    let deadline = async {
-        match timeout {
-            Some(t) => tokio::time::sleep(t).await,
-            None => std::future::pending().await,
-        }
-    };
+    let deadline = expires(timeout);
     // The process's end first: on a runtime of one thread, an end and a deadline can be
     // noticed together (the thread was busy with a commit as both passed), and a process
     // that ended did not time out.
@@ -413,6 +408,14 @@ fn kill_matching(matches: impl Fn(&[&[u8]]) -> bool) -> usize {
         signal_group(group, libc::SIGKILL);
     }
     groups.len()
+}
+
+/// Resolves once `timeout` has passed from the first poll (never, without one).
+pub async fn expires(timeout: Option<Duration>) {
+    match timeout {
+        Some(t) => tokio::time::sleep(t).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Resolves once `abort` holds `level` or more (never, if its sender is gone first).

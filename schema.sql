@@ -79,17 +79,17 @@ CREATE TABLE workflow_steps (
     finished_at      INTEGER,
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
+    parents          TEXT,
     UNIQUE (task_id, name)
 );
 CREATE INDEX workflow_steps_status ON workflow_steps (status);
 
-CREATE TABLE workflow_step_edges (
-    from_step_id INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
-    to_step_id   INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
-    name         TEXT NOT NULL DEFAULT 'provides',
-    PRIMARY KEY (from_step_id, to_step_id)
-) WITHOUT ROWID;
-CREATE INDEX workflow_step_edges_to ON workflow_step_edges (to_step_id);
+-- A step's parents: `workflow_steps.parents`, a JSON array of their ids in ascending order
+-- (NULL for none). The edges are a view of them.
+CREATE VIEW workflow_step_edges (from_step_id, to_step_id, name) AS
+    SELECT p.value, s.workflow_step_id, 'provides'
+    FROM workflow_steps s, json_each(s.parents) p
+    WHERE s.parents IS NOT NULL;
 
 CREATE TABLE task_transitions (
     task_transition_id INTEGER PRIMARY KEY,

@@ -32,6 +32,27 @@ pub(super) fn error_of(
         .transpose()
 }
 
+/// Each id of a JSON array of ids (`[12,13]`, spaces allowed), as SQLite's `json_group_array`
+/// writes it and tasker does: a step's parents. Anything else is an error saying what it is.
+pub(super) fn ids_in(list: &str, mut each: impl FnMut(i64)) -> Result<(), String> {
+    let inner = list
+        .trim()
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .ok_or_else(|| format!("`{list}` is not a JSON array of step ids"))?;
+    if inner.trim().is_empty() {
+        return Ok(());
+    }
+    for id in inner.split(',') {
+        each(
+            id.trim()
+                .parse()
+                .map_err(|_| format!("`{list}` is not a JSON array of step ids"))?,
+        );
+    }
+    Ok(())
+}
+
 /// The sessions (runs) of every task, by task.
 pub(super) type Resumed = HashMap<TaskId, Vec<(i64, Option<i64>)>>;
 

@@ -187,6 +187,7 @@ fn a_store_with_an_event_per_row_is_migrated() {
             "DROP TABLE events; ALTER TABLE old RENAME TO events; PRAGMA user_version = 1;",
         )
         .expect("downgrade");
+        edges_as_rows(&conn);
         // And without the columns that keep the events rows restate.
         for (table, column) in [
             ("workflow_step_transitions", "event_seq"),
@@ -237,6 +238,137 @@ fn a_store_with_an_event_per_row_is_migrated() {
             "SELECT COUNT(*) FROM workflow_step_transitions WHERE event_seq IS NOT NULL"
         ) > 0,
         "the retry's step events are kept on their rows"
+    );
+}
+
+/// Back to edges as rows of their own, as before schema 4: the steps' `parents` column
+/// gone, `workflow_step_edges` a table again with the same edges.
+fn edges_as_rows(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "CREATE TABLE old_edges (
+            from_step_id INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
+            to_step_id   INTEGER NOT NULL REFERENCES workflow_steps (workflow_step_id) ON DELETE CASCADE,
+            name         TEXT NOT NULL DEFAULT 'provides',
+            PRIMARY KEY (from_step_id, to_step_id)
+         ) WITHOUT ROWID;
+         INSERT INTO old_edges (from_step_id, to_step_id) SELECT from_step_id, to_step_id FROM workflow_step_edges;
+         DROP VIEW workflow_step_edges;
+         ALTER TABLE old_edges RENAME TO workflow_step_edges;
+         CREATE INDEX workflow_step_edges_to ON workflow_step_edges (to_step_id);
+         ALTER TABLE workflow_steps DROP COLUMN parents;",
+    )
+    .expect("edges as rows");
+}
+
+/// The schema as SQLite records it, spaces folded.
+fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String)> {
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        .expect("schema");
+    stmt.query_map([], |r| {
+        let sql: String = r.get(1)?;
+        Ok((
+            r.get(0)?,
+            sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        ))
+    })
+    .expect("rows")
+    .collect::<Result<_, _>>()
+    .expect("collect")
+}
+
+/// A store whose edges were rows of their own (schema 3) is migrated: every step keeps its
+/// parents, `workflow_step_edges` reads the same, the schema is the canonical one, and the
+/// task goes on from where it stopped in the order of its edges.
+#[test]
+fn a_store_with_a_row_an_edge_is_migrated() {
+    let sb = Sandbox::new();
+    sb.write(
+        "t.yml",
+        "name: t\nsteps:\n  - { name: a, command: 'true' }\n  - { name: b, command: 'true' }\n  - { name: c, command: 'test -f ok', depends_on: [b, a] }\n  - { name: d, command: 'true', depends_on: [c, a] }\n  - { name: e, command: 'true', depends_on: [d] }\n",
+    );
+    assert_eq!(sb.run(&["run", "t.yml"]).status.code(), Some(1));
+    let edges = |conn: &rusqlite::Connection| -> Vec<(i64, i64)> {
+        let mut stmt = conn
+            .prepare("SELECT from_step_id, to_step_id FROM workflow_step_edges ORDER BY to_step_id, from_step_id")
+            .expect("edges");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("collect")
+    };
+    let drawn = stdout(&sb.run(&["diagram", "1", "--format", "json"]));
+    let before = edges(&sb.sqlite());
+    assert_eq!(before, vec![(1, 3), (2, 3), (1, 4), (3, 4), (4, 5)]);
+    {
+        let conn = sb.sqlite();
+        edges_as_rows(&conn);
+        conn.execute_batch("PRAGMA user_version = 3;")
+            .expect("version");
+        let table: String = conn
+            .query_row(
+                "SELECT type FROM sqlite_master WHERE name = 'workflow_step_edges'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("edges");
+        assert_eq!(table, "table");
+        assert_eq!(edges(&conn), before);
+    }
+    assert_eq!(
+        stdout(&sb.run(&["diagram", "1", "--format", "json"])),
+        drawn
+    );
+    let conn = sb.sqlite();
+    assert_eq!(edges(&conn), before);
+    let canonical = rusqlite::Connection::open_in_memory().expect("memory");
+    canonical
+        .execute_batch(include_str!("../../schema.sql"))
+        .expect("schema.sql");
+    assert_eq!(schema_of(&conn), schema_of(&canonical));
+    let parents: Vec<Option<String>> = conn
+        .prepare("SELECT parents FROM workflow_steps ORDER BY position")
+        .expect("parents")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    assert_eq!(
+        parents,
+        vec![
+            None,
+            None,
+            Some("[1,2]".into()),
+            Some("[1,3]".into()),
+            Some("[4]".into())
+        ]
+    );
+    drop(conn);
+    assert_eq!(
+        stdout(&sb.run(&["db", "check"])).trim(),
+        format!("{}: ok", sb.db().display())
+    );
+    // The task goes on in its edges' order: c, then d, then e.
+    sb.write("ok", "");
+    assert_eq!(sb.run(&["retry", "1"]).status.code(), Some(0));
+    let log = stdout(&sb.run(&["events", "log", "1", "--json"]));
+    let at = |name: &str, step: &str| -> usize {
+        log.lines()
+            .collect::<Vec<_>>()
+            .iter()
+            .rposition(|l| {
+                let e: serde_json::Value = serde_json::from_str(l).expect("event");
+                e["name"] == name && e["step_name"] == step
+            })
+            .unwrap_or_else(|| panic!("{name} of {step} in {log}"))
+    };
+    assert!(
+        at("step.completed", "c") < at("step.execution_requested", "d"),
+        "{log}"
+    );
+    assert!(
+        at("step.completed", "d") < at("step.execution_requested", "e"),
+        "{log}"
     );
 }
 

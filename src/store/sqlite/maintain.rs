@@ -48,6 +48,34 @@ impl Maintenance for SqliteStore {
                 rowid.map_or_else(|| "?".into(), |i| i.to_string())
             ));
         }
+        // A step's parents are ids in a text, not foreign keys: each must be a step of the
+        // same task.
+        let mut stmt = self.conn.prepare(
+            "SELECT workflow_step_id, task_id, parents FROM workflow_steps WHERE parents IS NOT NULL",
+        )?;
+        let mut task_of = self
+            .conn
+            .prepare("SELECT task_id FROM workflow_steps WHERE workflow_step_id = ?1")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (step, task): (i64, TaskId) = (r.get(0)?, r.get(1)?);
+            let Ok(list) = r.get_ref(2)?.as_str() else {
+                problems.push(format!("parents: workflow_steps row {step}: not a text"));
+                continue;
+            };
+            let mut named = Vec::new();
+            if let Err(e) = ids_in(list, |id| named.push(id)) {
+                problems.push(format!("parents: workflow_steps row {step}: {e}"));
+            }
+            for parent in named {
+                let of: Option<TaskId> = task_of.query_row([parent], |r| r.get(0)).optional()?;
+                if of != Some(task) {
+                    problems.push(format!(
+                        "parents: workflow_steps row {step} names {parent}, not a step of task {task}"
+                    ));
+                }
+            }
+        }
         Ok(problems)
     }
 

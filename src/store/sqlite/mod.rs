@@ -17,7 +17,7 @@ use super::{
 use crate::clock::now_ms;
 use crate::model::State;
 
-use super::decode::{error_of, json_of, json_text, state_of};
+use super::decode::{error_of, ids_in, json_of, json_text, state_of};
 
 mod facts;
 mod maintain;
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_event_pages.sql"),
     include_str!("../migrations/0003_restated_events.sql"),
+    include_str!("../migrations/0004_step_parents.sql"),
 ];
 
 /// The schema version this tasker writes.
@@ -720,10 +721,10 @@ mod tests {
         assert!(matches!(store.create_task(&new), Ok(Created::Existing(1))));
         assert_eq!(checked(&store), 1);
         let broken = store.conn.execute(
-            "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES (1, 999)",
+            "INSERT INTO step_attempts (workflow_step_id, attempt, started_at) VALUES (999, 1, 0)",
             [],
         );
-        assert!(broken.is_err(), "an edge to no step is refused");
+        assert!(broken.is_err(), "an attempt of no step is refused");
         assert!(store.check().expect("check").is_empty());
     }
 
@@ -764,9 +765,7 @@ mod tests {
                  UPDATE workflow_steps SET workflow_step_id = 100 WHERE name = 'c';
                  UPDATE workflow_steps SET workflow_step_id = 3 WHERE name = 'd';
                  UPDATE workflow_steps SET workflow_step_id = 4 WHERE name = 'c';
-                 UPDATE workflow_step_edges SET to_step_id = 104 WHERE to_step_id = 3 AND from_step_id IN (1, 2);
-                 UPDATE workflow_step_edges SET from_step_id = 4, to_step_id = 3 WHERE from_step_id = 3 AND to_step_id = 4;
-                 UPDATE workflow_step_edges SET to_step_id = 4 WHERE to_step_id = 104;
+                 UPDATE workflow_steps SET parents = '[4]' WHERE name = 'd';
                  PRAGMA foreign_keys = ON;",
             )
             .expect("swap");
@@ -777,15 +776,55 @@ mod tests {
             .execute_batch(
                 "PRAGMA foreign_keys = OFF;
                  UPDATE workflow_steps SET workflow_step_id = 900 WHERE name = 'b';
-                 UPDATE workflow_step_edges SET from_step_id = 900 WHERE from_step_id = 2;
+                 UPDATE workflow_steps SET parents = '[ 1, 900 ]' WHERE name = 'c';
                  PRAGMA foreign_keys = ON;",
             )
             .expect("move");
         assert_eq!(parents(&store), expected);
+        assert!(store.check().expect("check").is_empty());
+        // A parent that is not a step of the task, or a list that is not one, is a corrupt
+        // store named as such, not a step without its parent; `db check` finds both.
+        for (list, said, found) in [
+            (
+                "'[1, 77]'",
+                "task 1, step `c`: its `parents`: 77 is not one of the task's steps",
+                "parents: workflow_steps row 4 names 77, not a step of task 1",
+            ),
+            (
+                "'1,900'",
+                "task 1, step `c`: its `parents`: `1,900` is not a JSON array of step ids",
+                "parents: workflow_steps row 4: `1,900` is not a JSON array of step ids",
+            ),
+            (
+                "'[1,\"b\"]'",
+                "`[1,\"b\"]` is not a JSON array of step ids",
+                "parents: workflow_steps row 4: `[1,\"b\"]` is not",
+            ),
+            (
+                "X'5b315d'",
+                "its `parents`",
+                "parents: workflow_steps row 4: not a text",
+            ),
+        ] {
+            store
+                .conn
+                .execute(
+                    &format!("UPDATE workflow_steps SET parents = {list} WHERE name = 'c'"),
+                    [],
+                )
+                .expect("break");
+            let err = store.task(id).expect_err("corrupt").to_string();
+            assert!(err.contains(said), "{list}: {err}");
+            let problems = store.check().expect("check");
+            assert!(
+                problems.iter().any(|p| p.contains(found)),
+                "{list}: {problems:?}"
+            );
+        }
     }
 
-    /// Edges are written a hundred to a statement and the rest one by one: every one of
-    /// them is read back, whatever the count.
+    /// Steps are written a hundred to a statement, each with its parents: every edge is
+    /// read back, and seen through the `workflow_step_edges` view, whatever the count.
     #[test]
     fn every_edge_is_written_whatever_their_count() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -159,13 +159,15 @@ impl SqliteStore {
         let count = usize::try_from(count).unwrap_or(0);
         let mut steps = Vec::with_capacity(count);
         let mut ids = std::collections::HashMap::new();
+        // Each step's parents as their ids: (the step's position, a parent's id).
+        let mut named: Vec<(i64, i64)> = Vec::new();
         {
             macro_rules! steps_where {
                 ($cond:literal) => {
                     concat!(
                         "SELECT workflow_step_id, name, position, status, attempts, retry_limit,
                             retryable, flaky, results, error_class, error_message, next_retry_at,
-                            started_at, finished_at, counted_attempts
+                            started_at, finished_at, counted_attempts, parents
                          FROM workflow_steps WHERE ",
                         $cond
                     )
@@ -204,6 +206,14 @@ impl SqliteStore {
                     .map_err(|e| at("status", e))?;
                 let results = json_of(r.get(8)?).map_err(|e| at("results", e))?;
                 let error = error_of(r.get(9)?, r.get(10)?).map_err(|e| at("error_class", e))?;
+                if let Some(list) = r
+                    .get_ref(15)?
+                    .as_str_or_null()
+                    .map_err(|e| at("parents", StoreError::Corrupt(e.to_string())))?
+                {
+                    ids_in(list, |parent| named.push((position, parent)))
+                        .map_err(|m| at("parents", StoreError::Corrupt(m)))?;
+                }
                 steps.push(StepRecord {
                     step_id,
                     name,
@@ -264,32 +274,18 @@ impl SqliteStore {
                 ids.get(&id).copied()
             }
         };
-        let mut parents = Vec::new();
-        {
-            let mut stmt;
-            let mut rows = match span {
-                Some((low, high)) => {
-                    stmt = self.conn.prepare_cached(
-                        "SELECT from_step_id, to_step_id FROM workflow_step_edges
-                         WHERE to_step_id BETWEEN ?1 AND ?2",
-                    )?;
-                    stmt.query([low, high])?
-                }
-                None => {
-                    stmt = self.conn.prepare_cached(
-                        "SELECT e.from_step_id, e.to_step_id FROM workflow_step_edges e
-                         JOIN workflow_steps s ON s.workflow_step_id = e.to_step_id
-                         WHERE s.task_id = ?1",
-                    )?;
-                    stmt.query([id])?
-                }
-            };
-            while let Some(r) = rows.next()? {
-                let (from, to): (i64, i64) = (r.get(0)?, r.get(1)?);
-                if let (Some(f), Some(t)) = (position_of(from), position_of(to)) {
-                    parents.push((t, f));
-                }
-            }
+        let mut parents = Vec::with_capacity(named.len());
+        for (t, parent) in named {
+            let f = position_of(parent).ok_or_else(|| {
+                let name = usize::try_from(t)
+                    .ok()
+                    .and_then(|t| steps.get(t))
+                    .map_or("?", |s| s.name.as_str());
+                StoreError::Corrupt(format!(
+                    "task {id}, step `{name}`: its `parents`: {parent} is not one of the task's steps"
+                ))
+            })?;
+            parents.push((t as usize, f));
         }
         for (t, f) in parents {
             steps[t].parents.push(f);

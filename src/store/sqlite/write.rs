@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::What;
+use std::fmt::Write as _;
 
 /// What `insert_task` numbered and dated for a new task, kept until the command asks for
 /// the task as written ([`Store::take_created`]), with the `data_version` after the commit.
@@ -160,29 +161,6 @@ impl SqliteStore {
         )?;
         let task_id = tx.last_insert_rowid();
         let step_ids = Self::insert_steps(&tx, task_id, t, now)?;
-        {
-            // Edges a hundred to a statement, as the steps.
-            let ids = &step_ids;
-            let pairs: Vec<(i64, i64)> = t
-                .steps
-                .iter()
-                .enumerate()
-                .flat_map(|(i, s)| s.parents.iter().map(move |&p| (ids[p], ids[i])))
-                .collect();
-            for chunk in pairs.chunks(MANY_ROWS) {
-                let mut many = tx.prepare_cached(&many_sql(
-                    "INSERT INTO workflow_step_edges (from_step_id, to_step_id) VALUES",
-                    "(?, ?)",
-                    chunk.len(),
-                    "",
-                ))?;
-                for (k, (from, to)) in chunk.iter().enumerate() {
-                    many.raw_bind_parameter(2 * k + 1, from)?;
-                    many.raw_bind_parameter(2 * k + 2, to)?;
-                }
-                many.raw_execute()?;
-            }
-        }
         for s in &opening.steps {
             let Some(&step_id) = step_ids.get(s.position) else {
                 continue;
@@ -635,17 +613,35 @@ impl SqliteStore {
             .prepare_cached("SELECT COALESCE(MAX(workflow_step_id), 0) + 1 FROM workflow_steps")?
             .query_row([], |r| r.get(0))?;
         let ids: Vec<i64> = (0..t.steps.len() as i64).map(|i| first + i).collect();
+        // A step's parents, as their ids in a JSON array (ascending: the ids follow the
+        // positions), all in one text: where each step's list ends.
+        let mut lists = String::new();
+        let mut ends = Vec::with_capacity(t.steps.len());
+        for s in &t.steps {
+            let mut parents = s.parents.clone();
+            parents.sort_unstable();
+            for (n, &p) in parents.iter().enumerate() {
+                lists.push(if n == 0 { '[' } else { ',' });
+                let _ = write!(lists, "{}", ids[p]);
+            }
+            if !parents.is_empty() {
+                lists.push(']');
+            }
+            ends.push(lists.len());
+        }
         for (c, chunk) in t.steps.chunks(MANY_ROWS).enumerate() {
             let mut insert = tx.prepare_cached(&many_sql(
                 "INSERT INTO workflow_steps (workflow_step_id, task_id, named_step_id, name, position,
-                    retry_limit, retryable, skippable, created_at, updated_at) VALUES",
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    retry_limit, retryable, skippable, created_at, updated_at, parents) VALUES",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 chunk.len(),
                 "",
             ))?;
             for (k, s) in chunk.iter().enumerate() {
                 let i = c * MANY_ROWS + k;
-                let at = 10 * k;
+                let at = 11 * k;
+                let list = &lists[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+                insert.raw_bind_parameter(at + 11, (!list.is_empty()).then_some(list))?;
                 insert.raw_bind_parameter(at + 1, ids[i])?;
                 insert.raw_bind_parameter(at + 2, task_id)?;
                 insert.raw_bind_parameter(at + 3, named[i])?;

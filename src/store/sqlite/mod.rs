@@ -823,8 +823,9 @@ mod tests {
         }
     }
 
-    /// Steps are written a hundred to a statement, each with its parents: every edge is
-    /// read back, and seen through the `workflow_step_edges` view, whatever the count.
+    /// Steps are written a hundred to a statement, each with its parents, and their names
+    /// too: every edge is read back, and seen through the `workflow_step_edges` view, and
+    /// every step refers to its own name, whatever the count, new names or known.
     #[test]
     fn every_edge_is_written_whatever_their_count() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -859,6 +860,17 @@ mod tests {
                 )
                 .expect("count");
             assert_eq!(edges as usize, 2 * joins);
+            // Each step refers to its own name, new or known before.
+            let misnamed: i64 = store
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM workflow_steps s JOIN named_steps n USING (named_step_id)
+                     WHERE s.task_id = ?1 AND s.name <> n.name",
+                    [id],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(misnamed, 0, "{joins} joins");
         }
     }
 

@@ -569,7 +569,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the store''s path')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create the store or bring its schema up to date')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the store: PRAGMA integrity_check, foreign_key_check and every step''s parents (exit 6 on problems)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete old finished tasks and everything that belongs to them')
             [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Rebuild the file to give freed space back to the system')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -648,7 +648,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;db;help' {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the store''s path')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create the store or bring its schema up to date')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the store: PRAGMA integrity_check, foreign_key_check and every step''s parents (exit 6 on problems)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete old finished tasks and everything that belongs to them')
             [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Rebuild the file to give freed space back to the system')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -827,7 +827,7 @@ Register-ArgumentCompleter -Native -CommandName 'tasker' -ScriptBlock {
         'tasker;help;db' {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the store''s path')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create the store or bring its schema up to date')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the store: PRAGMA integrity_check, foreign_key_check and every step''s parents (exit 6 on problems)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete old finished tasks and everything that belongs to them')
             [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Rebuild the file to give freed space back to the system')
             break

@@ -526,7 +526,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
             cand --help 'Print help'
             cand path 'Print the store''s path'
             cand migrate 'Create the store or bring its schema up to date'
-            cand check 'Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)'
+            cand check 'Check the store: PRAGMA integrity_check, foreign_key_check and every step''s parents (exit 6 on problems)'
             cand prune 'Delete old finished tasks and everything that belongs to them'
             cand vacuum 'Rebuild the file to give freed space back to the system'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -599,7 +599,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;db;help'= {
             cand path 'Print the store''s path'
             cand migrate 'Create the store or bring its schema up to date'
-            cand check 'Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)'
+            cand check 'Check the store: PRAGMA integrity_check, foreign_key_check and every step''s parents (exit 6 on problems)'
             cand prune 'Delete old finished tasks and everything that belongs to them'
             cand vacuum 'Rebuild the file to give freed space back to the system'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -742,7 +742,7 @@ set edit:completion:arg-completer[tasker] = {|@words|
         &'tasker;help;db'= {
             cand path 'Print the store''s path'
             cand migrate 'Create the store or bring its schema up to date'
-            cand check 'Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)'
+            cand check 'Check the store: PRAGMA integrity_check, foreign_key_check and every step''s parents (exit 6 on problems)'
             cand prune 'Delete old finished tasks and everything that belongs to them'
             cand vacuum 'Rebuild the file to give freed space back to the system'
         }

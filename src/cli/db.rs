@@ -23,7 +23,7 @@ pub enum Command {
         after_help = "Examples:\n  tasker db migrate\n  tasker --db /srv/tasker.db db migrate"
     )]
     Migrate,
-    /// Check the store: PRAGMA integrity_check and foreign_key_check (exit 6 on problems)
+    /// Check the store: PRAGMA integrity_check, foreign_key_check and every step's parents (exit 6 on problems)
     #[command(after_help = "Examples:\n  tasker db check\n  tasker db check --json")]
     Check(CheckArgs),
     /// Delete old finished tasks and everything that belongs to them

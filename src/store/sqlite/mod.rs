@@ -821,6 +821,23 @@ mod tests {
                 "{list}: {problems:?}"
             );
         }
+        // A task whose step ids are a range (positions from ids by subtraction): an id far
+        // below the range is not one of its steps either.
+        let other = store.create_task(&new).expect("create").task_id();
+        store
+            .conn
+            .execute(
+                "UPDATE workflow_steps SET parents = '[-9223372036854775808]' WHERE task_id = ?1 AND name = 'c'",
+                [other],
+            )
+            .expect("break");
+        let err = store.task(other).expect_err("corrupt").to_string();
+        assert!(
+            err.contains(
+                "step `c`: its `parents`: -9223372036854775808 is not one of the task's steps"
+            ),
+            "{err}"
+        );
     }
 
     /// Steps are written a hundred to a statement, each with its parents, and their names

@@ -143,8 +143,9 @@ impl SqliteStore {
     fn steps_of(&self, id: TaskId) -> Result<Vec<StepRecord>, StoreError> {
         // Counted first (from the index): a big task's steps are the run's biggest record,
         // and a vector grown by doubling would hold up to twice them. A task's steps are
-        // written together, so their ids usually span exactly their count: then its steps
-        // and edges are read as ranges of ids, one pass each, not found step by step.
+        // written together, so their ids usually span exactly their count: then its steps,
+        // their parents with them, are read as a range of ids in one pass, not found step
+        // by step.
         let (count, low, high): (i64, Option<i64>, Option<i64>) = self
             .conn
             .prepare_cached(
@@ -267,8 +268,8 @@ impl SqliteStore {
         }
         let position_of = |id: i64| -> Option<usize> {
             if consecutive {
-                usize::try_from(id - first)
-                    .ok()
+                id.checked_sub(first)
+                    .and_then(|p| usize::try_from(p).ok())
                     .filter(|&p| p < steps.len())
             } else {
                 ids.get(&id).copied()

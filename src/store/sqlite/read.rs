@@ -161,7 +161,7 @@ impl SqliteStore {
         let mut steps = Vec::with_capacity(count);
         let mut ids = std::collections::HashMap::new();
         // Each step's parents as their ids: (the step's position, a parent's id).
-        let mut named: Vec<(i64, i64)> = Vec::new();
+        let mut named: Vec<(usize, i64)> = Vec::new();
         {
             macro_rules! steps_where {
                 ($cond:literal) => {
@@ -212,7 +212,7 @@ impl SqliteStore {
                     .as_str_or_null()
                     .map_err(|e| at("parents", StoreError::Corrupt(e.to_string())))?
                 {
-                    ids_in(list, |parent| named.push((position, parent)))
+                    ids_in(list, |parent| named.push((position as usize, parent)))
                         .map_err(|m| at("parents", StoreError::Corrupt(m)))?;
                 }
                 steps.push(StepRecord {
@@ -266,29 +266,24 @@ impl SqliteStore {
         if !consecutive {
             ids.extend(steps.iter().map(|s| (s.step_id, s.position)));
         }
+        let len = steps.len();
         let position_of = |id: i64| -> Option<usize> {
             if consecutive {
                 id.checked_sub(first)
                     .and_then(|p| usize::try_from(p).ok())
-                    .filter(|&p| p < steps.len())
+                    .filter(|&p| p < len)
             } else {
                 ids.get(&id).copied()
             }
         };
-        let mut parents = Vec::with_capacity(named.len());
+        // Positions are 0..len (checked above), so each step is `steps[t]`.
         for (t, parent) in named {
-            let f = position_of(parent).ok_or_else(|| {
-                let name = usize::try_from(t)
-                    .ok()
-                    .and_then(|t| steps.get(t))
-                    .map_or("?", |s| s.name.as_str());
-                StoreError::Corrupt(format!(
-                    "task {id}, step `{name}`: its `parents`: {parent} is not one of the task's steps"
-                ))
-            })?;
-            parents.push((t as usize, f));
-        }
-        for (t, f) in parents {
+            let Some(f) = position_of(parent) else {
+                return Err(StoreError::Corrupt(format!(
+                    "task {id}, step `{}`: its `parents`: {parent} is not one of the task's steps",
+                    steps[t].name
+                )));
+            };
             steps[t].parents.push(f);
         }
         for s in &mut steps {

@@ -640,8 +640,6 @@ impl SqliteStore {
             for (k, s) in chunk.iter().enumerate() {
                 let i = c * MANY_ROWS + k;
                 let at = 11 * k;
-                let list = &lists[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
-                insert.raw_bind_parameter(at + 11, (!list.is_empty()).then_some(list))?;
                 insert.raw_bind_parameter(at + 1, ids[i])?;
                 insert.raw_bind_parameter(at + 2, task_id)?;
                 insert.raw_bind_parameter(at + 3, named[i])?;
@@ -652,6 +650,8 @@ impl SqliteStore {
                 insert.raw_bind_parameter(at + 8, s.skippable)?;
                 insert.raw_bind_parameter(at + 9, now)?;
                 insert.raw_bind_parameter(at + 10, now)?;
+                let list = &lists[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+                insert.raw_bind_parameter(at + 11, (!list.is_empty()).then_some(list))?;
             }
             insert.raw_execute()?;
         }
